@@ -1,0 +1,272 @@
+"""World Input-Output Database (WIOD) readers -> canonical ``wiod`` table.
+
+Three carriers of a WIOD world input-output table (WIOT) are read:
+
+- the 2013 release as shipped in R data files (``wiot_<year>.RData``, an R object of class
+  ``iot`` with ``year``, ``countries``, ``industries`` c1..c35, ``inter`` (NJ x NJ), ``final``
+  (NJ x 5N) and ``output`` (NJ), country-major, USD million);
+- its NumPy conversion (``derived_wiot_<year>.npz`` with ``Z``, ``F``, ``x``, ``countries``,
+  ``industries``);
+- the 2016 release layout (the ``wiot`` frame of WIOD's ``WIOT<year>_October16_ROW.RData``, or the
+  same frame as CSV): one row per supplying (Country, IndustryCode) with ``RNr``, ``Year``, one
+  column per buyer named country + RNr (``AUS1`` .. ``AUS56`` industries A01..U, ``AUS57`` ..
+  ``AUS61`` final uses CONS_h, CONS_np, CONS_g, GFCF, INVEN), a ``TOT`` column, and totals rows
+  (Country ``TOT``) among which ``GO`` (RNr 73) is gross output at basic prices by buyer column.
+
+The canonical long table ``wiod`` has one row per cell: (year, row_country, row_industry,
+col_country, col_use) -> value_musd, where col_use is the buying industry's code or a final-use
+code (CONS_h, CONS_np, CONS_g, GFCF, INVEN; the 2013 release's five final-use columns per country
+are, in order, exactly these). Gross output of a row is stored as one more cell with
+``col_country = "TOT"`` and ``col_use = "GO"`` (WIOD's own names for totals and gross output).
+Country codes are ISO 3166 alpha-3: the 2013 release's ``ROM`` becomes ``ROU`` and ``RoW`` becomes
+``ROW``.
+
+Every reader checks the row identity output = intermediate use + final demand. WIOD cells are
+rounded to whole USD million, so the identity holds only within half a unit per rounded cell of the
+row (the intermediate and final cells plus the output cell itself): a larger residual raises
+:class:`~ree_assets.errors.DataValidationError` naming the source, the row and the rule.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ree_assets.core.ge.data import WorldIOTable
+from ree_assets.errors import DataValidationError
+
+FINAL_USES: tuple[str, ...] = ("CONS_h", "CONS_np", "CONS_g", "GFCF", "INVEN")
+OUTPUT_COUNTRY, OUTPUT_USE = "TOT", "GO"
+ROW_IDENTITY_RULE = "output = intermediate use + final demand within 0.5 x rounded cells in the row"
+
+#: WIOD 2013-release country codes that are not ISO 3166 alpha-3.
+_WIOD_TO_ISO3: dict[str, str] = {"ROM": "ROU", "RoW": "ROW"}
+
+WIOD_SCHEMA: dict[str, pl.DataType] = {
+    "year": pl.Int32, "row_country": pl.String, "row_industry": pl.String,
+    "col_country": pl.String, "col_use": pl.String, "value_musd": pl.Float64,
+}
+
+
+def iso3_country(code: str) -> str:
+    """The ISO 3166 alpha-3 code of a WIOD country code (identity except ROM and RoW)."""
+    return _WIOD_TO_ISO3.get(code, code)
+
+
+def rounding_bound(table: WorldIOTable) -> float:
+    """Largest row residual rounding can explain: 0.5 x (intermediate + final + output cells)."""
+    cells_in_row = table.intermediate.shape[1] + table.final.shape[1] + 1
+    return 0.5 * cells_in_row
+
+
+def check_row_identity(table: WorldIOTable, source: str, bound: float | None = None) -> None:
+    """Raise if |output - intermediate use - final demand| exceeds ``bound`` in any row.
+
+    ``bound`` defaults to :func:`rounding_bound`; the worst row is the one named.
+    """
+    limit = rounding_bound(table) if bound is None else bound
+    residuals = table.row_residuals()
+    worst = int(np.argmax(np.abs(residuals)))
+    if abs(residuals[worst]) > limit:
+        country, sector = divmod(worst, table.n_sectors)
+        raise DataValidationError(
+            source, ROW_IDENTITY_RULE,
+            row=(table.countries[country], table.sectors[sector]),
+            detail=f"residual {residuals[worst]:.6g} USD million exceeds bound {limit:.6g}",
+        )
+
+
+def world_io_table_to_long(table: WorldIOTable, year: int) -> pl.DataFrame:
+    """The canonical long ``wiod`` rows of one table: every intermediate, final and output cell."""
+    n, j, f = table.n_countries, table.n_sectors, len(table.final_uses)
+    row_country = np.repeat(np.asarray(table.countries), j)
+    row_industry = np.tile(np.asarray(table.sectors), n)
+    intermediate_cols = (np.repeat(np.asarray(table.countries), j), np.tile(np.asarray(table.sectors), n))
+    final_cols = (np.repeat(np.asarray(table.countries), f), np.tile(np.asarray(table.final_uses), n))
+    col_country = np.concatenate([intermediate_cols[0], final_cols[0], [OUTPUT_COUNTRY]])
+    col_use = np.concatenate([intermediate_cols[1], final_cols[1], [OUTPUT_USE]])
+    values = np.hstack([table.intermediate, table.final, table.output[:, None]]).astype(np.float64)
+    n_rows, n_cols = values.shape
+    return pl.DataFrame({
+        "year": np.full(n_rows * n_cols, year, dtype=np.int32),
+        "row_country": np.repeat(row_country, n_cols),
+        "row_industry": np.repeat(row_industry, n_cols),
+        "col_country": np.tile(col_country, n_rows),
+        "col_use": np.tile(col_use, n_rows),
+        "value_musd": values.ravel(),
+    }, schema=WIOD_SCHEMA)
+
+
+def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str = "wiod",
+                             bound: float | None = None) -> WorldIOTable:
+    """The :class:`WorldIOTable` of one year of the canonical long ``wiod`` table.
+
+    Countries, industries and final uses keep their order of first appearance; a cell absent from
+    the frame is zero, a row without its output cell is an error. The row identity is checked
+    (see :func:`check_row_identity`).
+    """
+    cells = frame.filter(pl.col("year") == year)
+    if cells.is_empty():
+        raise DataValidationError(table_name, "the requested year is present", row=year)
+    countries = tuple(cells["row_country"].unique(maintain_order=True).to_list())
+    sectors = tuple(cells["row_industry"].unique(maintain_order=True).to_list())
+    is_output = pl.col("col_use") == OUTPUT_USE
+    is_final = pl.col("col_use").is_in(FINAL_USES)
+    present_uses = set(cells.filter(is_final)["col_use"].unique().to_list())
+    final_uses = tuple(use for use in FINAL_USES if use in present_uses)
+
+    row_pos = {(c, s): i * len(sectors) + k for i, c in enumerate(countries) for k, s in enumerate(sectors)}
+    final_pos = {(c, u): i * len(final_uses) + k for i, c in enumerate(countries) for k, u in enumerate(final_uses)}
+    output = _scatter(cells.filter(is_output), table_name, row_pos, None, len(row_pos))
+    missing = np.isnan(output)
+    if missing.any():
+        country, sector = divmod(int(np.argmax(missing)), len(sectors))
+        raise DataValidationError(table_name, f"every row has an output cell (col_use {OUTPUT_USE!r})",
+                                  row=(countries[country], sectors[sector]))
+    table = WorldIOTable(
+        countries=countries, sectors=sectors, final_uses=final_uses,
+        intermediate=np.nan_to_num(_scatter(cells.filter(~is_output & ~is_final), table_name,
+                                            row_pos, row_pos, len(row_pos))),
+        final=np.nan_to_num(_scatter(cells.filter(is_final), table_name, row_pos, final_pos,
+                                     len(final_pos))),
+        output=output,
+    )
+    check_row_identity(table, table_name, bound)
+    return table
+
+
+def _positions(cells: pl.DataFrame, country: str, code: str, position: dict) -> np.ndarray:
+    """Index of each cell's (country, code) pair in ``position``; -1 where unknown."""
+    keys = cells[country] + "\x1f" + cells[code]
+    lookup = {f"{c}\x1f{k}": index for (c, k), index in position.items()}
+    return keys.replace_strict(lookup, default=-1, return_dtype=pl.Int64).to_numpy()
+
+
+def _scatter(cells: pl.DataFrame, table_name: str, row_pos: dict, col_pos: dict | None,
+             n_cols: int) -> np.ndarray:
+    """Place long cells into a dense array (a vector when ``col_pos`` is None); NaN where absent."""
+    rows = _positions(cells, "row_country", "row_industry", row_pos)
+    cols = None if col_pos is None else _positions(cells, "col_country", "col_use", col_pos)
+    unknown = (rows < 0) if cols is None else (rows < 0) | (cols < 0)
+    if unknown.any():
+        bad = cells.row(int(np.argmax(unknown)), named=True)
+        raise DataValidationError(table_name, "cells refer to known rows and columns",
+                                  row=(bad["row_country"], bad["row_industry"]),
+                                  column=(bad["col_country"], bad["col_use"]))
+    values = cells["value_musd"].to_numpy()
+    dense = np.full(n_cols if cols is None else (len(row_pos), n_cols), np.nan)
+    if cols is None:
+        dense[rows] = values
+    else:
+        dense[rows, cols] = values
+    return dense
+
+
+def _table_from_arrays(countries, industries, intermediate, final, output) -> WorldIOTable:
+    """A float WorldIOTable from WIOD 2013-release arrays (codes mapped to ISO alpha-3)."""
+    return WorldIOTable(
+        countries=tuple(iso3_country(str(c)) for c in countries),
+        sectors=tuple(str(s) for s in industries),
+        final_uses=FINAL_USES,
+        intermediate=np.asarray(intermediate, dtype=np.float64),
+        final=np.asarray(final, dtype=np.float64),
+        output=np.asarray(output, dtype=np.float64),
+    )
+
+
+def read_wiod_2013_rdata(path: str | Path) -> pl.DataFrame:
+    """Canonical ``wiod`` rows of a WIOD 2013-release ``wiot_<year>.RData`` file."""
+    import rdata
+
+    path = Path(path)
+    with warnings.catch_warnings():  # rdata warns that R class "iot" has no Python constructor
+        warnings.simplefilter("ignore", UserWarning)
+        objects = rdata.conversion.convert(rdata.parser.parse_file(path))
+    if len(objects) != 1:
+        raise DataValidationError(path.name, "the file holds exactly one WIOT object",
+                                  detail=f"found {sorted(objects)}")
+    wiot = {str(key): value for key, value in next(iter(objects.values())).items()}
+    table = _table_from_arrays(wiot["countries"], wiot["industries"], np.asarray(wiot["inter"]),
+                               np.asarray(wiot["final"]), wiot["output"])
+    _check_shapes(table, path.name)
+    check_row_identity(table, path.name)
+    return world_io_table_to_long(table, int(np.asarray(wiot["year"]).ravel()[0]))
+
+
+def read_wiod_npz(path: str | Path, year: int) -> pl.DataFrame:
+    """Canonical ``wiod`` rows of a NumPy WIOT (``Z``, ``F``, ``x``, ``countries``, ``industries``)."""
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as arrays:
+        table = _table_from_arrays(arrays["countries"], arrays["industries"], arrays["Z"],
+                                   arrays["F"], arrays["x"])
+    _check_shapes(table, path.name)
+    check_row_identity(table, path.name)
+    return world_io_table_to_long(table, year)
+
+
+def _check_shapes(table: WorldIOTable, source: str) -> None:
+    """Raise unless the arrays have the NJ x NJ, NJ x FN and NJ shapes the code lists imply."""
+    nj = table.n_countries * table.n_sectors
+    expected = {"intermediate": (nj, nj), "final": (nj, len(table.final_uses) * table.n_countries),
+                "output": (nj,)}
+    for name, shape in expected.items():
+        if getattr(table, name).shape != shape:
+            raise DataValidationError(source, f"{name} has shape {shape} (countries x industries)",
+                                      detail=f"found {getattr(table, name).shape}")
+
+
+def read_wiod_2016(path: str | Path) -> pl.DataFrame:
+    """Canonical ``wiod`` rows of a WIOD 2016-release table (``.RData`` ``wiot`` frame or ``.csv``).
+
+    Industry rows are those whose Country is not ``TOT``, country-major with industries in RNr
+    order 1..J; the buyer columns are named country + RNr (1..J industries, 57..61 the final uses
+    CONS_h, CONS_np, CONS_g, GFCF, INVEN). Gross output is the ``GO`` totals row.
+    """
+    path = Path(path)
+    frame = _read_2016_frame(path)
+    required = {"IndustryCode", "Country", "RNr", "Year"}
+    if missing := required - set(frame.columns):
+        raise DataValidationError(path.name, "the 2016 layout has IndustryCode, Country, RNr, Year",
+                                  column=sorted(missing))
+    industries = frame.filter(pl.col("Country") != OUTPUT_COUNTRY)
+    countries = tuple(industries["Country"].unique(maintain_order=True).to_list())
+    sectors = tuple(industries["IndustryCode"].unique(maintain_order=True).to_list())
+    buyer_columns = [f"{c}{rnr}" for c in countries for rnr in range(1, len(sectors) + 1)]
+    final_columns = [f"{c}{57 + k}" for c in countries for k in range(len(FINAL_USES))]
+    if absent := [name for name in buyer_columns + final_columns if name not in frame.columns]:
+        raise DataValidationError(path.name, "one column per buyer (country + RNr)", column=absent[0])
+    gross_output = frame.filter(pl.col("IndustryCode") == OUTPUT_USE)
+    if gross_output.height != 1:
+        raise DataValidationError(path.name, f"exactly one {OUTPUT_USE!r} totals row",
+                                  detail=f"found {gross_output.height}")
+    years = industries["Year"].unique().to_list()
+    if len(years) != 1:
+        raise DataValidationError(path.name, "one year per file", detail=f"found {sorted(years)}")
+    expected_order = [(c, s) for c in countries for s in sectors]
+    rnr_in_order = industries["RNr"].cast(pl.Int64).to_list() == list(range(1, len(sectors) + 1)) * len(countries)
+    if not rnr_in_order or list(zip(industries["Country"], industries["IndustryCode"])) != expected_order:
+        raise DataValidationError(path.name, "industry rows are country-major, industries in RNr order")
+    table = WorldIOTable(
+        countries=countries, sectors=sectors, final_uses=FINAL_USES,
+        intermediate=industries.select(buyer_columns).to_numpy().astype(np.float64),
+        final=industries.select(final_columns).to_numpy().astype(np.float64),
+        output=gross_output.select(buyer_columns).to_numpy().astype(np.float64).ravel(),
+    )
+    check_row_identity(table, path.name)
+    return world_io_table_to_long(table, int(years[0]))
+
+
+def _read_2016_frame(path: Path) -> pl.DataFrame:
+    """The 2016-release frame from a CSV or an RData file holding one data frame."""
+    if path.suffix.lower() == ".csv":
+        return pl.read_csv(path, infer_schema_length=None)
+    import rdata
+
+    objects = rdata.read_rda(path)
+    if len(objects) != 1:
+        raise DataValidationError(path.name, "the file holds exactly one WIOT data frame",
+                                  detail=f"found {sorted(objects)}")
+    return pl.from_pandas(next(iter(objects.values())))
