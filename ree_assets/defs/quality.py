@@ -1,0 +1,134 @@
+"""Data quality as asset checks: ODCS contracts (every ``data_contracts/*.yaml``) and Great
+Expectations suites (blocking, where bad data would silently corrupt results)."""
+
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import yaml
+
+from ree_assets.defs.resources import DuckDBStore
+from ree_assets.sources.contracts import CONTRACTS_DIR
+
+#: An expectation as data: (Great Expectations class name, its keyword arguments). Kept as
+#: plain tuples so this module does not import Great Expectations (a ~10 s import) at load.
+Expectation = tuple[str, Mapping[str, Any]]
+
+
+def contract_table(contract_file: Path) -> str:
+    """The table (and asset) a contract describes: the name of its first schema object."""
+    return yaml.safe_load(contract_file.read_text())["schema"][0]["name"]
+
+
+def run_contract(contract_file: Path, database: str) -> tuple[bool, list[dict[str, str]]]:
+    """Test a table against its ODCS contract with datacontract-cli, on the DuckDB file.
+
+    Returns (passed, one row per rule that did not pass: rule, field, reason).
+    """
+    from datacontract.data_contract import DataContract
+
+    run = DataContract(data_contract_file=str(contract_file), server="ree",
+                       config={"DATACONTRACT_DUCKDB_DATABASE": str(Path(database).resolve())}).test()
+    failures = [{"rule": check.name, "field": check.field or "", "reason": check.reason or ""}
+                for check in run.checks if check.result.value != "passed"]
+    return run.result.value == "passed", failures
+
+
+def failures_markdown(failures: Sequence[Mapping[str, str]]) -> str:
+    """Failed rules as a Markdown table for the check's metadata."""
+    return pl.DataFrame(list(failures)).to_pandas().to_markdown(index=False) if failures else "none"
+
+
+def contract_check(contract_file: Path) -> dg.AssetChecksDefinition:
+    """A blocking asset check testing the contract's table in DuckDB."""
+    table = contract_table(contract_file)
+
+    @dg.asset_check(asset=table, name="odcs_contract", blocking=True,
+                    description=f"ODCS contract {contract_file.name}: schema, required, unique and SQL rules.")
+    def _contract(store: DuckDBStore) -> dg.AssetCheckResult:
+        passed, failures = run_contract(contract_file, store.database)
+        summary = "; ".join(f"{f['rule']}: {f['reason']}" for f in failures)
+        return dg.AssetCheckResult(
+            passed=passed,
+            description=f"{table} violates {contract_file.name}: {summary}" if failures else None,
+            metadata={"contract": contract_file.name, "failed_rules": dg.MetadataValue.md(failures_markdown(failures))},
+        )
+
+    return _contract
+
+
+def contract_checks(asset_keys: set[dg.AssetKey], contracts_dir: Path = CONTRACTS_DIR) -> list[dg.AssetChecksDefinition]:
+    """One check per contract whose table is an asset of the code location."""
+    return [contract_check(path) for path in sorted(contracts_dir.glob("*.yaml"))
+            if dg.AssetKey(contract_table(path)) in asset_keys]
+
+
+def validate_with_gx(frame: pl.DataFrame, suite_name: str, expectations: Sequence[Expectation]) -> list[dict[str, str]]:
+    """Validate a frame with Great Expectations (ephemeral context); return the failed
+    expectations with their unexpected values."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    batch = (context.data_sources.add_pandas(suite_name)
+             .add_dataframe_asset(suite_name)
+             .add_batch_definition_whole_dataframe(suite_name)
+             .get_batch(batch_parameters={"dataframe": frame.to_pandas()}))
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    for name, kwargs in expectations:
+        suite.add_expectation(getattr(gx.expectations, name)(**kwargs))
+    results = batch.validate(suite)
+    return [{"expectation": r.expectation_config.type,
+             "column": str(r.expectation_config.kwargs.get("column", r.expectation_config.kwargs.get("column_list", ""))),
+             "unexpected": str(r.result.get("partial_unexpected_list", r.result.get("observed_value", "")))[:300]}
+            for r in results.results if not r.success]
+
+
+def read_stored_table(store: DuckDBStore, table: str, schema: str) -> pl.DataFrame:
+    """A whole stored table, read for a check."""
+    with store.connect(read_only=True) as con:
+        return pl.from_arrow(con.execute(f"SELECT * FROM {schema}.{table}").arrow())
+
+
+def gx_check(asset: str, schema: str, suite: Callable[..., Sequence[Expectation]], *,
+             also: Mapping[str, str] | None = None, description: str) -> dg.AssetChecksDefinition:
+    """A blocking Great Expectations check on the stored table ``<schema>.<asset>``.
+
+    ``suite`` is called with the frames of ``also`` (other tables, name -> schema, for
+    cross-table expectations) as keyword arguments and returns the expectations.
+    """
+    others = dict(also or {})
+
+    @dg.asset_check(asset=asset, name="great_expectations", blocking=True, description=description,
+                    additional_deps=list(others))
+    def _gx(store: DuckDBStore) -> dg.AssetCheckResult:
+        frames = {name: read_stored_table(store, name, other_schema) for name, other_schema in others.items()}
+        failures = validate_with_gx(read_stored_table(store, asset, schema), asset, suite(**frames))
+        summary = "; ".join(f"{f['expectation']} on {f['column']}: unexpected {f['unexpected']}" for f in failures)
+        return dg.AssetCheckResult(
+            passed=not failures,
+            description=f"{asset}: {summary}" if failures else None,
+            metadata={"failed_expectations": dg.MetadataValue.md(failures_markdown(failures))},
+        )
+
+    return _gx
+
+
+def ree_prices_suite(ree_complementarity: pl.DataFrame) -> list[Expectation]:
+    """Prices are positive and complete: every element with a complementarity score is priced,
+    and no element, market and year appears twice."""
+    return [
+        ("ExpectColumnValuesToNotBeNull", {"column": "price_usd_per_kg"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "price_usd_per_kg", "min_value": 0, "strict_min": True}),
+        ("ExpectColumnDistinctValuesToEqualSet",
+         {"column": "element", "value_set": sorted(ree_complementarity["element"].to_list())}),
+        ("ExpectCompoundColumnsToBeUnique", {"column_list": ["element", "market", "year"]}),
+    ]
+
+
+gx_checks = [
+    gx_check("ree_prices", "raw", ree_prices_suite, also={"ree_complementarity": "raw"},
+             description="Prices > 0, every scored element priced, keys unique (Great Expectations)."),
+]

@@ -1,0 +1,15 @@
+"""Jobs and schedules: the replication job of the AFSV chain and the yearly refresh of pulls."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+#: The main job ``make run`` materialises: every asset of the AFSV chain on the selected source.
+replicate_afsv = dg.define_asset_job(
+    "replicate_afsv",
+    selection=dg.AssetSelection.groups("sources", "io_table", "ge_model"),
+    description="Rebuild the AFSV evidence chain: sources, REE IO table and sensitivity, GE model.",
+)
+
+jobs = [replicate_afsv]
+schedules: list[dg.ScheduleDefinition] = []

@@ -1,0 +1,36 @@
+"""The ODCS data contracts in ``data_contracts/``: where they are and what schema they declare."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
+
+#: ODCS logical types -> Polars dtypes, for reading a canonical CSV with the contract's schema.
+_POLARS_TYPES = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64,
+                 "boolean": pl.Boolean, "date": pl.Date, "timestamp": pl.Datetime}
+
+
+def contract_path(table: str) -> Path:
+    """The contract file of a canonical table or mart."""
+    return CONTRACTS_DIR / f"{table}.yaml"
+
+
+@cache
+def load_contract(table: str) -> dict:
+    """The parsed ODCS document of a table's contract."""
+    path = contract_path(table)
+    if not path.is_file():
+        raise FileNotFoundError(f"no data contract for table {table!r}: expected {path}")
+    return yaml.safe_load(path.read_text())
+
+
+def contract_columns(table: str) -> dict[str, pl.DataType]:
+    """Column name -> Polars dtype, in the order the contract lists them."""
+    (schema,) = [s for s in load_contract(table)["schema"] if s["name"] == table]
+    return {p["name"]: _POLARS_TYPES.get(p.get("logicalType", "string"), pl.String)
+            for p in schema["properties"]}

@@ -1,0 +1,76 @@
+"""The embedded synthetic world: seeded, stage by stage, with its true parameters.
+
+Each stage of the pipeline adds a generator here that returns canonical raw tables (the grain
+and columns of ``specs/tables.md``). Every stage draws from its own random stream, derived from
+the world seed and the stage name, so adding a stage never changes the bytes another stage
+produces, and the same seed always gives the same tables.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+from functools import cache
+
+import numpy as np
+import polars as pl
+
+from ree_assets.sources.embedded import ree_defaults
+from ree_assets.sources.embedded.dims import WorldDims, WorldSize, world_dims
+
+StageGenerator = Callable[[np.random.Generator, WorldDims], Mapping[str, pl.DataFrame]]
+
+TRUTH_SCHEMA = {"stage": pl.String, "parameter": pl.String, "key": pl.String, "value": pl.Float64}
+
+
+def _ree_tables(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
+    """The published-figure defaults of ``specs/ree_defaults.md`` (no randomness)."""
+    return {"ree_prices": ree_defaults.ree_prices(dims.years[0], dims.years[-1]),
+            "ree_complementarity": ree_defaults.ree_complementarity()}
+
+
+def _world_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
+    """The world's own dimensions, recorded as truth so a result can be traced to its world."""
+    rows = [("world", "n_industries", "sic4", float(len(dims.sic4))),
+            ("world", "n_economies", "country", float(len(dims.economies))),
+            ("world", "first_year", "year", float(dims.years[0])),
+            ("world", "last_year", "year", float(dims.years[-1]))]
+    return {"synthetic_truth": pl.DataFrame(rows, schema=TRUTH_SCHEMA, orient="row")}
+
+
+#: Stage name -> (generator, the canonical raw tables it produces, besides its truth rows).
+STAGES: dict[str, tuple[StageGenerator, tuple[str, ...]]] = {
+    "world": (_world_truth, ()),
+    "ree": (_ree_tables, ("ree_prices", "ree_complementarity")),
+}
+
+
+def stage_rng(seed: int, stage: str) -> np.random.Generator:
+    """An independent random stream for one stage: SeedSequence(seed, spawn_key=crc32(stage))."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stage.encode()),)))
+
+
+@cache
+def generate_stage(stage: str, seed: int, size: WorldSize) -> Mapping[str, pl.DataFrame]:
+    """All tables of one stage of the world (cached: a stage is generated once per process)."""
+    generator, _ = STAGES[stage]
+    return generator(stage_rng(seed, stage), world_dims(size))
+
+
+def embedded_tables() -> tuple[str, ...]:
+    """Every canonical raw table the embedded world can produce."""
+    return tuple(t for _, tables in STAGES.values() for t in tables) + ("synthetic_truth",)
+
+
+def embedded_table(table: str, seed: int, size: WorldSize) -> pl.DataFrame:
+    """One canonical raw table of the embedded world.
+
+    ``synthetic_truth`` is the union of every stage's true parameters.
+    """
+    if table == "synthetic_truth":
+        parts = [generate_stage(stage, seed, size).get("synthetic_truth") for stage in STAGES]
+        return pl.concat([p for p in parts if p is not None], how="vertical")
+    for stage, (_, tables) in STAGES.items():
+        if table in tables:
+            return generate_stage(stage, seed, size)[table]
+    raise KeyError(f"the embedded world has no table {table!r}; it has {', '.join(embedded_tables())}")
