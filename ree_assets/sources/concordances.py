@@ -1,0 +1,148 @@
+"""BEA 2012 detail -> NAICS 2012 -> NAICS 2002 -> SIC 1987 4-digit: canonical
+``bea_sic_concordance`` (bea_code, sic4, weight).
+
+Files (Census / BEA via jonathankay2/concordance, in ``concordances/``): ``2012_BEA_to_2012_NAICS.csv``
+(or ``bea2012_naics2012.csv``), ``naics2012_naics2002.csv``, ``2002_NAICS_to_1987_SIC.xls`` (or
+``sic87_naics02.csv``). Census xls files store codes as numbers (SIC ``111.0``): codes are
+restored as zero-padded strings (``'0111'``); rows whose SIC is not a code (``Aux``) are dropped.
+
+The weighting rule, applied link by link: a code that maps to n codes of the next classification
+splits its weight over them in proportion to their output where an output table is given and
+covers every one of them (``naics_output`` for NAICS 2012 codes, ``sic_output`` for SIC codes),
+and equally (1/n) otherwise. Links into a code with no further link (NAICS 2002 "null set for
+U.S." codes) are dropped before splitting. The weight of (BEA b, SIC s) is the sum over paths b ->
+n12 -> n02 -> s of the product of link weights, so it sums to 1 per BEA code.
+
+BEA codes with no NAICS counterpart land by two documented fallbacks: (1) a code whose NAICS
+links are missing but whose digits name a NAICS prefix (``541920`` -> ``54192*``) takes every
+NAICS 2012 code with that prefix; (2) government, housing and adjustment codes land on the SIC
+industry of :data:`SPECIAL_BEA_SIC` (``9999`` Nonclassifiable establishments for pure accounting
+rows). :func:`unmapped_bea_codes` lists any commodity or industry still not landing anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+
+#: BEA 2012 codes without a NAICS industry -> the SIC 1987 industry they land on.
+SPECIAL_BEA_SIC: dict[str, str] = {
+    "4200ID": "9311",  # customs duties -> public finance, taxation
+    "531HSO": "6514",  # owner-occupied housing -> operators of dwellings
+    "S00101": "4911", "S00202": "4911",  # government electric utilities -> electric services
+    "S00201": "4111",  # state and local passenger transit -> local and suburban transit
+    "S00102": "9199", "S00203": "9199", "S00600": "9199", "GSLGO": "9199",  # general government
+    "S00500": "9711",  # federal defense -> national security
+    "GSLGE": "8211",  # state and local education -> elementary and secondary schools
+    "GSLGH": "8062",  # state and local hospitals -> general medical and surgical hospitals
+    "S00401": "5093",  # scrap -> scrap and waste materials
+    "S00402": "5932",  # used and secondhand goods -> used merchandise stores
+    "S00300": "9999", "S00900": "9999",  # noncomparable imports, rest-of-world adjustment
+}
+
+
+def sic_code(value: object) -> str | None:
+    """A SIC 1987 code as 4 characters (``111.0`` -> ``'0111'``), or None if not a code."""
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text.zfill(4) if text.isdigit() and len(text) <= 4 else None
+
+
+def read_bea_naics2012(path: Path | str) -> pl.DataFrame:
+    """(bea_code, naics2012) from ``2012_BEA_to_2012_NAICS.csv`` or ``bea2012_naics2012.csv``."""
+    frame = pl.read_csv(path, infer_schema_length=0)
+    return frame.select(pl.col("BEA2012").str.strip_chars().alias("bea_code"),
+                        pl.col("NAICS2012_6d").str.strip_chars().alias("naics2012")).unique(maintain_order=True)
+
+
+def read_naics2012_naics2002(path: Path | str) -> pl.DataFrame:
+    """(naics2012, naics2002) 6-digit links from ``naics2012_naics2002.csv``."""
+    frame = pl.read_csv(path, infer_schema_length=0)
+    return frame.select(pl.col("NAICS2012_6d").alias("naics2012"),
+                        pl.col("NAICS2002_6d").alias("naics2002")).unique(maintain_order=True)
+
+
+def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
+    """(naics2002, sic4) from Census ``2002_NAICS_to_1987_SIC.xls`` or ``sic87_naics02.csv``."""
+    path = Path(path)
+    if path.suffix.lower() == ".xls":
+        raw = pd.read_excel(path, dtype=object, engine="xlrd")
+        pairs = zip(raw["2002 NAICS"], raw["SIC"])
+    else:
+        raw = pd.read_csv(path, dtype=str)
+        pairs = zip(raw["NAICS_6d"], raw["SIC_4d"])
+    rows = [(str(naics).strip().removesuffix(".0"), sic_code(sic)) for naics, sic in pairs]
+    return pl.DataFrame([r for r in rows if r[1] is not None and r[0].isdigit()],
+                        schema={"naics2002": pl.String, "sic4": pl.String}, orient="row"
+                        ).unique(maintain_order=True)
+
+
+def _split(links: pl.DataFrame, source: str, target: str, output: pl.DataFrame | None) -> pl.DataFrame:
+    """Link weights (source, target, weight) summing to 1 per source: by ``output`` (target,
+    output) when it covers every target of the source with a positive total, else 1/n."""
+    if output is not None:
+        links = links.join(output.rename({output.columns[0]: target, output.columns[1]: "_out"}),
+                           on=target, how="left")
+    else:
+        links = links.with_columns(_out=pl.lit(None, dtype=pl.Float64))
+    covered = pl.col("_out").is_not_null().all().over(source) & (pl.col("_out").sum().over(source) > 0)
+    return links.with_columns(
+        weight=pl.when(covered).then(pl.col("_out") / pl.col("_out").sum().over(source))
+        .otherwise(1.0 / pl.len().over(source))
+    ).select(source, target, "weight")
+
+
+def _prefix_links(codes: list[str], naics2012: pl.Series) -> pl.DataFrame:
+    """Fallback (1): BEA code -> NAICS 2012 codes starting with the code's digits, trailing
+    zeros stripped (``541920`` -> ``54192``)."""
+    rows = []
+    for code in codes:
+        prefix = code.rstrip("0")
+        if code.isdigit() and len(prefix) >= 2:
+            rows += [(code, n) for n in naics2012.unique().sort() if n.startswith(prefix)]
+    return pl.DataFrame(rows, schema={"bea_code": pl.String, "naics2012": pl.String}, orient="row")
+
+
+def build_bea_sic_concordance(bea_naics: pl.DataFrame, naics2012_2002: pl.DataFrame,
+                              naics2002_sic: pl.DataFrame, bea_codes: list[str] | None = None,
+                              naics_output: pl.DataFrame | None = None,
+                              sic_output: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Canonical ``bea_sic_concordance`` by the rule of the module docstring. ``bea_codes``
+    (default: those in ``bea_naics``) are the codes that must land; codes missing from
+    ``bea_naics`` take the prefix and special-code fallbacks."""
+    naics2012_2002 = naics2012_2002.filter(pl.col("naics2002").is_in(naics2002_sic["naics2002"].implode()))
+    bea_naics = bea_naics.filter(pl.col("naics2012").is_in(naics2012_2002["naics2012"].implode()))
+    codes = list(dict.fromkeys(bea_codes if bea_codes is not None else bea_naics["bea_code"].to_list()))
+    missing = [c for c in codes if c not in set(bea_naics["bea_code"]) and c not in SPECIAL_BEA_SIC]
+    bea_naics = pl.concat([bea_naics, _prefix_links(missing, naics2012_2002["naics2012"])])
+    chained = (
+        _split(bea_naics, "bea_code", "naics2012", naics_output).rename({"weight": "w1"})
+        .join(_split(naics2012_2002, "naics2012", "naics2002", None).rename({"weight": "w2"}), on="naics2012")
+        .join(_split(naics2002_sic, "naics2002", "sic4", sic_output).rename({"weight": "w3"}), on="naics2002")
+        .group_by("bea_code", "sic4").agg((pl.col("w1") * pl.col("w2") * pl.col("w3")).sum().alias("weight"))
+    )
+    special = pl.DataFrame({"bea_code": list(SPECIAL_BEA_SIC), "sic4": list(SPECIAL_BEA_SIC.values()),
+                            "weight": 1.0}).filter(~pl.col("bea_code").is_in(chained["bea_code"].implode()))
+    return pl.concat([chained, special]).filter(pl.col("bea_code").is_in(codes)).sort("bea_code", "sic4")
+
+
+def read_bea_sic_concordance(folder: Path | str, bea_codes: list[str] | None = None,
+                             sic_output: pl.DataFrame | None = None) -> pl.DataFrame:
+    """:func:`build_bea_sic_concordance` from the standard files in ``folder`` (the Census xls is
+    preferred to its CSV conversion when both exist)."""
+    folder = Path(folder)
+    sic_file = folder / "2002_NAICS_to_1987_SIC.xls"
+    return build_bea_sic_concordance(
+        read_bea_naics2012(folder / "2012_BEA_to_2012_NAICS.csv"),
+        read_naics2012_naics2002(folder / "naics2012_naics2002.csv"),
+        read_naics2002_sic1987(sic_file if sic_file.exists() else folder / "sic87_naics02.csv"),
+        bea_codes=bea_codes, sic_output=sic_output)
+
+
+def unmapped_bea_codes(concordance: pl.DataFrame, bea_codes: pl.DataFrame) -> list[str]:
+    """Commodity and industry codes of canonical ``bea_codes`` with no concordance row."""
+    wanted = bea_codes.filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique(maintain_order=True)
+    return sorted(set(wanted) - set(concordance["bea_code"]))
