@@ -4,28 +4,32 @@ Kept light to load: heavy libraries (Great Expectations, datacontract, cvxpy, cy
 imported inside the steps that use them.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from ree_assets.defs import dbt, quality, schedules, sources
-from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager
+from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
 
-store = DuckDBStore()
+
+def build_resources(database: str | None = None, data_source: DataSource | None = None) -> dict:
+    """The resources of a run: one DuckDB file, its IO manager, dbt and the data source."""
+    store = DuckDBStore(database=database or duckdb_path())
+    return {
+        "store": store,
+        "io_manager": PolarsDuckDBIOManager(store=store),
+        "data_source": data_source or DataSource(),
+        "dbt": dbt.dbt_resource(),
+    }
+
 
 assets = [*sources.raw_assets, sources.synthetic_truth, dbt.dbt_models]
-asset_keys = {key for asset in assets for key in asset.keys}
+asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}),
+                *quality.gx_checks]
 
 defs = dg.Definitions(
     assets=assets,
-    asset_checks=[*quality.contract_checks(asset_keys), *quality.gx_checks],
+    asset_checks=asset_checks,
     jobs=schedules.jobs,
     schedules=schedules.schedules,
-    resources={
-        "store": store,
-        "io_manager": PolarsDuckDBIOManager(store=store),
-        "data_source": DataSource(),
-        "dbt": dbt.dbt_resource(),
-    },
+    resources=build_resources(),
     executor=dg.in_process_executor,
 )

@@ -70,8 +70,10 @@ def validate_with_gx(frame: pl.DataFrame, suite_name: str, expectations: Sequenc
     """Validate a frame with Great Expectations (ephemeral context); return the failed
     expectations with their unexpected values."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (context.data_sources.add_pandas(suite_name)
              .add_dataframe_asset(suite_name)
              .add_batch_definition_whole_dataframe(suite_name)
@@ -82,8 +84,17 @@ def validate_with_gx(frame: pl.DataFrame, suite_name: str, expectations: Sequenc
     results = batch.validate(suite)
     return [{"expectation": r.expectation_config.type,
              "column": str(r.expectation_config.kwargs.get("column", r.expectation_config.kwargs.get("column_list", ""))),
-             "unexpected": str(r.result.get("partial_unexpected_list", r.result.get("observed_value", "")))[:300]}
+             "finding": describe_failure(r.result, r.expectation_config.kwargs)}
             for r in results.results if not r.success]
+
+
+def describe_failure(result: Mapping[str, Any], kwargs: Mapping[str, Any]) -> str:
+    """What a failed expectation found: its unexpected values, the values missing from its set,
+    or the observed value."""
+    findings = [f"{label} {result[key][:10]}" for key, label in
+                (("partial_unexpected_list", "unexpected values"), ("partial_missing_list", "missing values"))
+                if result.get(key)]
+    return "; ".join(findings) or f"observed {result.get('observed_value')}"
 
 
 def read_stored_table(store: DuckDBStore, table: str, schema: str) -> pl.DataFrame:
@@ -106,7 +117,7 @@ def gx_check(asset: str, schema: str, suite: Callable[..., Sequence[Expectation]
     def _gx(store: DuckDBStore) -> dg.AssetCheckResult:
         frames = {name: read_stored_table(store, name, other_schema) for name, other_schema in others.items()}
         failures = validate_with_gx(read_stored_table(store, asset, schema), asset, suite(**frames))
-        summary = "; ".join(f"{f['expectation']} on {f['column']}: unexpected {f['unexpected']}" for f in failures)
+        summary = "; ".join(f"{f['expectation']} on {f['column']}: {f['finding']}" for f in failures)
         return dg.AssetCheckResult(
             passed=not failures,
             description=f"{asset}: {summary}" if failures else None,

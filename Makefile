@@ -1,0 +1,47 @@
+# ree_assets: the README's commands. Everything a fresh machine needs is installed here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export REE_DUCKDB_PATH ?= $(CURDIR)/data/ree.duckdb
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+DEBIAN_PACKAGES := coinor-libipopt-dev pkg-config liblapack-dev libblas-dev
+
+.PHONY: setup system-deps run dev test bench dbt-parse clean
+
+setup: $(STAMP) dbt/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
+
+system-deps:
+	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages for IPOPT: $(DEBIAN_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	fi
+
+$(STAMP): pyproject.toml | system-deps
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+dbt/target/manifest.json: $(STAMP) $(shell find dbt/models dbt/macros -type f) dbt/dbt_project.yml
+	cd dbt && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp $< $@
+
+run: setup
+	$(PY) -m ree_assets.cli --job replicate_afsv
+
+dev: setup
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+test: setup
+	$(VENV)/bin/pytest -n 2 -q
+
+bench: setup
+	$(PY) -m ree_assets_tests.bench
+
+clean:
+	rm -rf data/ree.duckdb data/reports .dagster_home dbt/target

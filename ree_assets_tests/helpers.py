@@ -1,0 +1,41 @@
+"""Helpers for tests that materialise assets: a temporary DuckDB file and a small world."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from ree_assets.defs.resources import DataSource
+
+
+def small_world(**overrides) -> DataSource:
+    """The embedded source at test size (same shapes, fewer industries and economies)."""
+    return DataSource(**{"mode": "embedded", "size": "small", **overrides})
+
+
+def materialize(database: Path, selection: str | None = None, data_source: DataSource | None = None,
+                partition_key: str | None = None) -> dg.ExecuteInProcessResult:
+    """Materialise assets and their checks of the code location into ``database``."""
+    from ree_assets import definitions
+
+    return dg.materialize(
+        [*definitions.assets, *definitions.asset_checks],
+        selection=selection,
+        resources=definitions.build_resources(str(database), data_source or small_world()),
+        instance=dg.DagsterInstance.ephemeral(),
+        partition_key=partition_key,
+        raise_on_error=False,
+    )
+
+
+def read_table(database: Path, qualified_name: str) -> pl.DataFrame:
+    """A stored table, read back for assertions."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return pl.from_arrow(con.execute(f"SELECT * FROM {qualified_name}").arrow())
+
+
+def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    """(asset, check name) -> evaluation, for every check the run evaluated."""
+    return {(e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name): e.event_specific_data
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}

@@ -1,0 +1,24 @@
+"""The code location loads, lightly, and holds the foundation's pieces."""
+
+import subprocess
+import sys
+
+HEAVY_MODULES = ("great_expectations", "datacontract", "cvxpy", "cyipopt", "pyfixest", "jax", "matplotlib")
+
+
+def test_loading_the_code_location_imports_no_heavy_library():
+    code = ("import sys, ree_assets.definitions; "
+            f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
+
+
+def test_yearly_partitions_and_the_duckdb_pool():
+    from ree_assets.defs.partitions import DUCKDB_POOL, yearly_partitions
+    from ree_assets.definitions import defs
+
+    keys = yearly_partitions.get_partition_keys()
+    assert keys[0] == "2002" and all(len(k) == 4 for k in keys)
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).pools == {DUCKDB_POOL}, key

@@ -1,0 +1,82 @@
+"""The first vertical slice, materialised for real: REE prices and complementarity -> raw
+DuckDB tables -> dbt staging and the price-spike mart -> ODCS and Great Expectations checks."""
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from ree_assets.sources.embedded import ree_defaults
+from ree_assets_tests.helpers import check_results, materialize, read_table, small_world
+
+pytestmark = pytest.mark.slow
+
+SLICE = dg.AssetSelection.assets("ree_prices", "ree_complementarity", "synthetic_truth",
+                                 "stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes")
+
+
+@pytest.fixture(scope="module")
+def good_database(tmp_path_factory):
+    database = tmp_path_factory.mktemp("slice") / "ree.duckdb"
+    result = materialize(database, SLICE)
+    return database, result
+
+
+def test_slice_materialises_and_every_check_passes(good_database):
+    database, result = good_database
+    assert result.success
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialised == {"ree_prices", "ree_complementarity", "synthetic_truth", "stg_raw__ree_prices",
+                            "stg_raw__ree_complementarity", "ree_price_spikes"}
+    checks = check_results(result)
+    assert ("ree_prices", "great_expectations") in checks and ("ree_price_spikes", "odcs_contract") in checks
+    assert all(c.passed for c in checks.values()), [k for k, c in checks.items() if not c.passed]
+
+
+def test_price_spike_mart_reproduces_the_10_to_45x_spike(good_database):
+    database, _ = good_database
+    spikes = read_table(database, "marts.ree_price_spikes").filter(pl.col("market") == "fob_china")
+    ratio = dict(zip(spikes["element"], spikes["spike_ratio"]))
+    assert ratio == pytest.approx({"La": 100 / 5, "Ce": 100 / 4, "Pr": 180 / 15, "Nd": 200 / 15, "Dy": 1400 / 115})
+    assert all(10 <= r <= 45 for r in ratio.values())
+    assert set(spikes["peak_year"]) == {2011}
+    assert dict(zip(spikes["element"], spikes["complementarity_share"]))["Dy"] == pytest.approx(0.90)
+
+
+def write_local_tables(folder, prices: pl.DataFrame) -> None:
+    (folder / "ree").mkdir(parents=True, exist_ok=True)
+    prices.write_csv(folder / "ree" / "ree_prices.csv")
+    ree_defaults.ree_complementarity().write_csv(folder / "ree" / "ree_complementarity.csv")
+
+
+def test_broken_prices_fail_the_checks_block_downstream_and_keep_the_mart(good_database, tmp_path):
+    database, _ = good_database
+    before = read_table(database, "marts.ree_price_spikes")
+    broken = (ree_defaults.ree_prices()
+              .filter(pl.col("element") != "Dy")
+              .with_columns(pl.when((pl.col("element") == "La") & (pl.col("year") == 2011))
+                            .then(-100.0).otherwise(pl.col("price_usd_per_kg")).alias("price_usd_per_kg")))
+    write_local_tables(tmp_path, broken)
+
+    result = materialize(database, SLICE - dg.AssetSelection.assets("synthetic_truth"),
+                         small_world(mode="local", data_dir=str(tmp_path)))
+
+    assert not result.success
+    checks = check_results(result)
+    gx = checks[("ree_prices", "great_expectations")]
+    assert not gx.passed
+    assert "ExpectColumnValuesToBeBetween" in gx.description or "expect_column_values_to_be_between" in gx.description
+    assert "-100" in gx.description and "Dy" in gx.description
+    contract = checks[("ree_prices", "odcs_contract")]
+    assert not contract.passed and "prices are strictly positive" in contract.description
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "ree_price_spikes" not in materialised and "stg_raw__ree_prices" not in materialised
+    assert read_table(database, "marts.ree_price_spikes").equals(before)
+
+
+def test_local_mode_with_a_missing_file_names_the_file_and_the_contract(tmp_path):
+    result = materialize(tmp_path / "ree.duckdb", dg.AssetSelection.assets("ree_prices"),
+                         small_world(mode="local", data_dir=str(tmp_path / "nowhere")))
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "ree_prices.csv" in message and "ree_prices.yaml" in message and "'local'" in message
