@@ -222,3 +222,11 @@ def read_bea_tables(use_path: Path | str, make_path: Path | str, *, sheet: str |
             for code, name in read_xlsx_code_names(path, sheet).items():
                 names.setdefault(code, name)
     return {"bea_use": use, "bea_make": make, "bea_codes": bea_codes(use, make, names)}
+
+
+def read_published_total_requirements(path: Path | str) -> pl.DataFrame:
+    """BEA's published industry-by-commodity total requirements (tidy CSV: rows industries,
+    columns commodities; footnote lines dropped) as long (industry_code, commodity_code, tr)."""
+    wide = _read_tidy_csv(Path(path))
+    wide = wide.filter(pl.col(wide.columns[0]).str.contains(r"^[0-9A-Z]{2,6}$"))
+    return _long(wide, "industry_code", "commodity_code").rename({"value_musd": "tr"})

@@ -43,6 +43,16 @@ SPECIAL_BEA_SIC: dict[str, str] = {
 }
 
 
+#: Links of ``2012_BEA_to_2012_NAICS.csv`` (and ``bea2012_naics2012.csv``) that contradict BEA's own
+#: MasterCrosswalk2012 and the code titles: 331520 "Nonferrous metal foundries" is linked to the
+#: ferrous foundries 331511-331513, and 335120 "Lighting fixtures" misses 335129. Replaced by the
+#: NAICS 2012 codes below (without the fix SIC 3363-3369 and 3648 would receive no BEA code).
+BEA_NAICS_CORRECTIONS: dict[str, tuple[str, ...]] = {
+    "331520": ("331523", "331524", "331529"),
+    "335120": ("335121", "335122", "335129"),
+}
+
+
 def sic_code(value: object) -> str | None:
     """A SIC 1987 code as 4 characters (``111.0`` -> ``'0111'``), or None if not a code."""
     text = str(value).strip()
@@ -52,10 +62,15 @@ def sic_code(value: object) -> str | None:
 
 
 def read_bea_naics2012(path: Path | str) -> pl.DataFrame:
-    """(bea_code, naics2012) from ``2012_BEA_to_2012_NAICS.csv`` or ``bea2012_naics2012.csv``."""
-    frame = pl.read_csv(path, infer_schema_length=0)
-    return frame.select(pl.col("BEA2012").str.strip_chars().alias("bea_code"),
-                        pl.col("NAICS2012_6d").str.strip_chars().alias("naics2012")).unique(maintain_order=True)
+    """(bea_code, naics2012) from ``2012_BEA_to_2012_NAICS.csv`` or ``bea2012_naics2012.csv``,
+    with :data:`BEA_NAICS_CORRECTIONS` applied."""
+    frame = pl.read_csv(path, infer_schema_length=0).select(
+        pl.col("BEA2012").str.strip_chars().alias("bea_code"),
+        pl.col("NAICS2012_6d").str.strip_chars().alias("naics2012"))
+    corrections = pl.DataFrame([(b, n) for b, codes in BEA_NAICS_CORRECTIONS.items() for n in codes],
+                               schema={"bea_code": pl.String, "naics2012": pl.String}, orient="row")
+    return pl.concat([frame.filter(~pl.col("bea_code").is_in(list(BEA_NAICS_CORRECTIONS))), corrections]
+                     ).unique(maintain_order=True)
 
 
 def read_naics2012_naics2002(path: Path | str) -> pl.DataFrame:
