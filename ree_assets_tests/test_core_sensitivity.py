@@ -1,0 +1,58 @@
+"""REE sensitivity: Sens_s = sum_e tr_es x c_e / 100 and the country variants."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from ree_assets.core.sensitivity import china_import_share, price_spike, ree_sensitivity, ree_sensitivity_country
+from ree_assets.errors import DataValidationError
+
+TR = pl.DataFrame({"sic4": ["3691", "3691", "3691", "3499", "3499", "3499"],
+                   "element": ["La", "Nd", "All", "La", "Nd", "All"],
+                   "tr": [2e-3, 1e-3, 3e-3, 0.0, 4e-3, 4e-3]})
+SCORES = pl.DataFrame({"element": ["La", "Nd"], "complementarity": [80.0, 50.0]})
+
+
+def test_sensitivity_weights_requirements_by_rescaled_complementarity():
+    result = dict(ree_sensitivity(TR, SCORES).iter_rows())
+    assert result["3691"] == pytest.approx(2e-3 * 0.8 + 1e-3 * 0.5)
+    assert result["3499"] == pytest.approx(4e-3 * 0.5)
+
+
+def test_complementarity_out_of_range_is_named():
+    with pytest.raises(DataValidationError, match=r"ree_complementarity: row 'Nd'.*0 <= complementarity <= 100"):
+        ree_sensitivity(TR, SCORES.with_columns(complementarity=pl.Series([80.0, 150.0])))
+
+
+def _prices(deu_la_2011: float) -> pl.DataFrame:
+    rows = [("La", "DEU", 2009, 5.0), ("La", "DEU", 2011, deu_la_2011), ("Nd", "DEU", 2009, 10.0),
+            ("Nd", "DEU", 2011, 40.0), ("La", "fob_china", 2009, 1.0), ("La", "fob_china", 2011, 99.0)]
+    return pl.DataFrame(rows, schema=["element", "market", "year", "price_usd_per_kg"], orient="row")
+
+
+def test_price_spike_uses_country_markets_only():
+    spikes = {(c, e): v for c, e, v in price_spike(_prices(50.0)).iter_rows()}
+    assert spikes == {("DEU", "La"): pytest.approx(10.0), ("DEU", "Nd"): pytest.approx(4.0)}
+
+
+def test_non_positive_country_price_raises():
+    with pytest.raises(DataValidationError, match=r"ree_prices: row 'La DEU 2011'.*price_usd_per_kg > 0"):
+        price_spike(_prices(0.0))
+
+
+def test_china_import_share_is_pre_2010_and_ignores_world_totals():
+    imports = pl.DataFrame(
+        [("DEU", "La", "CHN", 2008, 30.0), ("DEU", "La", "JPN", 2008, 10.0), ("DEU", "La", "WLD", 2008, 40.0),
+         ("DEU", "La", "CHN", 2011, 0.0), ("DEU", "La", "JPN", 2011, 99.0)],
+        schema=["country", "element", "partner", "year", "value_usd"], orient="row")
+    assert china_import_share(imports).row(0) == ("DEU", "La", pytest.approx(0.75))
+
+
+def test_country_variants_are_stacked_with_their_names():
+    imports = pl.DataFrame([("DEU", "Nd", "CHN", 2005, 1.0)],
+                           schema=["country", "element", "partner", "year", "value_usd"], orient="row")
+    result = ree_sensitivity_country(TR, _prices(50.0), imports)
+    values = {(v, s): x for _, s, v, x in result.iter_rows()}
+    assert values[("price_spike", "3691")] == pytest.approx(2e-3 * 10 + 1e-3 * 4)
+    assert values[("china_import_share", "3499")] == pytest.approx(4e-3)
