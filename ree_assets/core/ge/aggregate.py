@@ -77,8 +77,9 @@ def _map_indices(map_: Mapping[str, str], codes: tuple[str, ...], kind: str,
     missing = [code for code in codes if code not in map_]
     unknown = [code for code in map_ if code not in codes]
     if missing or unknown:
-        parts = ([f"{kind}s left out of the map: {', '.join(missing)}"] if missing else []) + (
-            [f"unknown {kind}s in the map: {', '.join(unknown)}"] if unknown else [])
+        plural = {"country": "countries", "industry": "industries"}[kind]
+        parts = ([f"{plural} left out of the map: {', '.join(missing)}"] if missing else []) + (
+            [f"unknown {plural} in the map: {', '.join(unknown)}"] if unknown else [])
         raise DataValidationError(table_name, f"the {kind} map covers each {kind} of the table exactly",
                                   column=kind, detail="; ".join(parts))
     groups = tuple(dict.fromkeys(map_.values()))

@@ -115,6 +115,21 @@ def _per_sector(values: float | Mapping[str, float], sectors: tuple[str, ...], d
     return np.full(len(sectors), float(values))
 
 
+def translate_parameters(values: Mapping[str, float], sector_map: Mapping[str, str]) -> dict[str, float]:
+    """Sector parameters keyed by another classification's codes: {code: values[sector_map[code]]}.
+
+    E.g. the published omega and eps (keyed by model sector) for the disaggregated WIOD industries
+    c1..c35 with :data:`~ree_assets.core.ge.aggregate.DEFAULT_SECTOR_MAP`; codes whose sector has
+    no published value are left out (and get the calibration default).
+    """
+    return {code: values[sector] for code, sector in sector_map.items() if sector in values}
+
+
+def restrict_parameters(values: Mapping[str, float], sectors: tuple[str, ...]) -> dict[str, float]:
+    """The entries of a sector -> value map for the given sectors only (for coarser or partial tables)."""
+    return {sector: value for sector, value in values.items() if sector in sectors}
+
+
 def calibrate_baseline(table: WorldIOTable, *,
                        omega: Mapping[str, float] = PUBLISHED_REE_COST_SHARES,
                        eps: Mapping[str, float] = PUBLISHED_EPS,
