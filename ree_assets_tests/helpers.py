@@ -7,6 +7,7 @@ import duckdb
 import polars as pl
 
 from ree_assets.defs.resources import DataSource
+from ree_assets.sources.contracts import contract_path
 
 
 def small_world(**overrides) -> DataSource:
@@ -39,3 +40,22 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg
     """(asset, check name) -> evaluation, for every check the run evaluated."""
     return {(e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name): e.event_specific_data
             for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def store(database, schema: str, table: str, frame: pl.DataFrame) -> None:
+    """Write a frame as ``<schema>.<table>`` of the DuckDB file ``database`` (replacing it)."""
+    arrow = frame.to_arrow()  # noqa: F841 - read by DuckDB below
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM arrow")
+
+
+def failed_rules(database, table: str, frame: pl.DataFrame) -> set[str]:
+    """Store ``frame`` as ``raw.<table>`` and test it against the table's contract: the names of
+    the rules that did not pass."""
+    from ree_assets.defs.quality import run_contract
+
+    store(database, "raw", table, frame)
+    passed, failures = run_contract(contract_path(table), str(database))
+    assert passed == (not failures)
+    return {f["rule"] for f in failures}

@@ -1,26 +1,12 @@
 """Contracts fail on each kind of rule they use; the loader covers every contract."""
 
-import duckdb
 import polars as pl
 import pytest
 
-from ree_assets.defs.quality import contract_table, run_contract
-from ree_assets.sources.contracts import CONTRACTS_DIR, contract_path
+from ree_assets.defs.quality import contract_table
+from ree_assets.sources.contracts import CONTRACTS_DIR
 from ree_assets.sources.embedded import ree_defaults
-
-
-def store(database, schema: str, table: str, frame: pl.DataFrame) -> None:
-    arrow = frame.to_arrow()  # noqa: F841 - read by DuckDB below
-    with duckdb.connect(str(database)) as con:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM arrow")
-
-
-def failed_rules(database, table: str, frame: pl.DataFrame) -> set[str]:
-    store(database, "raw", table, frame)
-    passed, failures = run_contract(contract_path(table), str(database))
-    assert passed == (not failures)
-    return {f["rule"] for f in failures}
+from ree_assets_tests.helpers import failed_rules
 
 
 def test_default_tables_satisfy_their_contracts(tmp_path):
