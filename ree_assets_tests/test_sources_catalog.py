@@ -57,7 +57,7 @@ def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopba
     root, url = loopback_server
     (root / "ree").mkdir()
     ree_defaults.ree_complementarity().write_csv(root / "ree" / "ree_complementarity.csv")
-    published = TableSource("ree_complementarity", "ree/ree_complementarity.csv",
+    published = TableSource("ree_complementarity", ("ree/ree_complementarity.csv",),
                             catalog.LOCAL_LAYOUT["ree_complementarity"].read, publisher="test_publisher")
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_complementarity", published)
     settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test_publisher": url})
@@ -69,7 +69,7 @@ def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopba
 
 
 def test_download_mode_without_a_base_url_says_which_publisher(tmp_path, monkeypatch):
-    published = TableSource("ree_prices", "ree/ree_prices.csv", catalog.LOCAL_LAYOUT["ree_prices"].read,
+    published = TableSource("ree_prices", ("ree/ree_prices.csv",), catalog.LOCAL_LAYOUT["ree_prices"].read,
                             publisher="asian_metal")
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
     with pytest.raises(SourceUnavailableError, match="asian_metal"):

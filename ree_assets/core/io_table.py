@@ -275,6 +275,24 @@ def element_end_use_tonnes(composition: pl.DataFrame, end_use: pl.DataFrame,
             .select("application", "element", "tonnes_reo"))
 
 
+def consumption_tonnes(consumption: pl.DataFrame, country: str, year: int) -> float:
+    """Total REE consumption T (tonnes REO) of ``country`` in ``year`` (``ree_consumption``)."""
+    chosen = consumption.filter((pl.col("country") == country) & (pl.col("year") == year))
+    if chosen.height != 1:
+        raise DataValidationError("ree_consumption", "one consumption row per country and year",
+                                  row=f"{country} {year}", detail=f"{chosen.height} rows found")
+    return float(chosen["tonnes_reo"][0])
+
+
+def parameter_value(parameters: pl.DataFrame, name: str) -> float:
+    """One scalar of ``ree_parameters`` (parameter, value)."""
+    chosen = parameters.filter(pl.col("parameter") == name)
+    if chosen.height != 1:
+        raise DataValidationError("ree_parameters", "each parameter appears once", row=name,
+                                  detail=f"{chosen.height} rows found")
+    return float(chosen["value"][0])
+
+
 def price_at(prices: pl.DataFrame, year: int, market: str = "fob_china") -> pl.DataFrame:
     """(element, price_usd_per_kg) in ``year`` and ``market``; a price <= 0 is an error."""
     chosen = prices.filter((pl.col("year") == year) & (pl.col("market") == market))
@@ -467,6 +485,27 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
                    use=use, final_demand=final_demand, value_added=value_added, make=make)
 
 
+def split_accounting_errors(original: SupplyUse, extended: SupplyUse,
+                            parents: Mapping[str, str] | None = None) -> dict[str, float]:
+    """Largest violations (USD million) of the identities steps 1-2 must preserve:
+
+    - ``industry_output``: g_s of every original industry = sum of g over its parts in
+      ``extended`` (the magnet industry counts towards its parent);
+    - ``commodity_balance``: every commodity of ``extended``, old and new, has Use row total =
+      commodity output q_c (Make column sum);
+    - ``total_output``: sum_c q_c is unchanged (value moved to element rows is only relabelled).
+    """
+    parents = dict({MAGNET_CODE: MAGNET_PARENT}, **(parents or {}))
+    parts = pl.DataFrame({"industry": [parents.get(c, c) for c in extended.industries],
+                          "g": extended.industry_output}).group_by("industry").agg(pl.col("g").sum())
+    before = pl.DataFrame({"industry": original.industries, "g_original": original.industry_output})
+    industry = before.join(parts, on="industry", how="left").select(
+        (pl.col("g").fill_null(0.0) - pl.col("g_original")).abs().max()).item()
+    balance = np.abs(extended.commodity_row_total - extended.commodity_output).max()
+    total = abs(extended.commodity_output.sum() - original.commodity_output.sum())
+    return {"industry_output": float(industry), "commodity_balance": float(balance), "total_output": float(total)}
+
+
 # --- Step 3: total requirements -------------------------------------------------------------------
 
 def direct_requirements(tables: SupplyUse) -> np.ndarray:
@@ -504,6 +543,13 @@ def element_requirements(tables: SupplyUse, elements: Sequence[str]) -> np.ndarr
     unit = np.zeros((len(tables.commodities), len(rows)))
     unit[rows, np.arange(len(rows))] = 1.0
     return lu_solve(lu_factor(_leontief_system(tables)), unit, trans=1).T
+
+
+def element_codes(tables: SupplyUse, bea_codes: pl.DataFrame) -> tuple[str, ...]:
+    """The element commodity rows of an extended table: its commodities that are neither BEA
+    codes (``bea_codes``) nor the split magnet commodity."""
+    known = set(bea_codes["code"]) | {MAGNET_CODE}
+    return tuple(code for code in tables.commodities if code not in known)
 
 
 def total_requirements_frame(tables: SupplyUse) -> pl.DataFrame:

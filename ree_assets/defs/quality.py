@@ -139,7 +139,30 @@ def ree_prices_suite(ree_complementarity: pl.DataFrame) -> list[Expectation]:
     ]
 
 
+def ree_total_requirements_suite() -> list[Expectation]:
+    """Requirements are never negative (beyond rounding) and each (sic4, element) appears once."""
+    return [
+        ("ExpectColumnValuesToNotBeNull", {"column": "tr"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "tr", "min_value": -1e-9}),
+        ("ExpectCompoundColumnsToBeUnique", {"column_list": ["sic4", "element"]}),
+        ("ExpectColumnValueLengthsToEqual", {"column": "sic4", "value": 4}),
+    ]
+
+
+def ree_sensitivity_suite() -> list[Expectation]:
+    """One non-negative, finite sensitivity per SIC industry."""
+    return [
+        ("ExpectColumnValuesToBeUnique", {"column": "sic4"}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "sensitivity"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "sensitivity", "min_value": 0, "max_value": 1}),
+    ]
+
+
 gx_checks = [
+    gx_check("ree_total_requirements", "core", ree_total_requirements_suite,
+             description="No negative REE requirements; keys unique (Great Expectations)."),
+    gx_check("ree_sensitivity", "core", ree_sensitivity_suite,
+             description="One sensitivity in [0, 1] per SIC industry (Great Expectations)."),
     gx_check("ree_prices", "raw", ree_prices_suite, also={"ree_complementarity": "raw"},
              description="Prices > 0, every scored element priced, keys unique (Great Expectations)."),
 ]

@@ -22,9 +22,9 @@ def duckdb_path() -> str:
     return os.environ.get("REE_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
 
 
-def reports_dir() -> Path:
-    """Where figures and rendered tables are written (``data/reports`` next to the database)."""
-    return Path(duckdb_path()).resolve().parent / "reports"
+def reports_dir(database: str | None = None) -> Path:
+    """Where figures and rendered tables are written: ``reports/`` next to the database file."""
+    return Path(database or duckdb_path()).resolve().parent / "reports"
 
 
 class DuckDBStore(dg.ConfigurableResource):

@@ -11,7 +11,19 @@ from ree_assets.sources.contracts import contract_columns, contract_path
 #: Canonical raw tables with their one-line description (``specs/tables.md``).
 RAW_TABLES: dict[str, str] = {
     "ree_prices": "Yearly REE oxide prices by element and market (USD/kg).",
+    "ree_imports": "REE imports by country, element, partner and year (USD), for the China-share variant.",
     "ree_complementarity": "How hard each element is to substitute (0-100).",
+    "ree_application_composition": "Share of each application in REE use and its element composition.",
+    "ree_end_use": "A country's REE end-use split by application (shares summing to 1).",
+    "ree_consumption": "REE consumption by country and year (tonnes of rare-earth oxide).",
+    "application_industry_map": "Which BEA industry buys each application's REE, and the carrier commodities.",
+    "ree_parameters": "Scalar parameters of the REE stage (magnet REE cost share).",
+    "bea_use": "BEA 2012 benchmark detail Use table, producers' prices, totals included (USD million).",
+    "bea_make": "BEA 2012 benchmark detail Make table (USD million).",
+    "bea_codes": "BEA codes with their names and kinds (commodity, industry, final demand, value added, total).",
+    "bea_sic_concordance": "BEA 2012 detail codes -> SIC 1987 4-digit industries, weights summing to 1.",
+    "wiod": "World input-output table, long (year, row country/industry, column country/use; USD million).",
+    "ge_innovation_panel": "REE-enhancing and other patent flows, REE price and wage indices by GE sector and year.",
 }
 
 

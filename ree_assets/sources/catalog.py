@@ -22,6 +22,7 @@ from typing import Literal
 import polars as pl
 
 from ree_assets.errors import SourceUnavailableError
+from ree_assets.sources import bea, concordances, wiod
 from ree_assets.sources.contracts import contract_columns, contract_path
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table
@@ -30,7 +31,8 @@ SourceMode = Literal["embedded", "local", "download"]
 
 
 def read_canonical_csv(path: Path, table: str) -> pl.DataFrame:
-    """A CSV already in the canonical layout, typed by the table's contract.
+    """A CSV already in the canonical layout, typed by the table's contract (list columns are
+    written as ``a;b;c``).
 
     Raises SourceUnavailableError naming the missing columns and the contract.
     """
@@ -40,28 +42,48 @@ def read_canonical_csv(path: Path, table: str) -> pl.DataFrame:
     if missing:
         raise SourceUnavailableError(table, f"{path} with columns {missing}", "local",
                                      str(contract_path(table)))
-    return pl.read_csv(path, schema_overrides=columns).select(list(columns))
+    lists = [c for c, dtype in columns.items() if dtype == pl.List(pl.String)]
+    scalars = {c: dtype for c, dtype in columns.items() if c not in lists}
+    frame = pl.read_csv(path, schema_overrides={**scalars, **{c: pl.String for c in lists}})
+    return frame.with_columns(pl.col(c).str.split(";") for c in lists).select(list(columns))
 
 
 @dataclass(frozen=True)
 class TableSource:
-    """How one canonical table is read from a file, and where a publisher serves that file."""
+    """How one canonical table is read from files (``read(*paths)``, paths relative to the data
+    folder in ``files``), and which publisher serves those files in ``download`` mode."""
 
     table: str
-    local_path: str
-    read: Callable[[Path], pl.DataFrame]
+    files: tuple[str, ...]
+    read: Callable[..., pl.DataFrame]
     publisher: str | None = None
 
 
-def _canonical(table: str, local_path: str, publisher: str | None = None) -> TableSource:
-    return TableSource(table, local_path, lambda path: read_canonical_csv(path, table), publisher)
+def _canonical(table: str, folder: str = "ree") -> TableSource:
+    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``."""
+    return TableSource(table, (f"{folder}/{table}.csv",), lambda path: read_canonical_csv(path, table))
 
 
-#: The documented layout of ``REE_DATA_DIR``: table -> its source file and reader.
+#: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
+BEA_USE = "bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx"
+BEA_MAKE = "bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx"
+CONCORDANCE_FILES = ("concordances/2012_BEA_to_2012_NAICS.csv", "concordances/naics2012_naics2002.csv",
+                     "concordances/2002_NAICS_to_1987_SIC.xls")
+
+#: The documented layout of ``REE_DATA_DIR``: table -> its source files and reader.
 LOCAL_LAYOUT: dict[str, TableSource] = {
     source.table: source for source in (
-        _canonical("ree_prices", "ree/ree_prices.csv"),
-        _canonical("ree_complementarity", "ree/ree_complementarity.csv"),
+        *(_canonical(table) for table in (
+            "ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition", "ree_end_use",
+            "ree_consumption", "application_industry_map", "ree_parameters")),
+        TableSource("bea_use", (BEA_USE,), lambda path: bea.read_use(path, sheet="2012"), "bea"),
+        TableSource("bea_make", (BEA_MAKE,), lambda path: bea.read_make(path, sheet="2012"), "bea"),
+        TableSource("bea_codes", (BEA_USE, BEA_MAKE),
+                    lambda use, make: bea.read_bea_tables(use, make, sheet="2012")["bea_codes"], "bea"),
+        TableSource("bea_sic_concordance", CONCORDANCE_FILES,
+                    lambda *paths: concordances.read_bea_sic_concordance(paths[0].parent), "census"),
+        TableSource("wiod", ("wiod/wiot_2009.RData",), wiod.read_wiod_2013_rdata, "wiod"),
+        _canonical("ge_innovation_panel", "ge"),
     )
 }
 
@@ -88,21 +110,31 @@ def fetch(url: str, destination: Path) -> Path:
     return destination
 
 
-def _local_file(source: TableSource, settings: SourceSettings) -> Path:
+#: Formats a table file may come in; a file of the layout may be replaced by its namesake in another.
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xls", ".RData", ".npz")
+
+
+def _find_local(folder: Path, relative: str) -> Path | None:
+    """``folder/relative``, or the file with the same name in another supported format."""
+    path = folder / relative
+    candidates = [path, *(path.with_suffix(suffix) for suffix in SUPPORTED_SUFFIXES)]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def _locate(source: TableSource, relative: str, settings: SourceSettings) -> Path:
     """The file a table is read from in ``local``/``download`` mode, fetched first if needed."""
     if settings.mode == "download" and source.publisher is not None:
-        base = settings.base_urls.get(source.publisher)
-        cached = settings.cache_dir / source.local_path
+        cached = settings.cache_dir / relative
         if not cached.is_file():
+            base = settings.base_urls.get(source.publisher)
             if not base:
-                raise SourceUnavailableError(
-                    source.table, f"a base URL for publisher {source.publisher!r}", "download",
-                    str(contract_path(source.table)))
-            fetch(f"{base.rstrip('/')}/{source.local_path}", cached)
+                raise SourceUnavailableError(source.table, f"a base URL for publisher {source.publisher!r}",
+                                             "download", str(contract_path(source.table)))
+            fetch(f"{base.rstrip('/')}/{relative}", cached)
         return cached
-    path = settings.data_dir / source.local_path
-    if not path.is_file():
-        raise SourceUnavailableError(source.table, f"file {path}", settings.mode,
+    path = _find_local(settings.data_dir, relative)
+    if path is None:
+        raise SourceUnavailableError(source.table, f"file {settings.data_dir / relative}", settings.mode,
                                      str(contract_path(source.table)))
     return path
 
@@ -115,4 +147,4 @@ def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
         raise SourceUnavailableError(table, "a reader for this table", settings.mode,
                                      str(contract_path(table)))
     source = LOCAL_LAYOUT[table]
-    return source.read(_local_file(source, settings))
+    return source.read(*(_locate(source, relative, settings) for relative in source.files))

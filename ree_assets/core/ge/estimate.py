@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import cvxpy as cp
 import numpy as np
 import polars as pl
 from scipy import optimize, stats
@@ -193,6 +192,8 @@ class _ConstrainedLeastSquares:
     """The cvxpy problem for a fixed row layout, compiled once and re-solved for new data (DPP)."""
 
     def __init__(self, design: _Design, options: EstimationOptions):
+        import cvxpy as cp  # imported here: cvxpy is slow to import and the world generator needs this module
+
         n, j = len(design.y), len(design.sectors)
         self.options = options
         self.y = cp.Parameter(n)
@@ -218,7 +219,7 @@ class _ConstrainedLeastSquares:
         self.slope_design.value = design.by_sector(design.price - lam * design.stock)
         self.trend_design.value = design.by_sector(design.time)
         self.problem.solve(solver=self.options.solver)
-        if self.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        if self.problem.status not in ("optimal", "optimal_inaccurate"):
             raise RuntimeError(f"eps estimation did not solve at lambda={lam}: {self.problem.status}")
         return float(self.problem.value)
 

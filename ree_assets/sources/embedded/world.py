@@ -16,6 +16,9 @@ import numpy as np
 import polars as pl
 
 from ree_assets.sources.embedded import ree_defaults
+from ree_assets.sources.embedded.bea_world import generate_bea_world, generate_ree_country_tables
+from ree_assets.sources.embedded.innovation_world import generate_innovation_panel
+from ree_assets.sources.embedded.wiod_world import generate_wiod_world
 from ree_assets.sources.embedded.dims import WorldDims, WorldSize, world_dims
 
 StageGenerator = Callable[[np.random.Generator, WorldDims], Mapping[str, pl.DataFrame]]
@@ -24,9 +27,19 @@ TRUTH_SCHEMA = {"stage": pl.String, "parameter": pl.String, "key": pl.String, "v
 
 
 def _ree_tables(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
-    """The published-figure defaults of ``specs/ree_defaults.md`` (no randomness)."""
-    return {"ree_prices": ree_defaults.ree_prices(dims.years[0], dims.years[-1]),
-            "ree_complementarity": ree_defaults.ree_complementarity()}
+    """The published-figure defaults of ``specs/ree_defaults.md`` plus synthetic country-level
+    prices and imports for the robustness variants of the sensitivity index."""
+    country = generate_ree_country_tables(rng, dims)
+    return {
+        "ree_prices": pl.concat([ree_defaults.ree_prices(dims.years[0], dims.years[-1]), country["ree_prices"]]),
+        "ree_imports": country["ree_imports"],
+        "ree_complementarity": ree_defaults.ree_complementarity(),
+        "ree_application_composition": ree_defaults.ree_application_composition(),
+        "ree_end_use": ree_defaults.ree_end_use(),
+        "ree_consumption": ree_defaults.ree_consumption(),
+        "application_industry_map": ree_defaults.application_industry_map(),
+        "ree_parameters": ree_defaults.ree_parameters(),
+    }
 
 
 def _world_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
@@ -41,7 +54,11 @@ def _world_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.Data
 #: Stage name -> (generator, the canonical raw tables it produces, besides its truth rows).
 STAGES: dict[str, tuple[StageGenerator, tuple[str, ...]]] = {
     "world": (_world_truth, ()),
-    "ree": (_ree_tables, ("ree_prices", "ree_complementarity")),
+    "ree": (_ree_tables, ("ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition",
+                          "ree_end_use", "ree_consumption", "application_industry_map", "ree_parameters")),
+    "bea": (generate_bea_world, ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance")),
+    "wiod": (generate_wiod_world, ("wiod",)),
+    "innovation": (generate_innovation_panel, ("ge_innovation_panel",)),
 }
 
 

@@ -1,0 +1,113 @@
+"""Group ``io_table``: the REE-extended Use/Make tables, total requirements, REE requirements by
+SIC industry (``specs/io_table.md``). Thin: read, call ``core.io_table``, write, report."""
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from ree_assets.core import io_table
+from ree_assets.defs.partitions import DUCKDB_POOL
+from ree_assets.defs.resources import DuckDBStore, reports_dir
+from ree_assets.figures import ree_requirements_figure
+from ree_assets.reporting import figure_metadata, table_metadata
+from ree_assets.sources.concordances import unmapped_bea_codes
+from ree_assets.sources.embedded.dims import sic1987_manufacturing
+
+#: Tolerance of the accounting identities after the splits, USD million.
+SPLIT_TOLERANCE_MUSD = 1e-6
+
+
+class ReeExtensionConfig(dg.Config):
+    """Choices of the REE extension (``specs/io_table.md``, Inputs)."""
+
+    price_year: int = Field(2009, description="Year of the prices that turn tonnes into dollars (before the shock).")
+    country: str = Field("USA", description="Country whose REE consumption and end-use split the table uses.")
+    consumption_year: int = Field(2012, description="Year of the REE consumption (the IO table's year).")
+
+
+def _supply_use(use: pl.DataFrame, make: pl.DataFrame) -> io_table.SupplyUse:
+    return io_table.supply_use_from_canonical(use, make)
+
+
+@dg.multi_asset(
+    group_name="io_table",
+    outs={
+        "ree_extended_use_table": dg.AssetOut(metadata={"schema": "core"}, kinds={"polars", "duckdb"},
+                                              description="BEA Use table with one commodity row per REE element "
+                                                          "and the magnet industry split out of 332999 (USD million)."),
+        "ree_extended_make_table": dg.AssetOut(metadata={"schema": "core"}, kinds={"polars", "duckdb"},
+                                               description="The Make table matching the REE-extended Use table."),
+    },
+    check_specs=[dg.AssetCheckSpec("splits_preserve_totals", asset="ree_extended_use_table", blocking=True,
+                                   description="Industry outputs, commodity balances and total output are "
+                                               "unchanged by the element rows and the magnet split.")],
+    pool=DUCKDB_POOL,
+)
+def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionConfig, bea_use: pl.DataFrame,
+                        bea_make: pl.DataFrame, ree_application_composition: pl.DataFrame,
+                        ree_end_use: pl.DataFrame, ree_consumption: pl.DataFrame, ree_prices: pl.DataFrame,
+                        application_industry_map: pl.DataFrame, ree_parameters: pl.DataFrame):
+    """Steps 1-2 of the construction: REE purchases moved out of their carrier cells into element
+    rows, then the magnet industry split out of 332999. Every total is preserved."""
+    original = _supply_use(bea_use, bea_make)
+    extended = io_table.build_ree_extended_table(
+        original, ree_application_composition,
+        ree_end_use.filter(pl.col("country") == config.country),
+        io_table.consumption_tonnes(ree_consumption, config.country, config.consumption_year),
+        ree_prices, application_industry_map,
+        io_table.parameter_value(ree_parameters, "magnet_ree_cost_share"), price_year=config.price_year)
+    errors = io_table.split_accounting_errors(original, extended.tables)
+    shortfall = extended.shortfall.filter(pl.col("pro_rata_shortfall_musd") > 0)
+    context.log.info(f"{len(extended.elements)} element rows added; REE purchases "
+                     f"{extended.purchases['value_musd'].sum():.1f} USD million at {config.price_year} prices")
+    yield dg.Output(io_table.use_to_canonical(extended.tables), output_name="ree_extended_use_table", metadata={
+        "elements": ", ".join(extended.elements),
+        "ree_purchases_musd": float(extended.purchases["value_musd"].sum()),
+        "purchases": dg.MetadataValue.md(extended.purchases.drop("carriers").to_pandas().to_markdown(index=False)),
+        "pro_rata_shortfall": dg.MetadataValue.md(
+            shortfall.to_pandas().to_markdown(index=False) if shortfall.height else "none: carriers held every purchase"),
+    })
+    yield dg.Output(io_table.make_to_canonical(extended.tables), output_name="ree_extended_make_table")
+    yield dg.AssetCheckResult(
+        check_name="splits_preserve_totals", asset_key="ree_extended_use_table",
+        passed=max(errors.values()) <= SPLIT_TOLERANCE_MUSD,
+        metadata={f"max_error_{name}_musd": value for name, value in errors.items()})
+
+
+@dg.asset(
+    group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
+    check_specs=[dg.AssetCheckSpec("leontief_column_sums", asset="total_requirements", blocking=True,
+                                   description="Columns of (I - B D)^-1 sum to >= 1 where commodity output > 0.")],
+)
+def total_requirements(ree_extended_use_table: pl.DataFrame, ree_extended_make_table: pl.DataFrame):
+    """Industry-by-commodity total requirements D (I - B D)^-1 of the REE-extended table (BEA's
+    industry-technology assumption): (industry_code, commodity_code, tr)."""
+    tables = _supply_use(ree_extended_use_table, ree_extended_make_table)
+    violations = io_table.column_sum_violations(tables)
+    frame = io_table.total_requirements_frame(tables)
+    yield dg.Output(frame, metadata={"industries": len(tables.industries), "commodities": len(tables.commodities)})
+    yield dg.AssetCheckResult(passed=not violations, metadata={"columns_below_one": ", ".join(violations) or "none"})
+
+
+@dg.asset(
+    group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
+    check_specs=[dg.AssetCheckSpec("every_bea_commodity_mapped", asset="ree_total_requirements", blocking=True,
+                                   description="Every BEA commodity and industry code lands in some SIC industry.")],
+)
+def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFrame,
+                           ree_extended_make_table: pl.DataFrame, bea_sic_concordance: pl.DataFrame,
+                           bea_codes: pl.DataFrame):
+    """USD of each REE element needed, directly and through all upstream purchases, per USD of
+    final demand for each SIC 1987 industry (sic4, element, tr; element ``All`` = the sum)."""
+    tables = _supply_use(ree_extended_use_table, ree_extended_make_table)
+    frame = io_table.requirements_to_sic(tables, io_table.element_codes(tables, bea_codes), bea_sic_concordance)
+    titles = dict(sic1987_manufacturing())
+    manufacturing = frame.filter(pl.col("sic4").is_in(list(titles)))
+    unmapped = unmapped_bea_codes(bea_sic_concordance, bea_codes)
+    folder = reports_dir(store.database)
+    yield dg.Output(frame, metadata={
+        "sic_industries": frame["sic4"].n_unique(),
+        **table_metadata(io_table.render_ree_total_requirements(manufacturing, titles), "ree_total_requirements", folder),
+        **figure_metadata(ree_requirements_figure(manufacturing, titles), "ree_total_requirements", folder),
+    })
+    yield dg.AssetCheckResult(passed=not unmapped, metadata={"unmapped_codes": ", ".join(unmapped) or "none"})

@@ -1,0 +1,32 @@
+"""Figures and rendered tables: written under ``data/reports/`` and attached to asset metadata."""
+
+import base64
+import io
+from pathlib import Path
+
+import dagster as dg
+
+
+def table_metadata(markdown: str, name: str, folder: Path) -> dict[str, dg.MetadataValue]:
+    """Write a rendered Markdown table to ``folder/<name>.md`` and return metadata showing it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.md"
+    path.write_text(markdown)
+    return {name: dg.MetadataValue.md(markdown), f"{name}_path": dg.MetadataValue.path(str(path))}
+
+
+def figure_metadata(figure, name: str, folder: Path) -> dict[str, dg.MetadataValue]:
+    """Save a Matplotlib figure as ``folder/<name>.png`` and ``.svg``; the metadata embeds the PNG
+    so the UI shows it, and links both files."""
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    png.write_bytes(buffer.getvalue())
+    figure.savefig(svg, bbox_inches="tight")
+    plt.close(figure)
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return {f"{name}_figure": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
+            f"{name}_png": dg.MetadataValue.path(str(png)), f"{name}_svg": dg.MetadataValue.path(str(svg))}
