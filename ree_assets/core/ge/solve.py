@@ -16,7 +16,7 @@ holds by Walras' law. Residuals are scaled by the baseline so that they are rela
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -170,8 +170,8 @@ def _finish(baseline: Baseline, state: Equilibrium, instrument: Instrument, shoc
     if not converged or norm > 100 * tol:
         raise EquilibriumNotFoundError(f"{solver} did not converge for {instrument}: residual {norm:.3g} "
                                        f"after {iterations} iterations")
-    return Equilibrium(**{**state.__dict__, "iterations": iterations, "residual_norm": norm,
-                          "wall_time": time.perf_counter() - started, "solver": solver})
+    return replace(state, iterations=iterations, residual_norm=norm, wall_time=time.perf_counter() - started,
+                   solver=solver)
 
 
 def _unpack(x: np.ndarray, n_regions: int, instrument: Instrument) -> tuple[np.ndarray, float, float]:
