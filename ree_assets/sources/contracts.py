@@ -32,5 +32,11 @@ def load_contract(table: str) -> dict:
 def contract_columns(table: str) -> dict[str, pl.DataType]:
     """Column name -> Polars dtype, in the order the contract lists them."""
     (schema,) = [s for s in load_contract(table)["schema"] if s["name"] == table]
-    return {p["name"]: _POLARS_TYPES.get(p.get("logicalType", "string"), pl.String)
-            for p in schema["properties"]}
+    return {p["name"]: _polars_type(p) for p in schema["properties"]}
+
+
+def _polars_type(prop: dict) -> pl.DataType:
+    """The Polars dtype of one contract property (arrays hold the type of their ``items``)."""
+    if prop.get("logicalType") == "array":
+        return pl.List(_polars_type(prop.get("items", {"logicalType": "string"})))
+    return _POLARS_TYPES.get(prop.get("logicalType", "string"), pl.String)

@@ -33,25 +33,18 @@ import numpy as np
 import polars as pl
 from scipy import optimize, stats
 
+from ree_assets.core.ge.calibrate import PUBLISHED_EPS
 from ree_assets.errors import DataValidationError
 
 PANEL_TABLE = "ge_innovation_panel"
 
 #: The 12 manufacturing sectors of the GE model (canonical names, in the AFSV order).
-GE_MANUFACTURING_SECTORS: tuple[str, ...] = (
-    "transport_equipment", "basic_fabricated_metals", "mining_petroleum_coal", "rubber_plastics",
-    "chemicals", "nonmetallic_minerals", "machinery", "computers_electronics", "wood_paper",
-    "food", "furniture_misc", "textiles",
-)
-
-#: AFSV's published eps_j (REE vs labour bundle), in the order of GE_MANUFACTURING_SECTORS.
-_PUBLISHED_EPS: tuple[float, ...] = (0.75, 0.80, 0.86, 0.86, 0.94, 0.96, 0.98, 0.99, 1.12, 1.16,
-                                     1.25, 1.28)
+GE_MANUFACTURING_SECTORS: tuple[str, ...] = tuple(PUBLISHED_EPS)
 
 
 def published_elasticities() -> dict[str, float]:
     """AFSV's published eps_j by GE manufacturing sector (transport equipment 0.75 ... textiles 1.28)."""
-    return dict(zip(GE_MANUFACTURING_SECTORS, _PUBLISHED_EPS))
+    return dict(PUBLISHED_EPS)
 
 
 def choose_elasticities(choice: str | Mapping[str, float] = "published",
