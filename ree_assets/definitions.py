@@ -6,7 +6,7 @@ imported inside the steps that use them.
 
 import dagster as dg
 
-from ree_assets.defs import dbt, io_table, quality, schedules, sensitivity, sources
+from ree_assets.defs import dbt, ge_model, io_table, quality, schedules, sensitivity, sources
 from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
 
 
@@ -23,7 +23,9 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
 
 assets = [*sources.raw_assets, sources.synthetic_truth, dbt.dbt_models,
           io_table.ree_extended_tables, io_table.total_requirements, io_table.ree_total_requirements,
-          sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country]
+          sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country,
+          ge_model.ree_elasticities, ge_model.ge_baseline, ge_model.ge_counterfactual_exogenous,
+          ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep]
 asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}),
                 *quality.gx_checks]
 

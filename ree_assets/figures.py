@@ -8,11 +8,7 @@ import polars as pl
 def ree_requirements_figure(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str], top_n: int = 15):
     """Horizontal stacked bars: total REE requirement by element (1e-3 USD per USD of final
     demand) of the ``top_n`` SIC industries, as in the AFSV "REE Total Requirements" table."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     wide = (ree_tr.pivot(on="element", index="sic4", values="tr")
             .sort("All", descending=True).head(top_n).reverse())
     elements = [c for c in wide.columns if c not in ("sic4", "All")]
@@ -26,5 +22,84 @@ def ree_requirements_figure(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str],
     axes.set_xlabel("1e-3 USD of REE per USD of final demand")
     axes.set_title("REE total requirements, top SIC industries")
     axes.legend(loc="lower right", frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def innovation_bias_figure(results: pl.DataFrame):
+    """Bars: % change in the innovation bias A_R/A_L by sector, averaged over the regions other
+    than China with real-GDP weights, one bar per scenario (the AFSV "Change in the Innovation
+    Bias" figure)."""
+    plt = _pyplot()
+    bias = results.filter((pl.col("variable") == "innovation_bias_pct") & (pl.col("region") == "non_CHN"))
+    wide = bias.pivot(on="scenario", index="sector", values="value", sort_columns=True)
+    scenarios = [c for c in wide.columns if c != "sector"]
+    wide = wide.sort(scenarios[0], descending=True)
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    width = 0.8 / len(scenarios)
+    positions = range(wide.height)
+    for k, scenario in enumerate(scenarios):
+        axes.bar([p + k * width for p in positions], wide[scenario].to_list(), width, label=scenario)
+    axes.set_xticks([p + 0.4 - width / 2 for p in positions], wide["sector"].to_list(), rotation=45, ha="right")
+    axes.axhline(0, color="black", linewidth=0.6)
+    axes.set_ylabel("% change in A_R / A_L")
+    axes.set_title("Change in the innovation bias outside China")
+    axes.legend(frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def real_outcomes_figure(results: pl.DataFrame):
+    """Grouped bars: % change in real GDP and real consumption by region, one bar per scenario
+    (exogenous vs endogenous technology, tax and quota)."""
+    plt = _pyplot()
+    figure, panels = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
+    for axes, variable, title in zip(panels, ("real_gdp_pct", "real_consumption_pct"), ("Real GDP", "Real consumption")):
+        rows = results.filter((pl.col("variable") == variable) & (pl.col("sector") == "all"))
+        wide = rows.pivot(on="scenario", index="region", values="value", sort_columns=True)
+        scenarios = [c for c in wide.columns if c != "region"]
+        width = 0.8 / len(scenarios)
+        for k, scenario in enumerate(scenarios):
+            axes.bar([p + k * width for p in range(wide.height)], wide[scenario].to_list(), width, label=scenario)
+        axes.set_xticks([p + 0.4 - width / 2 for p in range(wide.height)], wide["region"].to_list())
+        axes.axhline(0, color="black", linewidth=0.6)
+        axes.set_title(f"{title}, % change")
+    panels[1].legend(frameon=False, fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def tax_sweep_figure(results: pl.DataFrame):
+    """Curves over the export tax: the world and Chinese REE price, and China's and the rest of
+    the world's real consumption, one line per kappa."""
+    plt = _pyplot()
+    frame = results.with_columns(
+        kappa=pl.col("scenario").str.extract(r"_kappa_([0-9.e-]+)$").cast(pl.Float64),
+        tax=pl.col("scenario").str.extract(r"^tax_([0-9.e-]+)_").cast(pl.Float64))
+    figure, (prices, welfare) = plt.subplots(1, 2, figsize=(11, 4))
+    for kappa, curve in frame.sort("tax").group_by("kappa", maintain_order=True):
+        label = f"kappa = {kappa[0]:g}"
+        world = curve.filter(pl.col("variable") == "world_ree_price_hat")
+        china = curve.filter((pl.col("variable") == "ree_price_hat") & (pl.col("region") == "CHN"))
+        prices.plot(world["tax"], world["value"], label=f"world, {label}")
+        prices.plot(china["tax"], china["value"], linestyle="--", label=f"China, {label}")
+        for region, style in (("CHN", "-"), ("USA", ":"), ("EUR", "-.")):
+            rows = curve.filter((pl.col("variable") == "real_consumption_pct") & (pl.col("region") == region))
+            welfare.plot(rows["tax"], rows["value"], linestyle=style, label=f"{region}, {label}")
+    prices.set_xlabel("export tax tau")
+    prices.set_ylabel("REE price (baseline = 1)")
+    prices.legend(frameon=False, fontsize=8)
+    welfare.set_xlabel("export tax tau")
+    welfare.set_ylabel("real consumption, % change")
+    welfare.legend(frameon=False, fontsize=7)
     figure.tight_layout()
     return figure

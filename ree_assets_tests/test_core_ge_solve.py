@@ -8,7 +8,7 @@ import pytest
 
 from ree_assets.core.ge.aggregate import aggregate_world_io_table
 from ree_assets.core.ge.calibrate import Baseline, calibrate_baseline
-from ree_assets.core.ge.outcomes import (counterfactual_results, decomposition_results,
+from ree_assets.core.ge.outcomes import (counterfactual_results, decomposition_from_results,
                                          real_consumption_hat, scenario_name, sector_changes)
 from ree_assets.core.ge.solve import (ChinaNetImporterError, ExportQuota, ExportTax, Shocks,
                                       labour_residuals, max_abs_difference, solve_fixed_point,
@@ -129,8 +129,9 @@ def test_outcomes_are_tidy_and_the_decomposition_adds_up(baseline):
     instrument = ExportTax(0.5)
     fixed = solve_fixed_point(baseline.with_kappa(0.0), instrument)
     directed = solve_fixed_point(baseline, instrument)
-    frame = pl.concat([counterfactual_results(baseline, directed, scenario_name(instrument, 0.5)),
-                       decomposition_results(baseline, fixed, directed, scenario_name(instrument, 0.5))])
+    directed_rows = counterfactual_results(baseline, directed, scenario_name(instrument, 0.5))
+    fixed_rows = counterfactual_results(baseline.with_kappa(0.0), fixed, scenario_name(instrument, 0.0))
+    frame = pl.concat([directed_rows, decomposition_from_results(fixed_rows, directed_rows)])
     assert frame.columns == ["scenario", "region", "sector", "variable", "value"]
     assert frame.select(["scenario", "region", "sector", "variable"]).is_unique().all()
     assert frame["value"].is_finite().all()

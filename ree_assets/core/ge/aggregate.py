@@ -34,11 +34,14 @@ WIOD_2013_COUNTRIES: tuple[str, ...] = (
 )
 """The 41 regions of the WIOD 2013 release (40 countries and the rest of the world), ISO alpha-3."""
 
-DEFAULT_REGION_MAP: dict[str, str] = {
-    "CHN": "CHN", **{country: "EUR" for country in EU27_2009}, "JPN": "JPN", "USA": "USA",
-    **{country: "ROW" for country in WIOD_2013_COUNTRIES
-       if country not in EU27_2009 and country not in ("CHN", "JPN", "USA")},
-}
+def default_region_map(countries: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Country -> model region: CHN, JPN and USA are their own regions, the EU-27 of 2009 is EUR,
+    every other country (and WIOD's rest of the world) is ROW."""
+    return {country: country if country in ("CHN", "JPN", "USA") else "EUR" if country in EU27_2009 else "ROW"
+            for country in countries}
+
+
+DEFAULT_REGION_MAP: dict[str, str] = default_region_map(WIOD_2013_COUNTRIES)
 """WIOD 2013 country -> model region: CHN, EUR (EU-27 of 2009), JPN, USA, ROW (everything else)."""
 
 DEFAULT_SECTOR_MAP: dict[str, str] = {

@@ -207,3 +207,25 @@ def calibrate_baseline(table: WorldIOTable, *,
         deficit=income - labour_income - ree_endowment, china=regions.index(china),
         parameters=ModelParameters(omega=omega_nj, eps=eps_j, theta=theta_j, kappa=float(kappa)),
     )
+
+
+def baseline_identity_errors(baseline: Baseline) -> dict[str, float]:
+    """Largest violations of the identities an exact baseline satisfies:
+
+    - ``trade_shares``: sum_i pi_nij = 1 wherever X_nj > 0;
+    - ``final_shares``: sum_j alpha_nj = 1;
+    - ``cost_shares``: beta_nj + sum_k gam_njk = 1 wherever Y_nj > 0 (value added + inputs = output);
+    - ``market_clearing``: Y_ij = sum_n pi_nij X_nj, relative to world output;
+    - ``deficits``: sum_n D_n = 0 and D_n = I_n - w_n L_n - R_n, relative to world income.
+    """
+    has_spending, has_output = baseline.X > 0, baseline.Y > 0
+    world_output, world_income = baseline.Y.sum(), baseline.income.sum()
+    supply = np.einsum("nij,nj->ij", baseline.pi, baseline.X)
+    deficit_gap = baseline.income - baseline.labour_income - baseline.ree_endowment - baseline.deficit
+    return {
+        "trade_shares": float(np.abs(baseline.pi.sum(axis=1) - 1.0)[has_spending].max(initial=0.0)),
+        "final_shares": float(np.abs(baseline.alpha.sum(axis=1) - 1.0).max()),
+        "cost_shares": float(np.abs(baseline.beta + baseline.gam.sum(axis=2) - 1.0)[has_output].max(initial=0.0)),
+        "market_clearing": float(np.abs(supply - baseline.Y).max() / world_output),
+        "deficits": float(max(abs(baseline.deficit.sum()), np.abs(deficit_gap).max()) / world_income),
+    }

@@ -121,15 +121,42 @@ def counterfactual_results(baseline: Baseline, solution: Equilibrium, scenario: 
     return pl.concat(frames)
 
 
-def decomposition_results(baseline: Baseline, exogenous: Equilibrium, endogenous: Equilibrium,
-                          scenario: str) -> pl.DataFrame:
-    """Technology and factor-cost effects on sectoral revenue and exports (module docstring)."""
-    fixed, directed = sector_changes(baseline, exogenous), sector_changes(baseline, endogenous)
-    frames = []
-    for name in fixed:
-        stem = name.removesuffix("_pct")
-        frames.append(_rows(scenario, baseline.regions, baseline.sectors, f"{stem}_factor_cost_effect_pct", fixed[name]))
-        frames.append(_rows(scenario, baseline.regions, baseline.sectors, f"{stem}_technology_effect_pct",
-                            directed[name] - fixed[name]))
-    return pl.concat(frames)
+def instrument_of(scenario: str) -> str:
+    """The instrument part of a scenario label: ``tax_1`` of ``tax_1_kappa_0.5``."""
+    return scenario.rsplit("_kappa_", 1)[0]
 
+
+def decomposition_from_results(exogenous: pl.DataFrame, endogenous: pl.DataFrame) -> pl.DataFrame:
+    """Technology and factor-cost effects on sectoral revenue and exports (module docstring),
+    from the ``ge_results`` rows of the same instruments solved with kappa = 0 (``exogenous``)
+    and kappa > 0 (``endogenous``); labelled with the endogenous scenario."""
+    changes = ("revenue_pct", "exports_pct")
+    keys = ["instrument", "region", "sector", "variable"]
+
+    def sectoral(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("variable").is_in(changes)).with_columns(
+            instrument=pl.col("scenario").map_elements(instrument_of, return_dtype=pl.String))
+
+    joined = sectoral(endogenous).join(sectoral(exogenous).select(*keys, pl.col("value").alias("fixed")), on=keys)
+    stem = pl.col("variable").str.strip_suffix("_pct")
+    return pl.concat([
+        joined.select("scenario", "region", "sector", (stem + "_factor_cost_effect_pct").alias("variable"),
+                      pl.col("fixed").alias("value")),
+        joined.select("scenario", "region", "sector", (stem + "_technology_effect_pct").alias("variable"),
+                      (pl.col("value") - pl.col("fixed")).alias("value")),
+    ])
+
+
+def render_real_outcomes(results: pl.DataFrame) -> str:
+    """Markdown table of the % change in real GDP and real consumption by region (rows) and
+    scenario (columns), the way the AFSV slides report the welfare effects."""
+    regional = results.filter(pl.col("variable").is_in(["real_gdp_pct", "real_consumption_pct"])
+                              & (pl.col("sector") == ALL_SECTORS))
+    wide = regional.with_columns(column=pl.col("variable").str.strip_suffix("_pct") + " | " + pl.col("scenario")).pivot(
+        on="column", index="region", values="value", sort_columns=True)
+    header = ["region", *wide.columns[1:]]
+    lines = ["Real GDP and real consumption, % change from the baseline", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in wide.iter_rows():
+        lines.append("| " + " | ".join([row[0], *(f"{v:+.4f}" for v in row[1:])]) + " |")
+    return "\n".join(lines) + "\n"

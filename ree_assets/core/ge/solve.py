@@ -245,9 +245,9 @@ class _OuterSystem:
         return self._jacobian.ravel()
 
 
-def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),
-                options: SolverOptions = SolverOptions(), start: Equilibrium | None = None) -> Equilibrium:
-    """Solve the square outer system with IPOPT (cyipopt): min 0 s.t. residuals(x) = 0, x > 0.
+def _solve_ipopt_from(baseline: Baseline, instrument: Instrument, shocks: Shocks, options: SolverOptions,
+                      start: Equilibrium | None) -> Equilibrium:
+    """One IPOPT solve of the square outer system: min 0 s.t. residuals(x) = 0, x > 0.
 
     Unknowns w_hat, p_hat_W (and 1 + tau under a quota), bounded below by 1e-10. IPOPT runs with
     a limited-memory Hessian (the objective is zero, so only constraint curvature matters) and the
@@ -269,6 +269,37 @@ def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Sho
     state = system.state(x)
     return _finish(baseline, state, instrument, shocks, iterations=system.iterations, started=started, solver="ipopt",
                    converged=info["status"] in (0, 1), tol=options.tol)
+
+
+def partial_instrument(instrument: Instrument, step: float) -> Instrument:
+    """The instrument a fraction ``step`` in [0, 1] of the way from no policy: tax step x tau,
+    quota 1 - step (1 - fraction)."""
+    if isinstance(instrument, ExportTax):
+        return ExportTax(step * instrument.rate)
+    return ExportQuota(1.0 - step * (1.0 - instrument.fraction))
+
+
+def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),
+                options: SolverOptions = SolverOptions(), start: Equilibrium | None = None,
+                continuation_steps: int = 8) -> Equilibrium:
+    """Solve the outer system with IPOPT, from ``start`` (or the baseline, all hats 1).
+
+    Where IPOPT does not converge from a cold start (a tight quota with directed innovation moves
+    the REE price by multiples), it is solved by continuation: the instrument is tightened from
+    no policy to its level in ``continuation_steps`` steps (:func:`partial_instrument`), each
+    IPOPT solve warm-started from the previous one. Iterations and time add up over the steps.
+    """
+    started = time.perf_counter()
+    try:
+        return _solve_ipopt_from(baseline, instrument, shocks, options, start)
+    except EquilibriumNotFoundError:
+        if start is not None:
+            raise
+    solution, iterations = None, 0
+    for step in np.linspace(0.0, 1.0, continuation_steps + 1)[1:]:
+        solution = _solve_ipopt_from(baseline, partial_instrument(instrument, step), shocks, options, solution)
+        iterations += solution.iterations
+    return replace(solution, iterations=iterations, wall_time=time.perf_counter() - started, solver="ipopt")
 
 
 def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),

@@ -1,0 +1,222 @@
+"""Group ``ge_model``: the GE trade model with IO links and directed technical change
+(``specs/ge_model.md``): elasticities, calibrated baseline, counterfactuals and a tax sweep.
+Thin: read, call ``core.ge``, write, report."""
+
+from typing import Literal
+
+import dagster as dg
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from ree_assets.core.ge import aggregate, calibrate, estimate, outcomes, solve
+from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
+from ree_assets.defs.partitions import DUCKDB_POOL
+from ree_assets.defs.resources import DuckDBStore, reports_dir
+from ree_assets.figures import innovation_bias_figure, real_outcomes_figure, tax_sweep_figure
+from ree_assets.reporting import figure_metadata, table_metadata
+from ree_assets.sources.wiod import world_io_table_from_long
+
+#: IPOPT and the damped fixed point must agree to this on every counterfactual (max abs difference).
+SOLVER_AGREEMENT = 1e-8
+GE_GROUP = "ge_model"
+
+
+class ElasticityConfig(dg.Config):
+    """Structural estimation of eps_j (``specs/ge_model.md``, cvxpy constrained least squares)."""
+
+    eps_min: float = Field(0.2, description="Lower bound on every eps_j.")
+    eps_max: float = Field(3.0, description="Upper bound on every eps_j.")
+    ridge: float = Field(0.0, description="Ridge penalty toward the cross-sector mean of eps.")
+    sector_trends: bool = Field(False, description="Add sector-specific linear trends (never year effects).")
+    n_bootstrap: int = Field(199, description="Bootstrap draws (years resampled within sectors).")
+    seed: int = Field(0, description="Seed of the bootstrap.")
+
+
+class BaselineConfig(dg.Config):
+    """Calibration choices of the baseline (``specs/ge_model.md``, Sets and baseline data)."""
+
+    year: int = Field(2009, description="Year of the world IO table.")
+    elasticities: Literal["published", "estimated"] = Field(
+        "published", description="eps_j: AFSV's published values, or this project's estimates (ree_elasticities).")
+    eps_overrides: dict[str, float] = Field(default_factory=dict, description="User-given eps_j by sector; "
+                                            "they replace the chosen values for the sectors named.")
+    theta: float = Field(calibrate.DEFAULT_THETA, description="Trade elasticity, every sector.")
+    endowment_shares: dict[str, float] = Field(default_factory=lambda: dict(calibrate.DEFAULT_ENDOWMENT_SHARES),
+                                               description="Region -> share of the world REE endowment.")
+    negative_final_demand: Literal["zero", "net"] = Field(
+        "zero", description="Negative final-demand cells: set to zero (spec) or netted against other final uses.")
+    region_map: dict[str, str] = Field(default_factory=dict, description="Country -> region; empty: CHN, EUR "
+                                       "(EU-27 of 2009), JPN, USA, ROW.")
+    sector_map: dict[str, str] = Field(default_factory=dict, description="WIOD industry -> sector; empty: 12 "
+                                       "manufacturing sectors + agriculture + services.")
+
+
+class CounterfactualConfig(dg.Config):
+    """The Chinese REE export restriction, as both instruments of the spec."""
+
+    tax_rate: float = Field(0.25, description="Ad-valorem export tax tau on REE leaving China.")
+    quota_fraction: float = Field(0.28, description="Export quota, fraction of baseline Chinese REE exports "
+                                  "(July 2010 cut: 0.28).")
+    kappa: float = Field(calibrate.DEFAULT_KAPPA, description="Innovation elasticity of the endogenous-technology "
+                         "model (ignored by the exogenous one, where kappa = 0).")
+
+
+class TaxSweepConfig(dg.Config):
+    """The export-tax sweep: a curve, not one point."""
+
+    tax_max: float = Field(1.0, description="Largest tax rate of the sweep.")
+    points: int = Field(21, description="Number of tax rates from 0 to tax_max.")
+    kappas: list[float] = Field(default_factory=lambda: [0.0, calibrate.DEFAULT_KAPPA],
+                                description="Innovation elasticities to sweep over.")
+
+
+@dg.asset(group_name=GE_GROUP, metadata={"schema": "core"}, kinds={"cvxpy", "duckdb"}, pool=DUCKDB_POOL)
+def ree_elasticities(context: dg.AssetExecutionContext, config: ElasticityConfig, ge_innovation_panel: pl.DataFrame,
+                     synthetic_truth: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """Structural estimates of eps_j, the elasticity of substitution between the REE and labour
+    bundles, from the direction of research (REE-enhancing vs other patent flows) and relative
+    prices, with bootstrap CIs; next to the true values when the world is synthetic."""
+    options = estimate.EstimationOptions(eps_min=config.eps_min, eps_max=config.eps_max, ridge=config.ridge,
+                                         sector_trends=config.sector_trends, n_bootstrap=config.n_bootstrap,
+                                         seed=config.seed)
+    result = estimate.estimate_elasticities(ge_innovation_panel, options)
+    diagnostics = estimate.stability_diagnostics(ge_innovation_panel, result, options)
+    truth = (synthetic_truth.filter((pl.col("stage") == "innovation") & (pl.col("parameter") == "eps"))
+             .select(pl.col("key").alias("sector"), pl.col("value").alias("eps_true")))
+    table = result.table.join(truth, on="sector", how="left").with_columns(
+        eps_published=pl.col("sector").replace_strict(estimate.published_elasticities(), default=None))
+    context.log.info(f"lambda = {result.lambda_hat:.3f}, solver {result.solver_status}, "
+                     f"stability F = {diagnostics.f_statistic:.2f} (p = {diagnostics.p_value:.3g})")
+    return dg.Output(table, metadata={
+        "lambda_hat": result.lambda_hat, "solver_status": result.solver_status, "n_obs": result.n_obs,
+        "stability_p_value": diagnostics.p_value, "misspecified": diagnostics.misspecified,
+        "estimates": dg.MetadataValue.md(table.to_pandas().to_markdown(index=False, floatfmt=".3f")),
+    })
+
+
+def _elasticities(config: BaselineConfig, ree_elasticities: pl.DataFrame) -> dict[str, float]:
+    chosen = estimate.choose_elasticities(config.elasticities, ree_elasticities)
+    return {**chosen, **config.eps_overrides}
+
+
+@dg.asset(group_name=GE_GROUP, metadata={"schema": "core"}, kinds={"numpy", "duckdb"}, pool=DUCKDB_POOL,
+          check_specs=[dg.AssetCheckSpec("baseline_identities", asset="ge_baseline", blocking=True,
+                                         description="Shares sum to 1, value added + inputs = output, "
+                                                     "deficits sum to zero.")])
+def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod: pl.DataFrame,
+                ree_elasticities: pl.DataFrame):
+    """The baseline equilibrium, calibrated to the aggregated world IO table: trade shares,
+    spending, IO and value-added shares, REE cost shares, elasticities, endowments, deficits
+    (one row per number: variable, region, partner, sector, input_sector, value)."""
+    table = world_io_table_from_long(wiod, config.year)
+    regions = config.region_map or aggregate.default_region_map(table.countries)
+    sectors = config.sector_map or aggregate.DEFAULT_SECTOR_MAP
+    aggregated = aggregate.aggregate_world_io_table(table, regions, sectors)
+    baseline = calibrate.calibrate_baseline(
+        aggregated, eps=_elasticities(config, ree_elasticities), theta=config.theta,
+        endowment_shares=config.endowment_shares, negative_final_demand=config.negative_final_demand)
+    errors = calibrate.baseline_identity_errors(baseline)
+    context.log.info(f"baseline: {len(baseline.regions)} regions x {len(baseline.sectors)} sectors")
+    yield dg.Output(baseline_to_long(baseline), metadata={
+        "regions": ", ".join(baseline.regions), "sectors": ", ".join(baseline.sectors),
+        "china_ree_exports_musd": baseline.china_exports,
+    })
+    yield dg.AssetCheckResult(passed=max(errors.values()) < 1e-9,
+                              metadata={f"max_error_{name}": value for name, value in errors.items()})
+
+
+def _solve_both(baseline: calibrate.Baseline, instrument: solve.Instrument) -> tuple[solve.Equilibrium, dict]:
+    """Solve with IPOPT and the damped fixed point; the IPOPT solution and both solvers' statistics."""
+    ipopt = solve.solve_ipopt(baseline, instrument)
+    fixed_point = solve.solve_fixed_point(baseline, instrument, start=None)
+    stats = {"scenario": outcomes.scenario_name(instrument, baseline.parameters.kappa),
+             "ipopt_iterations": ipopt.iterations, "ipopt_residual": ipopt.residual_norm,
+             "ipopt_seconds": ipopt.wall_time, "fixed_point_iterations": fixed_point.iterations,
+             "fixed_point_residual": fixed_point.residual_norm, "fixed_point_seconds": fixed_point.wall_time,
+             "max_abs_difference": solve.max_abs_difference(ipopt, fixed_point)}
+    return ipopt, stats
+
+
+def _counterfactuals(context: dg.AssetExecutionContext, baseline: calibrate.Baseline,
+                     config: CounterfactualConfig, kappa: float):
+    """Both instruments at one kappa: the ge_results rows, the solver statistics and the check."""
+    baseline = baseline.with_kappa(kappa)
+    frames, stats = [], []
+    for instrument in (solve.ExportTax(config.tax_rate), solve.ExportQuota(config.quota_fraction)):
+        solution, solver_stats = _solve_both(baseline, instrument)
+        context.log.info(f"{solver_stats['scenario']}: world REE price x{solution.p_W_hat:.4f}, IPOPT vs fixed "
+                         f"point {solver_stats['max_abs_difference']:.2e}")
+        frames.append(outcomes.counterfactual_results(baseline, solution, solver_stats["scenario"]))
+        stats.append(solver_stats)
+    solver_table = pl.DataFrame(stats)
+    worst = float(solver_table["max_abs_difference"].max())
+    check = dg.AssetCheckResult(passed=worst <= SOLVER_AGREEMENT, metadata={"max_abs_difference": worst})
+    return pl.concat(frames), solver_table, check
+
+
+def _solver_check(asset: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec("solvers_agree", asset=asset, blocking=True,
+                             description=f"IPOPT and the damped fixed point agree to {SOLVER_AGREEMENT:g}.")
+
+
+def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.to_pandas().to_markdown(index=False, floatfmt=".4g"))
+
+
+@dg.asset(group_name=GE_GROUP, metadata={"schema": "results"}, kinds={"ipopt", "duckdb"}, pool=DUCKDB_POOL,
+          check_specs=[_solver_check("ge_counterfactual_exogenous")])
+def ge_counterfactual_exogenous(context: dg.AssetExecutionContext, config: CounterfactualConfig,
+                                ge_baseline: pl.DataFrame):
+    """China's REE export restriction (tax and quota) with exogenous technology (kappa = 0):
+    ge_results rows (scenario, region, sector, variable, value)."""
+    results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config, 0.0)
+    yield dg.Output(results, metadata={"solvers": _markdown(solvers)})
+    yield check
+
+
+@dg.asset(group_name=GE_GROUP, metadata={"schema": "results"}, kinds={"ipopt", "duckdb"}, pool=DUCKDB_POOL,
+          check_specs=[_solver_check("ge_counterfactual_endogenous")])
+def ge_counterfactual_endogenous(context: dg.AssetExecutionContext, config: CounterfactualConfig, store: DuckDBStore,
+                                 ge_baseline: pl.DataFrame, ge_counterfactual_exogenous: pl.DataFrame):
+    """The same restriction with directed innovation (kappa > 0), and the decomposition of
+    sectoral revenue and exports into the factor-cost effect (kappa = 0) and the technology effect
+    (the difference), with the AFSV figures: innovation bias outside China, real GDP and
+    consumption by region, exogenous vs endogenous technology."""
+    results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config, config.kappa)
+    decomposition = outcomes.decomposition_from_results(ge_counterfactual_exogenous, results)
+    both = pl.concat([ge_counterfactual_exogenous, results])
+    folder = reports_dir(store.database)
+    yield dg.Output(pl.concat([results, decomposition]), metadata={
+        "solvers": _markdown(solvers),
+        **table_metadata(outcomes.render_real_outcomes(both), "ge_real_outcomes", folder),
+        **figure_metadata(innovation_bias_figure(results), "ge_innovation_bias", folder),
+        **figure_metadata(real_outcomes_figure(both), "ge_real_outcomes", folder),
+    })
+    yield check
+
+
+@dg.asset(group_name=GE_GROUP, metadata={"schema": "results"}, kinds={"ipopt", "duckdb"}, pool=DUCKDB_POOL,
+          check_specs=[_solver_check("ge_tax_sweep")])
+def ge_tax_sweep(context: dg.AssetExecutionContext, config: TaxSweepConfig, store: DuckDBStore,
+                 ge_baseline: pl.DataFrame):
+    """Export-tax sweep from 0 to ``tax_max`` at each kappa, solved with IPOPT (warm-started
+    along the curve) and cross-checked point by point with the damped fixed point."""
+    baseline = baseline_from_long(ge_baseline)
+    rates = np.linspace(0.0, config.tax_max, config.points)
+    frames, worst = [], 0.0
+    for kappa in config.kappas:
+        at_kappa = baseline.with_kappa(kappa)
+        ipopt = solve.tax_sweep(at_kappa, rates)
+        fixed_point = solve.tax_sweep(at_kappa, rates, solver=solve.solve_fixed_point)
+        worst = max([worst, *(solve.max_abs_difference(a, b) for a, b in zip(ipopt, fixed_point))])
+        frames += [outcomes.counterfactual_results(at_kappa, solution, outcomes.scenario_name(
+            solve.ExportTax(float(rate)), kappa)) for rate, solution in zip(rates, ipopt)]
+        context.log.info(f"kappa = {kappa:g}: {len(rates)} tax rates solved, IPOPT "
+                         f"{sum(s.wall_time for s in ipopt):.2f} s, fixed point {sum(s.wall_time for s in fixed_point):.2f} s")
+    results = pl.concat(frames)
+    yield dg.Output(results, metadata={
+        "points": len(rates) * len(config.kappas), "max_abs_difference": worst,
+        **figure_metadata(tax_sweep_figure(results), "ge_tax_sweep", reports_dir(store.database)),
+    })
+    yield dg.AssetCheckResult(passed=worst <= SOLVER_AGREEMENT, metadata={"max_abs_difference": worst})
