@@ -152,7 +152,7 @@ def render_real_outcomes(results: pl.DataFrame) -> str:
     scenario (columns), the way the AFSV slides report the welfare effects."""
     regional = results.filter(pl.col("variable").is_in(["real_gdp_pct", "real_consumption_pct"])
                               & (pl.col("sector") == ALL_SECTORS))
-    wide = regional.with_columns(column=pl.col("variable").str.strip_suffix("_pct") + " | " + pl.col("scenario")).pivot(
+    wide = regional.with_columns(column=pl.col("variable").str.strip_suffix("_pct") + ", " + pl.col("scenario")).pivot(
         on="column", index="region", values="value", sort_columns=True)
     header = ["region", *wide.columns[1:]]
     lines = ["Real GDP and real consumption, % change from the baseline", "",
