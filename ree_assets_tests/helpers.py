@@ -15,8 +15,8 @@ def small_world(**overrides) -> DataSource:
     return DataSource(**{"mode": "embedded", "size": "small", **overrides})
 
 
-def materialize(database: Path, selection: str | None = None, data_source: DataSource | None = None,
-                partition_key: str | None = None) -> dg.ExecuteInProcessResult:
+def materialize(database: Path, selection=None, data_source: DataSource | None = None,
+                partition_key: str | None = None, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
     """Materialise assets and their checks of the code location into ``database``."""
     from ree_assets import definitions
 
@@ -26,8 +26,25 @@ def materialize(database: Path, selection: str | None = None, data_source: DataS
         resources=definitions.build_resources(str(database), data_source or small_world()),
         instance=dg.DagsterInstance.ephemeral(),
         partition_key=partition_key,
+        run_config=run_config,
         raise_on_error=False,
     )
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    """The assets a run materialised."""
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], str]:
+    """(asset, check) -> description of every check that did not pass."""
+    return {key: str(c.description) for key, c in check_results(result).items() if not c.passed}
+
+
+def step_errors(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    """step -> error message of every step that failed."""
+    return {e.step_key: str(e.event_specific_data.error) for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE"}
 
 
 def read_table(database: Path, qualified_name: str) -> pl.DataFrame:

@@ -58,10 +58,6 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([f, f.head(1)])
 
 
-def _is_intermediate_use() -> pl.Expr:
-    return (~pl.col("row_code").str.contains(r"^(T0\d\d|V.*)$")) & (~pl.col("col_code").str.contains(r"^(T0\d\d|F.*)$"))
-
-
 BROKEN = [
     # ree_application_composition
     ("ree_application_composition", _duplicate_first, "one row per application and element"),
@@ -108,9 +104,6 @@ BROKEN = [
     ("bea_use", lambda f: f.filter(~((pl.col("row_code") == "T006") & (pl.col("col_code") == "331410"))),
      "every industry column has totals T005 = sum of commodity rows, T006 = sum of value added and "
      "T008 = T005 + T006 (within 0.5 per rounded cell)"),
-    ("bea_use", lambda f: f.with_columns(pl.when(_is_intermediate_use() & (pl.col("value_musd") > 0))
-                                         .then(-pl.col("value_musd")).otherwise(pl.col("value_musd"))),
-     "intermediate use (commodity row x industry column) is non-negative"),
     ("bea_use", _scale_where("value_musd", (pl.col("row_code") == "T008") & (pl.col("col_code") == "331410"), 0.0),
      "industry output (row T008) is strictly positive in every industry column"),
     # bea_make

@@ -21,10 +21,10 @@ def test_unequal_links_split_by_output_and_equally_without_it():
     bea_naics = pl.DataFrame({"bea_code": ["B", "B"], "naics2012": ["n1", "n2"]})
     n12_n02 = pl.DataFrame({"naics2012": ["n1", "n2"], "naics2002": ["m1", "m2"]})
     n02_sic = pl.DataFrame({"naics2002": ["m1", "m1", "m2"], "sic4": ["3691", "3499", "3499"]})
-    equal = {s: w for _, s, w in build_bea_sic_concordance(bea_naics, n12_n02, n02_sic).iter_rows()}
+    equal = {s: w for _, s, w in build_bea_sic_concordance(bea_naics, n12_n02, n02_sic, bea_codes=["B"]).iter_rows()}
     assert equal == {"3499": pytest.approx(0.75), "3691": pytest.approx(0.25)}
     output = pl.DataFrame({"sic4": ["3691", "3499"], "output": [3.0, 1.0]})
-    weighted = {s: w for _, s, w in build_bea_sic_concordance(bea_naics, n12_n02, n02_sic,
+    weighted = {s: w for _, s, w in build_bea_sic_concordance(bea_naics, n12_n02, n02_sic, bea_codes=["B"],
                                                                sic_output=output).iter_rows()}
     assert weighted == {"3499": pytest.approx(0.5 + 0.5 * 0.25), "3691": pytest.approx(0.5 * 0.75)}
 

@@ -491,19 +491,28 @@ def split_accounting_errors(original: SupplyUse, extended: SupplyUse,
 
     - ``industry_output``: g_s of every original industry = sum of g over its parts in
       ``extended`` (the magnet industry counts towards its parent);
-    - ``commodity_balance``: every commodity of ``extended``, old and new, has Use row total =
-      commodity output q_c (Make column sum);
+    - ``commodity_balance``: the gap Use row total - commodity output q_c of every original
+      commodity is unchanged (a published table keeps its own rounding gaps), summed over its
+      parts, and every new element commodity balances exactly;
     - ``total_output``: sum_c q_c is unchanged (value moved to element rows is only relabelled).
     """
     parents = dict({MAGNET_CODE: MAGNET_PARENT}, **(parents or {}))
-    parts = pl.DataFrame({"industry": [parents.get(c, c) for c in extended.industries],
-                          "g": extended.industry_output}).group_by("industry").agg(pl.col("g").sum())
-    before = pl.DataFrame({"industry": original.industries, "g_original": original.industry_output})
-    industry = before.join(parts, on="industry", how="left").select(
-        (pl.col("g").fill_null(0.0) - pl.col("g_original")).abs().max()).item()
-    balance = np.abs(extended.commodity_row_total - extended.commodity_output).max()
+
+    def by_parent(codes: tuple[str, ...], values: np.ndarray, name: str) -> pl.DataFrame:
+        return (pl.DataFrame({"code": [parents.get(c, c) for c in codes], name: values})
+                .group_by("code").agg(pl.col(name).sum()))
+
+    def largest_change(before: pl.DataFrame, after: pl.DataFrame) -> float:
+        joined = after.join(before, on="code", how="full", coalesce=True).fill_null(0.0)
+        return float(joined.select((pl.col("after") - pl.col("before")).abs().max()).item())
+
+    industry = largest_change(by_parent(original.industries, original.industry_output, "before"),
+                              by_parent(extended.industries, extended.industry_output, "after"))
+    balance = largest_change(
+        by_parent(original.commodities, original.commodity_row_total - original.commodity_output, "before"),
+        by_parent(extended.commodities, extended.commodity_row_total - extended.commodity_output, "after"))
     total = abs(extended.commodity_output.sum() - original.commodity_output.sum())
-    return {"industry_output": float(industry), "commodity_balance": float(balance), "total_output": float(total)}
+    return {"industry_output": industry, "commodity_balance": balance, "total_output": float(total)}
 
 
 # --- Step 3: total requirements -------------------------------------------------------------------

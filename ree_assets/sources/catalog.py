@@ -70,6 +70,13 @@ BEA_MAKE = "bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx"
 CONCORDANCE_FILES = ("concordances/2012_BEA_to_2012_NAICS.csv", "concordances/naics2012_naics2002.csv",
                      "concordances/2002_NAICS_to_1987_SIC.xls")
 
+def _read_bea_sic_concordance(use: Path, *concordance_files: Path) -> pl.DataFrame:
+    """The BEA -> SIC chain for every commodity and industry code of the Use table."""
+    codes = bea.read_use(use, sheet="2012", validate=False)
+    return concordances.read_bea_sic_concordance(
+        concordance_files[0].parent, bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])))
+
+
 #: The documented layout of ``REE_DATA_DIR``: table -> its source files and reader.
 LOCAL_LAYOUT: dict[str, TableSource] = {
     source.table: source for source in (
@@ -80,8 +87,7 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("bea_make", (BEA_MAKE,), lambda path: bea.read_make(path, sheet="2012"), "bea"),
         TableSource("bea_codes", (BEA_USE, BEA_MAKE),
                     lambda use, make: bea.read_bea_tables(use, make, sheet="2012")["bea_codes"], "bea"),
-        TableSource("bea_sic_concordance", CONCORDANCE_FILES,
-                    lambda *paths: concordances.read_bea_sic_concordance(paths[0].parent), "census"),
+        TableSource("bea_sic_concordance", (BEA_USE, *CONCORDANCE_FILES), _read_bea_sic_concordance, "census"),
         TableSource("wiod", ("wiod/wiot_2009.RData",), wiod.read_wiod_2013_rdata, "wiod"),
         _canonical("ge_innovation_panel", "ge"),
     )

@@ -126,11 +126,12 @@ def build_bea_sic_concordance(bea_naics: pl.DataFrame, naics2012_2002: pl.DataFr
                               naics_output: pl.DataFrame | None = None,
                               sic_output: pl.DataFrame | None = None) -> pl.DataFrame:
     """Canonical ``bea_sic_concordance`` by the rule of the module docstring. ``bea_codes``
-    (default: those in ``bea_naics``) are the codes that must land; codes missing from
+    (default: those in ``bea_naics`` and the special codes) are the codes that must land; codes missing from
     ``bea_naics`` take the prefix and special-code fallbacks."""
     naics2012_2002 = naics2012_2002.filter(pl.col("naics2002").is_in(naics2002_sic["naics2002"].implode()))
     bea_naics = bea_naics.filter(pl.col("naics2012").is_in(naics2012_2002["naics2012"].implode()))
-    codes = list(dict.fromkeys(bea_codes if bea_codes is not None else bea_naics["bea_code"].to_list()))
+    codes = list(dict.fromkeys(bea_codes if bea_codes is not None
+                               else [*bea_naics["bea_code"].to_list(), *SPECIAL_BEA_SIC]))
     missing = [c for c in codes if c not in set(bea_naics["bea_code"]) and c not in SPECIAL_BEA_SIC]
     bea_naics = pl.concat([bea_naics, _prefix_links(missing, naics2012_2002["naics2012"])])
     chained = (
