@@ -82,7 +82,7 @@ def ree_elasticities(context: dg.AssetExecutionContext, config: ElasticityConfig
                                          seed=config.seed)
     result = estimate.estimate_elasticities(ge_innovation_panel, options)
     diagnostics = estimate.stability_diagnostics(ge_innovation_panel, result, options)
-    truth = (synthetic_truth.filter((pl.col("stage") == "innovation") & (pl.col("parameter") == "eps"))
+    truth = (synthetic_truth.filter((pl.col("stage") == "ge_elasticities") & (pl.col("parameter") == "eps"))
              .select(pl.col("key").alias("sector"), pl.col("value").alias("eps_true")))
     table = result.table.join(truth, on="sector", how="left").with_columns(
         eps_published=pl.col("sector").replace_strict(estimate.published_elasticities(), default=None))

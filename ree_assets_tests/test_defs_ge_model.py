@@ -1,0 +1,82 @@
+"""The ge_model group materialised for real on the embedded world: estimation, calibration,
+both instruments with exogenous and directed technology, the tax sweep and their checks."""
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
+
+pytestmark = pytest.mark.slow
+
+GE = dg.AssetSelection.groups("ge_model").upstream() - dg.AssetSelection.groups("io_table")
+FAST = {"ops": {"ree_elasticities": {"config": {"n_bootstrap": 30}},
+                "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}}}}
+
+
+@pytest.fixture(scope="module")
+def ge_run(tmp_path_factory):
+    database = tmp_path_factory.mktemp("ge") / "ree.duckdb"
+    return database, materialize(database, GE, run_config=FAST)
+
+
+def test_the_stage_materialises_and_every_check_passes(ge_run):
+    database, result = ge_run
+    assert result.success, step_errors(result)
+    assert {"ree_elasticities", "ge_baseline", "ge_counterfactual_exogenous", "ge_counterfactual_endogenous",
+            "ge_tax_sweep", "ge_results"} <= materialized(result)
+    assert failed_checks(result) == {}
+    for figure in ("ge_innovation_bias", "ge_real_outcomes", "ge_tax_sweep"):
+        assert (database.parent / "reports" / f"{figure}.png").stat().st_size > 10_000
+
+
+def test_elasticities_recover_the_synthetic_truth(ge_run):
+    database, _ = ge_run
+    table = read_table(database, "core.ree_elasticities")
+    assert table.height == 12
+    assert (table["eps_hat"] - table["eps_true"]).abs().max() < 0.1
+    assert ((table["ci_low"] <= table["eps_true"]) & (table["eps_true"] <= table["ci_high"])).mean() >= 0.75
+
+
+def _value(results: pl.DataFrame, scenario: str, variable: str, region: str = "WLD", sector: str = "all") -> float:
+    return results.filter((pl.col("scenario") == scenario) & (pl.col("variable") == variable)
+                          & (pl.col("region") == region) & (pl.col("sector") == sector))["value"].item()
+
+
+def test_the_restriction_raises_the_world_price_and_directed_innovation_cushions_it(ge_run):
+    database, _ = ge_run
+    exogenous = read_table(database, "results.ge_counterfactual_exogenous")
+    endogenous = read_table(database, "results.ge_counterfactual_endogenous")
+    quota_fixed = _value(exogenous, "quota_0.28_kappa_0", "world_ree_price_hat")
+    quota_directed = _value(endogenous, "quota_0.28_kappa_0.5", "world_ree_price_hat")
+    assert quota_fixed > 2.0 and 1.0 < quota_directed < quota_fixed
+    assert _value(exogenous, "tax_0.25_kappa_0", "world_ree_price_hat") > 1.0
+    assert _value(exogenous, "tax_0.25_kappa_0", "ree_price_hat", region="CHN") < 1.0
+    bias = endogenous.filter((pl.col("variable") == "innovation_bias_pct") & (pl.col("region") == "non_CHN"))
+    by_sector = dict(zip(bias.filter(pl.col("scenario") == "quota_0.28_kappa_0.5")["sector"],
+                         bias.filter(pl.col("scenario") == "quota_0.28_kappa_0.5")["value"]))
+    assert by_sector["transport_equipment"] > 0 and by_sector["wood_paper"] < 0
+
+
+def test_the_decomposition_adds_up_to_the_change_with_directed_innovation(ge_run):
+    database, _ = ge_run
+    endogenous = read_table(database, "results.ge_counterfactual_endogenous").filter(
+        pl.col("scenario") == "tax_0.25_kappa_0.5")
+    wide = endogenous.filter(pl.col("variable").str.starts_with("exports")).pivot(
+        on="variable", index=["region", "sector"], values="value")
+    total = wide["exports_factor_cost_effect_pct"] + wide["exports_technology_effect_pct"]
+    np.testing.assert_allclose(total.to_numpy(), wide["exports_pct"].to_numpy(), atol=1e-12)
+
+
+def test_the_sweep_is_a_curve_and_ge_results_is_the_union(ge_run):
+    database, _ = ge_run
+    sweep = read_table(database, "results.ge_tax_sweep")
+    prices = sweep.filter((pl.col("variable") == "world_ree_price_hat") & pl.col("scenario").str.ends_with("_kappa_0"))
+    ordered = prices.with_columns(tax=pl.col("scenario").str.extract(r"^tax_([0-9.]+)_").cast(pl.Float64)).sort("tax")
+    assert ordered.height == 6 and ordered["value"][0] == pytest.approx(1.0, abs=1e-10)
+    assert (ordered["value"].diff().drop_nulls() > 0).all()
+    union = read_table(database, "results.ge_results")
+    parts = [read_table(database, f"results.{name}").height
+             for name in ("ge_counterfactual_exogenous", "ge_counterfactual_endogenous", "ge_tax_sweep")]
+    assert union.height == sum(parts)
