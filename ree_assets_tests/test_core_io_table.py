@@ -210,3 +210,13 @@ def test_summary_total_requirements_track_bea_published(shared_data):
     print(f"\nsummary IxC TR vs BEA published 2012 (2017 vintage): {comparison}")
     assert comparison["n_cells"] > 0.9 * 71 * 73
     assert comparison["correlation"] > 0.9
+
+
+def test_split_accounting_errors_are_zero_for_the_real_extension_and_catch_a_lost_cell(real):
+    supply_use, extended, _ = real
+    errors = io.split_accounting_errors(supply_use, extended.tables)
+    assert max(errors.values()) < 1e-6
+    leaky = extended.tables.use.copy()
+    leaky[extended.tables.commodities.index(extended.elements[0]), 0] += 1.0
+    broken = io.split_accounting_errors(supply_use, replace(extended.tables, use=leaky))
+    assert broken["industry_output"] == pytest.approx(1.0) and broken["commodity_balance"] == pytest.approx(1.0)
