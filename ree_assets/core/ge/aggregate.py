@@ -34,11 +34,16 @@ WIOD_2013_COUNTRIES: tuple[str, ...] = (
 )
 """The 41 regions of the WIOD 2013 release (40 countries and the rest of the world), ISO alpha-3."""
 
+MODEL_REGIONS: tuple[str, ...] = ("CHN", "EUR", "JPN", "USA", "ROW")
+
+
 def default_region_map(countries: tuple[str, ...] | list[str]) -> dict[str, str]:
     """Country -> model region: CHN, JPN and USA are their own regions, the EU-27 of 2009 is EUR,
-    every other country (and WIOD's rest of the world) is ROW."""
-    return {country: country if country in ("CHN", "JPN", "USA") else "EUR" if country in EU27_2009 else "ROW"
-            for country in countries}
+    every other country (and WIOD's rest of the world) is ROW. Ordered so the regions appear in
+    the order of :data:`MODEL_REGIONS`."""
+    regions = {country: country if country in ("CHN", "JPN", "USA") else "EUR" if country in EU27_2009 else "ROW"
+               for country in countries}
+    return dict(sorted(regions.items(), key=lambda item: MODEL_REGIONS.index(item[1])))
 
 
 DEFAULT_REGION_MAP: dict[str, str] = default_region_map(WIOD_2013_COUNTRIES)
