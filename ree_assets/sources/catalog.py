@@ -1,5 +1,7 @@
 """Where each canonical raw table comes from, in each data-source mode.
 
+The readers are imported when a table is read, not when the code location loads.
+
 Three modes, one contract (``DESIGN.md``):
 
 - ``embedded``: the seeded synthetic world and the shipped default tables;
@@ -22,7 +24,6 @@ from typing import Literal
 import polars as pl
 
 from ree_assets.errors import SourceUnavailableError
-from ree_assets.sources import bea, concordances, wiod
 from ree_assets.sources.contracts import contract_columns, contract_path
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table
@@ -70,11 +71,37 @@ BEA_MAKE = "bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx"
 CONCORDANCE_FILES = ("concordances/2012_BEA_to_2012_NAICS.csv", "concordances/naics2012_naics2002.csv",
                      "concordances/2002_NAICS_to_1987_SIC.xls")
 
+def _read_bea_use(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import bea
+
+    return bea.read_use(path, sheet="2012")
+
+
+def _read_bea_make(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import bea
+
+    return bea.read_make(path, sheet="2012")
+
+
+def _read_bea_codes(use: Path, make: Path) -> pl.DataFrame:
+    from ree_assets.sources import bea
+
+    return bea.read_bea_tables(use, make, sheet="2012")["bea_codes"]
+
+
 def _read_bea_sic_concordance(use: Path, *concordance_files: Path) -> pl.DataFrame:
     """The BEA -> SIC chain for every commodity and industry code of the Use table."""
+    from ree_assets.sources import bea, concordances
+
     codes = bea.read_use(use, sheet="2012", validate=False)
     return concordances.read_bea_sic_concordance(
         concordance_files[0].parent, bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])))
+
+
+def _read_wiod(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import wiod
+
+    return wiod.read_wiod_2013_rdata(path)
 
 
 #: The documented layout of ``REE_DATA_DIR``: table -> its source files and reader.
@@ -83,12 +110,11 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         *(_canonical(table) for table in (
             "ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition", "ree_end_use",
             "ree_consumption", "application_industry_map", "ree_parameters")),
-        TableSource("bea_use", (BEA_USE,), lambda path: bea.read_use(path, sheet="2012"), "bea"),
-        TableSource("bea_make", (BEA_MAKE,), lambda path: bea.read_make(path, sheet="2012"), "bea"),
-        TableSource("bea_codes", (BEA_USE, BEA_MAKE),
-                    lambda use, make: bea.read_bea_tables(use, make, sheet="2012")["bea_codes"], "bea"),
+        TableSource("bea_use", (BEA_USE,), _read_bea_use, "bea"),
+        TableSource("bea_make", (BEA_MAKE,), _read_bea_make, "bea"),
+        TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes, "bea"),
         TableSource("bea_sic_concordance", (BEA_USE, *CONCORDANCE_FILES), _read_bea_sic_concordance, "census"),
-        TableSource("wiod", ("wiod/wiot_2009.RData",), wiod.read_wiod_2013_rdata, "wiod"),
+        TableSource("wiod", ("wiod/wiot_2009.RData",), _read_wiod, "wiod"),
         _canonical("ge_innovation_panel", "ge"),
     )
 }

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import optimize, stats
 
 from ree_assets.core.ge.calibrate import PUBLISHED_EPS
 from ree_assets.errors import DataValidationError
@@ -224,6 +223,8 @@ def _profile_lambda(solver: _ConstrainedLeastSquares, design: _Design,
     best = int(np.argmin(profile))
     low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     if high > low:
+        from scipy import optimize
+
         refined = optimize.minimize_scalar(lambda lam: solver.solve(design, lam),
                                            bounds=(low, high), method="bounded",
                                            options={"xatol": 1e-4})
@@ -328,6 +329,8 @@ def stability_diagnostics(panel: pl.DataFrame, estimate: ElasticityEstimate,
     _, ssr_r = _ols(restricted, design.y)
     n_restrictions, dof = drift.shape[1], len(x) - unrestricted.shape[1]
     f_statistic = ((ssr_r - ssr_u) / n_restrictions) / (ssr_u / dof)
+    from scipy import stats
+
     p_value = float(stats.f.sf(f_statistic, n_restrictions, dof))
     covariance = ssr_u / dof * np.linalg.pinv(unrestricted.T @ unrestricted)
     drift_coefficients = coefficients[-n_restrictions:]

@@ -8,6 +8,7 @@ produces, and the same seed always gives the same tables.
 
 from __future__ import annotations
 
+import importlib
 import zlib
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -16,9 +17,6 @@ import numpy as np
 import polars as pl
 
 from ree_assets.sources.embedded import ree_defaults
-from ree_assets.sources.embedded.bea_world import generate_bea_world, generate_ree_country_tables
-from ree_assets.sources.embedded.innovation_world import generate_innovation_panel
-from ree_assets.sources.embedded.wiod_world import generate_wiod_world
 from ree_assets.sources.embedded.dims import WorldDims, WorldSize, world_dims
 
 StageGenerator = Callable[[np.random.Generator, WorldDims], Mapping[str, pl.DataFrame]]
@@ -29,6 +27,8 @@ TRUTH_SCHEMA = {"stage": pl.String, "parameter": pl.String, "key": pl.String, "v
 def _ree_tables(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
     """The published-figure defaults of ``specs/ree_defaults.md`` plus synthetic country-level
     prices and imports for the robustness variants of the sensitivity index."""
+    from ree_assets.sources.embedded.bea_world import generate_ree_country_tables
+
     country = generate_ree_country_tables(rng, dims)
     return {
         "ree_prices": pl.concat([ree_defaults.ree_prices(dims.years[0], dims.years[-1]), country["ree_prices"]]),
@@ -51,14 +51,23 @@ def _world_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.Data
     return {"synthetic_truth": pl.DataFrame(rows, schema=TRUTH_SCHEMA, orient="row")}
 
 
-#: Stage name -> (generator, the canonical raw tables it produces, besides its truth rows).
-STAGES: dict[str, tuple[StageGenerator, tuple[str, ...]]] = {
+def _imported(path: str) -> StageGenerator:
+    """A stage generator named ``module:function``, imported when the stage is first generated
+    (the generators pull in SciPy and the estimators; loading the code location must not)."""
+    module, function = path.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+#: Stage name -> (its generator, or ``module:function`` naming it; the canonical raw tables it
+#: produces, besides its truth rows).
+STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
     "world": (_world_truth, ()),
     "ree": (_ree_tables, ("ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition",
                           "ree_end_use", "ree_consumption", "application_industry_map", "ree_parameters")),
-    "bea": (generate_bea_world, ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance")),
-    "wiod": (generate_wiod_world, ("wiod",)),
-    "innovation": (generate_innovation_panel, ("ge_innovation_panel",)),
+    "bea": ("ree_assets.sources.embedded.bea_world:generate_bea_world",
+            ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance")),
+    "wiod": ("ree_assets.sources.embedded.wiod_world:generate_wiod_world", ("wiod",)),
+    "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
 }
 
 
@@ -71,6 +80,8 @@ def stage_rng(seed: int, stage: str) -> np.random.Generator:
 def generate_stage(stage: str, seed: int, size: WorldSize) -> Mapping[str, pl.DataFrame]:
     """All tables of one stage of the world (cached: a stage is generated once per process)."""
     generator, _ = STAGES[stage]
+    if isinstance(generator, str):
+        generator = _imported(generator)
     return generator(stage_rng(seed, stage), world_dims(size))
 
 
