@@ -10,8 +10,10 @@ from ree_assets_tests.helpers import failed_checks, materialize, materialized, r
 
 pytestmark = pytest.mark.slow
 
-GE = dg.AssetSelection.groups("ge_model").upstream() - dg.AssetSelection.groups("io_table")
+GE = (dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity")) \
+    - dg.AssetSelection.assets("ree_price_spikes")
 FAST = {"ops": {"ree_elasticities": {"config": {"n_bootstrap": 30}},
+                "ge_baseline": {"config": {"omega_source": "from_io"}},
                 "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}}}}
 
 
@@ -80,3 +82,11 @@ def test_the_sweep_is_a_curve_and_ge_results_is_the_union(ge_run):
     parts = [read_table(database, f"results.{name}").height
              for name in ("ge_counterfactual_exogenous", "ge_counterfactual_endogenous", "ge_tax_sweep")]
     assert union.height == sum(parts)
+
+
+def test_omega_from_the_ree_extended_use_table_reaches_the_baseline(ge_run):
+    database, _ = ge_run
+    baseline = read_table(database, "core.ge_baseline").filter(pl.col("variable") == "omega")
+    omega = dict(baseline.filter(pl.col("region") == "USA").select("sector", "value").iter_rows())
+    assert omega["basic_fabricated_metals"] > 0 and omega["agriculture"] == 0
+    assert max(omega.values()) < 0.01

@@ -80,3 +80,9 @@ def test_local_mode_with_a_missing_file_names_the_file_and_the_contract(tmp_path
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = str(failure.event_specific_data.error)
     assert "ree_prices.csv" in message and "ree_prices.yaml" in message and "'local'" in message
+
+
+def test_a_cross_table_expectation_says_which_table_is_missing(tmp_path):
+    result = materialize(tmp_path / "ree.duckdb", dg.AssetSelection.assets("ree_prices"))
+    gx = check_results(result)[("ree_prices", "great_expectations")]
+    assert not gx.passed and "ree_complementarity" in gx.description and "not been materialised" in gx.description

@@ -10,6 +10,7 @@ import polars as pl
 from pydantic import Field
 
 from ree_assets.core.ge import aggregate, calibrate, estimate, outcomes, solve
+from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
 from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
@@ -41,6 +42,9 @@ class BaselineConfig(dg.Config):
         "published", description="eps_j: AFSV's published values, or this project's estimates (ree_elasticities).")
     eps_overrides: dict[str, float] = Field(default_factory=dict, description="User-given eps_j by sector; "
                                             "they replace the chosen values for the sectors named.")
+    omega_source: Literal["published", "from_io"] = Field(
+        "published", description="REE cost shares: AFSV's published gamma_s, or direct REE purchases / value added "
+                                 "from this project's REE-extended Use table.")
     theta: float = Field(calibrate.DEFAULT_THETA, description="Trade elasticity, every sector.")
     endowment_shares: dict[str, float] = Field(default_factory=lambda: dict(calibrate.DEFAULT_ENDOWMENT_SHARES),
                                                description="Region -> share of the world REE endowment.")
@@ -105,21 +109,28 @@ def _elasticities(config: BaselineConfig, ree_elasticities: pl.DataFrame) -> dic
                                          description="Shares sum to 1, value added + inputs = output, "
                                                      "deficits sum to zero.")])
 def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod: pl.DataFrame,
-                ree_elasticities: pl.DataFrame):
+                ree_elasticities: pl.DataFrame, ree_extended_use_table: pl.DataFrame,
+                ree_total_requirements: pl.DataFrame):
     """The baseline equilibrium, calibrated to the aggregated world IO table: trade shares,
-    spending, IO and value-added shares, REE cost shares, elasticities, endowments, deficits
-    (one row per number: variable, region, partner, sector, input_sector, value)."""
+    spending, IO and value-added shares, REE cost shares (published, or from the REE-extended Use
+    table), elasticities, endowments, deficits (one row per number: variable, region, partner,
+    sector, input_sector, value)."""
     table = world_io_table_from_long(wiod, config.year)
     regions = config.region_map or aggregate.default_region_map(table.countries)
     sectors = config.sector_map or aggregate.DEFAULT_SECTOR_MAP
     aggregated = aggregate.aggregate_world_io_table(table, regions, sectors)
+    omega = calibrate.PUBLISHED_REE_COST_SHARES if config.omega_source == "published" else \
+        ree_cost_shares_from_io(ree_extended_use_table, set(ree_total_requirements["element"]) - {"All"})
     baseline = calibrate.calibrate_baseline(
-        aggregated, eps=_elasticities(config, ree_elasticities), theta=config.theta,
+        aggregated, omega=calibrate.restrict_parameters(omega, aggregated.sectors),
+        eps=_elasticities(config, ree_elasticities), theta=config.theta,
         endowment_shares=config.endowment_shares, negative_final_demand=config.negative_final_demand)
     errors = calibrate.baseline_identity_errors(baseline)
     context.log.info(f"baseline: {len(baseline.regions)} regions x {len(baseline.sectors)} sectors")
     yield dg.Output(baseline_to_long(baseline), metadata={
         "regions": ", ".join(baseline.regions), "sectors": ", ".join(baseline.sectors),
+        "omega_source": config.omega_source,
+        "omega": dg.MetadataValue.json(dict(zip(baseline.sectors, baseline.parameters.omega[0].tolist()))),
         "china_ree_exports_musd": baseline.china_exports,
     })
     yield dg.AssetCheckResult(passed=max(errors.values()) < 1e-9,

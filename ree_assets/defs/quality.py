@@ -97,6 +97,13 @@ def describe_failure(result: Mapping[str, Any], kwargs: Mapping[str, Any]) -> st
     return "; ".join(findings) or f"observed {result.get('observed_value')}"
 
 
+def table_exists(store: DuckDBStore, table: str, schema: str) -> bool:
+    """Whether ``<schema>.<table>`` has been materialised."""
+    with store.connect(read_only=True) as con:
+        return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                           [schema, table]).fetchone()[0] > 0
+
+
 def read_stored_table(store: DuckDBStore, table: str, schema: str) -> pl.DataFrame:
     """A whole stored table, read for a check."""
     with store.connect(read_only=True) as con:
@@ -115,6 +122,10 @@ def gx_check(asset: str, schema: str, suite: Callable[..., Sequence[Expectation]
     @dg.asset_check(asset=asset, name="great_expectations", blocking=True, description=description,
                     additional_deps=list(others))
     def _gx(store: DuckDBStore) -> dg.AssetCheckResult:
+        missing = [name for name, other_schema in others.items() if not table_exists(store, name, other_schema)]
+        if missing:
+            return dg.AssetCheckResult(passed=False, description=f"{asset} is checked against {', '.join(missing)}, "
+                                                                 "which has not been materialised yet")
         frames = {name: read_stored_table(store, name, other_schema) for name, other_schema in others.items()}
         failures = validate_with_gx(read_stored_table(store, asset, schema), asset, suite(**frames))
         summary = "; ".join(f"{f['expectation']} on {f['column']}: {f['finding']}" for f in failures)
