@@ -5,6 +5,14 @@ import io
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
+
+
+def frame_markdown(frame: pl.DataFrame, floatfmt: str = "g") -> dg.MetadataValue:
+    """A frame as a Markdown table, for asset and check metadata."""
+    if frame.is_empty():
+        return dg.MetadataValue.md("none")
+    return dg.MetadataValue.md(frame.to_pandas().to_markdown(index=False, floatfmt=floatfmt))
 
 
 def table_metadata(markdown: str, name: str, folder: Path) -> dict[str, dg.MetadataValue]:

@@ -56,15 +56,15 @@ def _real_data_folder(shared_data, folder):
     """REE_DATA_DIR holding the real BEA 2012 tables (tidy CSV under the layout's names), the real
     concordances and the default REE tables as CSV."""
     (folder / "bea").mkdir(parents=True)
-    shutil.copy(shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE).with_suffix(".csv"))
-    shutil.copy(shared_data / "bea" / "Detail_Make_2012_BeforeRedef.csv", (folder / BEA_MAKE).with_suffix(".csv"))
+    shutil.copy(shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE.path).with_suffix(".csv"))
+    shutil.copy(shared_data / "bea" / "Detail_Make_2012_BeforeRedef.csv", (folder / BEA_MAKE.path).with_suffix(".csv"))
     shutil.copytree(shared_data / "concordances", folder / "concordances")
     for table, source in LOCAL_LAYOUT.items():
-        if source.files[0].startswith("ree/"):
+        if source.files[0].path.startswith("ree/"):
             (folder / "ree").mkdir(exist_ok=True)
             frame = embedded_table(table, 20100701, "small")
             lists = [c for c, dtype in frame.schema.items() if dtype == pl.List(pl.String)]
-            frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv(folder / source.files[0])
+            frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv(folder / source.files[0].path)
     return folder
 
 
@@ -86,7 +86,7 @@ def test_the_stage_on_real_bea_2012_tables_in_local_mode(shared_data, tmp_path):
 
 def test_a_use_table_whose_totals_do_not_reconcile_fails_naming_the_row(shared_data, tmp_path):
     folder = _real_data_folder(shared_data, tmp_path / "sources")
-    use_file = (folder / BEA_USE).with_suffix(".csv")
+    use_file = (folder / BEA_USE.path).with_suffix(".csv")
     use = pl.read_csv(use_file, infer_schema_length=0)
     use = use.with_columns(pl.when(pl.col("code") == "331410").then(pl.lit("999999")).otherwise(pl.col("331410"))
                            .alias("331410"))

@@ -9,7 +9,7 @@ import pytest
 
 from ree_assets.errors import SourceUnavailableError
 from ree_assets.sources import catalog
-from ree_assets.sources.catalog import SourceSettings, TableSource, read_table
+from ree_assets.sources.catalog import SourceFile, SourceSettings, TableSource, read_table
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.world import STAGES, embedded_table, embedded_tables, generate_stage
 
@@ -57,8 +57,8 @@ def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopba
     root, url = loopback_server
     (root / "ree").mkdir()
     ree_defaults.ree_complementarity().write_csv(root / "ree" / "ree_complementarity.csv")
-    published = TableSource("ree_complementarity", ("ree/ree_complementarity.csv",),
-                            catalog.LOCAL_LAYOUT["ree_complementarity"].read, publisher="test_publisher")
+    published = TableSource("ree_complementarity", (SourceFile("ree/ree_complementarity.csv", publisher="test_publisher"),),
+                            catalog.LOCAL_LAYOUT["ree_complementarity"].read)
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_complementarity", published)
     settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test_publisher": url})
 
@@ -69,8 +69,20 @@ def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopba
 
 
 def test_download_mode_without_a_base_url_says_which_publisher(tmp_path, monkeypatch):
-    published = TableSource("ree_prices", ("ree/ree_prices.csv",), catalog.LOCAL_LAYOUT["ree_prices"].read,
-                            publisher="asian_metal")
+    published = TableSource("ree_prices", (SourceFile("ree/ree_prices.csv", publisher="asian_metal"),),
+                            catalog.LOCAL_LAYOUT["ree_prices"].read)
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
     with pytest.raises(SourceUnavailableError, match="asian_metal"):
         read_table("ree_prices", SourceSettings(mode="download", cache_dir=tmp_path))
+
+
+def test_a_file_in_another_format_stands_in_only_where_its_reader_parses_it(tmp_path):
+    (tmp_path / "ree").mkdir()
+    ree_defaults.ree_prices().write_csv(tmp_path / "ree" / "ree_prices.xlsx")
+    with pytest.raises(SourceUnavailableError, match="ree_prices.csv"):
+        read_table("ree_prices", SourceSettings(mode="local", data_dir=tmp_path))
+
+
+def test_outside_the_embedded_world_there_is_no_synthetic_truth(tmp_path):
+    truth = read_table("synthetic_truth", SourceSettings(mode="local", data_dir=tmp_path))
+    assert truth.is_empty() and truth.columns == ["stage", "parameter", "key", "value"]

@@ -15,7 +15,7 @@ from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
 from ree_assets.figures import innovation_bias_figure, real_outcomes_figure, tax_sweep_figure
-from ree_assets.reporting import figure_metadata, table_metadata
+from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.wiod import world_io_table_from_long
 
 #: IPOPT and the damped fixed point must agree to this on every counterfactual (max abs difference).
@@ -95,7 +95,7 @@ def ree_elasticities(context: dg.AssetExecutionContext, config: ElasticityConfig
     return dg.Output(table, metadata={
         "lambda_hat": result.lambda_hat, "solver_status": result.solver_status, "n_obs": result.n_obs,
         "stability_p_value": diagnostics.p_value, "misspecified": diagnostics.misspecified,
-        "estimates": dg.MetadataValue.md(table.to_pandas().to_markdown(index=False, floatfmt=".3f")),
+        "estimates": frame_markdown(table, floatfmt=".3f"),
     })
 
 
@@ -171,10 +171,6 @@ def _solver_check(asset: str) -> dg.AssetCheckSpec:
                              description=f"IPOPT and the damped fixed point agree to {SOLVER_AGREEMENT:g}.")
 
 
-def _markdown(frame: pl.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.to_pandas().to_markdown(index=False, floatfmt=".4g"))
-
-
 @dg.asset(group_name=GE_GROUP, metadata={"schema": "results"}, kinds={"ipopt", "duckdb"}, pool=DUCKDB_POOL,
           check_specs=[_solver_check("ge_counterfactual_exogenous")])
 def ge_counterfactual_exogenous(context: dg.AssetExecutionContext, config: CounterfactualConfig,
@@ -182,7 +178,7 @@ def ge_counterfactual_exogenous(context: dg.AssetExecutionContext, config: Count
     """China's REE export restriction (tax and quota) with exogenous technology (kappa = 0):
     ge_results rows (scenario, region, sector, variable, value)."""
     results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config, 0.0)
-    yield dg.Output(results, metadata={"solvers": _markdown(solvers)})
+    yield dg.Output(results, metadata={"solvers": frame_markdown(solvers, floatfmt=".4g")})
     yield check
 
 
@@ -199,7 +195,7 @@ def ge_counterfactual_endogenous(context: dg.AssetExecutionContext, config: Coun
     both = pl.concat([ge_counterfactual_exogenous, results])
     folder = reports_dir(store.database)
     yield dg.Output(pl.concat([results, decomposition]), metadata={
-        "solvers": _markdown(solvers),
+        "solvers": frame_markdown(solvers, floatfmt=".4g"),
         **table_metadata(outcomes.render_real_outcomes(both), "ge_real_outcomes", folder),
         **figure_metadata(innovation_bias_figure(results), "ge_innovation_bias", folder),
         **figure_metadata(real_outcomes_figure(both), "ge_real_outcomes", folder),

@@ -9,7 +9,7 @@ from ree_assets.core import io_table
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
 from ree_assets.figures import ree_requirements_figure
-from ree_assets.reporting import figure_metadata, table_metadata
+from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.concordances import unmapped_bea_codes
 from ree_assets.sources.embedded.dims import sic1987_manufacturing
 
@@ -63,9 +63,8 @@ def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionC
     yield dg.Output(io_table.use_to_canonical(extended.tables), output_name="ree_extended_use_table", metadata={
         "elements": ", ".join(extended.elements),
         "ree_purchases_musd": float(extended.purchases["value_musd"].sum()),
-        "purchases": dg.MetadataValue.md(extended.purchases.drop("carriers").to_pandas().to_markdown(index=False)),
-        "pro_rata_shortfall": dg.MetadataValue.md(
-            shortfall.to_pandas().to_markdown(index=False) if shortfall.height else "none: carriers held every purchase"),
+        "purchases": frame_markdown(extended.purchases.drop("carriers")),
+        "pro_rata_shortfall": frame_markdown(shortfall),
     })
     yield dg.Output(io_table.make_to_canonical(extended.tables), output_name="ree_extended_make_table")
     yield dg.AssetCheckResult(

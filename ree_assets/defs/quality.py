@@ -11,6 +11,7 @@ import polars as pl
 import yaml
 
 from ree_assets.defs.resources import DuckDBStore
+from ree_assets.reporting import frame_markdown
 from ree_assets.sources.contracts import CONTRACTS_DIR
 
 #: An expectation as data: (Great Expectations class name, its keyword arguments). Kept as
@@ -37,11 +38,6 @@ def run_contract(contract_file: Path, database: str) -> tuple[bool, list[dict[st
     return run.result.value == "passed", failures
 
 
-def failures_markdown(failures: Sequence[Mapping[str, str]]) -> str:
-    """Failed rules as a Markdown table for the check's metadata."""
-    return pl.DataFrame(list(failures)).to_pandas().to_markdown(index=False) if failures else "none"
-
-
 def contract_check(contract_file: Path) -> dg.AssetChecksDefinition:
     """A blocking asset check testing the contract's table in DuckDB."""
     table = contract_table(contract_file)
@@ -54,7 +50,7 @@ def contract_check(contract_file: Path) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(
             passed=passed,
             description=f"{table} violates {contract_file.name}: {summary}" if failures else None,
-            metadata={"contract": contract_file.name, "failed_rules": dg.MetadataValue.md(failures_markdown(failures))},
+            metadata={"contract": contract_file.name, "failed_rules": frame_markdown(pl.DataFrame(failures))},
         )
 
     return _contract
@@ -97,19 +93,6 @@ def describe_failure(result: Mapping[str, Any], kwargs: Mapping[str, Any]) -> st
     return "; ".join(findings) or f"observed {result.get('observed_value')}"
 
 
-def table_exists(store: DuckDBStore, table: str, schema: str) -> bool:
-    """Whether ``<schema>.<table>`` has been materialised."""
-    with store.connect(read_only=True) as con:
-        return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                           [schema, table]).fetchone()[0] > 0
-
-
-def read_stored_table(store: DuckDBStore, table: str, schema: str) -> pl.DataFrame:
-    """A whole stored table, read for a check."""
-    with store.connect(read_only=True) as con:
-        return pl.from_arrow(con.execute(f"SELECT * FROM {schema}.{table}").arrow())
-
-
 def gx_check(asset: str, schema: str, suite: Callable[..., Sequence[Expectation]], *,
              also: Mapping[str, str] | None = None, description: str) -> dg.AssetChecksDefinition:
     """A blocking Great Expectations check on the stored table ``<schema>.<asset>``.
@@ -122,17 +105,17 @@ def gx_check(asset: str, schema: str, suite: Callable[..., Sequence[Expectation]
     @dg.asset_check(asset=asset, name="great_expectations", blocking=True, description=description,
                     additional_deps=list(others))
     def _gx(store: DuckDBStore) -> dg.AssetCheckResult:
-        missing = [name for name, other_schema in others.items() if not table_exists(store, name, other_schema)]
+        missing = [name for name, other_schema in others.items() if not store.has_table(other_schema, name)]
         if missing:
             return dg.AssetCheckResult(passed=False, description=f"{asset} is checked against {', '.join(missing)}, "
                                                                  "which has not been materialised yet")
-        frames = {name: read_stored_table(store, name, other_schema) for name, other_schema in others.items()}
-        failures = validate_with_gx(read_stored_table(store, asset, schema), asset, suite(**frames))
+        frames = {name: store.read_table(other_schema, name) for name, other_schema in others.items()}
+        failures = validate_with_gx(store.read_table(schema, asset), asset, suite(**frames))
         summary = "; ".join(f"{f['expectation']} on {f['column']}: {f['finding']}" for f in failures)
         return dg.AssetCheckResult(
             passed=not failures,
             description=f"{asset}: {summary}" if failures else None,
-            metadata={"failed_expectations": dg.MetadataValue.md(failures_markdown(failures))},
+            metadata={"failed_expectations": frame_markdown(pl.DataFrame(failures))},
         )
 
     return _gx

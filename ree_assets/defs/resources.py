@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
+from ree_assets.reporting import frame_markdown
 from ree_assets.sources.catalog import SourceSettings, read_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -43,19 +44,36 @@ class DuckDBStore(dg.ConfigurableResource):
             connection.close()
 
 
-def _schema_and_table(context: dg.OutputContext | dg.InputContext) -> tuple[str, str]:
+    def read_table(self, schema: str, table: str, where: str | None = None) -> pl.DataFrame:
+        """``<schema>.<table>`` (optionally filtered by a SQL predicate) as a Polars frame."""
+        with self.connect(read_only=True) as con:
+            query = f"SELECT * FROM {schema}.{table}" + (f" WHERE {where}" if where else "")
+            return pl.from_arrow(con.execute(query).arrow())
+
+    def has_table(self, schema: str, table: str) -> bool:
+        """Whether ``<schema>.<table>`` has been materialised."""
+        if not Path(self.database).exists():
+            return False
+        with self.connect(read_only=True) as con:
+            return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? "
+                               "AND table_name = ?", [schema, table]).fetchone()[0] > 0
+
+
+def _schema_and_table(output: dg.OutputContext) -> tuple[str, str]:
     """The DuckDB schema (asset metadata ``schema``, default ``core``) and table (asset name)."""
-    metadata = context.definition_metadata or {}
-    return metadata.get("schema", "core"), context.asset_key.path[-1]
+    metadata = output.definition_metadata or {}
+    return metadata.get("schema", "core"), output.asset_key.path[-1]
 
 
-def _partition_filter(context: dg.OutputContext | dg.InputContext) -> str | None:
-    """SQL predicate selecting the rows of the context's yearly partitions, or None."""
+def _partition_filter(context: dg.OutputContext | dg.InputContext, output: dg.OutputContext) -> str | None:
+    """SQL predicate selecting the rows of the context's yearly partitions (on the column the
+    stored asset names in ``partition_expr``, default ``year``), or None when unpartitioned.
+    Rows whose partition column is null never match."""
     if not context.has_asset_partitions:
         return None
-    column = (context.definition_metadata or {}).get("partition_expr", "year")
+    column = (output.definition_metadata or {}).get("partition_expr", "year")
     window = context.asset_partitions_time_window
-    return f"{column} >= {window.start.year} AND {column} < {window.end.year}"
+    return f"coalesce({column} >= {window.start.year} AND {column} < {window.end.year}, false)"
 
 
 class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
@@ -70,7 +88,7 @@ class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         schema, table = _schema_and_table(context)
-        predicate = _partition_filter(context)
+        predicate = _partition_filter(context, context)
         if predicate is not None:
             outside = obj.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({predicate})").item()
             if outside:
@@ -92,15 +110,12 @@ class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
             "dagster/table_name": f"{schema}.{table}",
             "dagster/column_schema": dg.TableSchema(columns=[
                 dg.TableColumn(name, str(dtype)) for name, dtype in obj.schema.items()]),
-            "preview": dg.MetadataValue.md(obj.head(10).to_pandas().to_markdown(index=False)),
+            "preview": frame_markdown(obj.head(10)),
         })
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = _schema_and_table(context.upstream_output)
-        predicate = _partition_filter(context) if context.has_asset_partitions else None
-        where = f" WHERE {predicate}" if predicate else ""
-        with self.store.connect(read_only=False) as con:
-            return pl.from_arrow(con.execute(f"SELECT * FROM {schema}.{table}{where}").arrow())
+        return self.store.read_table(schema, table, _partition_filter(context, context.upstream_output))
 
 
 class DataSource(dg.ConfigurableResource):

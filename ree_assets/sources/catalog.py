@@ -26,12 +26,12 @@ import polars as pl
 from ree_assets.errors import SourceUnavailableError
 from ree_assets.sources.contracts import contract_columns, contract_path
 from ree_assets.sources.embedded.dims import WorldSize
-from ree_assets.sources.embedded.world import embedded_table
+from ree_assets.sources.embedded.world import embedded_table, embedded_tables
 
 SourceMode = Literal["embedded", "local", "download"]
 
 
-def read_canonical_csv(path: Path, table: str) -> pl.DataFrame:
+def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFrame:
     """A CSV already in the canonical layout, typed by the table's contract (list columns are
     written as ``a;b;c``).
 
@@ -41,8 +41,7 @@ def read_canonical_csv(path: Path, table: str) -> pl.DataFrame:
     header = pl.read_csv(path, n_rows=0).columns
     missing = [c for c in columns if c not in header]
     if missing:
-        raise SourceUnavailableError(table, f"{path} with columns {missing}", "local",
-                                     str(contract_path(table)))
+        raise SourceUnavailableError(table, f"{path} with columns {missing}", mode, str(contract_path(table)))
     lists = [c for c, dtype in columns.items() if dtype == pl.List(pl.String)]
     scalars = {c: dtype for c, dtype in columns.items() if c not in lists}
     frame = pl.read_csv(path, schema_overrides={**scalars, **{c: pl.String for c in lists}})
@@ -50,26 +49,38 @@ def read_canonical_csv(path: Path, table: str) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """One file of the data folder: its path, the other formats its reader also parses (a file
+    of the same name with one of these suffixes may stand in for it), and the publisher that
+    serves it in ``download`` mode (None: the user provides it)."""
+
+    path: str
+    other_formats: tuple[str, ...] = ()
+    publisher: str | None = None
+
+
+@dataclass(frozen=True)
 class TableSource:
-    """How one canonical table is read from files (``read(*paths)``, paths relative to the data
-    folder in ``files``), and which publisher serves those files in ``download`` mode."""
+    """How one canonical table is read: ``read(*paths)`` on its located ``files``."""
 
     table: str
-    files: tuple[str, ...]
+    files: tuple[SourceFile, ...]
     read: Callable[..., pl.DataFrame]
-    publisher: str | None = None
 
 
 def _canonical(table: str, folder: str = "ree") -> TableSource:
     """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``."""
-    return TableSource(table, (f"{folder}/{table}.csv",), lambda path: read_canonical_csv(path, table))
+    return TableSource(table, (SourceFile(f"{folder}/{table}.csv"),), lambda path: read_canonical_csv(path, table))
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
-BEA_USE = "bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx"
-BEA_MAKE = "bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx"
-CONCORDANCE_FILES = ("concordances/2012_BEA_to_2012_NAICS.csv", "concordances/naics2012_naics2002.csv",
-                     "concordances/2002_NAICS_to_1987_SIC.xls")
+BEA_USE = SourceFile("bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",), "bea")
+BEA_MAKE = SourceFile("bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",), "bea")
+BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea")
+NAICS_2012_2002 = SourceFile("concordances/naics2012_naics2002.csv", publisher="census")
+NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher="census")
+WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod")
+
 
 def _read_bea_use(path: Path) -> pl.DataFrame:
     from ree_assets.sources import bea
@@ -89,13 +100,15 @@ def _read_bea_codes(use: Path, make: Path) -> pl.DataFrame:
     return bea.read_bea_tables(use, make, sheet="2012")["bea_codes"]
 
 
-def _read_bea_sic_concordance(use: Path, *concordance_files: Path) -> pl.DataFrame:
-    """The BEA -> SIC chain for every commodity and industry code of the Use table."""
+def _read_bea_sic_concordance(use: Path, bea_naics: Path, naics_2012_2002: Path, naics_2002_sic: Path) -> pl.DataFrame:
+    """The BEA -> NAICS 2012 -> NAICS 2002 -> SIC 1987 chain for every code of the Use table."""
     from ree_assets.sources import bea, concordances
 
     codes = bea.read_use(use, sheet="2012", validate=False)
-    return concordances.read_bea_sic_concordance(
-        concordance_files[0].parent, bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])))
+    return concordances.build_bea_sic_concordance(
+        concordances.read_bea_naics2012(bea_naics), concordances.read_naics2012_naics2002(naics_2012_2002),
+        concordances.read_naics2002_sic1987(naics_2002_sic),
+        bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])))
 
 
 def _read_wiod(path: Path) -> pl.DataFrame:
@@ -110,11 +123,12 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         *(_canonical(table) for table in (
             "ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition", "ree_end_use",
             "ree_consumption", "application_industry_map", "ree_parameters")),
-        TableSource("bea_use", (BEA_USE,), _read_bea_use, "bea"),
-        TableSource("bea_make", (BEA_MAKE,), _read_bea_make, "bea"),
-        TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes, "bea"),
-        TableSource("bea_sic_concordance", (BEA_USE, *CONCORDANCE_FILES), _read_bea_sic_concordance, "census"),
-        TableSource("wiod", ("wiod/wiot_2009.RData",), _read_wiod, "wiod"),
+        TableSource("bea_use", (BEA_USE,), _read_bea_use),
+        TableSource("bea_make", (BEA_MAKE,), _read_bea_make),
+        TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes),
+        TableSource("bea_sic_concordance", (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC),
+                    _read_bea_sic_concordance),
+        TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
     )
 }
@@ -142,41 +156,44 @@ def fetch(url: str, destination: Path) -> Path:
     return destination
 
 
-#: Formats a table file may come in; a file of the layout may be replaced by its namesake in another.
-SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xls", ".RData", ".npz")
-
-
-def _find_local(folder: Path, relative: str) -> Path | None:
-    """``folder/relative``, or the file with the same name in another supported format."""
-    path = folder / relative
-    candidates = [path, *(path.with_suffix(suffix) for suffix in SUPPORTED_SUFFIXES)]
+def _find_local(folder: Path, file: SourceFile) -> Path | None:
+    """``folder/<path>``, or the file of the same name in one of its other formats."""
+    path = folder / file.path
+    candidates = [path, *(path.with_suffix(suffix) for suffix in file.other_formats)]
     return next((p for p in candidates if p.is_file()), None)
 
 
-def _locate(source: TableSource, relative: str, settings: SourceSettings) -> Path:
+def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path:
     """The file a table is read from in ``local``/``download`` mode, fetched first if needed."""
-    if settings.mode == "download" and source.publisher is not None:
-        cached = settings.cache_dir / relative
+    if settings.mode == "download" and file.publisher is not None:
+        cached = settings.cache_dir / file.path
         if not cached.is_file():
-            base = settings.base_urls.get(source.publisher)
+            base = settings.base_urls.get(file.publisher)
             if not base:
-                raise SourceUnavailableError(source.table, f"a base URL for publisher {source.publisher!r}",
-                                             "download", str(contract_path(source.table)))
-            fetch(f"{base.rstrip('/')}/{relative}", cached)
+                raise SourceUnavailableError(table, f"a base URL for publisher {file.publisher!r}", "download",
+                                             str(contract_path(table)))
+            fetch(f"{base.rstrip('/')}/{file.path}", cached)
         return cached
-    path = _find_local(settings.data_dir, relative)
+    path = _find_local(settings.data_dir, file)
     if path is None:
-        raise SourceUnavailableError(source.table, f"file {settings.data_dir / relative}", settings.mode,
-                                     str(contract_path(source.table)))
+        raise SourceUnavailableError(table, f"file {settings.data_dir / file.path}", settings.mode,
+                                     str(contract_path(table)))
     return path
 
 
 def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
-    """One canonical raw table in the selected mode."""
+    """One canonical raw table in the selected mode. ``synthetic_truth`` exists only in the
+    embedded world; in the other modes it is empty."""
     if settings.mode == "embedded":
         return embedded_table(table, settings.seed, settings.size)
+    if table == "synthetic_truth":
+        return pl.DataFrame(schema=contract_columns(table))
     if table not in LOCAL_LAYOUT:
-        raise SourceUnavailableError(table, "a reader for this table", settings.mode,
-                                     str(contract_path(table)))
+        raise SourceUnavailableError(table, "a reader for this table", settings.mode, str(contract_path(table)))
     source = LOCAL_LAYOUT[table]
-    return source.read(*(_locate(source, relative, settings) for relative in source.files))
+    return source.read(*(_locate(table, file, settings) for file in source.files))
+
+
+def raw_tables() -> tuple[str, ...]:
+    """Every canonical raw table some mode can serve."""
+    return tuple(dict.fromkeys([*embedded_tables(), *LOCAL_LAYOUT]))

@@ -40,3 +40,8 @@ def _polars_type(prop: dict) -> pl.DataType:
     if prop.get("logicalType") == "array":
         return pl.List(_polars_type(prop.get("items", {"logicalType": "string"})))
     return _POLARS_TYPES.get(prop.get("logicalType", "string"), pl.String)
+
+
+def contract_purpose(table: str) -> str:
+    """What the table is for, as its contract's ``description.purpose`` says."""
+    return load_contract(table).get("description", {}).get("purpose", "")
