@@ -44,4 +44,4 @@ bench: setup
 	$(PY) -m ree_assets_tests.bench
 
 clean:
-	rm -rf data/ree.duckdb data/reports .dagster_home dbt/target
+	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports .dagster_home dbt/target

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from ree_assets.core.ge.outcomes import ALL_SECTORS, NON_CHINA
+
 
 def ree_requirements_figure(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str], top_n: int = 15):
     """Horizontal stacked bars: total REE requirement by element (1e-3 USD per USD of final
@@ -40,7 +42,7 @@ def innovation_bias_figure(results: pl.DataFrame):
     than China with real-GDP weights, one bar per scenario (the AFSV "Change in the Innovation
     Bias" figure)."""
     plt = _pyplot()
-    bias = results.filter((pl.col("variable") == "innovation_bias_pct") & (pl.col("region") == "non_CHN"))
+    bias = results.filter((pl.col("variable") == "innovation_bias_pct") & (pl.col("region") == NON_CHINA))
     wide = bias.pivot(on="scenario", index="sector", values="value", sort_columns=True)
     scenarios = [c for c in wide.columns if c != "sector"]
     wide = wide.sort(scenarios[0], descending=True)
@@ -64,7 +66,7 @@ def real_outcomes_figure(results: pl.DataFrame):
     plt = _pyplot()
     figure, panels = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
     for axes, variable, title in zip(panels, ("real_gdp_pct", "real_consumption_pct"), ("Real GDP", "Real consumption")):
-        rows = results.filter((pl.col("variable") == variable) & (pl.col("sector") == "all"))
+        rows = results.filter((pl.col("variable") == variable) & (pl.col("sector") == ALL_SECTORS))
         wide = rows.pivot(on="scenario", index="region", values="value", sort_columns=True)
         scenarios = [c for c in wide.columns if c != "region"]
         width = 0.8 / len(scenarios)

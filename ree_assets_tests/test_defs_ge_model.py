@@ -10,8 +10,8 @@ from ree_assets_tests.helpers import failed_checks, materialize, materialized, r
 
 pytestmark = pytest.mark.slow
 
-GE = (dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity")) \
-    - dg.AssetSelection.assets("ree_price_spikes")
+GE = ((dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity"))
+      - dg.AssetSelection.assets("ree_price_spikes")).required_multi_asset_neighbors()
 FAST = {"ops": {"ree_elasticities": {"config": {"n_bootstrap": 30}},
                 "ge_baseline": {"config": {"omega_source": "from_io"}},
                 "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}}}}

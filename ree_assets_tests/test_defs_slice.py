@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ree_assets.core.sensitivity import price_spike
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets_tests.helpers import check_results, materialize, read_table, small_world
 
@@ -40,6 +41,16 @@ def test_price_spike_mart_reproduces_the_10_to_45x_spike(good_database):
     assert all(10 <= r <= 45 for r in ratio.values())
     assert set(spikes["peak_year"]) == {2011}
     assert dict(zip(spikes["element"], spikes["complementarity_share"]))["Dy"] == pytest.approx(0.90)
+
+
+def test_the_mart_and_the_sensitivity_variant_measure_the_same_spike(good_database):
+    database, _ = good_database
+    mart = read_table(database, "marts.ree_price_spikes").select("element", pl.col("market").alias("country"),
+                                                                  "spike_ratio")
+    core = price_spike(read_table(database, "raw.ree_prices"))
+    joined = core.join(mart, on=["country", "element"])
+    assert joined.height == core.height > 0
+    assert ((joined["exposure"] - joined["spike_ratio"]).abs() < 1e-12).all()
 
 
 def write_local_tables(folder, prices: pl.DataFrame) -> None:

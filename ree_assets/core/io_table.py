@@ -554,11 +554,11 @@ def element_requirements(tables: SupplyUse, elements: Sequence[str]) -> np.ndarr
     return lu_solve(lu_factor(_leontief_system(tables)), unit, trans=1).T
 
 
-def element_codes(tables: SupplyUse, bea_codes: pl.DataFrame) -> tuple[str, ...]:
-    """The element commodity rows of an extended table: its commodities that are neither BEA
-    codes (``bea_codes``) nor the split magnet commodity."""
-    known = set(bea_codes["code"]) | {MAGNET_CODE}
-    return tuple(code for code in tables.commodities if code not in known)
+def element_codes(commodities: Sequence[str], composition: pl.DataFrame) -> tuple[str, ...]:
+    """The element rows among ``commodities``: the codes that are elements of the application
+    composition (``ree_application_composition``; its ``other`` REO never becomes a row)."""
+    elements = set(composition["element"]) - {OTHER_ELEMENT}
+    return tuple(code for code in commodities if code in elements)
 
 
 def total_requirements_frame(tables: SupplyUse) -> pl.DataFrame:

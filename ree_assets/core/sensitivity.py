@@ -18,6 +18,11 @@ CHINA = "CHN"
 WORLD = "WLD"
 
 
+def manufacturing_sic4(codes: pl.Series) -> list[str]:
+    """The SIC manufacturing industries (codes 2000-3999) among ``codes``, sorted and unique."""
+    return sorted({code for code in codes if "2000" <= code <= "3999"})
+
+
 def _element_rows(ree_tr: pl.DataFrame) -> pl.DataFrame:
     return ree_tr.filter(pl.col("element") != ALL_ELEMENTS).select("sic4", "element", "tr")
 

@@ -53,5 +53,12 @@ def dbt_resource() -> DbtCliResource:
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: DuckDBStore) -> Iterator:
     """``dbt build`` of the selected models; their data tests run as asset checks. Groups come
     from ``meta.dagster.group`` in the model YAML."""
-    os.environ["REE_DUCKDB_PATH"] = str(Path(store.database).resolve())
-    yield from dbt.cli(["build"], context=context).stream()
+    previous = os.environ.get("REE_DUCKDB_PATH")
+    os.environ["REE_DUCKDB_PATH"] = str(Path(store.database).resolve())  # read by profiles.yml in the subprocess
+    try:
+        yield from dbt.cli(["build"], context=context).stream()
+    finally:
+        if previous is None:
+            os.environ.pop("REE_DUCKDB_PATH")
+        else:
+            os.environ["REE_DUCKDB_PATH"] = previous

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from ree_assets.core.ge import aggregate, calibrate, estimate, outcomes, solve
 from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
+from ree_assets.core.io_table import element_codes
 from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
@@ -62,8 +63,8 @@ class CounterfactualConfig(dg.Config):
     tax_rate: float = Field(0.25, description="Ad-valorem export tax tau on REE leaving China.")
     quota_fraction: float = Field(0.28, description="Export quota, fraction of baseline Chinese REE exports "
                                   "(July 2010 cut: 0.28).")
-    kappa: float = Field(calibrate.DEFAULT_KAPPA, description="Innovation elasticity of the endogenous-technology "
-                         "model (ignored by the exogenous one, where kappa = 0).")
+    kappa: float = Field(calibrate.DEFAULT_KAPPA, gt=0, description="Innovation elasticity (> 0) of the "
+                         "endogenous-technology model (ignored by the exogenous one, where kappa = 0).")
 
 
 class TaxSweepConfig(dg.Config):
@@ -99,18 +100,13 @@ def ree_elasticities(context: dg.AssetExecutionContext, config: ElasticityConfig
     })
 
 
-def _elasticities(config: BaselineConfig, ree_elasticities: pl.DataFrame) -> dict[str, float]:
-    chosen = estimate.choose_elasticities(config.elasticities, ree_elasticities)
-    return {**chosen, **config.eps_overrides}
-
-
 @dg.asset(group_name=GE_GROUP, metadata={"schema": "core"}, kinds={"numpy", "duckdb"}, pool=DUCKDB_POOL,
           check_specs=[dg.AssetCheckSpec("baseline_identities", asset="ge_baseline", blocking=True,
                                          description="Shares sum to 1, value added + inputs = output, "
                                                      "deficits sum to zero.")])
 def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod: pl.DataFrame,
                 ree_elasticities: pl.DataFrame, ree_extended_use_table: pl.DataFrame,
-                ree_total_requirements: pl.DataFrame):
+                ree_application_composition: pl.DataFrame):
     """The baseline equilibrium, calibrated to the aggregated world IO table: trade shares,
     spending, IO and value-added shares, REE cost shares (published, or from the REE-extended Use
     table), elasticities, endowments, deficits (one row per number: variable, region, partner,
@@ -120,10 +116,12 @@ def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod:
     sectors = config.sector_map or aggregate.DEFAULT_SECTOR_MAP
     aggregated = aggregate.aggregate_world_io_table(table, regions, sectors)
     omega = calibrate.PUBLISHED_REE_COST_SHARES if config.omega_source == "published" else \
-        ree_cost_shares_from_io(ree_extended_use_table, set(ree_total_requirements["element"]) - {"All"})
+        ree_cost_shares_from_io(ree_extended_use_table, element_codes(
+            ree_extended_use_table["row_code"].unique().to_list(), ree_application_composition))
+    eps = {**estimate.choose_elasticities(config.elasticities, ree_elasticities), **config.eps_overrides}
     baseline = calibrate.calibrate_baseline(
         aggregated, omega=calibrate.restrict_parameters(omega, aggregated.sectors),
-        eps=_elasticities(config, ree_elasticities), theta=config.theta,
+        eps=calibrate.restrict_parameters(eps, aggregated.sectors), theta=config.theta,
         endowment_shares=config.endowment_shares, negative_final_demand=config.negative_final_demand)
     errors = calibrate.baseline_identity_errors(baseline)
     context.log.info(f"baseline: {len(baseline.regions)} regions x {len(baseline.sectors)} sectors")

@@ -25,10 +25,6 @@ class ReeExtensionConfig(dg.Config):
     consumption_year: int = Field(2012, description="Year of the REE consumption (the IO table's year).")
 
 
-def _supply_use(use: pl.DataFrame, make: pl.DataFrame) -> io_table.SupplyUse:
-    return io_table.supply_use_from_canonical(use, make)
-
-
 @dg.multi_asset(
     group_name="io_table",
     outs={
@@ -49,7 +45,7 @@ def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionC
                         application_industry_map: pl.DataFrame, ree_parameters: pl.DataFrame):
     """Steps 1-2 of the construction: REE purchases moved out of their carrier cells into element
     rows, then the magnet industry split out of 332999. Every total is preserved."""
-    original = _supply_use(bea_use, bea_make)
+    original = io_table.supply_use_from_canonical(bea_use, bea_make)
     extended = io_table.build_ree_extended_table(
         original, ree_application_composition,
         ree_end_use.filter(pl.col("country") == config.country),
@@ -81,7 +77,7 @@ def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionC
 def total_requirements(ree_extended_use_table: pl.DataFrame, ree_extended_make_table: pl.DataFrame):
     """Industry-by-commodity total requirements D (I - B D)^-1 of the REE-extended table (BEA's
     industry-technology assumption): (industry_code, commodity_code, tr)."""
-    tables = _supply_use(ree_extended_use_table, ree_extended_make_table)
+    tables = io_table.supply_use_from_canonical(ree_extended_use_table, ree_extended_make_table)
     violations = io_table.column_sum_violations(tables)
     frame = io_table.total_requirements_frame(tables)
     yield dg.Output(frame, metadata={"industries": len(tables.industries), "commodities": len(tables.commodities)})
@@ -95,11 +91,12 @@ def total_requirements(ree_extended_use_table: pl.DataFrame, ree_extended_make_t
 )
 def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFrame,
                            ree_extended_make_table: pl.DataFrame, bea_sic_concordance: pl.DataFrame,
-                           bea_codes: pl.DataFrame):
+                           bea_codes: pl.DataFrame, ree_application_composition: pl.DataFrame):
     """USD of each REE element needed, directly and through all upstream purchases, per USD of
     final demand for each SIC 1987 industry (sic4, element, tr; element ``All`` = the sum)."""
-    tables = _supply_use(ree_extended_use_table, ree_extended_make_table)
-    frame = io_table.requirements_to_sic(tables, io_table.element_codes(tables, bea_codes), bea_sic_concordance)
+    tables = io_table.supply_use_from_canonical(ree_extended_use_table, ree_extended_make_table)
+    elements = io_table.element_codes(tables.commodities, ree_application_composition)
+    frame = io_table.requirements_to_sic(tables, elements, bea_sic_concordance)
     titles = dict(sic1987_manufacturing())
     manufacturing = frame.filter(pl.col("sic4").is_in(list(titles)))
     unmapped = unmapped_bea_codes(bea_sic_concordance, bea_codes)

@@ -1,4 +1,5 @@
-"""Jobs and schedules: the replication job of the AFSV chain and the yearly refresh of pulls."""
+"""Jobs and schedules: the replication job of the AFSV chain. The yearly refresh of the data
+pulls (a schedule over ``yearly_partitions``) comes with the partitioned pull assets."""
 
 from __future__ import annotations
 

@@ -5,29 +5,20 @@ import polars as pl
 
 from ree_assets.core import sensitivity
 from ree_assets.defs.partitions import DUCKDB_POOL
-from ree_assets.defs.resources import DataSource
-from ree_assets.sources.embedded.dims import sic1987_manufacturing, world_dims
-
-
-def expected_sic4(data_source: DataSource) -> set[str]:
-    """The SIC manufacturing industries a sensitivity must cover: those of the embedded world, or
-    all 459 SIC 1987 manufacturing industries (2011-3999) for real data."""
-    if data_source.mode == "embedded":
-        return set(world_dims(data_source.size).sic4)
-    return {code for code, _ in sic1987_manufacturing()}
 
 
 @dg.asset(
     group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
     check_specs=[dg.AssetCheckSpec("covers_sic_manufacturing", asset="ree_sensitivity", blocking=True,
-                                   description="Every SIC manufacturing industry (2000-3999) has a sensitivity.")],
+                                   description="Every SIC manufacturing industry (2000-3999) the concordance reaches has a "
+                                               "sensitivity.")],
 )
-def ree_sensitivity(data_source: DataSource, ree_total_requirements: pl.DataFrame,
-                    ree_complementarity: pl.DataFrame):
+def ree_sensitivity(ree_total_requirements: pl.DataFrame, ree_complementarity: pl.DataFrame,
+                    bea_sic_concordance: pl.DataFrame):
     """Sens_s = sum_e tr_e,s x complementarity_e / 100 (AFSV): the REE exposure of SIC industry s,
     of order 1e-3 to 1e-2. Effects are also reported per standard deviation of Sens."""
     frame = sensitivity.ree_sensitivity(ree_total_requirements, ree_complementarity)
-    missing = sorted(expected_sic4(data_source) - set(frame["sic4"]))
+    missing = sorted(set(sensitivity.manufacturing_sic4(bea_sic_concordance["sic4"])) - set(frame["sic4"]))
     values = frame["sensitivity"]
     yield dg.Output(frame, metadata={"mean": float(values.mean()), "std": float(values.std()),
                                      "max": float(values.max()), "sic_industries": frame.height})

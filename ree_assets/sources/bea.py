@@ -19,6 +19,7 @@ table whose totals do not reconcile raises :class:`~ree_assets.errors.DataValida
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -100,7 +101,13 @@ def _code_row_index(rows: list[tuple]) -> int:
 
 
 def _read_bea_xlsx(path: Path, sheet: str | None) -> tuple[pl.DataFrame, dict[str, str]]:
-    """BEA's xlsx layout -> (wide str frame with codes, {code: name})."""
+    """BEA's xlsx layout -> (wide str frame with codes, {code: name}); a workbook is parsed once
+    per process while it is unchanged (the Use table feeds three raw tables)."""
+    return _parse_bea_xlsx(str(path.resolve()), path.stat().st_mtime_ns, sheet)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.DataFrame, dict[str, str]]:
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     worksheet = workbook[sheet] if sheet is not None else workbook[workbook.sheetnames[-1]]
     rows = [tuple(row) for row in worksheet.iter_rows(values_only=True)]

@@ -37,7 +37,7 @@ def import_timings() -> list[Timing]:
     return [Timing("import definitions", "import ree_assets.definitions, fresh subprocess", seconds, 5.0)]
 
 
-def io_table_stage(use: pl.DataFrame, make: pl.DataFrame, codes: pl.DataFrame, concordance: pl.DataFrame,
+def io_table_stage(use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFrame,
                    prices: pl.DataFrame, imports: pl.DataFrame) -> pl.DataFrame:
     """The core calls of the io_table group's assets (defs/io_table.py, defs/sensitivity.py), in order."""
     from ree_assets.core import io_table, sensitivity
@@ -54,7 +54,8 @@ def io_table_stage(use: pl.DataFrame, make: pl.DataFrame, codes: pl.DataFrame, c
                                                 io_table.make_to_canonical(extended.tables))
     io_table.column_sum_violations(tables)
     io_table.total_requirements_frame(tables)
-    ree_tr = io_table.requirements_to_sic(tables, io_table.element_codes(tables, codes), concordance)
+    ree_tr = io_table.requirements_to_sic(
+        tables, io_table.element_codes(tables.commodities, d.ree_application_composition()), concordance)
     sensitivity.ree_sensitivity(ree_tr, d.ree_complementarity())
     return sensitivity.ree_sensitivity_country(ree_tr, prices, imports)
 
@@ -72,7 +73,7 @@ def io_table_timings() -> list[Timing]:
 
     read_seconds, (use, make, codes, concordance) = timed(read)
     prices, imports = (embedded_table(name, SEED, SIZE) for name in ("ree_prices", "ree_imports"))
-    compute_seconds, _ = timed(lambda: io_table_stage(use, make, codes, concordance, prices, imports))
+    compute_seconds, _ = timed(lambda: io_table_stage(use, make, concordance, prices, imports))
     industries = codes.filter(pl.col("kind") == "industry").height
     return [Timing("io_table read", f"BEA 2012 detail Use+Make ({industries} industries), BEA->SIC concordance",
                    read_seconds),

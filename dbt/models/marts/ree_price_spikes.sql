@@ -1,23 +1,21 @@
-{#- The 2010-11 REE price spike: peak price within the spike window over the pre-shock price. -#}
+{#- The 2010-11 REE price spike: the highest price of the peak year over the mean price of the
+    base year (specs/io_table.md: 2011 peak over 2009), by element and market. The price-spike
+    variant of ree_sensitivity_country uses the same definition (core.sensitivity.price_spike). -#}
 with prices as (
     select * from {{ ref('stg_raw__ree_prices') }}
 ),
 
 base as (
-    select element, market, price_usd_per_kg as price_base
+    select element, market, avg(price_usd_per_kg) as price_base
     from prices
     where year = {{ var('price_base_year') }}
+    group by element, market
 ),
 
 peak as (
-    select
-        element,
-        market,
-        max(price_usd_per_kg) as price_peak,
-        arg_max(year, price_usd_per_kg) as peak_year,
-        min(quality) as quality
+    select element, market, max(price_usd_per_kg) as price_peak, min(quality) as quality
     from prices
-    where year between {{ var('spike_first_year') }} and {{ var('spike_last_year') }}
+    where year = {{ var('price_peak_year') }}
     group by element, market
 )
 
@@ -26,7 +24,7 @@ select
     peak.market,
     base.price_base,
     peak.price_peak,
-    cast(peak.peak_year as integer) as peak_year,
+    {{ var('price_peak_year') }} as peak_year,
     peak.price_peak / base.price_base as spike_ratio,
     complementarity.complementarity_share,
     peak.quality

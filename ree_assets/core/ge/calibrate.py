@@ -196,6 +196,9 @@ def calibrate_baseline(table: WorldIOTable, *,
         raise DataValidationError("ge_parameters", "theta > 0, eps > 0, kappa >= 0, 0 <= omega < 1",
                                   detail=f"theta {theta_j}, eps {eps_j}, kappa {kappa}, omega {omega_j}")
     check_innovation_condition(kappa, eps_j)
+    if not np.any(omega_j > 0):
+        raise DataValidationError("ge_parameters", "some sector uses REEs (omega > 0)", column="omega",
+                                  detail=f"no REE cost share for any of the sectors {', '.join(sectors)}")
     omega_nj = np.broadcast_to(omega_j, (n_regions, n_sectors)).copy()
     value_added = beta * Y
     labour_income = ((1.0 - omega_nj) * value_added).sum(axis=1)

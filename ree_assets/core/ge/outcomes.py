@@ -22,6 +22,7 @@ import polars as pl
 
 from ree_assets.core.ge.calibrate import Baseline
 from ree_assets.core.ge.solve import Equilibrium, ExportTax, Instrument
+from ree_assets.errors import DataValidationError
 
 ALL_SECTORS, WORLD, NON_CHINA = "all", "WLD", "non_CHN"
 GE_RESULTS_SCHEMA = {"scenario": pl.String, "region": pl.String, "sector": pl.String,
@@ -136,6 +137,12 @@ def decomposition_from_results(exogenous: pl.DataFrame, endogenous: pl.DataFrame
     def sectoral(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.filter(pl.col("variable").is_in(changes)).with_columns(
             instrument=pl.col("scenario").map_elements(instrument_of, return_dtype=pl.String))
+
+    fixed_instruments = set(sectoral(exogenous)["instrument"])
+    directed_instruments = set(sectoral(endogenous)["instrument"])
+    if fixed_instruments != directed_instruments:
+        raise DataValidationError("ge_results", "the decomposition compares the same instruments",
+                                  detail=f"exogenous {sorted(fixed_instruments)}, endogenous {sorted(directed_instruments)}")
 
     joined = sectoral(endogenous).join(sectoral(exogenous).select(*keys, pl.col("value").alias("fixed")), on=keys)
     stem = pl.col("variable").str.strip_suffix("_pct")

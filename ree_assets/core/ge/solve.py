@@ -287,7 +287,8 @@ def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Sho
     Where IPOPT does not converge from a cold start (a tight quota with directed innovation moves
     the REE price by multiples), it is solved by continuation: the instrument is tightened from
     no policy to its level in ``continuation_steps`` steps (:func:`partial_instrument`), each
-    IPOPT solve warm-started from the previous one. Iterations and time add up over the steps.
+    IPOPT solve warm-started from the previous one, the last at the instrument itself. The
+    iterations reported are those of the continuation steps; the time includes the failed cold start.
     """
     started = time.perf_counter()
     try:
@@ -296,8 +297,9 @@ def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Sho
         if start is not None:
             raise
     solution, iterations = None, 0
-    for step in np.linspace(0.0, 1.0, continuation_steps + 1)[1:]:
-        solution = _solve_ipopt_from(baseline, partial_instrument(instrument, step), shocks, options, solution)
+    path = [partial_instrument(instrument, step) for step in np.linspace(0.0, 1.0, continuation_steps + 1)[1:-1]]
+    for step_instrument in [*path, instrument]:
+        solution = _solve_ipopt_from(baseline, step_instrument, shocks, options, solution)
         iterations += solution.iterations
     return replace(solution, iterations=iterations, wall_time=time.perf_counter() - started, solver="ipopt")
 

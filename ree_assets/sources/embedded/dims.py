@@ -31,7 +31,6 @@ ECONOMY_REGION: dict[str, str] = {
 }
 
 FIRST_YEAR, LAST_YEAR = 2002, 2018
-SHOCK_YEAR = 2010
 
 #: Industries every size keeps: the REE-intensive ones the AFSV tables report.
 KEY_SIC4: tuple[str, ...] = ("3691", "3499", "3625", "3511", "3292", "3714", "3519", "3585",
