@@ -8,11 +8,10 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
-import yaml
 
 from ree_assets.defs.resources import DuckDBStore
 from ree_assets.reporting import frame_markdown
-from ree_assets.sources.contracts import CONTRACTS_DIR
+from ree_assets.sources.contracts import CONTRACTS_DIR, load_contract
 
 #: An expectation as data: (Great Expectations class name, its keyword arguments). Kept as
 #: plain tuples so this module does not import Great Expectations (a ~10 s import) at load.
@@ -21,7 +20,7 @@ Expectation = tuple[str, Mapping[str, Any]]
 
 def contract_table(contract_file: Path) -> str:
     """The table (and asset) a contract describes: the name of its first schema object."""
-    return yaml.safe_load(contract_file.read_text())["schema"][0]["name"]
+    return load_contract(contract_file.stem)["schema"][0]["name"]
 
 
 def run_contract(contract_file: Path, database: str) -> tuple[bool, list[dict[str, str]]]:
@@ -56,9 +55,9 @@ def contract_check(contract_file: Path) -> dg.AssetChecksDefinition:
     return _contract
 
 
-def contract_checks(asset_keys: set[dg.AssetKey], contracts_dir: Path = CONTRACTS_DIR) -> list[dg.AssetChecksDefinition]:
-    """One check per contract whose table is an asset of the code location."""
-    return [contract_check(path) for path in sorted(contracts_dir.glob("*.yaml"))
+def contract_checks(asset_keys: set[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """One check per contract in ``data_contracts/`` whose table is an asset of the code location."""
+    return [contract_check(path) for path in sorted(CONTRACTS_DIR.glob("*.yaml"))
             if dg.AssetKey(contract_table(path)) in asset_keys]
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import polars as pl
 
 #: BEA 2012 codes without a NAICS industry -> the SIC 1987 industry they land on.
@@ -82,6 +81,8 @@ def read_naics2012_naics2002(path: Path | str) -> pl.DataFrame:
 
 def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
     """(naics2002, sic4) from Census ``2002_NAICS_to_1987_SIC.xls`` or ``sic87_naics02.csv``."""
+    import pandas as pd  # for xlrd's Census xls; imported only when a concordance is read
+
     path = Path(path)
     if path.suffix.lower() == ".xls":
         raw = pd.read_excel(path, dtype=object, engine="xlrd")

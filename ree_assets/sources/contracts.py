@@ -26,7 +26,7 @@ def load_contract(table: str) -> dict:
     path = contract_path(table)
     if not path.is_file():
         raise FileNotFoundError(f"no data contract for table {table!r}: expected {path}")
-    return yaml.safe_load(path.read_text())
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def contract_columns(table: str) -> dict[str, pl.DataType]:
