@@ -1,47 +1,22 @@
 """Contracts of the canonical raw tables the embedded world produces: the embedded (small) table
 satisfies its contract, and a table breaking a rule fails that rule."""
 
-from functools import cache
-
 import polars as pl
 import pytest
 
-from ree_assets.sources.embedded import ree_defaults
-from ree_assets.sources.embedded.bea_world import generate_bea_world, generate_ree_country_tables
-from ree_assets.sources.embedded.dims import world_dims
-from ree_assets.sources.embedded.innovation_world import generate_innovation_panel
-from ree_assets.sources.embedded.wiod_world import generate_wiod_world
-from ree_assets.sources.embedded.world import stage_rng
+from ree_assets.sources.catalog import raw_tables
+from ree_assets.sources.embedded.world import embedded_table
 from ree_assets_tests.helpers import failed_rules
 
 SEED = 0
+#: Every raw table of the embedded world; ree_prices and ree_complementarity have their own tests
+#: (test_defs_quality.py).
+TABLES = tuple(t for t in raw_tables() if t not in ("ree_prices", "ree_complementarity"))
 
 
-@cache
-def _bea() -> dict[str, pl.DataFrame]:
-    return generate_bea_world(stage_rng(SEED, "bea"), world_dims("small"))
-
-
-@cache
 def embedded(table: str) -> pl.DataFrame:
-    """The embedded (small) table, from the function that produces it."""
-    if table in {"ree_application_composition", "ree_end_use", "ree_consumption", "application_industry_map",
-                 "ree_parameters"}:
-        return getattr(ree_defaults, table)()
-    if table in {"bea_use", "bea_make", "bea_codes", "bea_sic_concordance"}:
-        return _bea()[table]
-    if table == "ree_imports":
-        return generate_ree_country_tables(stage_rng(SEED, "ree"), world_dims("small"))["ree_imports"]
-    if table == "wiod":
-        return generate_wiod_world(stage_rng(SEED, "wiod"), world_dims("small"))["wiod"]
-    if table == "ge_innovation_panel":
-        return generate_innovation_panel(stage_rng(SEED, "innovation"), world_dims("small"))["ge_innovation_panel"]
-    raise KeyError(table)
-
-
-TABLES = ("ree_application_composition", "ree_end_use", "ree_consumption", "application_industry_map",
-          "ree_parameters", "bea_use", "bea_make", "bea_codes", "bea_sic_concordance", "ree_imports", "wiod",
-          "ge_innovation_panel")
+    """The embedded (small) table, as the data source serves it."""
+    return embedded_table(table, SEED, "small")
 
 
 def _scale_where(column: str, condition: pl.Expr, factor: float):
@@ -59,6 +34,8 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
 
 
 BROKEN = [
+    # synthetic_truth
+    ("synthetic_truth", _duplicate_first, "one value per stage, parameter and key"),
     # ree_application_composition
     ("ree_application_composition", _duplicate_first, "one row per application and element"),
     ("ree_application_composition", _scale_where("element_share", pl.col("element") == "Nd", 1.1),

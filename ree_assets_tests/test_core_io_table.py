@@ -136,6 +136,7 @@ def real(shared_data):
         defaults.US_CONSUMPTION_TONNES_REO, defaults.ree_prices(), defaults.application_industry_map(),
         defaults.MAGNET_REE_COST_SHARE)
     codes = tables["bea_codes"].filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique().to_list()
+    assert (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").is_file()
     concordance = read_bea_sic_concordance(shared_data / "concordances", codes)
     ree_tr = io.requirements_to_sic(extended.tables, extended.elements, concordance)
     return supply_use, extended, ree_tr
@@ -179,7 +180,9 @@ def test_real_extension_preserves_every_total(real):
     np.testing.assert_allclose(gap[elements], 0, atol=1e-9)
     magnet_commodity = after.commodities.index(io.MAGNET_CODE)
     assert gap[parent] + gap[magnet_commodity] == pytest.approx(original_gap[parent])
-    assert extended.shortfall["pro_rata_shortfall_musd"].sum() >= 0
+    shortfall = extended.shortfall
+    assert ((shortfall["pro_rata_shortfall_musd"] >= 0)
+            & (shortfall["pro_rata_shortfall_musd"] <= shortfall["ree_purchases_musd"])).all()
 
 
 def test_real_every_sic_manufacturing_industry_has_a_sensitivity(real):

@@ -6,6 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from ree_assets.core.ge.calibrate import PUBLISHED_REE_COST_SHARES
+from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
 from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
 
 pytestmark = pytest.mark.slow
@@ -61,14 +63,21 @@ def test_the_restriction_raises_the_world_price_and_directed_innovation_cushions
     assert by_sector["transport_equipment"] > 0 and by_sector["wood_paper"] < 0
 
 
-def test_the_decomposition_adds_up_to_the_change_with_directed_innovation(ge_run):
+def test_the_decomposition_takes_the_factor_cost_effect_from_the_exogenous_solve(ge_run):
     database, _ = ge_run
     endogenous = read_table(database, "results.ge_counterfactual_endogenous").filter(
         pl.col("scenario") == "tax_0.25_kappa_0.5")
+    exogenous = read_table(database, "results.ge_counterfactual_exogenous").filter(
+        (pl.col("scenario") == "tax_0.25_kappa_0") & (pl.col("variable") == "exports_pct"))
     wide = endogenous.filter(pl.col("variable").str.starts_with("exports")).pivot(
-        on="variable", index=["region", "sector"], values="value")
-    total = wide["exports_factor_cost_effect_pct"] + wide["exports_technology_effect_pct"]
-    np.testing.assert_allclose(total.to_numpy(), wide["exports_pct"].to_numpy(), atol=1e-12)
+        on="variable", index=["region", "sector"], values="value").join(
+        exogenous.select("region", "sector", pl.col("value").alias("exogenous_pct")), on=["region", "sector"])
+    assert wide.height == exogenous.height > 0
+    np.testing.assert_allclose(wide["exports_factor_cost_effect_pct"].to_numpy(), wide["exogenous_pct"].to_numpy(),
+                               atol=1e-12)
+    np.testing.assert_allclose((wide["exports_factor_cost_effect_pct"] + wide["exports_technology_effect_pct"]).to_numpy(),
+                               wide["exports_pct"].to_numpy(), atol=1e-12)
+    assert wide["exports_technology_effect_pct"].abs().max() > 1e-6
 
 
 def test_the_sweep_is_a_curve_and_ge_results_is_the_union(ge_run):
@@ -88,5 +97,6 @@ def test_omega_from_the_ree_extended_use_table_reaches_the_baseline(ge_run):
     database, _ = ge_run
     baseline = read_table(database, "core.ge_baseline").filter(pl.col("variable") == "omega")
     omega = dict(baseline.filter(pl.col("region") == "USA").select("sector", "value").iter_rows())
-    assert omega["basic_fabricated_metals"] > 0 and omega["agriculture"] == 0
-    assert max(omega.values()) < 0.01
+    expected = ree_cost_shares_from_io(read_table(database, "core.ree_extended_use_table"), ["Ce", "Dy", "La", "Nd", "Pr"])
+    assert omega == pytest.approx({sector: expected.get(sector, 0.0) for sector in omega}, abs=1e-15)
+    assert omega["basic_fabricated_metals"] != PUBLISHED_REE_COST_SHARES["basic_fabricated_metals"]

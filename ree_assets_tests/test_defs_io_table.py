@@ -47,6 +47,7 @@ def test_requirements_add_up_and_sensitivity_covers_the_world(embedded_run):
         embedded_table("ree_complementarity", 20100701, "small"), on="element").group_by("sic4").agg(
         (pl.col("tr") * pl.col("complementarity") / 100).sum().alias("expected"))
     joined = sensitivity.join(expected, on="sic4")
+    assert joined.height == sensitivity.height > 0
     assert ((joined["sensitivity"] - joined["expected"]).abs() < 1e-15).all()
     variants = read_table(database, "core.ree_sensitivity_country")
     assert set(variants["variant"]) == {"price_spike", "china_import_share"}

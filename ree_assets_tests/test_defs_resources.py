@@ -31,11 +31,11 @@ def _materialize(database, assets, partition_key=None):
                           resources={"io_manager": PolarsDuckDBIOManager(store=store)}, raise_on_error=False)
 
 
-def test_a_partition_replaces_only_its_own_year_and_downstream_reads_every_year(tmp_path):
+def test_a_partition_replaces_only_its_own_year_and_downstream_reads_every_year(tmp_path, monkeypatch):
     database = tmp_path / "ree.duckdb"
     for year in ("2002", "2003"):
         assert _materialize(database, [yearly_pull], year).success
-    VALUE["value"] = 5.0
+    monkeypatch.setitem(VALUE, "value", 5.0)
     assert _materialize(database, [yearly_pull], "2003").success
     stored = read_table(database, "raw.yearly_pull").sort("year", "item")
     assert stored["year"].to_list() == [2002, 2002, 2003, 2003]

@@ -38,7 +38,6 @@ def test_price_spike_mart_reproduces_the_10_to_45x_spike(good_database):
     spikes = read_table(database, "marts.ree_price_spikes").filter(pl.col("market") == "fob_china")
     ratio = dict(zip(spikes["element"], spikes["spike_ratio"]))
     assert ratio == pytest.approx({"La": 100 / 5, "Ce": 100 / 4, "Pr": 180 / 15, "Nd": 200 / 15, "Dy": 1400 / 115})
-    assert all(10 <= r <= 45 for r in ratio.values())
     assert set(spikes["peak_year"]) == {2011}
     assert dict(zip(spikes["element"], spikes["complementarity_share"]))["Dy"] == pytest.approx(0.90)
 

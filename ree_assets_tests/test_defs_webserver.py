@@ -37,14 +37,15 @@ def test_the_webserver_lists_every_group_and_the_main_job(tmp_path):
         cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
+        for _ in range(300):  # a guard against a hang, not a timing assertion
+            assert server.poll() is None, f"the webserver exited with code {server.returncode}"
             try:
                 urllib.request.urlopen(f"{url}/server_info", timeout=2)
                 break
             except OSError:
-                assert time.monotonic() < deadline, "the webserver did not start within 120 s"
                 time.sleep(1)
+        else:
+            pytest.fail("the webserver never answered on loopback")
         nodes = _graphql(url, "{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
         groups = {node["groupName"] for node in nodes}
         assert {"sources", "io_table", "ge_model"} <= groups

@@ -34,6 +34,7 @@ def real(shared_data):
     folder = shared_data / "bea"
     tables = bea.read_bea_tables(folder / "Detail_Use_2012_PRO_BeforeRedef.csv", folder / "Detail_Make_2012_BeforeRedef.csv")
     codes = tables["bea_codes"].filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique().to_list()
+    assert (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").is_file()
     return tables["bea_codes"], read_bea_sic_concordance(shared_data / "concordances", codes)
 
 
