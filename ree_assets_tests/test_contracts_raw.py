@@ -34,6 +34,10 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
 
 
 BROKEN = [
+    # BEA summary tables and the published summary total requirements
+    ("bea_summary_use", _duplicate_first, "one row per row_code and col_code"),
+    ("bea_summary_make", _duplicate_first, "one row per industry_code and commodity_code"),
+    ("bea_published_total_requirements", _duplicate_first, "one value per industry and commodity"),
     # synthetic_truth
     ("synthetic_truth", _duplicate_first, "one value per stage, parameter and key"),
     # ree_application_composition

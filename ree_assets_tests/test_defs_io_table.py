@@ -7,7 +7,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from ree_assets.sources.catalog import BEA_MAKE, BEA_USE, LOCAL_LAYOUT
+from ree_assets.sources.catalog import (BEA_MAKE, BEA_PUBLISHED_TR, BEA_SUMMARY_MAKE, BEA_SUMMARY_USE, BEA_USE,
+                                       LOCAL_LAYOUT)
 from ree_assets.sources.embedded.dims import sic1987_manufacturing, world_dims
 from ree_assets.sources.embedded.world import embedded_table
 from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, small_world, step_errors
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.slow
 IO_TABLE = (dg.AssetSelection.groups("io_table").upstream()
             - dg.AssetSelection.assets("stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"))
 STAGE = {"ree_extended_use_table", "ree_extended_make_table", "total_requirements", "ree_total_requirements",
-         "ree_sensitivity", "ree_sensitivity_country"}
+         "ree_sensitivity", "ree_sensitivity_country", "total_requirements_vs_published"}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,9 @@ def _real_data_folder(shared_data, folder):
     shutil.copy(shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE.path).with_suffix(".csv"))
     shutil.copy(shared_data / "bea" / "Detail_Make_2012_BeforeRedef.csv", (folder / BEA_MAKE.path).with_suffix(".csv"))
     shutil.copytree(shared_data / "concordances", folder / "concordances")
+    for summary in (BEA_SUMMARY_USE, BEA_SUMMARY_MAKE):
+        shutil.copy(shared_data / summary.path, folder / summary.path)
+    shutil.copy(shared_data / "bea" / "derived_IxC_TR_2012_Summary_published2017.csv", folder / BEA_PUBLISHED_TR.path)
     for table, source in LOCAL_LAYOUT.items():
         if source.files[0].path.startswith("ree/"):
             (folder / "ree").mkdir(exist_ok=True)
@@ -83,6 +87,9 @@ def test_the_stage_on_real_bea_2012_tables_in_local_mode(shared_data, tmp_path):
     print("top ten SIC industries by total REE requirement (1e-3 USD per USD):")
     print(top.head(10).with_columns(pl.col("tr") * 1e3))
     assert top["tr"][0] < 0.05, "REE requirements are fractions of a cent per dollar of final demand"
+    diagnostic = read_table(database, "core.total_requirements_vs_published")
+    assert diagnostic.height > 0.9 * 71 * 73
+    assert diagnostic.select(pl.corr("tr", "tr_published")).item() > 0.99
 
 
 def test_a_use_table_whose_totals_do_not_reconcile_fails_naming_the_row(shared_data, tmp_path):

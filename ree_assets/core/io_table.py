@@ -16,7 +16,7 @@ output, q commodity output, B = U diag(g)^-1, D = M diag(q)^-1. All money is USD
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -513,6 +513,23 @@ def split_accounting_errors(original: SupplyUse, extended: SupplyUse,
         by_parent(extended.commodities, extended.commodity_row_total - extended.commodity_output, "after"))
     total = abs(extended.commodity_output.sum() - original.commodity_output.sum())
     return {"industry_output": industry, "commodity_balance": balance, "total_output": float(total)}
+
+
+def aggregate_supply_use(tables: SupplyUse, group_of: Callable[[str], str]) -> SupplyUse:
+    """Sum a Use/Make pair over groups of commodity and industry codes (``group_of``, the same
+    map for both, e.g. detail -> summary level): U_agg = G_c U G_i', M_agg = G_i M G_c',
+    final demand and value added summed along the grouped axis. Totals are preserved."""
+    def grouping(codes: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+        groups = tuple(dict.fromkeys(group_of(code) for code in codes))
+        matrix = np.zeros((len(groups), len(codes)))
+        matrix[[groups.index(group_of(code)) for code in codes], np.arange(len(codes))] = 1.0
+        return groups, matrix
+
+    commodities, by_commodity = grouping(tables.commodities)
+    industries, by_industry = grouping(tables.industries)
+    return replace(tables, commodities=commodities, industries=industries,
+                   use=by_commodity @ tables.use @ by_industry.T, final_demand=by_commodity @ tables.final_demand,
+                   value_added=tables.value_added @ by_industry.T, make=by_industry @ tables.make @ by_commodity.T)
 
 
 # --- Step 3: total requirements -------------------------------------------------------------------

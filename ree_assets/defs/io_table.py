@@ -107,3 +107,30 @@ def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFr
         **figure_metadata(ree_requirements_figure(manufacturing, titles), "ree_total_requirements", folder),
     })
     yield dg.AssetCheckResult(passed=not unmapped, metadata={"unmapped_codes": ", ".join(unmapped) or "none"})
+
+
+#: A computed summary table whose cells correlate less than this with the published one is
+#: flagged (a diagnostic: BEA's published table is an older vintage, so they never match exactly).
+PUBLISHED_CORRELATION_FLOOR = 0.9
+
+
+@dg.asset(
+    group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
+    check_specs=[dg.AssetCheckSpec("tracks_published_tables", asset="total_requirements_vs_published",
+                                   description=f"Cell correlation with BEA's published summary table "
+                                               f">= {PUBLISHED_CORRELATION_FLOOR} (a warning, not a gate).")],
+)
+def total_requirements_vs_published(bea_summary_use: pl.DataFrame, bea_summary_make: pl.DataFrame,
+                                    bea_published_total_requirements: pl.DataFrame):
+    """Diagnostic of the total-requirements code: the summary-level industry-by-commodity total
+    requirements computed from BEA's summary Use/Make next to BEA's published summary table
+    (industry_code, commodity_code, tr, tr_published), with their cell correlation and the median
+    column-sum difference."""
+    computed = io_table.total_requirements_frame(
+        io_table.supply_use_from_canonical(bea_summary_use, bea_summary_make))
+    comparison = io_table.compare_total_requirements(computed, bea_published_total_requirements)
+    joined = computed.join(bea_published_total_requirements, on=["industry_code", "commodity_code"],
+                           suffix="_published")
+    yield dg.Output(joined, metadata=comparison)
+    yield dg.AssetCheckResult(passed=comparison["correlation"] >= PUBLISHED_CORRELATION_FLOOR,
+                              severity=dg.AssetCheckSeverity.WARN, metadata=comparison)

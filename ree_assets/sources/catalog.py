@@ -79,6 +79,9 @@ BEA_MAKE = SourceFile("bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (
 BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea")
 NAICS_2012_2002 = SourceFile("concordances/naics2012_naics2002.csv", publisher="census")
 NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher="census")
+BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", publisher="bea")
+BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", publisher="bea")
+BEA_PUBLISHED_TR = SourceFile("bea/IxC_TR_2012_Summary.csv", publisher="bea")
 WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod")
 
 
@@ -92,6 +95,12 @@ def _read_bea_make(path: Path) -> pl.DataFrame:
     from ree_assets.sources import bea
 
     return bea.read_make(path, sheet="2012")
+
+
+def _read_published_total_requirements(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import bea
+
+    return bea.read_published_total_requirements(path)
 
 
 def _read_bea_codes(use: Path, make: Path) -> pl.DataFrame:
@@ -128,6 +137,9 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes),
         TableSource("bea_sic_concordance", (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC),
                     _read_bea_sic_concordance),
+        TableSource("bea_summary_use", (BEA_SUMMARY_USE,), _read_bea_use),
+        TableSource("bea_summary_make", (BEA_SUMMARY_MAKE,), _read_bea_make),
+        TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
     )

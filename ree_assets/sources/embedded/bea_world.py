@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ree_assets.core.io_table import SupplyUse, make_to_canonical, use_to_canonical
+from ree_assets.core.io_table import (SupplyUse, aggregate_supply_use, make_to_canonical, total_requirements_frame,
+                                      use_to_canonical)
 from ree_assets.sources.embedded.dims import WorldDims, sic1987_manufacturing
 from ree_assets.sources.embedded.ree_defaults import application_industry_map, ree_prices
 
@@ -58,6 +59,8 @@ N_MANUFACTURING = 380
 #: Floor on the output of REE-relevant industries (USD million) so the default REE purchases and
 #: the magnet split always fit inside them.
 MIN_REE_INDUSTRY_OUTPUT = 3_000.0
+#: Standard deviation of the log noise that makes the synthetic "published" TR an older vintage.
+VINTAGE_NOISE_SD = 0.05
 IMPORT_PARTNERS: tuple[str, ...] = ("CHN", "JPN", "USA", "AUS", "MYS", "FRA", "RUS")
 
 
@@ -135,16 +138,35 @@ def _codes_table(tables: SupplyUse) -> pl.DataFrame:
                          "name": [names.get(c, f"Synthetic {k} {c}") for c, k in kinds]})
 
 
+def summary_code(detail_code: str) -> str:
+    """The summary-level group of a synthetic detail code: its first three characters."""
+    return detail_code[:3]
+
+
+def _published_total_requirements(rng: np.random.Generator, summary: SupplyUse) -> pl.DataFrame:
+    """A synthetic "published" summary industry-by-commodity TR table: the TR of the summary
+    tables times lognormal(0, 0.05) vintage noise, rounded to 6 decimals as BEA publishes it (so
+    the diagnostic compares with something close to, but not equal to, what the project computes)."""
+    exact = total_requirements_frame(summary)
+    noise = rng.lognormal(0.0, VINTAGE_NOISE_SD, exact.height)
+    return exact.with_columns((pl.col("tr") * noise).round(6))
+
+
 def generate_bea_world(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
     """Canonical ``bea_use``, ``bea_make``, ``bea_codes``, ``bea_sic_concordance`` of the synthetic
-    BEA detail table (same rng state -> same tables)."""
+    BEA detail table, and its summary-level ``bea_summary_use``, ``bea_summary_make`` and
+    ``bea_published_total_requirements`` (same rng state -> same tables)."""
     manufacturing = _manufacturing_codes(N_MANUFACTURING)
     tables = _synthetic_tables(rng, [*manufacturing, *OTHER_BEA_SIC])
+    summary = aggregate_supply_use(tables, summary_code)
     return {
         "bea_use": use_to_canonical(tables),
         "bea_make": make_to_canonical(tables),
         "bea_codes": _codes_table(tables),
         "bea_sic_concordance": _concordance(manufacturing, dims),
+        "bea_summary_use": use_to_canonical(summary),
+        "bea_summary_make": make_to_canonical(summary),
+        "bea_published_total_requirements": _published_total_requirements(rng, summary),
     }
 
 

@@ -65,7 +65,8 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
     "ree": (_ree_tables, ("ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition",
                           "ree_end_use", "ree_consumption", "application_industry_map", "ree_parameters")),
     "bea": ("ree_assets.sources.embedded.bea_world:generate_bea_world",
-            ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance")),
+            ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance", "bea_summary_use", "bea_summary_make",
+             "bea_published_total_requirements")),
     "wiod": ("ree_assets.sources.embedded.wiod_world:generate_wiod_world", ("wiod",)),
     "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
 }
