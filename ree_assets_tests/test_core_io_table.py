@@ -223,3 +223,13 @@ def test_split_accounting_errors_are_zero_for_the_real_extension_and_catch_a_los
     leaky[extended.tables.commodities.index(extended.elements[0]), 0] += 1.0
     broken = io.split_accounting_errors(supply_use, replace(extended.tables, use=leaky))
     assert broken["industry_output"] == pytest.approx(1.0) and broken["commodity_balance"] == pytest.approx(1.0)
+
+
+def test_aggregation_sums_cells_and_preserves_every_total():
+    tables = textbook()
+    merged = io.aggregate_supply_use(tables, lambda code: "all" if code in ("c1", "c2", "i1", "i2") else code)
+    assert merged.commodities == ("all",) and merged.industries == ("all",)
+    assert merged.use.item() == pytest.approx(tables.use.sum())
+    assert merged.industry_output.item() == pytest.approx(tables.industry_output.sum())
+    assert merged.commodity_output.item() == pytest.approx(tables.commodity_output.sum())
+    np.testing.assert_allclose(merged.final_demand.sum(axis=0), tables.final_demand.sum(axis=0))
