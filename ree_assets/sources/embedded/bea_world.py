@@ -25,7 +25,7 @@ import polars as pl
 
 from ree_assets.core.io_table import (SupplyUse, aggregate_supply_use, make_to_canonical, total_requirements_frame,
                                       use_to_canonical)
-from ree_assets.sources.embedded.dims import WorldDims, sic1987_manufacturing
+from ree_assets.sources.embedded.dims import WorldDims
 from ree_assets.sources.embedded.ree_defaults import application_industry_map, ree_prices
 
 #: REE-relevant BEA 2012 detail industries -> (name, SIC 1987 industry).
