@@ -104,3 +104,14 @@ def test_a_use_table_whose_totals_do_not_reconcile_fails_naming_the_row(shared_d
     assert not result.success
     message = step_errors(result)["bea_use"]
     assert "bea_use" in message and "331410" in message
+
+
+def test_the_outcome_generators_see_the_sensitivity_the_stage_computes(embedded_run):
+    """The embedded outcome worlds draw effects on Sens_s: it must be the materialised index."""
+    from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
+
+    database, _ = embedded_run
+    stored = read_table(database, "core.ree_sensitivity")
+    joined = stored.join(embedded_sensitivity(20100701, "small"), on="sic4", suffix="_generator")
+    assert joined.height == stored.height > 0
+    assert (joined["sensitivity"] - joined["sensitivity_generator"]).abs().max() <= 1e-12 * stored["sensitivity"].max()

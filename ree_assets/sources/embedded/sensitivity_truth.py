@@ -1,0 +1,39 @@
+"""The REE sensitivity of the embedded world's SIC industries, as the pipeline computes it.
+
+The outcome generators of the embedded world (patents, TFP, exports) draw treatment effects of
+the form beta_r x Sens_s x Post_t. Their Sens_s must be the very index the ``io_table`` stage
+computes from the embedded BEA tables (default settings of ``ReeExtensionConfig``), or a correct
+estimator would not recover beta. So this module runs the same pure ``core`` chain on the
+embedded tables; a test checks it against the materialised ``ree_sensitivity``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from ree_assets.sources.embedded.dims import WorldSize
+
+#: The defaults of the io_table stage's ``ReeExtensionConfig`` (price year, country, IO year).
+PRICE_YEAR, COUNTRY, CONSUMPTION_YEAR = 2009, "USA", 2012
+
+
+@cache
+def embedded_sensitivity(seed: int, size: WorldSize) -> pl.DataFrame:
+    """Sens_s = sum_e tr_e,s x complementarity_e / 100 (AFSV) of the embedded world: (sic4,
+    sensitivity), one row per SIC industry the concordance reaches."""
+    from ree_assets.core import io_table, sensitivity
+    from ree_assets.sources.embedded.world import generate_stage
+
+    bea, ree = generate_stage("bea", seed, size), generate_stage("ree", seed, size)
+    original = io_table.supply_use_from_canonical(bea["bea_use"], bea["bea_make"])
+    extended = io_table.build_ree_extended_table(
+        original, ree["ree_application_composition"],
+        ree["ree_end_use"].filter(pl.col("country") == COUNTRY),
+        io_table.consumption_tonnes(ree["ree_consumption"], COUNTRY, CONSUMPTION_YEAR),
+        ree["ree_prices"], ree["application_industry_map"],
+        io_table.parameter_value(ree["ree_parameters"], "magnet_ree_cost_share"), price_year=PRICE_YEAR)
+    elements = io_table.element_codes(extended.tables.commodities, ree["ree_application_composition"])
+    requirements = io_table.requirements_to_sic(extended.tables, elements, bea["bea_sic_concordance"])
+    return sensitivity.ree_sensitivity(requirements, ree["ree_complementarity"])
