@@ -7,7 +7,8 @@ import pytest
 
 from ree_assets.core.sensitivity import price_spike
 from ree_assets.sources.embedded import ree_defaults
-from ree_assets_tests.helpers import check_results, materialize, read_table, small_world
+from ree_assets_tests.helpers import (check_results, fingerprint, materialize, read_table, small_world,
+                                      step_errors)
 
 pytestmark = pytest.mark.slow
 
@@ -67,19 +68,20 @@ def test_broken_prices_fail_the_checks_block_downstream_and_keep_the_mart(good_d
                             .then(-100.0).otherwise(pl.col("price_usd_per_kg")).alias("price_usd_per_kg")))
     write_local_tables(tmp_path, broken)
 
+    stored = {name: fingerprint(database, name) for name in ("raw.ree_prices", "staging.stg_raw__ree_prices",
+                                                             "marts.ree_price_spikes")}
+
     result = materialize(database, SLICE - dg.AssetSelection.assets("synthetic_truth"),
                          small_world(mode="local", data_dir=str(tmp_path)))
 
     assert not result.success
-    checks = check_results(result)
-    gx = checks[("ree_prices", "great_expectations")]
-    assert not gx.passed
-    assert "ExpectColumnValuesToBeBetween" in gx.description or "expect_column_values_to_be_between" in gx.description
-    assert "-100" in gx.description and "Dy" in gx.description
-    contract = checks[("ree_prices", "odcs_contract")]
-    assert not contract.passed and "prices are strictly positive" in contract.description
+    error = step_errors(result)["ree_prices"]
+    assert "raw.ree_prices" in error and "NOT published" in error
+    assert "prices are strictly positive" in error and "-100.0" in error and "'La', 'fob_china', 2011" in error
+    assert "expect_column_values_to_be_between" in error and "missing values ['Dy']" in error
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "ree_price_spikes" not in materialised and "stg_raw__ree_prices" not in materialised
+    assert {name: fingerprint(database, name) for name in stored} == stored
     assert read_table(database, "marts.ree_price_spikes").equals(before)
 
 
@@ -94,5 +96,13 @@ def test_local_mode_with_a_missing_file_names_the_file_and_the_contract(tmp_path
 
 def test_a_cross_table_expectation_says_which_table_is_missing(tmp_path):
     result = materialize(tmp_path / "ree.duckdb", dg.AssetSelection.assets("ree_prices"))
-    gx = check_results(result)[("ree_prices", "great_expectations")]
-    assert not gx.passed and "ree_complementarity" in gx.description and "not been materialised" in gx.description
+    error = step_errors(result)["ree_prices"]
+    assert "ree_complementarity" in error and "not been materialised" in error
+
+
+def test_the_table_a_check_compares_with_is_upstream_of_its_asset():
+    """Any selection that builds ree_prices with its upstream builds ree_complementarity first."""
+    from ree_assets import definitions
+
+    graph = definitions.defs.resolve_asset_graph()
+    assert dg.AssetKey("ree_complementarity") in graph.get(dg.AssetKey("ree_prices")).parent_keys

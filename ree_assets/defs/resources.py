@@ -11,8 +11,12 @@ import duckdb
 import polars as pl
 from pydantic import Field
 
+from ree_assets.expectations import SUITES
 from ree_assets.reporting import frame_markdown
 from ree_assets.sources.catalog import SourceSettings, read_table
+from ree_assets.sources.contracts import contract_path
+from ree_assets.storage import publish, wap
+from ree_assets.storage.audit import Finding, contract_audit, suite_audit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DUCKDB_PATH = "data/ree.duckdb"
@@ -29,34 +33,24 @@ def reports_dir(database: str | None = None) -> Path:
 
 
 class DuckDBStore(dg.ConfigurableResource):
-    """The project's DuckDB file. Every connection is opened for one step and closed after it,
-    so dbt and the contract checks (separate connections) can open the file in turn."""
+    """The project's DuckDB file. Every connection is opened for one step under the file's
+    cross-process lock and closed after it, so another process (a CLI run next to the UI's) waits
+    for it instead of failing on DuckDB's own lock."""
 
     database: str = Field(default_factory=duckdb_path, description="Path of the DuckDB file.")
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(self.database, read_only=read_only)
-        try:
-            yield connection
-        finally:
-            connection.close()
-
+        with publish.connect(self.database, "a step's connection", read_only=read_only) as con:
+            yield con
 
     def read_table(self, schema: str, table: str, where: str | None = None) -> pl.DataFrame:
         """``<schema>.<table>`` (optionally filtered by a SQL predicate) as a Polars frame."""
-        with self.connect(read_only=True) as con:
-            query = f"SELECT * FROM {schema}.{table}" + (f" WHERE {where}" if where else "")
-            return pl.from_arrow(con.execute(query).arrow())
+        return publish.read_table(self.database, schema, table, where)
 
     def has_table(self, schema: str, table: str) -> bool:
         """Whether ``<schema>.<table>`` has been materialised."""
-        if not Path(self.database).exists():
-            return False
-        with self.connect(read_only=True) as con:
-            return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? "
-                               "AND table_name = ?", [schema, table]).fetchone()[0] > 0
+        return publish.has_table(self.database, schema, table)
 
 
 def _schema_and_table(output: dg.OutputContext) -> tuple[str, str]:
@@ -65,51 +59,74 @@ def _schema_and_table(output: dg.OutputContext) -> tuple[str, str]:
     return metadata.get("schema", "core"), output.asset_key.path[-1]
 
 
+def _partition_column(output: dg.OutputContext) -> str:
+    return (output.definition_metadata or {}).get("partition_expr", "year")
+
+
 def _partition_filter(context: dg.OutputContext | dg.InputContext, output: dg.OutputContext) -> str | None:
     """SQL predicate selecting the rows of the context's yearly partitions (on the column the
     stored asset names in ``partition_expr``, default ``year``), or None when unpartitioned.
     Rows whose partition column is null never match."""
     if not context.has_asset_partitions:
         return None
-    column = (output.definition_metadata or {}).get("partition_expr", "year")
+    column = _partition_column(output)
     window = context.asset_partitions_time_window
     return f"coalesce({column} >= {window.start.year} AND {column} < {window.end.year}, false)"
 
 
-class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
-    """Stores Polars frames as DuckDB tables ``<schema>.<asset name>``.
+def _years_without_rows(context: dg.OutputContext, frame: pl.DataFrame) -> list[int]:
+    """The written yearly partitions that hold no row: an empty year is bad data, never a
+    silent wipe of that year's stored rows."""
+    window = context.asset_partitions_time_window
+    present = set(frame.select(pl.col(_partition_column(context)).cast(pl.Int64, strict=False)).to_series().to_list())
+    return [year for year in range(window.start.year, window.end.year) if year not in present]
 
-    A write replaces the table, or the rows of the written yearly partitions, inside one
-    transaction: a failed write leaves the previous contents whole, and a backfill replaces only
-    the years it covers. Rows outside the written partitions are refused, not silently dropped.
+
+class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
+    """Stores Polars frames as DuckDB tables ``<schema>.<asset name>`` by write-audit-publish.
+
+    A new version is written to the staging schema ``wap_<schema>``, audited there against the
+    table's ODCS contract and Great Expectations suite (``ree_assets.expectations``), and published
+    in one transaction only if every rule passes. Otherwise the step fails, naming the rules and
+    the offending values, and the published table keeps its rows. A write of yearly partitions
+    replaces only those years; rows outside them, or an empty year, are refused.
     """
 
     store: dg.ResourceDependency[DuckDBStore]
 
+    def audits(self, table: str) -> list[publish.Audit]:
+        """The audits every version of ``table`` goes through: its contract and, if it has one,
+        its Great Expectations suite."""
+        audits: list[publish.Audit] = [("odcs_contract", contract_audit(contract_path(table)))]
+        if table in SUITES:
+            audits.append(("great_expectations", suite_audit(table, SUITES[table])))
+        return audits
+
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         schema, table = _schema_and_table(context)
         predicate = _partition_filter(context, context)
+        source = (context.output_metadata or {}).get("source_files")
+        target = wap.Target(schema, table, predicate)
+        audits = self.audits(table)
         if predicate is not None:
             outside = obj.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({predicate})").item()
             if outside:
                 raise ValueError(f"{schema}.{table}: {outside} rows fall outside the written "
                                  f"partitions ({predicate}); refusing to store them")
-        arrow = obj.to_arrow()  # noqa: F841 - read by DuckDB's replacement scan below
-        with self.store.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            if predicate is None:
-                con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM arrow")
-            else:
-                con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} AS SELECT * FROM arrow LIMIT 0")
-                con.execute(f"DELETE FROM {schema}.{table} WHERE {predicate}")
-                con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM arrow")
-            con.execute("COMMIT")
+            keys = context.asset_partition_keys
+            target = wap.Target(schema, table, predicate, partitions=f"{keys[0]}...{keys[-1]}")
+            empty = _years_without_rows(context, obj)
+            audits.append(("odcs_contract", lambda *_: [Finding(
+                "odcs_contract", "every written partition has rows", _partition_column(context),
+                f"no rows for year(s) {empty}")] if empty else []))
+        publish.write_audit_publish(self.store.database, target, obj, audits, run_id=context.run_id, asset=table,
+                                    source=str(getattr(source, "value", source or "")))
         context.add_output_metadata({
             "dagster/row_count": obj.height,
-            "dagster/table_name": f"{schema}.{table}",
+            "dagster/table_name": target.published,
             "dagster/column_schema": dg.TableSchema(columns=[
                 dg.TableColumn(name, str(dtype)) for name, dtype in obj.schema.items()]),
+            "audit": "passed: " + ", ".join(dict.fromkeys(check for check, _ in audits)),
             "preview": frame_markdown(obj.head(10)),
         })
 

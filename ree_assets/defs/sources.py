@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 
 from ree_assets.defs.partitions import DUCKDB_POOL
+from ree_assets.expectations import SUITES
 from ree_assets.defs.resources import DataSource
 from ree_assets.sources.catalog import raw_tables
 from ree_assets.sources.contracts import contract_path, contract_purpose
@@ -21,6 +22,7 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         metadata={"schema": "raw", "contract": contract_path(table).name},
         kinds={"polars", "duckdb"},
         pool=DUCKDB_POOL,
+        deps=list(SUITES[table].compares_with) if table in SUITES else [],
     )
     def _raw_table(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Output[pl.DataFrame]:
         frame = data_source.read(table)

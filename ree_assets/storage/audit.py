@@ -1,0 +1,169 @@
+"""The audit of a table version before it is published: its ODCS contract (datacontract-cli on
+the DuckDB file) and its Great Expectations suite, with findings that name the table, the column,
+the rule and the offending values.
+
+Heavy libraries (datacontract, Great Expectations) are imported inside the functions that use
+them: loading the code location must not pay for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import polars as pl
+
+if TYPE_CHECKING:
+    from ree_assets.expectations import TableSuite
+
+#: An expectation as data: (Great Expectations class name, its keyword arguments).
+Expectation = tuple[str, Mapping[str, Any]]
+
+#: A suite: called with the frames of the other tables it compares against, returns expectations.
+Suite = Callable[..., Sequence[Expectation]]
+
+#: How many offending rows a finding quotes.
+SAMPLE_ROWS = 5
+
+_COUNT_QUERY = re.compile(r"^\s*SELECT\s+COUNT\(\*\)\s+FROM\s+(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule a table version broke."""
+
+    check: str  # odcs_contract or great_expectations
+    rule: str
+    column: str
+    detail: str
+
+    def line(self) -> str:
+        column = f" column {self.column}:" if self.column else ""
+        return f"{self.rule}:{column} {self.detail}".strip()
+
+
+def offending_rows(database: str, schema: str, query: str) -> str:
+    """For a contract rule written as ``SELECT COUNT(*) FROM <table> WHERE ...``, the first rows it
+    counts (as text); empty when the rule has another form or cannot be run."""
+    match = _COUNT_QUERY.match(query or "")
+    if match is None or " group by " in query.lower():
+        return ""
+    try:
+        with duckdb.connect(database, read_only=True) as con:
+            con.execute(f'USE "{schema}"')
+            rows = con.execute(f"SELECT * FROM {match['rest']} LIMIT {SAMPLE_ROWS}").fetchall()
+    except duckdb.Error:
+        return ""
+    return "; ".join(str(row) for row in rows)
+
+
+def run_contract(contract_file: Path, database: str, schema: str | None = None) -> list[Finding]:
+    """Test a table of the DuckDB file against its ODCS contract with datacontract-cli (in
+    ``schema`` instead of the contract's server schema when given: the staging schema). Returns
+    the rules that did not pass, each with the offending rows where the rule's SQL allows.
+
+    A contract test that cannot run (the file cannot be opened, the table is missing) is a
+    finding too, with datacontract's own reason: it never counts as a pass.
+    """
+    from datacontract.data_contract import DataContract
+
+    config = {"DATACONTRACT_DUCKDB_DATABASE": str(Path(database).resolve())}
+    if schema:
+        config["DATACONTRACT_DUCKDB_SCHEMA"] = schema
+    run = DataContract(data_contract_file=str(contract_file), server="ree", config=config).test()
+    queries = _rule_queries(contract_file)
+    findings = []
+    for check in run.checks:
+        outcome = check.result.value if check.result is not None else "error"
+        if outcome == "passed":
+            continue
+        sample = offending_rows(database, schema or _server_schema(contract_file), queries.get(check.name, ""))
+        detail = (check.reason or outcome) + (f"; offending rows: {sample}" if sample else "")
+        findings.append(Finding("odcs_contract", check.name, check.field or "", detail))
+    if not findings and (run.result is None or run.result.value != "passed"):
+        reasons = "; ".join(log.message for log in run.logs if log.level in ("ERROR", "WARN")) or "no checks ran"
+        findings.append(Finding("odcs_contract", "contract test", "", f"could not be run: {reasons}"))
+    return findings
+
+
+def _contract(contract_file: Path) -> dict:
+    from ree_assets.sources.contracts import load_contract
+
+    return load_contract(contract_file.stem)
+
+
+def _server_schema(contract_file: Path) -> str:
+    return _contract(contract_file)["servers"][0].get("schema", "main")
+
+
+def _rule_queries(contract_file: Path) -> dict[str, str]:
+    """Description of each SQL rule of the contract -> its query (datacontract names a check by
+    the rule's description)."""
+    queries = {}
+    for obj in _contract(contract_file)["schema"]:
+        for rule in [*obj.get("quality", []), *(q for p in obj["properties"] for q in p.get("quality", []))]:
+            if rule.get("type") == "sql":
+                queries[rule.get("description", "")] = rule["query"]
+    return queries
+
+
+def validate_with_gx(frame: pl.DataFrame, suite_name: str, expectations: Sequence[Expectation]) -> list[Finding]:
+    """Validate a frame with Great Expectations (ephemeral context): the failed expectations with
+    their unexpected values."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (context.data_sources.add_pandas(suite_name)
+             .add_dataframe_asset(suite_name)
+             .add_batch_definition_whole_dataframe(suite_name)
+             .get_batch(batch_parameters={"dataframe": frame.to_pandas()}))
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    for name, kwargs in expectations:
+        suite.add_expectation(getattr(gx.expectations, name)(**kwargs))
+    results = batch.validate(suite)
+    return [Finding("great_expectations", r.expectation_config.type,
+                    str(r.expectation_config.kwargs.get("column", r.expectation_config.kwargs.get("column_list", ""))),
+                    describe_failure(r.result))
+            for r in results.results if not r.success]
+
+
+def describe_failure(result: Mapping[str, Any]) -> str:
+    """What a failed expectation found: its unexpected values, the values missing from its set,
+    or the observed value."""
+    findings = [f"{label} {result[key][:10]}" for key, label in
+                (("partial_unexpected_list", "unexpected values"), ("partial_missing_list", "missing values"))
+                if result.get(key)]
+    return "; ".join(findings) or f"observed {result.get('observed_value')}"
+
+
+def contract_audit(contract_file: Path) -> Callable[[str, str], list[Finding]]:
+    """The contract test of a table version, given (database, schema it is in)."""
+    return lambda database, schema: run_contract(contract_file, database, schema)
+
+
+def suite_audit(table: str, table_suite: "TableSuite") -> Callable[[str, str], list[Finding]]:
+    """The Great Expectations suite of a table version, given (database, schema it is in),
+    against the published tables it compares with (a missing one is a finding naming it)."""
+    from ree_assets.storage.publish import has_table, read_table
+
+    def _audit(database: str, schema: str) -> list[Finding]:
+        missing = [name for name, other in table_suite.compares_with.items() if not has_table(database, other, name)]
+        if missing:
+            return [Finding("great_expectations", "cross-table expectation", "",
+                            f"{table} is checked against {', '.join(missing)}, which has not been materialised yet")]
+        frames = {name: read_table(database, other, name) for name, other in table_suite.compares_with.items()}
+        return validate_with_gx(read_table(database, schema, table), table, table_suite.suite(**frames))
+
+    return _audit
+
+
+def findings_frame(findings: Sequence[Finding]) -> pl.DataFrame:
+    """Findings as a table (check, rule, column, detail)."""
+    return pl.DataFrame([vars(f) for f in findings],
+                        schema={"check": pl.String, "rule": pl.String, "column": pl.String, "detail": pl.String})

@@ -1,0 +1,108 @@
+"""One DuckDB file, one user at a time, across processes.
+
+DuckDB lets one process write a database file, and a process that holds it open for writing
+locks every other process out, readers included. Dagster's ``duckdb`` pool serialises the steps
+of one instance, not a CLI run next to the UI's. So every opening of the project's file (a step's
+read, the IO manager's write-audit-publish, a contract test, a dbt build) first takes an exclusive
+``flock`` on ``<database>.lock``: a second process waits, and after ``timeout`` seconds fails with
+a message naming the holder (process, host, what it is doing, since when). The kernel releases the
+lock when its process dies, so a killed run never leaves the file locked.
+
+The lock is re-entrant within a process (a write-audit-publish holds it while the contract test
+opens the file again). The holder's description lives in ``<database>.lock.holder``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+#: Seconds a process waits for another one's hold on the database file (``REE_LOCK_TIMEOUT``).
+DEFAULT_TIMEOUT_S = 900.0
+
+_locks: dict[str, FileLock] = {}
+_registry = threading.Lock()
+
+
+class DatabaseBusyError(TimeoutError):
+    """Another process held the DuckDB file for longer than the timeout."""
+
+
+def lock_timeout() -> float:
+    """``REE_LOCK_TIMEOUT`` seconds, or the default."""
+    return float(os.environ.get("REE_LOCK_TIMEOUT", DEFAULT_TIMEOUT_S))
+
+
+def _lock_for(database: str) -> FileLock:
+    """The process-wide lock object of a database file (re-entrant: filelock counts holds)."""
+    key = str(Path(database).resolve())
+    with _registry:
+        if key not in _locks:
+            Path(key).parent.mkdir(parents=True, exist_ok=True)
+            _locks[key] = FileLock(key + ".lock", thread_local=False)
+        return _locks[key]
+
+
+def holder_path(database: str) -> Path:
+    """The file describing the current holder of the database lock."""
+    return Path(str(Path(database).resolve()) + ".lock.holder")
+
+
+def describe_holder(database: str) -> str:
+    """Who holds (or last held) the lock, as its holder file says."""
+    try:
+        holder = json.loads(holder_path(database).read_text())
+    except (OSError, ValueError):
+        return "an unknown process (no holder file)"
+    return (f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('activity')}, "
+            f"since {holder.get('since')})")
+
+
+def _write_holder(database: str, activity: str) -> None:
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "activity": activity,
+              "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = holder_path(database)
+    partial = path.with_name(path.name + f".{os.getpid()}")
+    partial.write_text(json.dumps(holder))
+    partial.replace(path)
+
+
+@contextmanager
+def database_lock(database: str, activity: str, timeout: float | None = None) -> Iterator[None]:
+    """Hold the cross-process lock of ``database`` while doing ``activity`` (a few words: what
+    is being done, e.g. ``"publishing raw.ree_prices"``; shown to whoever waits)."""
+    lock = _lock_for(database)
+    wait = lock_timeout() if timeout is None else timeout
+    outermost = not lock.is_locked
+    started = time.monotonic()
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise DatabaseBusyError(
+            f"the DuckDB file {database} is in use by {describe_holder(database)}; waited "
+            f"{time.monotonic() - started:.0f} s (REE_LOCK_TIMEOUT={wait:g}). Let that run finish, "
+            "or stop it; a killed process releases the file by itself") from None
+    previous = None if outermost else _current_activity(database)
+    _write_holder(database, activity)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            _write_holder(database, previous)
+        lock.release()
+
+
+def _current_activity(database: str) -> str | None:
+    try:
+        return json.loads(holder_path(database).read_text()).get("activity")
+    except (OSError, ValueError):
+        return None

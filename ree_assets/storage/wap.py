@@ -1,0 +1,141 @@
+"""Write-audit-publish on the project's DuckDB file.
+
+A new version of a table ``<schema>.<table>`` is first written where nothing reads it, the staging
+schema ``wap_<schema>``; the audit (its ODCS contract, its Great Expectations suite) then reads it
+there under the table's own name; only when every blocking rule passes is it published, in one
+transaction. A rejected or interrupted version never touches the published table, the dbt views
+over it or the marts built from it.
+
+A write of yearly partitions stages only the new rows (``wap_<schema>.<table>__new``) and exposes
+the table as it would be after publishing as the view ``wap_<schema>.<table>`` (published rows of
+other years plus the new rows), so the audit sees the whole table; publishing replaces only the
+written years.
+
+Every step is journalled in ``wap.journal`` (run, asset, table, partitions, status, time). A
+version that was staged but never published nor rejected belongs to an interrupted run (a
+``kill -9``, a crash): :func:`unpublished` lists them so the user is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+STAGING_PREFIX = "wap_"
+
+_JOURNAL_DDL = """
+CREATE SCHEMA IF NOT EXISTS wap;
+CREATE TABLE IF NOT EXISTS wap.journal (
+    run_id VARCHAR, asset VARCHAR, target VARCHAR, partitions VARCHAR, status VARCHAR,
+    recorded_at TIMESTAMP DEFAULT current_timestamp, detail VARCHAR)
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a table is published: ``schema.table``, and for a partitioned write the SQL
+    predicate selecting the written partitions' rows (with a label such as ``2002...2004``)."""
+
+    schema: str
+    table: str
+    predicate: str | None = None
+    partitions: str = ""
+
+    @property
+    def published(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def staging_schema(self) -> str:
+        return STAGING_PREFIX + self.schema
+
+    @property
+    def candidate(self) -> str:
+        """The table as it would be once published: what the audit reads."""
+        return f"{self.staging_schema}.{self.table}"
+
+    @property
+    def new_rows(self) -> str:
+        """The staged rows of a partitioned write."""
+        return f'{self.staging_schema}."{self.table}__new"'
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
+def _journal(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, target: Target, status: str,
+             detail: str = "") -> None:
+    con.execute(_JOURNAL_DDL)
+    con.execute("INSERT INTO wap.journal (run_id, asset, target, partitions, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                [run_id, asset, target.published, target.partitions, status, detail])
+
+
+def stage(con: duckdb.DuckDBPyConnection, target: Target, frame: pl.DataFrame, *, run_id: str, asset: str) -> None:
+    """Write ``frame`` to the staging schema (committed: the audit opens its own connection)."""
+    arrow = frame.to_arrow()  # noqa: F841 - read by DuckDB's replacement scan below
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {target.staging_schema}")
+    if target.predicate is None:
+        con.execute(f"CREATE OR REPLACE TABLE {target.candidate} AS SELECT * FROM arrow")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {target.new_rows} AS SELECT * FROM arrow")
+        kept = (f"SELECT * FROM {target.published} WHERE NOT ({target.predicate}) UNION ALL BY NAME "
+                if _exists(con, target.schema, target.table) else "")
+        con.execute(f"CREATE OR REPLACE VIEW {target.candidate} AS {kept}SELECT * FROM {target.new_rows}")
+    _journal(con, run_id, asset, target, "staged")
+    con.execute("COMMIT")
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection, target: Target) -> None:
+    if target.predicate is None:
+        con.execute(f"DROP TABLE IF EXISTS {target.candidate}")
+    else:
+        con.execute(f"DROP VIEW IF EXISTS {target.candidate}")
+        con.execute(f"DROP TABLE IF EXISTS {target.new_rows}")
+
+
+def publish(con: duckdb.DuckDBPyConnection, target: Target, *, run_id: str, asset: str) -> None:
+    """Replace the published table (or its written partitions) by the audited version, in one
+    transaction, and drop the staging objects."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {target.schema}")
+    if target.predicate is None:
+        con.execute(f"CREATE OR REPLACE TABLE {target.published} AS SELECT * FROM {target.candidate}")
+    else:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {target.published} AS SELECT * FROM {target.new_rows} LIMIT 0")
+        con.execute(f"DELETE FROM {target.published} WHERE {target.predicate}")
+        con.execute(f"INSERT INTO {target.published} BY NAME SELECT * FROM {target.new_rows}")
+    _drop_staging(con, target)
+    _journal(con, run_id, asset, target, "published")
+    con.execute("COMMIT")
+
+
+def reject(con: duckdb.DuckDBPyConnection, target: Target, *, run_id: str, asset: str, reason: str) -> None:
+    """Drop a version the audit refused; the published table keeps its rows."""
+    con.execute("BEGIN TRANSACTION")
+    _drop_staging(con, target)
+    _journal(con, run_id, asset, target, "rejected", reason[:2000])
+    con.execute("COMMIT")
+
+
+def unpublished(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Versions staged by a run that never published nor rejected them (the run was
+    interrupted), and that no later run has replaced: (run_id, asset, target, partitions, at)."""
+    if not _exists(con, "wap", "journal"):
+        return pl.DataFrame(schema={"run_id": pl.String, "asset": pl.String, "target": pl.String,
+                                    "partitions": pl.String, "recorded_at": pl.Datetime})
+    query = """
+        WITH ended AS (SELECT run_id, target, partitions FROM wap.journal WHERE status <> 'staged'),
+             staged AS (SELECT * FROM wap.journal s WHERE status = 'staged'
+                        AND NOT EXISTS (SELECT 1 FROM ended e WHERE e.run_id = s.run_id AND e.target = s.target
+                                        AND e.partitions = s.partitions))
+        SELECT run_id, asset, target, partitions, recorded_at FROM staged s
+        WHERE NOT EXISTS (SELECT 1 FROM wap.journal later WHERE later.target = s.target
+                          AND later.partitions = s.partitions AND later.status = 'published' AND later.recorded_at > s.recorded_at)
+        ORDER BY recorded_at
+    """
+    return pl.from_arrow(con.execute(query).arrow())
