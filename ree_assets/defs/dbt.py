@@ -1,10 +1,13 @@
 """dbt models (staging views, marts) as Dagster assets, built inside the DuckDB lock discipline."""
 
 
+import json
 import os
 import shutil
+import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,17 +17,28 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import PROJECT_ROOT, DuckDBStore
+from ree_assets.sources.contracts import contract_path, contract_schema
+from ree_assets.storage.audit import run_contract
+from ree_assets.storage.lock import database_lock
+from ree_assets.storage.wap import STAGING_PREFIX
+from ree_assets.storage.publish import drop_staged, record_audits
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 
+def dbt_executable() -> str:
+    """The dbt CLI of this environment (next to its Python, so an unactivated venv works too)."""
+    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+
 @cache
 def dbt_project() -> DbtProject:
-    """The dbt project, parsed once: a fresh clone has no manifest yet, so parse it here
-    (``prepare_if_dev`` only runs under ``dagster dev``)."""
+    """The dbt project, parsed once: a fresh clone has no manifest yet, so parse it here with
+    this environment's dbt (``prepare_if_dev`` only runs under ``dagster dev``)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if not project.manifest_path.exists():
-        project.preparer.prepare(project)
+        subprocess.run([dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+                       cwd=DBT_PROJECT_DIR, check=True)
     return project
 
 
@@ -39,9 +53,20 @@ class ModelNameTranslator(DagsterDbtTranslator):
 
 
 def dbt_resource() -> DbtCliResource:
-    """The dbt CLI of this environment (next to its Python, so an unactivated venv works too)."""
-    executable = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=executable)
+    """The dbt CLI resource of the project, with this environment's dbt."""
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+
+
+@cache
+def model_schemas() -> dict[str, str]:
+    """dbt model name -> the schema it is published in (from the parsed manifest)."""
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    return {node["name"]: node["schema"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+
+
+def _contract_audits(models: Sequence[str]) -> list[tuple[str, Path]]:
+    """The selected dbt models that have an ODCS contract, with its file."""
+    return [(model, contract_path(model)) for model in models if contract_path(model).is_file()]
 
 
 @dbt_assets(
@@ -51,12 +76,43 @@ def dbt_resource() -> DbtCliResource:
     pool=DUCKDB_POOL,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: DuckDBStore) -> Iterator:
-    """``dbt build`` of the selected models; their data tests run as asset checks. Groups come
-    from ``meta.dagster.group`` in the model YAML."""
+    """Write-audit-publish for dbt: ``dbt build`` of the selected models into the ``wap_*``
+    schemas (their data tests run there), the ODCS contracts of the built marts audited there, and
+    only then ``dbt run`` into the published schemas. A failed test or contract leaves the
+    published views and marts as they were. Groups come from ``meta.dagster.group`` in the YAML."""
+    database = str(Path(store.database).resolve())
+    with database_lock(database, f"dbt build (run {context.run.run_id[:8]})"), _dbt_database(database):
+        staged = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
+        checks = [event for event in staged.stream() if isinstance(event, dg.AssetCheckResult)]
+        models = [key.path[-1] for key in context.selected_asset_keys]
+        findings = {model: run_contract(path, database, f"wap_{contract_schema(path)}")
+                    for model, path in _contract_audits(models)}
+        record_audits(database, context.run.run_id, {model: {"odcs_contract": found} for model, found in findings.items()})
+        failed = [c for c in checks if not c.passed] + [f for found in findings.values() for f in found]
+        if failed or not staged.is_successful():
+            yield from checks
+            raise dg.Failure(description="dbt models NOT published (the published views and marts keep their rows): "
+                             + "; ".join(_describe(f) for f in failed) if failed else "dbt build failed; see its log")
+        yield from (event for event in dbt.cli(["run"], context=context).stream()
+                    if not isinstance(event, dg.AssetCheckResult))
+        yield from checks
+        drop_staged(database, [(STAGING_PREFIX + model_schemas()[model], model) for model in models])
+
+
+def _describe(failure) -> str:
+    """One failed dbt test (an asset check result) or contract finding, in words."""
+    if isinstance(failure, dg.AssetCheckResult):
+        return f"dbt test {failure.check_name} on {failure.asset_key.to_user_string()}"
+    return f"contract: {failure.line()}"
+
+
+@contextmanager
+def _dbt_database(database: str) -> Iterator[None]:
+    """``REE_DUCKDB_PATH`` set for the dbt subprocess (profiles.yml reads it), then restored."""
     previous = os.environ.get("REE_DUCKDB_PATH")
-    os.environ["REE_DUCKDB_PATH"] = str(Path(store.database).resolve())  # read by profiles.yml in the subprocess
+    os.environ["REE_DUCKDB_PATH"] = database
     try:
-        yield from dbt.cli(["build"], context=context).stream()
+        yield
     finally:
         if previous is None:
             os.environ.pop("REE_DUCKDB_PATH")

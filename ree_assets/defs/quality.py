@@ -15,7 +15,7 @@ import dagster as dg
 from ree_assets.defs.resources import DuckDBStore
 from ree_assets.expectations import SUITES, TableSuite
 from ree_assets.reporting import frame_markdown
-from ree_assets.sources.contracts import CONTRACTS_DIR, load_contract
+from ree_assets.sources.contracts import CONTRACTS_DIR, contract_schema, load_contract
 from ree_assets.storage.audit import Finding, contract_audit, findings_frame, suite_audit
 from ree_assets.storage.publish import recorded_audit
 
@@ -23,11 +23,6 @@ from ree_assets.storage.publish import recorded_audit
 def contract_table(contract_file: Path) -> str:
     """The table (and asset) a contract describes: the name of its first schema object."""
     return load_contract(contract_file.stem)["schema"][0]["name"]
-
-
-def contract_schema(contract_file: Path) -> str:
-    """The DuckDB schema the contract's server names (raw, core, marts, results)."""
-    return load_contract(contract_file.stem)["servers"][0].get("schema", "main")
 
 
 def _report(findings: list[Finding], table: str, what: str) -> dg.AssetCheckResult:

@@ -45,3 +45,8 @@ def _polars_type(prop: dict) -> pl.DataType:
 def contract_purpose(table: str) -> str:
     """What the table is for, as its contract's ``description.purpose`` says."""
     return load_contract(table).get("description", {}).get("purpose", "")
+
+
+def contract_schema(contract_file: Path) -> str:
+    """The DuckDB schema the contract's server names (raw, core, marts, results)."""
+    return load_contract(contract_file.stem)["servers"][0].get("schema", "main")

@@ -67,7 +67,7 @@ def read_table(database: str, schema: str, table: str, where: str | None = None)
     """``<schema>.<table>`` (optionally filtered by a SQL predicate) as a Polars frame."""
     with connect(database, f"reading {schema}.{table}", read_only=True) as con:
         query = f"SELECT * FROM {schema}.{table}" + (f" WHERE {where}" if where else "")
-        return pl.from_arrow(con.execute(query).arrow())
+        return con.execute(query).pl()
 
 
 def _record(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, results: dict[str, list[Finding]]) -> None:
@@ -75,6 +75,25 @@ def _record(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, results: di
     for check, findings in results.items():
         con.execute("INSERT INTO wap.audits (run_id, asset, check_name, passed, findings) VALUES (?, ?, ?, ?, ?)",
                     [run_id, asset, check, not findings, json.dumps([vars(f) for f in findings])])
+
+
+def record_audits(database: str, run_id: str, results: dict[str, dict[str, list[Finding]]]) -> None:
+    """Keep what audits outside the IO manager found (asset -> check -> findings), e.g. the
+    contracts of dbt marts, for the run's asset checks to report."""
+    with connect(database, "recording audits") as con:
+        for asset, by_check in results.items():
+            _record(con, run_id, asset, by_check)
+
+
+def drop_staged(database: str, relations: Sequence[tuple[str, str]]) -> None:
+    """Drop staged relations (schema, name) that were built outside the IO manager (dbt's
+    models in the ``wap_*`` schemas) once they are published."""
+    with connect(database, "dropping staged dbt models") as con:
+        for schema, name in relations:
+            kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
+                               "AND table_name = ?", [schema, name]).fetchone()
+            if kind is not None:
+                con.execute(f'DROP {"VIEW" if kind[0] == "VIEW" else "TABLE"} {schema}."{name}"')
 
 
 def write_audit_publish(database: str, target: wap.Target, frame: pl.DataFrame, audits: Sequence[Audit], *,

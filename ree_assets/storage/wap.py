@@ -138,4 +138,4 @@ def unpublished(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                           AND later.partitions = s.partitions AND later.status = 'published' AND later.recorded_at > s.recorded_at)
         ORDER BY recorded_at
     """
-    return pl.from_arrow(con.execute(query).arrow())
+    return con.execute(query).pl()
