@@ -1,7 +1,9 @@
 """``python -m ree_assets.cli``: materialise a job in-process and print a short summary.
 
 Used by ``make run``. Progress is Dagster's own log (one line per step); the summary at the end
-lists the assets materialised, the checks that passed and failed, and where the results are.
+lists the assets materialised, the checks that passed, the WARN checks that failed (reported,
+not fatal) and the ERROR checks and steps that failed (exit status 1), and where the results
+are. Before the run it says which tables an interrupted earlier run left unpublished.
 """
 
 import argparse
@@ -11,23 +13,44 @@ from collections import Counter
 import dagster as dg
 
 from ree_assets.defs.resources import duckdb_path, reports_dir
+from ree_assets.storage import wap
+from ree_assets.storage.publish import connect
 
 
 def summarise(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
-    """Lines describing the run, and the names of the failed checks."""
+    """Lines describing the run, and the failures that make it fail (ERROR checks, steps)."""
     materialised = sorted({e.asset_key.to_user_string() for e in result.get_asset_materialization_events()})
-    checks = [e.event_specific_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    failed = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed)
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_steps = sorted(e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+
+    def name(check) -> str:
+        return f"{check.asset_key.to_user_string()}:{check.check_name}"
+
+    errors = sorted(name(c) for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR)
+    warnings = sorted(name(c) for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN)
     tally = Counter("passed" if c.passed else "failed" for c in checks)
     lines = [
-        f"run {'succeeded' if result.success else 'FAILED'}: {len(materialised)} assets materialised",
-        f"checks: {tally['passed']} passed, {tally['failed']} failed",
-        *(f"  failed check {name}" for name in failed),
+        f"run {'succeeded' if result.success and not errors else 'FAILED'}: {len(materialised)} assets materialised",
+        f"checks: {tally['passed']} passed, {len(errors)} failed, {len(warnings)} warnings",
+        *(f"  failed check {check}" for check in errors),
+        *(f"  warning (not fatal) {check}" for check in warnings),
+        *(f"  failed step {step}" for step in failed_steps),
         f"results: DuckDB {duckdb_path()} (schemas raw, staging, core, marts, results)",
         f"figures and tables: {reports_dir()}",
     ]
-    return lines, failed
+    return lines, [*errors, *(f"step {step}" for step in failed_steps)]
+
+
+def interrupted_versions(database: str) -> list[str]:
+    """One line per table version an earlier, interrupted run staged but never published."""
+    from pathlib import Path
+
+    if not Path(database).exists():
+        return []
+    with connect(database, "looking for interrupted runs", read_only=True) as con:
+        pending = wap.unpublished(con)
+    return [f"  {row['target']}{' ' + row['partitions'] if row['partitions'] else ''} (asset {row['asset']}, "
+            f"run {row['run_id']}, staged {row['recorded_at']:%Y-%m-%d %H:%M:%S})" for row in pending.iter_rows(named=True)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,12 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job", default="replicate_afsv", help="job to materialise")
     args = parser.parse_args(argv)
 
+    pending = interrupted_versions(duckdb_path())
+    if pending:
+        print("an earlier run was interrupted before it published these tables; they keep their previous "
+              "contents and this run rebuilds them:\n" + "\n".join(pending))
+
     from ree_assets.definitions import defs
 
-    result = defs.get_job_def(args.job).execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
-    lines, failed = summarise(result)
+    result = defs.resolve_job_def(args.job).execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    lines, failures = summarise(result)
     print("\n" + "\n".join(lines))
-    return 0 if result.success and not failed else 1
+    return 0 if result.success and not failures else 1
 
 
 if __name__ == "__main__":

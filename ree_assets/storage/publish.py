@@ -106,8 +106,9 @@ def write_audit_publish(database: str, target: wap.Target, frame: pl.DataFrame, 
         with connect(database, f"staging {target.published}") as con:
             wap.stage(con, target, frame, run_id=run_id, asset=asset)
         results: dict[str, list[Finding]] = {}
-        for check, audit in audits:
-            results.setdefault(check, []).extend(audit(database, target.staging_schema))
+        with database_lock(database, f"auditing {target.published}"):
+            for check, audit in audits:
+                results.setdefault(check, []).extend(audit(database, target.staging_schema))
         failures = [f for findings in results.values() for f in findings]
         with connect(database, f"publishing {target.published}") as con:
             _record(con, run_id, asset, results)
