@@ -9,8 +9,10 @@ import polars as pl
 import pytest
 
 from ree_assets.core import io_table as io
+from ree_assets.core.io_table.ree_extension import _using_industries
 from ree_assets.core.sensitivity import ree_sensitivity
 from ree_assets.errors import DataValidationError
+from ree_assets.reporting import render_ree_total_requirements
 from ree_assets.sources import bea
 from ree_assets.sources.concordances import read_bea_sic_concordance
 from ree_assets.sources.embedded import ree_defaults as defaults
@@ -120,7 +122,7 @@ def test_price_not_positive_raises():
 def test_missing_map_code_is_named():
     app_map = pl.DataFrame({"application": ["A"], "bea_code": ["999999"], "weight": [1.0], "carriers": [["c1"]]})
     with pytest.raises(DataValidationError, match=r"application_industry_map: column '999999'.*code exists"):
-        io._using_industries(textbook(), app_map)
+        _using_industries(textbook(), app_map)
 
 
 # --- real BEA 2012 detail tables -------------------------------------------------------------
@@ -195,7 +197,7 @@ def test_real_every_sic_manufacturing_industry_has_a_sensitivity(real):
 
 def test_real_top_ten_table_is_rendered_and_printed(real):
     _, _, ree_tr = real
-    table = io.render_ree_total_requirements(ree_tr, dict(sic1987_manufacturing()), top_n=10)
+    table = render_ree_total_requirements(ree_tr, dict(sic1987_manufacturing()), top_n=10)
     print("\n" + table)
     print("published (AFSV): 3691 6.93 | 3499 5.91 | 3625 0.58 | 3511 0.53 | 3292 0.47 | 3714 0.41 | 3519 0.39 | 3585 0.37")
     assert len(table.strip().splitlines()) == 4 + 10

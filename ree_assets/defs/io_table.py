@@ -9,7 +9,7 @@ from ree_assets.core import io_table
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
 from ree_assets.figures import ree_requirements_figure
-from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
+from ree_assets.reporting import figure_metadata, frame_markdown, render_ree_total_requirements, table_metadata
 from ree_assets.sources.concordances import unmapped_bea_codes
 from ree_assets.sources.embedded.dims import sic1987_manufacturing
 
@@ -103,7 +103,7 @@ def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFr
     folder = reports_dir(store.database)
     yield dg.Output(frame, metadata={
         "sic_industries": frame["sic4"].n_unique(),
-        **table_metadata(io_table.render_ree_total_requirements(manufacturing, titles), "ree_total_requirements", folder),
+        **table_metadata(render_ree_total_requirements(manufacturing, titles), "ree_total_requirements", folder),
         **figure_metadata(ree_requirements_figure(manufacturing, titles), "ree_total_requirements", folder),
     })
     yield dg.AssetCheckResult(passed=not unmapped, metadata={"unmapped_codes": ", ".join(unmapped) or "none"})
