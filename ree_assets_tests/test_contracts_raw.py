@@ -73,6 +73,7 @@ BROKEN = [
         pl.when(pl.col("bea_code") == "*").then(pl.lit([], pl.List(pl.String))).otherwise(pl.col("carriers"))
         .alias("carriers")),
      "every application has at least one carrier commodity"),
+    ("application_industry_map", _first_row_set("split_sic4", "349"), "split_sic4 is a 4-digit string and has a source"),
     # ree_parameters
     ("ree_parameters", _duplicate_first, "Check that unique field parameter has no duplicate values"),
     ("ree_parameters", _first_row_set("value", 1.3), "parameters named as shares lie in [0, 1]"),

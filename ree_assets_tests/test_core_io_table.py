@@ -140,7 +140,8 @@ def real(shared_data):
     codes = tables["bea_codes"].filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique().to_list()
     assert (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").is_file()
     concordance = read_bea_sic_concordance(shared_data / "concordances", codes)
-    ree_tr = io.requirements_to_sic(extended.tables, extended.elements, concordance)
+    links = io.split_sic_links(defaults.application_industry_map())
+    ree_tr = io.requirements_to_sic(extended.tables, extended.elements, pl.concat([concordance, links]))
     return supply_use, extended, ree_tr
 
 

@@ -91,12 +91,15 @@ def total_requirements(ree_extended_use_table: pl.DataFrame, ree_extended_make_t
 )
 def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFrame,
                            ree_extended_make_table: pl.DataFrame, bea_sic_concordance: pl.DataFrame,
-                           bea_codes: pl.DataFrame, ree_application_composition: pl.DataFrame):
+                           bea_codes: pl.DataFrame, ree_application_composition: pl.DataFrame,
+                           application_industry_map: pl.DataFrame):
     """USD of each REE element needed, directly and through all upstream purchases, per USD of
-    final demand for each SIC 1987 industry (sic4, element, tr; element ``All`` = the sum)."""
+    final demand for each SIC 1987 industry (sic4, element, tr; element ``All`` = the sum). The
+    magnet commodity lands in the SIC industry the application map declares for it."""
     tables = io_table.supply_use_from_canonical(ree_extended_use_table, ree_extended_make_table)
     elements = io_table.element_codes(tables.commodities, ree_application_composition)
-    frame = io_table.requirements_to_sic(tables, elements, bea_sic_concordance)
+    concordance = pl.concat([bea_sic_concordance, io_table.split_sic_links(application_industry_map)])
+    frame = io_table.requirements_to_sic(tables, elements, concordance)
     titles = dict(sic1987_manufacturing())
     manufacturing = frame.filter(pl.col("sic4").is_in(list(titles)))
     unmapped = unmapped_bea_codes(bea_sic_concordance, bea_codes)

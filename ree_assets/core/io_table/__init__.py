@@ -24,7 +24,7 @@ from ree_assets.core.io_table.requirements import (COLUMN_SUM_TOLERANCE, column_
                                                    commodity_total_requirements, direct_requirements,
                                                    element_requirements, market_shares, total_requirements,
                                                    total_requirements_frame)
-from ree_assets.core.io_table.sic import ALL_ELEMENTS, requirements_to_sic
+from ree_assets.core.io_table.sic import ALL_ELEMENTS, requirements_to_sic, split_sic_links
 from ree_assets.core.io_table.supply_use import (ROUNDING_MUSD_PER_CELL, TOTAL_CODE, SupplyUse, aggregate_supply_use,
                                                  check_make_totals, check_use_totals, long_frame, make_to_canonical,
                                                  supply_use_from_canonical, use_to_canonical)
@@ -36,6 +36,6 @@ __all__ = [
     "column_sum_violations", "commodity_total_requirements", "compare_total_requirements", "consumption_tonnes",
     "direct_requirements", "element_codes", "element_end_use_tonnes", "element_requirements", "long_frame",
     "make_to_canonical", "market_shares", "parameter_value", "price_at", "ree_purchases", "requirements_to_sic",
-    "split_accounting_errors", "split_magnets", "supply_use_from_canonical", "total_requirements",
+    "split_accounting_errors", "split_magnets", "split_sic_links", "supply_use_from_canonical", "total_requirements",
     "total_requirements_frame", "use_to_canonical",
 ]

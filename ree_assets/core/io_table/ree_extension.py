@@ -26,20 +26,20 @@ MAGNET_CODE = "33299M"
 MAGNET_PARENT = "332999"
 #: Composition rows for REE not modelled as an element of their own (Gd, Tb, Y, Sm, ...).
 OTHER_ELEMENT = "other"
-_SHARE_TOLERANCE = 1e-6
+SHARE_TOLERANCE = 1e-6
 TONNE_KG = 1_000.0
 MUSD = 1e6
 
 
 # --- Step 1 inputs: REE purchases by element and using industry ---------------------------------
 
-def _check_shares(frame: pl.DataFrame, table: str, group: str | None, share: str) -> None:
+def check_shares(frame: pl.DataFrame, table: str, group: str | None, share: str) -> None:
     """Raise unless ``share`` sums to 1 (within 1e-6) per ``group`` (or overall)."""
     sums = (frame.group_by(group).agg(pl.col(share).sum()) if group
             else frame.select(pl.col(share).sum()).with_columns(pl.lit("all").alias("_group")))
     key = group or "_group"
-    for label, total in sums.select(key, share).iter_rows():
-        if abs(total - 1.0) > _SHARE_TOLERANCE:
+    for label, total in sums.select(key, share).sort(key).iter_rows():
+        if abs(total - 1.0) > SHARE_TOLERANCE:
             raise DataValidationError(table, f"{share} sums to 1 per {group or 'table'}", row=label,
                                       detail=f"sum is {total:.6f}")
 
@@ -54,8 +54,8 @@ def element_end_use_tonnes(composition: pl.DataFrame, end_use: pl.DataFrame,
     ``other`` element included). Rows of the ``other`` element are kept: they are REO that is not
     one of the modelled elements and is priced nowhere, so it stays in the carrier cells.
     """
-    _check_shares(composition, "ree_application_composition", "application", "element_share")
-    _check_shares(end_use, "ree_end_use", None, "end_use_share")
+    check_shares(composition, "ree_application_composition", "application", "element_share")
+    check_shares(end_use, "ree_end_use", None, "end_use_share")
     missing = set(end_use["application"]) - set(composition["application"])
     if missing:
         raise DataValidationError("ree_end_use", "application has a composition",
@@ -129,7 +129,7 @@ def ree_purchases(tables: SupplyUse, composition: pl.DataFrame, end_use: pl.Data
     application (sums to 1 per application). Elements without a price (``other``) are dropped here,
     explicitly: only priced elements become rows.
     """
-    _check_shares(app_map, "application_industry_map", "application", "weight")
+    check_shares(app_map, "application_industry_map", "application", "weight")
     tonnes = element_end_use_tonnes(composition, end_use, tonnes_reo)
     priced = tonnes.filter(pl.col("element") != OTHER_ELEMENT).join(
         price_at(prices, price_year), on="element", how="left")

@@ -1,0 +1,88 @@
+"""Step 4 on hand-made tables: split-out industries land in their declared SIC industry, and the
+SIC requirement is the output-weighted mean of its BEA commodities."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+import pytest
+
+from ree_assets.core import io_table as io
+from ree_assets.errors import DataValidationError
+from ree_assets_tests.test_core_io_table import _purchases, textbook
+
+
+def _concordance(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"bea_code": pl.String, "sic4": pl.String, "weight": pl.Float64}, orient="row")
+
+
+def _app_map(split_sic4: str | None) -> pl.DataFrame:
+    return pl.DataFrame({"application": ["Magnets"], "bea_code": [io.MAGNET_PARENT], "weight": [1.0],
+                         "carriers": [["c1"]], "split_sic4": [split_sic4], "split_sic4_source": ["SIC manual"]},
+                        schema_overrides={"split_sic4": pl.String})
+
+
+@pytest.fixture
+def magnet_tables() -> io.SupplyUse:
+    """The textbook table with industry and commodity 2 named 332999, 3 of Nd bought by 332999
+    from c1, and the magnet industry (output 3 / 0.3 = 10) split out of it."""
+    named = replace(textbook(), commodities=("c1", io.MAGNET_PARENT), industries=("i1", io.MAGNET_PARENT))
+    purchases = _purchases(3.0, ["c1"]).with_columns(bea_code=pl.lit(io.MAGNET_PARENT))
+    with_elements, _ = io.add_element_rows(named, purchases)
+    return io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3)
+
+
+def _value(ree_tr: pl.DataFrame, sic4: str, element: str = "Nd") -> float:
+    return ree_tr.filter((pl.col("sic4") == sic4) & (pl.col("element") == element))["tr"].item()
+
+
+def test_the_magnet_requirement_lands_in_the_sic_industry_the_map_declares(magnet_tables):
+    """332999 splits equally over SIC 3431 and 3543 (as in the real concordance); the magnet
+    commodity goes to 3499 alone, so 3499 carries the magnet's own requirement (at least its
+    direct REE share 3 / 10) and 3431/3543 only the rest of 332999."""
+    parent_links = _concordance([("c1", "2000", 1.0), (io.MAGNET_PARENT, "3431", 0.5), (io.MAGNET_PARENT, "3543", 0.5)])
+    concordance = pl.concat([parent_links, io.split_sic_links(_app_map("3499"))])
+    ree_tr = io.requirements_to_sic(magnet_tables, ["Nd"], concordance)
+    tr = dict(zip(magnet_tables.commodities, io.element_requirements(magnet_tables, ["Nd"])[0]))
+    assert _value(ree_tr, "3499") == pytest.approx(tr[io.MAGNET_CODE], rel=1e-12)
+    assert _value(ree_tr, "3499") >= 0.3
+    assert _value(ree_tr, "3431") == _value(ree_tr, "3543") == pytest.approx(tr[io.MAGNET_PARENT], rel=1e-12)
+    assert _value(ree_tr, "3431") < _value(ree_tr, "3499") / 40  # 73 times smaller
+
+
+def test_a_split_without_a_declared_sic_is_an_error_naming_it(magnet_tables):
+    with pytest.raises(DataValidationError, match=r"application_industry_map: row 'Magnets 332999', "
+                                                  r"column 'split_sic4'.*declares its own SIC"):
+        io.split_sic_links(_app_map(None))
+    parent_links = _concordance([("c1", "2000", 1.0), (io.MAGNET_PARENT, "3431", 1.0)])
+    with pytest.raises(DataValidationError, match=r"bea_sic_concordance: row '33299M'.*maps to SIC"):
+        io.requirements_to_sic(magnet_tables, ["Nd"], parent_links)
+
+
+@pytest.fixture
+def nd_tables() -> io.SupplyUse:
+    """The textbook table with 7 of Nd bought by i2 (5 from carrier c2, 2 pro rata from c1).
+    By hand (exact fractions): q = (88, 105, 7) and the Nd row of (I - B D)^-1 is
+    (7/285, 7/95, 302/285)."""
+    tables, _ = io.add_element_rows(textbook(), _purchases(7.0, ["c2"]))
+    return tables
+
+
+def test_sic_requirements_are_the_output_weighted_mean_computed_by_hand(nd_tables):
+    """c1 lands 1/4 in S1 and 3/4 in S2, c2 wholly in S2. By hand: tr_S1 = 7/285 and
+    tr_S2 = (3/4 88 7/285 + 105 7/95) / (3/4 88 + 105) = 889/16245. Unweighted (w = 1) it would be
+    0.0513, with equal weights over the two commodities 0.0491: the weighting is what is tested."""
+    np.testing.assert_allclose(io.element_requirements(nd_tables, ["Nd"])[0], [7 / 285, 7 / 95, 302 / 285], rtol=1e-12)
+    concordance = _concordance([("c1", "S1", 0.25), ("c1", "S2", 0.75), ("c2", "S2", 1.0)])
+    ree_tr = io.requirements_to_sic(nd_tables, ["Nd"], concordance)
+    assert _value(ree_tr, "S1") == pytest.approx(7 / 285, rel=1e-12)
+    assert _value(ree_tr, "S2") == pytest.approx(889 / 16245, rel=1e-12)
+    assert _value(ree_tr, "S2", io.ALL_ELEMENTS) == _value(ree_tr, "S2")
+
+
+def test_concordance_weights_not_summing_to_one_are_an_error_naming_the_code(nd_tables):
+    concordance = _concordance([("c1", "S1", 0.25), ("c1", "S2", 0.70), ("c2", "S2", 1.0)])
+    with pytest.raises(DataValidationError, match=r"bea_sic_concordance: row 'c1'.*weight sums to 1 per bea_code"):
+        io.requirements_to_sic(nd_tables, ["Nd"], concordance)
