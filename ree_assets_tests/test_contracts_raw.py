@@ -33,6 +33,11 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([f, f.head(1)])
 
 
+def _magnet_buyers(rows: list[tuple[str, float]]):
+    """A magnet-use map with rows (the embedded one is empty: no map given)."""
+    return lambda f: pl.DataFrame([(code, share, "hand-made") for code, share in rows], schema=f.schema, orient="row")
+
+
 BROKEN = [
     # BEA summary tables and the published summary total requirements
     ("bea_summary_use", _duplicate_first, "one row per row_code and col_code"),
@@ -51,6 +56,12 @@ BROKEN = [
     ("ree_application_composition", _first_row_set("element_share", -0.1), "element_share lies in [0, 1]"),
     ("ree_application_composition", _first_row_set("quality", "guess"),
      "quality is approximate, placeholder, published or synthetic"),
+    # magnet_use_map
+    ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("F01000", 0.4)]),
+     "shares sum to 1 when the map has rows (within 1e-9)"),
+    ("magnet_use_map", _magnet_buyers([("335312", 1.5), ("F01000", -0.5)]), "share is finite and lies in (0, 1]"),
+    ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("335312", 0.5)]),
+     "Check that unique field bea_code has no duplicate values"),
     # ree_end_use
     ("ree_end_use", _duplicate_first, "one row per country and application"),
     ("ree_end_use", lambda f: f.head(3), "end-use shares sum to 1 per country (within 1e-9)"),

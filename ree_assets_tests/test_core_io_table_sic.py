@@ -24,14 +24,17 @@ def _app_map(split_sic4: str | None) -> pl.DataFrame:
                         schema_overrides={"split_sic4": pl.String})
 
 
-@pytest.fixture
-def magnet_tables() -> io.SupplyUse:
-    """The textbook table with industry and commodity 2 named 332999, 3 of Nd bought by 332999
-    from c1, and the magnet industry (output 3 / 0.3 = 10) split out of it."""
+def _with_magnet_ree() -> io.SupplyUse:
+    """The textbook table with industry and commodity 2 named 332999 and 3 of Nd bought by 332999
+    from c1 (the magnet industry split out of it has output 3 / 0.3 = 10)."""
     named = replace(textbook(), commodities=("c1", io.MAGNET_PARENT), industries=("i1", io.MAGNET_PARENT))
     purchases = _purchases(3.0, ["c1"]).with_columns(bea_code=pl.lit(io.MAGNET_PARENT))
-    with_elements, _ = io.add_element_rows(named, purchases)
-    return io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3)
+    return io.add_element_rows(named, purchases)[0]
+
+
+@pytest.fixture
+def magnet_tables() -> io.SupplyUse:
+    return io.split_magnets(_with_magnet_ree(), {"Nd": 3.0}, cost_share=0.3)
 
 
 def _value(ree_tr: pl.DataFrame, sic4: str, element: str = "Nd") -> float:
@@ -86,3 +89,33 @@ def test_concordance_weights_not_summing_to_one_are_an_error_naming_the_code(nd_
     concordance = _concordance([("c1", "S1", 0.25), ("c1", "S2", 0.70), ("c2", "S2", 1.0)])
     with pytest.raises(DataValidationError, match=r"bea_sic_concordance: row 'c1'.*weight sums to 1 per bea_code"):
         io.requirements_to_sic(nd_tables, ["Nd"], concordance)
+
+
+def _buyers(rows: list[tuple[str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"bea_code": pl.String, "share": pl.Float64}, orient="row")
+
+
+def test_a_magnet_use_map_sends_the_magnet_row_to_the_named_buyers_and_keeps_every_total():
+    """The 332999 row holds 30 (i1) + 5 (332999) + 75 (final use) = 110 = q. Magnet output is 10,
+    so the magnet row total is 10 / 110 x 110 = 10: half to i1, half to final use F01000."""
+    with_elements = _with_magnet_ree()
+    split = io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3,
+                             buyers=_buyers([("i1", 0.5), ("F01000", 0.5)]))
+    magnet, parent = split.commodities.index(io.MAGNET_CODE), split.commodities.index(io.MAGNET_PARENT)
+    np.testing.assert_allclose(split.use[magnet], [5.0, 0.0, 0.0])
+    np.testing.assert_allclose(split.final_demand[magnet], [5.0])
+    assert split.use[parent, 0] == pytest.approx(25.0) and split.final_demand[parent, 0] == pytest.approx(70.0)
+    np.testing.assert_allclose(split.commodity_row_total, split.commodity_output, atol=1e-12)
+    np.testing.assert_allclose(split.industry_output, split.make.sum(axis=1), atol=1e-12)
+    proportional = io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3)
+    assert proportional.use[magnet, 0] == pytest.approx(30 / 11)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([("i1", 0.5), ("F01000", 0.4)], r"magnet_use_map: row 'all'.*share sums to 1"),
+    ([("999999", 1.0)], r"magnet_use_map: row '999999'.*is an industry or final use"),
+    ([("332999", 1.0)], r"magnet_use_map: row '332999'.*fit within the buyer's purchases"),
+])
+def test_a_bad_magnet_use_map_is_an_error_naming_the_buyer(rows, message):
+    with pytest.raises(DataValidationError, match=message):
+        io.split_magnets(_with_magnet_ree(), {"Nd": 3.0}, cost_share=0.3, buyers=_buyers(rows))

@@ -42,22 +42,27 @@ class ReeExtensionConfig(dg.Config):
 def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionConfig, bea_use: pl.DataFrame,
                         bea_make: pl.DataFrame, ree_application_composition: pl.DataFrame,
                         ree_end_use: pl.DataFrame, ree_consumption: pl.DataFrame, ree_prices: pl.DataFrame,
-                        application_industry_map: pl.DataFrame, ree_parameters: pl.DataFrame):
+                        application_industry_map: pl.DataFrame, ree_parameters: pl.DataFrame,
+                        magnet_use_map: pl.DataFrame):
     """Steps 1-2 of the construction: REE purchases moved out of their carrier cells into element
-    rows, then the magnet industry split out of 332999. Every total is preserved."""
+    rows, then the magnet industry split out of 332999 (its Use row to the buyers of the
+    magnet-use map when one is given, else in proportion). Every total is preserved."""
     original = io_table.supply_use_from_canonical(bea_use, bea_make)
     extended = io_table.build_ree_extended_table(
         original, ree_application_composition,
         ree_end_use.filter(pl.col("country") == config.country),
         io_table.consumption_tonnes(ree_consumption, config.country, config.consumption_year),
         ree_prices, application_industry_map,
-        io_table.parameter_value(ree_parameters, "magnet_ree_cost_share"), price_year=config.price_year)
+        io_table.parameter_value(ree_parameters, "magnet_ree_cost_share"), price_year=config.price_year,
+        magnet_buyers=magnet_use_map if magnet_use_map.height else None)
     errors = io_table.split_accounting_errors(original, extended.tables)
     shortfall = extended.shortfall.filter(pl.col("pro_rata_shortfall_musd") > 0)
     context.log.info(f"{len(extended.elements)} element rows added; REE purchases "
                      f"{extended.purchases['value_musd'].sum():.1f} USD million at {config.price_year} prices")
     yield dg.Output(io_table.use_to_canonical(extended.tables), output_name="ree_extended_use_table", metadata={
         "elements": ", ".join(extended.elements),
+        "magnet_use": f"magnet-use map ({magnet_use_map.height} buyers)" if magnet_use_map.height
+        else "in proportion to the 332999 row (no magnet-use map)",
         "ree_purchases_musd": float(extended.purchases["value_musd"].sum()),
         "purchases": frame_markdown(extended.purchases.drop("carriers")),
         "pro_rata_shortfall": frame_markdown(shortfall),

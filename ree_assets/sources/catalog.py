@@ -70,9 +70,12 @@ class TableSource:
     read: Callable[..., pl.DataFrame]
 
 
-def _canonical(table: str, folder: str = "ree") -> TableSource:
-    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``."""
-    return TableSource(table, (SourceFile(f"{folder}/{table}.csv"),), lambda path: read_canonical_csv(path, table))
+def _canonical(table: str, folder: str = "ree", optional: bool = False) -> TableSource:
+    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv`` (an optional one
+    that is absent reads as an empty table)."""
+    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=optional),),
+                       lambda path: read_canonical_csv(path, table) if path is not None
+                       else pl.DataFrame(schema=contract_columns(table)))
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
@@ -149,6 +152,7 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
+        _canonical("magnet_use_map", optional=True),
     )
 }
 

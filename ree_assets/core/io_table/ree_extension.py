@@ -228,8 +228,32 @@ def add_element_rows(tables: SupplyUse, purchases: pl.DataFrame) -> tuple[Supply
 
 # --- Step 2: magnet split -------------------------------------------------------------------------
 
+def _buyer_rows(use_row: np.ndarray, final_row: np.ndarray, industries: Sequence[str], final_uses: Sequence[str],
+                total: float, buyers: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The magnet commodity's Use row under a magnet-use map (bea_code, share summing to 1):
+    m_j = total x share_j in the column of each buyer j (an industry or a final use), taken out of
+    j's purchases of the parent commodity, so m_j may not exceed them. Errors name the buyer."""
+    check_shares(buyers, "magnet_use_map", None, "share")
+    magnet_use, magnet_final = np.zeros_like(use_row), np.zeros_like(final_row)
+    for code, share in buyers.select("bea_code", "share").iter_rows():
+        if code in industries:
+            row, purchases, j = magnet_use, use_row, list(industries).index(code)
+        elif code in final_uses:
+            row, purchases, j = magnet_final, final_row, list(final_uses).index(code)
+        else:
+            raise DataValidationError("magnet_use_map", "bea_code is an industry or final use of the Use table",
+                                      row=code)
+        row[j] = total * share
+        if row[j] > purchases[j] + 1e-9:
+            raise DataValidationError("magnet_use_map", "magnet purchases fit within the buyer's purchases of "
+                                      "the parent commodity", row=code,
+                                      detail=f"magnet purchases {row[j]:.3f}, purchases of the parent {purchases[j]:.3f}")
+    return magnet_use, magnet_final
+
+
 def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share: float,
-                  parent: str = MAGNET_PARENT, magnet_code: str = MAGNET_CODE) -> SupplyUse:
+                  parent: str = MAGNET_PARENT, magnet_code: str = MAGNET_CODE,
+                  buyers: pl.DataFrame | None = None) -> SupplyUse:
     """Step 2: split industry and commodity ``parent`` (332999) into magnets and the rest.
 
     Magnet output X = R / sigma, R = sum_e r_e the magnet REE purchases (element rows of the
@@ -238,7 +262,9 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     (inputs and value added), so its total is X and the rest keeps g - X. The Make diagonal gives
     the magnet industry X of the magnet commodity, taken from the parent's own production of the
     parent commodity. The Use row of the parent commodity (intermediate and final) splits in
-    proportion X / q_parent. Every industry and commodity total is preserved.
+    proportion X / q_parent, unless a magnet-use map ``buyers`` (bea_code, share) says who buys
+    magnets: then the magnet row total, X / q_parent of the parent row total, goes to the named
+    buyers by share (:func:`_buyer_rows`). Every industry and commodity total is preserved.
     """
     if not 0 < cost_share <= 1:
         raise DataValidationError("ree_parameters", "0 < magnet REE cost share <= 1", row="magnet_cost_share",
@@ -264,10 +290,16 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     value_added = np.hstack([tables.value_added, phi * tables.value_added[:, [s]]])
     value_added[:, s] *= 1 - phi
     row_share = magnet_output / tables.commodity_output[c]
-    use = np.vstack([use, row_share * use[c]])
-    use[c] *= 1 - row_share
-    final_demand = np.vstack([tables.final_demand, row_share * tables.final_demand[c]])
-    final_demand[c] *= 1 - row_share
+    if buyers is None:
+        magnet_use, magnet_final = row_share * use[c], row_share * tables.final_demand[c]
+    else:
+        total = row_share * (use[c].sum() + tables.final_demand[c].sum())
+        magnet_use, magnet_final = _buyer_rows(use[c], tables.final_demand[c], tables.industries + (magnet_code,),
+                                               tables.final_uses, total, buyers)
+    use = np.vstack([use, magnet_use])
+    use[c] -= magnet_use
+    final_demand = np.vstack([tables.final_demand, magnet_final])
+    final_demand[c] -= magnet_final
     make = np.pad(tables.make, ((0, 1), (0, 1)))
     make[s, c] -= magnet_output
     make[-1, -1] = magnet_output
@@ -329,15 +361,17 @@ class ReeExtendedTable:
 def build_ree_extended_table(tables: SupplyUse, composition: pl.DataFrame, end_use: pl.DataFrame,
                              tonnes_reo: float, prices: pl.DataFrame, app_map: pl.DataFrame,
                              magnet_cost_share: float, price_year: int = 2009,
-                             magnet_application: str = "Magnets") -> ReeExtendedTable:
+                             magnet_application: str = "Magnets",
+                             magnet_buyers: pl.DataFrame | None = None) -> ReeExtendedTable:
     """Steps 1 and 2: :func:`ree_purchases` -> :func:`add_element_rows` -> :func:`split_magnets`
-    (the magnet REE rows are the purchases of ``magnet_application`` at industry 332999)."""
+    (the magnet REE rows are the purchases of ``magnet_application`` at industry 332999; the
+    magnet Use row follows ``magnet_buyers``, the optional magnet-use map, when given)."""
     purchases = ree_purchases(tables, composition, end_use, tonnes_reo, prices, app_map, price_year)
     with_elements, shortfall = add_element_rows(tables, purchases)
     magnet = (purchases.filter((pl.col("application") == magnet_application)
                                & (pl.col("bea_code") == MAGNET_PARENT))
               .group_by("element", maintain_order=True).agg(pl.col("value_musd").sum()))
-    split = split_magnets(with_elements, dict(magnet.iter_rows()), magnet_cost_share) if magnet.height \
-        else with_elements
+    split = (split_magnets(with_elements, dict(magnet.iter_rows()), magnet_cost_share, buyers=magnet_buyers)
+             if magnet.height else with_elements)
     elements = tuple(dict.fromkeys(purchases["element"].to_list()))
     return ReeExtendedTable(split, elements, purchases, shortfall)

@@ -182,3 +182,9 @@ def ree_parameters() -> pl.DataFrame:
         "source": ["project placeholder: share of REE in the value of NdFeB magnets"],
         "quality": ["placeholder"],
     })
+
+
+def magnet_use_map() -> pl.DataFrame:
+    """Canonical ``magnet_use_map`` (bea_code, share, source): empty, so the magnet Use row splits
+    in proportion to the 332999 row (no public source says who buys REE magnets in the 2012 table)."""
+    return pl.DataFrame(schema={"bea_code": pl.String, "share": pl.Float64, "source": pl.String})
