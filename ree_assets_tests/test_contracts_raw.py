@@ -34,7 +34,7 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
 
 
 def _magnet_buyers(rows: list[tuple[str, float]]):
-    """A magnet-use map with rows (the embedded one is empty: no map given)."""
+    """A magnet-use map naming buyers (the embedded one is the single pro-rata row '*')."""
     return lambda f: pl.DataFrame([(code, share, "hand-made") for code, share in rows], schema=f.schema, orient="row")
 
 
@@ -57,8 +57,9 @@ BROKEN = [
     ("ree_application_composition", _first_row_set("quality", "guess"),
      "quality is approximate, placeholder, published or synthetic"),
     # magnet_use_map
-    ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("F01000", 0.4)]),
-     "shares sum to 1 when the map has rows (within 1e-9)"),
+    ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("F01000", 0.4)]), "shares sum to 1 (within 1e-9)"),
+    ("magnet_use_map", _magnet_buyers([("*", 0.5), ("F01000", 0.5)]), "the pro-rata marker '*' stands alone"),
+    ("magnet_use_map", lambda f: f.clear(), "at least 1 row (the default is the single pro-rata row '*')"),
     ("magnet_use_map", _magnet_buyers([("335312", 1.5), ("F01000", -0.5)]), "share is finite and lies in (0, 1]"),
     ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("335312", 0.5)]),
      "Check that unique field bea_code has no duplicate values"),

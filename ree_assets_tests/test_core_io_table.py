@@ -207,17 +207,6 @@ def test_real_top_ten_table_is_rendered_and_printed(real):
     np.testing.assert_allclose(all_rows["tr"].to_numpy(), by_element["tr"].to_numpy())
 
 
-def test_summary_total_requirements_track_bea_published(shared_data):
-    folder = shared_data / "bea"
-    tables = io.supply_use_from_canonical(bea.read_use(folder / "Summary_Use_2012_PRO_AfterRedef.csv"),
-                                          bea.read_make(folder / "Summary_Make_2012_AfterRedef.csv"))
-    published = bea.read_published_total_requirements(folder / "derived_IxC_TR_2012_Summary_published2017.csv")
-    comparison = io.compare_total_requirements(io.total_requirements_frame(tables), published)
-    print(f"\nsummary IxC TR vs BEA published 2012 (2017 vintage): {comparison}")
-    assert comparison["n_cells"] > 0.9 * 71 * 73
-    assert comparison["correlation"] > 0.9
-
-
 def test_split_accounting_errors_are_zero_for_the_real_extension_and_catch_a_lost_cell(real):
     supply_use, extended, _ = real
     errors = io.split_accounting_errors(supply_use, extended.tables)

@@ -109,12 +109,15 @@ def test_a_magnet_use_map_sends_the_magnet_row_to_the_named_buyers_and_keeps_eve
     np.testing.assert_allclose(split.industry_output, split.make.sum(axis=1), atol=1e-12)
     proportional = io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3)
     assert proportional.use[magnet, 0] == pytest.approx(30 / 11)
+    default = io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3, buyers=_buyers([("*", 1.0)]))
+    np.testing.assert_array_equal(default.use, proportional.use)
 
 
 @pytest.mark.parametrize(("rows", "message"), [
     ([("i1", 0.5), ("F01000", 0.4)], r"magnet_use_map: row 'all'.*share sums to 1"),
     ([("999999", 1.0)], r"magnet_use_map: row '999999'.*is an industry or final use"),
     ([("332999", 1.0)], r"magnet_use_map: row '332999'.*fit within the buyer's purchases"),
+    ([("*", 0.5), ("i1", 0.5)], r"magnet_use_map: row '\*'.*the pro-rata marker '\*' stands alone"),
 ])
 def test_a_bad_magnet_use_map_is_an_error_naming_the_buyer(rows, message):
     with pytest.raises(DataValidationError, match=message):

@@ -33,10 +33,9 @@ def test_local_mode_reads_the_documented_layout(tmp_path):
     assert frame.equals(prices.with_columns(pl.col("year").cast(pl.Int64)))
 
 
-def test_an_optional_local_file_that_is_absent_reads_as_an_empty_table(tmp_path):
+def test_an_optional_local_file_that_is_absent_reads_as_its_default(tmp_path):
     settings = SourceSettings(mode="local", data_dir=tmp_path)
-    empty = read_table("magnet_use_map", settings)
-    assert empty.is_empty() and empty.columns == ["bea_code", "share", "source"]
+    assert read_table("magnet_use_map", settings).equals(ree_defaults.magnet_use_map())
     (tmp_path / "ree").mkdir()
     (tmp_path / "ree" / "magnet_use_map.csv").write_text("bea_code,share,source\n335312,0.6,survey\nF01000,0.4,survey\n")
     assert read_table("magnet_use_map", settings).rows() == [("335312", 0.6, "survey"), ("F01000", 0.4, "survey")]

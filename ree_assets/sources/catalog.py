@@ -25,6 +25,7 @@ import polars as pl
 
 from ree_assets.errors import SourceUnavailableError
 from ree_assets.sources.contracts import contract_columns, contract_path
+from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
 
@@ -70,12 +71,11 @@ class TableSource:
     read: Callable[..., pl.DataFrame]
 
 
-def _canonical(table: str, folder: str = "ree", optional: bool = False) -> TableSource:
-    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv`` (an optional one
-    that is absent reads as an empty table)."""
-    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=optional),),
-                       lambda path: read_canonical_csv(path, table) if path is not None
-                       else pl.DataFrame(schema=contract_columns(table)))
+def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFrame] | None = None) -> TableSource:
+    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``; with a
+    ``default`` the file is optional and its absence reads as the default table."""
+    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=default is not None),),
+                       lambda path: read_canonical_csv(path, table) if path is not None else default())
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
@@ -152,7 +152,7 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
-        _canonical("magnet_use_map", optional=True),
+        _canonical("magnet_use_map", default=ree_defaults.magnet_use_map),
     )
 }
 

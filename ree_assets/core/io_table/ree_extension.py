@@ -228,6 +228,17 @@ def add_element_rows(tables: SupplyUse, purchases: pl.DataFrame) -> tuple[Supply
 
 # --- Step 2: magnet split -------------------------------------------------------------------------
 
+def in_proportion(buyers: pl.DataFrame | None) -> bool:
+    """Whether a magnet-use map asks for the proportional split: no map, or the default map, the
+    single row :data:`PRO_RATA_USERS` (``*``). The marker with other buyers is an error."""
+    if buyers is None or PRO_RATA_USERS not in set(buyers["bea_code"]):
+        return buyers is None
+    if buyers.height > 1:
+        raise DataValidationError("magnet_use_map", "the pro-rata marker '*' stands alone", row=PRO_RATA_USERS,
+                                  detail=f"{buyers.height} rows")
+    return True
+
+
 def _buyer_rows(use_row: np.ndarray, final_row: np.ndarray, industries: Sequence[str], final_uses: Sequence[str],
                 total: float, buyers: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The magnet commodity's Use row under a magnet-use map (bea_code, share summing to 1):
@@ -262,9 +273,10 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     (inputs and value added), so its total is X and the rest keeps g - X. The Make diagonal gives
     the magnet industry X of the magnet commodity, taken from the parent's own production of the
     parent commodity. The Use row of the parent commodity (intermediate and final) splits in
-    proportion X / q_parent, unless a magnet-use map ``buyers`` (bea_code, share) says who buys
+    proportion X / q_parent, unless a magnet-use map ``buyers`` (bea_code, share) names who buys
     magnets: then the magnet row total, X / q_parent of the parent row total, goes to the named
-    buyers by share (:func:`_buyer_rows`). Every industry and commodity total is preserved.
+    buyers by share (:func:`_buyer_rows`; see :func:`in_proportion` for the default map). Every
+    industry and commodity total is preserved.
     """
     if not 0 < cost_share <= 1:
         raise DataValidationError("ree_parameters", "0 < magnet REE cost share <= 1", row="magnet_cost_share",
@@ -290,7 +302,7 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     value_added = np.hstack([tables.value_added, phi * tables.value_added[:, [s]]])
     value_added[:, s] *= 1 - phi
     row_share = magnet_output / tables.commodity_output[c]
-    if buyers is None:
+    if in_proportion(buyers):
         magnet_use, magnet_final = row_share * use[c], row_share * tables.final_demand[c]
     else:
         total = row_share * (use[c].sum() + tables.final_demand[c].sum())

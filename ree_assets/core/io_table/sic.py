@@ -65,3 +65,11 @@ def requirements_to_sic(tables: SupplyUse, elements: Sequence[str], concordance:
     long = wide.unpivot(index="sic4", variable_name="element", value_name="tr")
     total = long.group_by("sic4").agg(pl.col("tr").sum()).with_columns(element=pl.lit(ALL_ELEMENTS))
     return pl.concat([long, total.select("sic4", "element", "tr")]).sort("sic4", "element")
+
+
+def concordance_weighting(concordance: pl.DataFrame) -> str:
+    """``equal splits`` when every BEA code splits equally over its SIC industries (the fallback
+    without output weights), else ``output-weighted``."""
+    equal = concordance.group_by("bea_code").agg(
+        ((pl.col("weight") - 1.0 / pl.len()).abs().max() < 1e-12).alias("equal"))["equal"].all()
+    return "equal splits" if equal else "output-weighted"

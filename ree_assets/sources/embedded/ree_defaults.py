@@ -185,6 +185,8 @@ def ree_parameters() -> pl.DataFrame:
 
 
 def magnet_use_map() -> pl.DataFrame:
-    """Canonical ``magnet_use_map`` (bea_code, share, source): empty, so the magnet Use row splits
-    in proportion to the 332999 row (no public source says who buys REE magnets in the 2012 table)."""
-    return pl.DataFrame(schema={"bea_code": pl.String, "share": pl.Float64, "source": pl.String})
+    """Canonical ``magnet_use_map`` (bea_code, share, source): the single row ``*`` (share 1), the
+    pro-rata marker of :data:`ree_assets.core.io_table.PRO_RATA_USERS`: the magnet Use row splits in
+    proportion to the 332999 row, as no public source says who buys REE magnets in the 2012 table."""
+    return pl.DataFrame({"bea_code": ["*"], "share": [1.0],
+                         "source": ["default: in proportion to the 332999 Use row (specs/io_table.md, step 2)"]})
