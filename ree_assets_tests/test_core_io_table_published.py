@@ -91,3 +91,10 @@ def test_a_wrong_total_requirements_table_fails_the_diagnostic(summary, name, wr
     tables, published = summary
     comparison = io.compare_total_requirements(_frame(tables, wrong(tables)), published)
     assert not io.tracks_published(comparison), name
+
+
+def test_approximate_inputs_are_the_tables_whose_quality_is_not_published():
+    frames = {"a": pl.DataFrame({"quality": ["published"]}),
+              "b": pl.DataFrame({"quality": ["approximate", "placeholder", "approximate"]}),
+              "c": pl.DataFrame({"value": [1.0]})}
+    assert io.approximate_inputs(frames) == ["b (approximate, placeholder)"]

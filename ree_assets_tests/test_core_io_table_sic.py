@@ -122,3 +122,9 @@ def test_a_magnet_use_map_sends_the_magnet_row_to_the_named_buyers_and_keeps_eve
 def test_a_bad_magnet_use_map_is_an_error_naming_the_buyer(rows, message):
     with pytest.raises(DataValidationError, match=message):
         io.split_magnets(_with_magnet_ree(), {"Nd": 3.0}, cost_share=0.3, buyers=_buyers(rows))
+
+
+def test_the_concordance_weighting_is_named():
+    assert io.concordance_weighting(_concordance([("a", "S1", 1.0), ("b", "S2", 1.0)])) == "one SIC industry per BEA code"
+    assert io.concordance_weighting(_concordance([("a", "S1", 0.5), ("a", "S2", 0.5), ("b", "S2", 1.0)])) == "equal splits"
+    assert io.concordance_weighting(_concordance([("a", "S1", 0.2), ("a", "S2", 0.8)])) == "output-weighted"

@@ -68,8 +68,11 @@ def requirements_to_sic(tables: SupplyUse, elements: Sequence[str], concordance:
 
 
 def concordance_weighting(concordance: pl.DataFrame) -> str:
-    """``equal splits`` when every BEA code splits equally over its SIC industries (the fallback
-    without output weights), else ``output-weighted``."""
-    equal = concordance.group_by("bea_code").agg(
-        ((pl.col("weight") - 1.0 / pl.len()).abs().max() < 1e-12).alias("equal"))["equal"].all()
-    return "equal splits" if equal else "output-weighted"
+    """How the concordance splits a BEA code over several SIC industries: ``one SIC industry per
+    BEA code`` (nothing to split), ``equal splits`` (the fallback without output weights) or
+    ``output-weighted``."""
+    codes = concordance.group_by("bea_code").agg(
+        pl.len().alias("n"), ((pl.col("weight") - 1.0 / pl.len()).abs().max() < 1e-12).alias("equal"))
+    if codes["n"].max() == 1:
+        return "one SIC industry per BEA code"
+    return "equal splits" if codes["equal"].all() else "output-weighted"
