@@ -121,9 +121,10 @@ def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFr
 @dg.asset(
     group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
     check_specs=[dg.AssetCheckSpec("tracks_published_tables", asset="total_requirements_vs_published",
-                                   description="Cell correlation > 0.99, off-diagonal correlation > 0.95 and median "
-                                               "relative column-sum difference < 5% against BEA's published summary "
-                                               "table (a warning, not a gate).")],
+                                   description=f"Cell and off-diagonal correlation above {io_table.PUBLISHED_BOUNDS} "
+                                               f"and median relative column-sum difference below "
+                                               f"{io_table.PUBLISHED_COLUMN_SUM_BOUND:.0%} against BEA's published "
+                                               f"summary table (a warning, not a gate).")],
 )
 def total_requirements_vs_published(bea_summary_use: pl.DataFrame, bea_summary_make: pl.DataFrame,
                                     bea_published_total_requirements: pl.DataFrame):
