@@ -23,7 +23,7 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
 
 assets = [*sources.raw_assets, dbt.dbt_models,
           io_table.ree_extended_tables, io_table.total_requirements, io_table.ree_total_requirements,
-          io_table.total_requirements_vs_published,
+          io_table.total_requirements_vs_published, io_table.ree_requirements_vs_published,
           sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country,
           ge_model.ree_elasticities, ge_model.ge_baseline, ge_model.ge_counterfactual_exogenous,
           ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep]

@@ -7,23 +7,32 @@ import polars as pl
 from ree_assets.core.ge.outcomes import ALL_SECTORS, NON_CHINA
 
 
-def ree_requirements_figure(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str], top_n: int = 15):
+def ree_requirements_figure(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str], published: pl.DataFrame,
+                            top_n: int = 20):
     """Horizontal stacked bars: total REE requirement by element (1e-3 USD per USD of final
-    demand) of the ``top_n`` SIC industries, as in the AFSV "REE Total Requirements" table."""
+    demand) of the ``top_n`` SIC industries, as in the AFSV "REE Total Requirements" table, with
+    the published ``All`` value of every published industry (``published``: sic4, element,
+    tr_published) marked; published industries outside our top ``top_n`` are added below them,
+    labelled with their rank."""
     plt = _pyplot()
-    wide = (ree_tr.pivot(on="element", index="sic4", values="tr")
-            .sort("All", descending=True).head(top_n).reverse())
-    elements = [c for c in wide.columns if c not in ("sic4", "All")]
-    labels = [f"{code} {sic_titles.get(code, '')[:38]}" for code in wide["sic4"]]
-    figure, axes = plt.subplots(figsize=(9, 0.35 * len(labels) + 1.5))
+    ranked = (ree_tr.pivot(on="element", index="sic4", values="tr").sort("All", descending=True)
+              .with_row_index("rank", offset=1))
+    marks = dict(published.filter(pl.col("element") == "All").select("sic4", "tr_published").iter_rows())
+    wide = ranked.filter((pl.col("rank") <= top_n) | pl.col("sic4").is_in(list(marks))).reverse()
+    elements = [c for c in wide.columns if c not in ("rank", "sic4", "All")]
+    labels = [f"#{rank} {code} {sic_titles.get(code, '')[:34]}" for rank, code in wide.select("rank", "sic4").iter_rows()]
+    figure, axes = plt.subplots(figsize=(10, 0.32 * len(labels) + 1.8))
     left = [0.0] * wide.height
     for element in elements:
         values = (wide[element] * 1e3).to_list()
         axes.barh(labels, values, left=left, label=element)
         left = [a + b for a, b in zip(left, values)]
+    marked = [(label, 1e3 * marks[code]) for label, code in zip(labels, wide["sic4"]) if code in marks]
+    axes.scatter([v for _, v in marked], [label for label, _ in marked], marker="D", color="black", zorder=3,
+                 label="published (AFSV)")
     axes.set_xlabel("1e-3 USD of REE per USD of final demand")
-    axes.set_title("REE total requirements, top SIC industries")
-    axes.legend(loc="lower right", frameon=False)
+    axes.set_title(f"REE total requirements: top {top_n} SIC industries and the published rows")
+    axes.legend(loc="lower right", frameon=False, fontsize=8)
     figure.tight_layout()
     return figure
 

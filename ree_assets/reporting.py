@@ -2,10 +2,13 @@
 
 import base64
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
+
+from ree_assets.core.io_table import ALL_ELEMENTS
 
 
 def frame_markdown(frame: pl.DataFrame, floatfmt: str = "g") -> dg.MetadataValue:
@@ -38,3 +41,19 @@ def figure_metadata(figure, name: str, folder: Path) -> dict[str, dg.MetadataVal
     encoded = base64.b64encode(buffer.getvalue()).decode()
     return {f"{name}_figure": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
             f"{name}_png": dg.MetadataValue.path(str(png)), f"{name}_svg": dg.MetadataValue.path(str(svg))}
+
+
+def render_ree_total_requirements(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str] | None = None,
+                                  top_n: int = 10) -> str:
+    """Markdown table "REE Total Requirements (1e-3 USD of REE per 1 USD of SIC final demand)":
+    the ``top_n`` SIC industries by the ``All`` row, one column per element plus All, x 1e3."""
+    titles = dict(sic_titles or {})
+    elements = [e for e in ree_tr["element"].unique(maintain_order=True) if e != ALL_ELEMENTS]
+    wide = ree_tr.pivot(on="element", index="sic4", values="tr").sort(ALL_ELEMENTS, descending=True).head(top_n)
+    header = ["SIC", "industry", *elements, ALL_ELEMENTS]
+    lines = ["REE Total Requirements (1e-3 USD of REE per 1 USD of SIC final demand)", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in wide.iter_rows(named=True):
+        values = [f"{1e3 * row[e]:.2f}" for e in [*elements, ALL_ELEMENTS]]
+        lines.append("| " + " | ".join([row["sic4"], titles.get(row["sic4"], ""), *values]) + " |")
+    return "\n".join(lines) + "\n"

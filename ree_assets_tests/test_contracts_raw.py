@@ -33,6 +33,11 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([f, f.head(1)])
 
 
+def _magnet_buyers(rows: list[tuple[str, float]]):
+    """A magnet-use map naming buyers (the embedded one is the single pro-rata row '*')."""
+    return lambda f: pl.DataFrame([(code, share, "hand-made") for code, share in rows], schema=f.schema, orient="row")
+
+
 BROKEN = [
     # BEA summary tables and the published summary total requirements
     ("bea_summary_use", _duplicate_first, "one row per row_code and col_code"),
@@ -51,6 +56,13 @@ BROKEN = [
     ("ree_application_composition", _first_row_set("element_share", -0.1), "element_share lies in [0, 1]"),
     ("ree_application_composition", _first_row_set("quality", "guess"),
      "quality is approximate, placeholder, published or synthetic"),
+    # magnet_use_map
+    ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("F01000", 0.4)]), "shares sum to 1 (within 1e-9)"),
+    ("magnet_use_map", _magnet_buyers([("*", 0.5), ("F01000", 0.5)]), "the pro-rata marker '*' stands alone"),
+    ("magnet_use_map", lambda f: f.clear(), "at least 1 row (the default is the single pro-rata row '*')"),
+    ("magnet_use_map", _magnet_buyers([("335312", 1.5), ("F01000", -0.5)]), "share is finite and lies in (0, 1]"),
+    ("magnet_use_map", _magnet_buyers([("335312", 0.5), ("335312", 0.5)]),
+     "Check that unique field bea_code has no duplicate values"),
     # ree_end_use
     ("ree_end_use", _duplicate_first, "one row per country and application"),
     ("ree_end_use", lambda f: f.head(3), "end-use shares sum to 1 per country (within 1e-9)"),
@@ -73,6 +85,7 @@ BROKEN = [
         pl.when(pl.col("bea_code") == "*").then(pl.lit([], pl.List(pl.String))).otherwise(pl.col("carriers"))
         .alias("carriers")),
      "every application has at least one carrier commodity"),
+    ("application_industry_map", _first_row_set("split_sic4", "349"), "split_sic4 is a 4-digit string and has a source"),
     # ree_parameters
     ("ree_parameters", _duplicate_first, "Check that unique field parameter has no duplicate values"),
     ("ree_parameters", _first_row_set("value", 1.3), "parameters named as shares lie in [0, 1]"),

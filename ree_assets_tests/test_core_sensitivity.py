@@ -56,3 +56,14 @@ def test_country_variants_are_stacked_with_their_names():
     values = {(v, s): x for _, s, v, x in result.iter_rows()}
     assert values[("price_spike", "3691")] == pytest.approx(2e-3 * 10 + 1e-3 * 4)
     assert values[("china_import_share", "3499")] == pytest.approx(4e-3)
+
+
+def test_china_import_share_counts_2009_and_stops_before_2010():
+    """Pre-2010 means years < 2010: 2009 counts (CHN 20 of 20 + 60 = 0.25),
+    2010 does not (its 100% Chinese imports would raise the share to 120 / 180 = 0.667)."""
+    imports = pl.DataFrame(
+        [("DEU", "Nd", "CHN", 2009, 20.0), ("DEU", "Nd", "JPN", 2009, 60.0),
+         ("DEU", "Nd", "CHN", 2010, 100.0), ("DEU", "Nd", "JPN", 2010, 0.0)],
+        schema=["country", "element", "partner", "year", "value_usd"], orient="row")
+    assert china_import_share(imports).row(0) == ("DEU", "Nd", pytest.approx(0.25))
+    assert china_import_share(imports, before_year=2011).row(0) == ("DEU", "Nd", pytest.approx(120 / 180))

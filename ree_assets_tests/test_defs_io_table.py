@@ -11,14 +11,15 @@ from ree_assets.sources.catalog import (BEA_MAKE, BEA_PUBLISHED_TR, BEA_SUMMARY_
                                        LOCAL_LAYOUT)
 from ree_assets.sources.embedded.dims import sic1987_manufacturing, world_dims
 from ree_assets.sources.embedded.world import embedded_table
-from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, small_world, step_errors
+from ree_assets_tests.helpers import check_results, failed_checks, materialize, materialized, read_table, small_world, step_errors
 
 pytestmark = pytest.mark.slow
 
 IO_TABLE = (dg.AssetSelection.groups("io_table").upstream()
             - dg.AssetSelection.assets("stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"))
 STAGE = {"ree_extended_use_table", "ree_extended_make_table", "total_requirements", "ree_total_requirements",
-         "ree_sensitivity", "ree_sensitivity_country", "total_requirements_vs_published"}
+         "ree_sensitivity", "ree_sensitivity_country", "total_requirements_vs_published",
+         "ree_requirements_vs_published"}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,16 @@ def test_the_stage_materialises_with_every_check_passing(embedded_run):
     database, result = embedded_run
     assert result.success, step_errors(result)
     assert STAGE <= materialized(result)
-    assert failed_checks(result) == {}
-    assert (database.parent / "reports" / "ree_total_requirements.png").stat().st_size > 10_000
+    failed = failed_checks(result)
+    # the synthetic world's concordance is round robin, unrelated to the AFSV ranking: the rank
+    # comparison warns (a diagnostic), it never blocks; every other check passes
+    assert set(failed) <= {("ree_requirements_vs_published", "ranks_like_published")}
+    ranks = check_results(result)[("ree_requirements_vs_published", "ranks_like_published")]
+    assert ranks.severity == dg.AssetCheckSeverity.WARN
+    print(f"\nembedded world vs AFSV: {ranks.metadata['rank_correlation'].value:.3f} rank correlation, "
+          f"in our top 10: {ranks.metadata['published_in_our_top'].value}")
+    assert (database.parent / "reports" / "ree_requirements_vs_published.png").stat().st_size > 10_000
+    assert (database.parent / "reports" / "ree_requirements_vs_published.svg").is_file()
 
 
 def test_requirements_add_up_and_sensitivity_covers_the_world(embedded_run):
@@ -79,7 +88,8 @@ def test_the_stage_on_real_bea_2012_tables_in_local_mode(shared_data, tmp_path):
     result = materialize(database, IO_TABLE - dg.AssetSelection.assets("wiod", "ge_innovation_panel"),
                          small_world(mode="local", data_dir=str(folder)))
     assert result.success, step_errors(result)
-    assert failed_checks(result) == {}
+    # rank correlation 0.14 with AFSV's rows on the default tables: the diagnostic warns, never blocks
+    assert set(failed_checks(result)) <= {("ree_requirements_vs_published", "ranks_like_published")}
     sensitivity = read_table(database, "core.ree_sensitivity")
     assert {code for code, _ in sic1987_manufacturing()} <= set(sensitivity["sic4"])
     tr = read_table(database, "core.ree_total_requirements").filter(pl.col("element") == "All")
@@ -87,6 +97,13 @@ def test_the_stage_on_real_bea_2012_tables_in_local_mode(shared_data, tmp_path):
     print("top ten SIC industries by total REE requirement (1e-3 USD per USD):")
     print(top.head(10).with_columns(pl.col("tr") * 1e3))
     assert top["tr"][0] < 0.05, "REE requirements are fractions of a cent per dollar of final demand"
+    published = read_table(database, "core.ree_requirements_vs_published")
+    print("published AFSV rows, our rank and level (1e-3 USD per USD):")
+    print(published.with_columns(pl.col("tr", "tr_published") * 1e3))
+    ranks = dict(published.select("sic4", "rank").iter_rows())
+    assert ranks["3499"] <= 10, "the magnet industry lands in SIC 3499 with the default tables"
+    above = {sic4: 1 + int((top["tr"] > tr).sum()) for sic4, _, tr in top.iter_rows()}
+    assert ranks == {sic4: above[sic4] for sic4 in ranks}  # rank = 1 + industries with a larger requirement
     diagnostic = read_table(database, "core.total_requirements_vs_published")
     assert diagnostic.height > 0.9 * 71 * 73
     assert diagnostic.select(pl.corr("tr", "tr_published")).item() > 0.99

@@ -33,6 +33,14 @@ def test_local_mode_reads_the_documented_layout(tmp_path):
     assert frame.equals(prices.with_columns(pl.col("year").cast(pl.Int64)))
 
 
+def test_an_optional_local_file_that_is_absent_reads_as_its_default(tmp_path):
+    settings = SourceSettings(mode="local", data_dir=tmp_path)
+    assert read_table("magnet_use_map", settings).equals(ree_defaults.magnet_use_map())
+    (tmp_path / "ree").mkdir()
+    (tmp_path / "ree" / "magnet_use_map.csv").write_text("bea_code,share,source\n335312,0.6,survey\nF01000,0.4,survey\n")
+    assert read_table("magnet_use_map", settings).rows() == [("335312", 0.6, "survey"), ("F01000", 0.4, "survey")]
+
+
 def test_local_file_missing_a_contract_column_is_named(tmp_path):
     (tmp_path / "ree").mkdir()
     ree_defaults.ree_prices().drop("market").write_csv(tmp_path / "ree" / "ree_prices.csv")

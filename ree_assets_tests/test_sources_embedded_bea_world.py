@@ -49,7 +49,8 @@ def test_default_ree_tables_build_on_the_synthetic_world(world):
     extended = io.build_ree_extended_table(
         tables, defaults.ree_application_composition(), defaults.ree_end_use(), defaults.US_CONSUMPTION_TONNES_REO,
         defaults.ree_prices(), defaults.application_industry_map(), defaults.MAGNET_REE_COST_SHARE)
-    ree_tr = io.requirements_to_sic(extended.tables, extended.elements, world["bea_sic_concordance"])
+    concordance = pl.concat([world["bea_sic_concordance"], io.split_sic_links(defaults.application_industry_map())])
+    ree_tr = io.requirements_to_sic(extended.tables, extended.elements, concordance)
     top = ree_tr.filter(pl.col("element") == io.ALL_ELEMENTS).sort("tr", descending=True)["sic4"].head(3)
     assert "3499" in top.to_list()
 

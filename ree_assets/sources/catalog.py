@@ -25,6 +25,7 @@ import polars as pl
 
 from ree_assets.errors import SourceUnavailableError
 from ree_assets.sources.contracts import contract_columns, contract_path
+from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
 
@@ -52,11 +53,13 @@ def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFr
 class SourceFile:
     """One file of the data folder: its path, the other formats its reader also parses (a file
     of the same name with one of these suffixes may stand in for it), and the publisher that
-    serves it in ``download`` mode (None: the user provides it)."""
+    serves it in ``download`` mode (None: the user provides it). An ``optional`` file that is
+    absent is passed to the reader as None."""
 
     path: str
     other_formats: tuple[str, ...] = ()
     publisher: str | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,11 @@ class TableSource:
     read: Callable[..., pl.DataFrame]
 
 
-def _canonical(table: str, folder: str = "ree") -> TableSource:
-    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``."""
-    return TableSource(table, (SourceFile(f"{folder}/{table}.csv"),), lambda path: read_canonical_csv(path, table))
+def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFrame] | None = None) -> TableSource:
+    """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``; with a
+    ``default`` the file is optional and its absence reads as the default table."""
+    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=default is not None),),
+                       lambda path: read_canonical_csv(path, table) if path is not None else default())
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
@@ -82,6 +87,8 @@ NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher
 BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", publisher="bea")
 BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", publisher="bea")
 BEA_PUBLISHED_TR = SourceFile("bea/IxC_TR_2012_Summary.csv", publisher="bea")
+#: Optional SIC output weights (sic4, weight_basis, value); without them links split equally.
+SIC_WEIGHTS = SourceFile("concordances/sic_weights.csv", optional=True)
 WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod")
 
 
@@ -109,15 +116,18 @@ def _read_bea_codes(use: Path, make: Path) -> pl.DataFrame:
     return bea.read_bea_tables(use, make, sheet="2012")["bea_codes"]
 
 
-def _read_bea_sic_concordance(use: Path, bea_naics: Path, naics_2012_2002: Path, naics_2002_sic: Path) -> pl.DataFrame:
-    """The BEA -> NAICS 2012 -> NAICS 2002 -> SIC 1987 chain for every code of the Use table."""
+def _read_bea_sic_concordance(use: Path, bea_naics: Path, naics_2012_2002: Path, naics_2002_sic: Path,
+                              sic_weights: Path | None) -> pl.DataFrame:
+    """The BEA -> NAICS 2012 -> NAICS 2002 -> SIC 1987 chain for every code of the Use table, split
+    by the SIC output weights where given."""
     from ree_assets.sources import bea, concordances
 
     codes = bea.read_use(use, sheet="2012", validate=False)
     return concordances.build_bea_sic_concordance(
         concordances.read_bea_naics2012(bea_naics), concordances.read_naics2012_naics2002(naics_2012_2002),
         concordances.read_naics2002_sic1987(naics_2002_sic),
-        bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])))
+        bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])),
+        sic_output=concordances.read_sic_weights(sic_weights) if sic_weights is not None else None)
 
 
 def _read_wiod(path: Path) -> pl.DataFrame:
@@ -135,13 +145,14 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("bea_use", (BEA_USE,), _read_bea_use),
         TableSource("bea_make", (BEA_MAKE,), _read_bea_make),
         TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes),
-        TableSource("bea_sic_concordance", (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC),
+        TableSource("bea_sic_concordance", (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC, SIC_WEIGHTS),
                     _read_bea_sic_concordance),
         TableSource("bea_summary_use", (BEA_SUMMARY_USE,), _read_bea_use),
         TableSource("bea_summary_make", (BEA_SUMMARY_MAKE,), _read_bea_make),
         TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
+        _canonical("magnet_use_map", default=ree_defaults.magnet_use_map),
     )
 }
 
@@ -175,8 +186,9 @@ def _find_local(folder: Path, file: SourceFile) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path:
-    """The file a table is read from in ``local``/``download`` mode, fetched first if needed."""
+def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | None:
+    """The file a table is read from in ``local``/``download`` mode, fetched first if needed
+    (None for an optional file that is absent)."""
     if settings.mode == "download" and file.publisher is not None:
         cached = settings.cache_dir / file.path
         if not cached.is_file():
@@ -187,7 +199,7 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path:
             fetch(f"{base.rstrip('/')}/{file.path}", cached)
         return cached
     path = _find_local(settings.data_dir, file)
-    if path is None:
+    if path is None and not file.optional:
         raise SourceUnavailableError(table, f"file {settings.data_dir / file.path}", settings.mode,
                                      str(contract_path(table)))
     return path

@@ -13,6 +13,12 @@ and equally (1/n) otherwise. Links into a code with no further link (NAICS 2002 
 U.S." codes) are dropped before splitting. The weight of (BEA b, SIC s) is the sum over paths b ->
 n12 -> n02 -> s of the product of link weights, so it sums to 1 per BEA code.
 
+Output weights come from an optional user file ``concordances/sic_weights.csv`` (sic4,
+weight_basis, value: one value per SIC industry on one basis, e.g. 1997 shipments ``vship`` of
+NBER-CES or the Census NAICS-SIC bridge; :func:`read_sic_weights`). No such file is shipped, so
+without it every link splits equally (the documented fallback); the embedded world ships
+output-based weights.
+
 BEA codes with no NAICS counterpart land by two documented fallbacks: (1) a code whose NAICS
 links are missing but whose digits name a NAICS prefix (``541920`` -> ``54192*``) takes every
 NAICS 2012 code with that prefix; (2) government, housing and adjustment codes land on the SIC
@@ -25,6 +31,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+
+from ree_assets.errors import DataValidationError
 
 #: BEA 2012 codes without a NAICS industry -> the SIC 1987 industry they land on.
 SPECIAL_BEA_SIC: dict[str, str] = {
@@ -94,6 +102,31 @@ def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
     return pl.DataFrame([r for r in rows if r[1] is not None and r[0].isdigit()],
                         schema={"naics2002": pl.String, "sic4": pl.String}, orient="row"
                         ).unique(maintain_order=True)
+
+
+def read_sic_weights(path: Path | str) -> pl.DataFrame:
+    """(sic4, output) from ``sic_weights.csv`` (sic4, weight_basis, value), for the
+    ``sic_output`` of :func:`build_bea_sic_concordance`.
+
+    Rules, each an error naming the file, column and row: the three columns exist; sic4 is a SIC
+    code (leading zeros restored); one row per sic4; one weight_basis in the file (values on
+    different bases do not add up); value is finite and >= 0.
+    """
+    table = f"bea_sic_concordance ({Path(path).name})"
+    frame = pl.read_csv(path, schema_overrides={"sic4": pl.String, "weight_basis": pl.String, "value": pl.Float64})
+    missing = [c for c in ("sic4", "weight_basis", "value") if c not in frame.columns]
+    if missing:
+        raise DataValidationError(table, "columns sic4, weight_basis, value exist", column=missing[0])
+    frame = frame.with_columns(pl.col("sic4").map_elements(sic_code, return_dtype=pl.String))
+    rules = [(pl.col("sic4").is_null(), "sic4", "sic4 is a SIC 1987 code"),
+             (pl.col("sic4").is_duplicated(), "sic4", "one row per sic4"),
+             (pl.col("weight_basis") != frame["weight_basis"][0], "weight_basis", "one weight_basis in the file"),
+             (~pl.col("value").is_finite() | (pl.col("value") < 0), "value", "value is finite and >= 0")]
+    for condition, column, rule in rules:
+        bad = frame.with_row_index("line", offset=2).filter(condition.fill_null(True))
+        if bad.height:
+            raise DataValidationError(table, rule, row=f"line {bad['line'][0]}", column=column)
+    return frame.select("sic4", pl.col("value").alias("output"))
 
 
 def _split(links: pl.DataFrame, source: str, target: str, output: pl.DataFrame | None) -> pl.DataFrame:

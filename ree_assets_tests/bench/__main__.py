@@ -55,7 +55,8 @@ def io_table_stage(use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFr
     io_table.column_sum_violations(tables)
     io_table.total_requirements_frame(tables)
     ree_tr = io_table.requirements_to_sic(
-        tables, io_table.element_codes(tables.commodities, d.ree_application_composition()), concordance)
+        tables, io_table.element_codes(tables.commodities, d.ree_application_composition()),
+        pl.concat([concordance, io_table.split_sic_links(d.application_industry_map())]))
     sensitivity.ree_sensitivity(ree_tr, d.ree_complementarity())
     return sensitivity.ree_sensitivity_country(ree_tr, prices, imports)
 

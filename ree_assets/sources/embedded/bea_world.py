@@ -15,7 +15,9 @@ names, and reconciles exactly: totals are the sums of their cells. Construction:
 
 The concordance maps each REE industry to the SIC industry the spec names, every other SIC
 industry of ``dims`` to one manufacturing BEA code (round robin), and non-manufacturing codes to
-SIC industries outside manufacturing.
+SIC industries outside manufacturing. A code linked to several SIC industries splits by their
+output (SIC shipments ~ lognormal, as 4-digit shipments are), the rule ``local`` mode applies
+with a user's ``sic_weights.csv``.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ N_MANUFACTURING = 380
 MIN_REE_INDUSTRY_OUTPUT = 3_000.0
 #: Standard deviation of the log noise that makes the synthetic "published" TR an older vintage.
 VINTAGE_NOISE_SD = 0.05
+#: Median (USD million) and log standard deviation of synthetic SIC industry shipments.
+SIC_SHIPMENTS_MEDIAN = 2_000.0
+SIC_SHIPMENTS_LOG_SD = 1.2
 IMPORT_PARTNERS: tuple[str, ...] = ("CHN", "JPN", "USA", "AUS", "MYS", "FRA", "RUS")
 
 
@@ -111,10 +116,11 @@ def _synthetic_tables(rng: np.random.Generator, codes: list[str]) -> SupplyUse:
     )
 
 
-def _concordance(manufacturing: list[str], dims: WorldDims) -> pl.DataFrame:
+def _concordance(rng: np.random.Generator, manufacturing: list[str], dims: WorldDims) -> pl.DataFrame:
     """REE codes -> their SIC; remaining SIC industries of ``dims`` round robin over the other
-    manufacturing codes (each such code takes 1/n of each of its n SIC industries); codes left
-    without a SIC take one of ``dims`` in turn; non-manufacturing codes -> OTHER_BEA_SIC."""
+    manufacturing codes; codes left without a SIC take one of ``dims`` in turn; non-manufacturing
+    codes -> OTHER_BEA_SIC. A code with n SIC industries splits by their shipments v_s:
+    weight = v_s / sum of v over the code's SIC industries (``read_sic_weights``' rule)."""
     links = {code: [sic] for code, (_, sic) in REE_BEA_SIC.items()}
     others = [c for c in manufacturing if c not in REE_BEA_SIC]
     remaining = [s for s in dims.sic4 if s not in {sic for _, sic in REE_BEA_SIC.values()}]
@@ -123,7 +129,10 @@ def _concordance(manufacturing: list[str], dims: WorldDims) -> pl.DataFrame:
     for k, code in enumerate(c for c in others if c not in links):
         links[code] = [dims.sic4[k % len(dims.sic4)]]
     links |= {code: [sic] for code, sic in OTHER_BEA_SIC.items()}
-    rows = [(code, sic, 1.0 / len(sics)) for code, sics in links.items() for sic in sics]
+    all_sic = sorted({sic for sics in links.values() for sic in sics})
+    shipments = dict(zip(all_sic, rng.lognormal(np.log(SIC_SHIPMENTS_MEDIAN), SIC_SHIPMENTS_LOG_SD, len(all_sic))))
+    rows = [(code, sic, shipments[sic] / sum(shipments[s] for s in sics)) for code, sics in links.items()
+            for sic in sics]
     return pl.DataFrame(rows, schema={"bea_code": pl.String, "sic4": pl.String, "weight": pl.Float64},
                         orient="row").sort("bea_code", "sic4")
 
@@ -159,14 +168,15 @@ def generate_bea_world(rng: np.random.Generator, dims: WorldDims) -> dict[str, p
     manufacturing = _manufacturing_codes(N_MANUFACTURING)
     tables = _synthetic_tables(rng, [*manufacturing, *OTHER_BEA_SIC])
     summary = aggregate_supply_use(tables, summary_code)
+    published = _published_total_requirements(rng, summary)
     return {
         "bea_use": use_to_canonical(tables),
         "bea_make": make_to_canonical(tables),
         "bea_codes": _codes_table(tables),
-        "bea_sic_concordance": _concordance(manufacturing, dims),
+        "bea_sic_concordance": _concordance(rng, manufacturing, dims),
         "bea_summary_use": use_to_canonical(summary),
         "bea_summary_make": make_to_canonical(summary),
-        "bea_published_total_requirements": _published_total_requirements(rng, summary),
+        "bea_published_total_requirements": published,
     }
 
 

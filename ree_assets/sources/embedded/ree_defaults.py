@@ -109,6 +109,14 @@ _APPLICATION_INDUSTRIES: dict[str, tuple[tuple[tuple[str, float], ...], tuple[st
     "Other": ((("*", 1.0),), ("325180",)),
 }
 
+#: (application, using industry) -> (SIC 1987 industry of the industry split out of it, source).
+#: The magnet industry split out of 332999 makes permanent magnets: SIC 3499 lists "magnets,
+#: permanent: metallic" (ceramic and ferrite magnets are 3264, not REE magnets).
+_SPLIT_SIC: dict[tuple[str, str], tuple[str, str]] = {
+    ("Magnets", "332999"): ("3499", "SIC 1987 manual (OMB/OSHA), industry 3499 Fabricated Metal Products, "
+                                    "NEC: 'Magnets, permanent: metallic'"),
+}
+
 #: Share of REE in the value of NdFeB magnets (placeholder).
 MAGNET_REE_COST_SHARE = 0.30
 #: US REE consumption, tonnes REO, 2012 (placeholder of the right order of magnitude).
@@ -151,16 +159,20 @@ def ree_consumption() -> pl.DataFrame:
 
 
 def application_industry_map() -> pl.DataFrame:
-    """Canonical ``application_industry_map``: (application, bea_code, weight, carriers) with
-    weight summing to 1 per application and carriers the ordered commodity rows the REE of the
-    application is recorded under in the Use table."""
+    """Canonical ``application_industry_map``: (application, bea_code, weight, carriers,
+    split_sic4, split_sic4_source) with weight summing to 1 per application, carriers the ordered
+    commodity rows the REE of the application is recorded under in the Use table, and split_sic4
+    the SIC industry of the industry split out for the application (null: no split)."""
     rows = [
         {"application": application, "bea_code": code, "weight": weight, "carriers": list(carriers),
+         "split_sic4": _SPLIT_SIC.get((application, code), (None, None))[0],
+         "split_sic4_source": _SPLIT_SIC.get((application, code), (None, None))[1],
          "source": "specs/ree_defaults.md (AFSV measurement)", "quality": "approximate"}
         for application, (users, carriers) in _APPLICATION_INDUSTRIES.items()
         for code, weight in users
     ]
-    return pl.DataFrame(rows, schema_overrides={"carriers": pl.List(pl.String)})
+    return pl.DataFrame(rows, schema_overrides={"carriers": pl.List(pl.String), "split_sic4": pl.String,
+                                                "split_sic4_source": pl.String})
 
 
 def ree_parameters() -> pl.DataFrame:
@@ -170,3 +182,11 @@ def ree_parameters() -> pl.DataFrame:
         "source": ["project placeholder: share of REE in the value of NdFeB magnets"],
         "quality": ["placeholder"],
     })
+
+
+def magnet_use_map() -> pl.DataFrame:
+    """Canonical ``magnet_use_map`` (bea_code, share, source): the single row ``*`` (share 1), the
+    pro-rata marker of :data:`ree_assets.core.io_table.PRO_RATA_USERS`: the magnet Use row splits in
+    proportion to the 332999 row, as no public source says who buys REE magnets in the 2012 table."""
+    return pl.DataFrame({"bea_code": ["*"], "share": [1.0],
+                         "source": ["default: in proportion to the 332999 Use row (specs/io_table.md, step 2)"]})

@@ -39,6 +39,7 @@ def _ree_tables(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataF
         "ree_consumption": ree_defaults.ree_consumption(),
         "application_industry_map": ree_defaults.application_industry_map(),
         "ree_parameters": ree_defaults.ree_parameters(),
+        "magnet_use_map": ree_defaults.magnet_use_map(),
     }
 
 
@@ -63,7 +64,8 @@ def _imported(path: str) -> StageGenerator:
 STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
     "world": (_world_truth, ()),
     "ree": (_ree_tables, ("ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition",
-                          "ree_end_use", "ree_consumption", "application_industry_map", "ree_parameters")),
+                          "ree_end_use", "ree_consumption", "application_industry_map", "ree_parameters",
+                          "magnet_use_map")),
     "bea": ("ree_assets.sources.embedded.bea_world:generate_bea_world",
             ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance", "bea_summary_use", "bea_summary_make",
              "bea_published_total_requirements")),
