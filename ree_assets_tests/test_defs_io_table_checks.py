@@ -23,8 +23,16 @@ def raw(table: str) -> pl.DataFrame:
 
 
 def check_of(events) -> dg.AssetCheckResult:
-    """The one check result among the events an asset yields."""
-    (result,) = [e for e in events if isinstance(e, dg.AssetCheckResult)]
+    """The one check result among the events an asset yields. A failed invariant must stop the
+    asset before it hands any output to storage (write-audit-publish)."""
+    seen = []
+    try:
+        seen.extend(events)
+    except dg.Failure as failure:
+        assert "not published" in str(failure.description)
+        assert not any(isinstance(e, dg.Output) for e in seen)
+    (result,) = [e for e in seen if isinstance(e, dg.AssetCheckResult)]
+    assert result.passed == any(isinstance(e, dg.Output) for e in seen)
     return result
 
 
@@ -37,7 +45,7 @@ def extension_inputs() -> dict[str, pl.DataFrame]:
 
 def _extend(inputs: dict[str, pl.DataFrame]) -> dg.AssetCheckResult:
     events = io_table.ree_extended_tables(dg.build_asset_context(), io_table.ReeExtensionConfig(), **inputs)
-    return check_of(list(events))
+    return check_of(events)
 
 
 def test_splits_preserve_totals_fails_when_the_extension_loses_a_cell(extension_inputs, monkeypatch):

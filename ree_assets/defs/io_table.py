@@ -6,6 +6,7 @@ import polars as pl
 from pydantic import Field
 
 from ree_assets.core import io_table
+from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
 from ree_assets.figures import ree_requirements_figure
@@ -60,7 +61,7 @@ def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionC
     shortfall = extended.shortfall.filter(pl.col("pro_rata_shortfall_musd") > 0)
     context.log.info(f"{len(extended.elements)} element rows added; REE purchases "
                      f"{extended.purchases['value_musd'].sum():.1f} USD million at {config.price_year} prices")
-    yield dg.Output(io_table.use_to_canonical(extended.tables), output_name="ree_extended_use_table", metadata={
+    use = dg.Output(io_table.use_to_canonical(extended.tables), output_name="ree_extended_use_table", metadata={
         "elements": ", ".join(extended.elements),
         "magnet_use": "in proportion to the 332999 row" if io_table.in_proportion(magnet_use_map)
         else f"magnet-use map ({magnet_use_map.height} buyers)",
@@ -68,11 +69,11 @@ def ree_extended_tables(context: dg.AssetExecutionContext, config: ReeExtensionC
         "purchases": frame_markdown(extended.purchases.drop("carriers")),
         "pro_rata_shortfall": frame_markdown(shortfall),
     })
-    yield dg.Output(io_table.make_to_canonical(extended.tables), output_name="ree_extended_make_table")
-    yield dg.AssetCheckResult(
+    make = dg.Output(io_table.make_to_canonical(extended.tables), output_name="ree_extended_make_table")
+    yield from publish_if_invariants_hold([use, make], [dg.AssetCheckResult(
         check_name="splits_preserve_totals", asset_key="ree_extended_use_table",
         passed=max(errors.values()) <= SPLIT_TOLERANCE_MUSD,
-        metadata={f"max_error_{name}_musd": value for name, value in errors.items()})
+        metadata={f"max_error_{name}_musd": value for name, value in errors.items()})])
 
 
 @dg.asset(
@@ -86,8 +87,10 @@ def total_requirements(ree_extended_use_table: pl.DataFrame, ree_extended_make_t
     tables = io_table.supply_use_from_canonical(ree_extended_use_table, ree_extended_make_table)
     violations = io_table.column_sum_violations(tables)
     frame = io_table.total_requirements_frame(tables)
-    yield dg.Output(frame, metadata={"industries": len(tables.industries), "commodities": len(tables.commodities)})
-    yield dg.AssetCheckResult(passed=not violations, metadata={"columns_below_one": ", ".join(violations) or "none"})
+    yield from publish_if_invariants_hold(
+        [dg.Output(frame, metadata={"industries": len(tables.industries), "commodities": len(tables.commodities)})],
+        [dg.AssetCheckResult(check_name="leontief_column_sums", passed=not violations,
+                             metadata={"columns_below_one": ", ".join(violations) or "none"})])
 
 
 @dg.asset(
@@ -110,12 +113,12 @@ def ree_total_requirements(store: DuckDBStore, ree_extended_use_table: pl.DataFr
     manufacturing = frame.filter(pl.col("sic4").is_in(list(titles)))
     unmapped = unmapped_bea_codes(bea_sic_concordance, bea_codes)
     folder = reports_dir(store.database)
-    yield dg.Output(frame, metadata={
+    yield from publish_if_invariants_hold([dg.Output(frame, metadata={
         "sic_industries": frame["sic4"].n_unique(),
         "concordance_weights": io_table.concordance_weighting(bea_sic_concordance),
         **table_metadata(render_ree_total_requirements(manufacturing, titles), "ree_total_requirements", folder),
-    })
-    yield dg.AssetCheckResult(passed=not unmapped, metadata={"unmapped_codes": ", ".join(unmapped) or "none"})
+    })], [dg.AssetCheckResult(check_name="every_bea_commodity_mapped", passed=not unmapped,
+                              metadata={"unmapped_codes": ", ".join(unmapped) or "none"})])
 
 
 @dg.asset(

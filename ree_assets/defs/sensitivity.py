@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 
 from ree_assets.core import sensitivity
+from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 
 
@@ -20,10 +21,11 @@ def ree_sensitivity(ree_total_requirements: pl.DataFrame, ree_complementarity: p
     frame = sensitivity.ree_sensitivity(ree_total_requirements, ree_complementarity)
     missing = sorted(set(sensitivity.manufacturing_sic4(bea_sic_concordance["sic4"])) - set(frame["sic4"]))
     values = frame["sensitivity"]
-    yield dg.Output(frame, metadata={"mean": float(values.mean()), "std": float(values.std()),
-                                     "max": float(values.max()), "sic_industries": frame.height})
-    yield dg.AssetCheckResult(passed=not missing, metadata={"missing_sic4": ", ".join(missing[:50]) or "none",
-                                                            "n_missing": len(missing)})
+    yield from publish_if_invariants_hold(
+        [dg.Output(frame, metadata={"mean": float(values.mean()), "std": float(values.std()),
+                                    "max": float(values.max()), "sic_industries": frame.height})],
+        [dg.AssetCheckResult(check_name="covers_sic_manufacturing", passed=not missing,
+                             metadata={"missing_sic4": ", ".join(missing[:50]) or "none", "n_missing": len(missing)})])
 
 
 @dg.asset(group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL)

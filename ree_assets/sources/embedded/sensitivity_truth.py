@@ -33,7 +33,9 @@ def embedded_sensitivity(seed: int, size: WorldSize) -> pl.DataFrame:
         ree["ree_end_use"].filter(pl.col("country") == COUNTRY),
         io_table.consumption_tonnes(ree["ree_consumption"], COUNTRY, CONSUMPTION_YEAR),
         ree["ree_prices"], ree["application_industry_map"],
-        io_table.parameter_value(ree["ree_parameters"], "magnet_ree_cost_share"), price_year=PRICE_YEAR)
+        io_table.parameter_value(ree["ree_parameters"], "magnet_ree_cost_share"), price_year=PRICE_YEAR,
+        magnet_buyers=ree["magnet_use_map"])
     elements = io_table.element_codes(extended.tables.commodities, ree["ree_application_composition"])
-    requirements = io_table.requirements_to_sic(extended.tables, elements, bea["bea_sic_concordance"])
+    concordance = pl.concat([bea["bea_sic_concordance"], io_table.split_sic_links(ree["application_industry_map"])])
+    requirements = io_table.requirements_to_sic(extended.tables, elements, concordance)
     return sensitivity.ree_sensitivity(requirements, ree["ree_complementarity"])
