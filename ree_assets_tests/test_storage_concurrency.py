@@ -99,3 +99,22 @@ def test_a_killed_run_leaves_whole_tables_and_is_reported(tmp_path):
     new = {table: fingerprint(database, f"raw.{table}") for table in RAW}
     assert all(after_kill[table] in (old[table], new[table]) for table in RAW)  # wholly old or wholly new
     assert new != old and cli.interrupted_versions(str(database)) == []
+
+
+def test_a_contract_that_cannot_open_the_database_reports_it(tmp_path):
+    """Another program (not this project) holds the file open for writing: the contract test
+    says it could not open the database; it neither crashes nor passes."""
+    from ree_assets.sources.contracts import contract_path
+    from ree_assets.storage.audit import run_contract
+
+    database = str(tmp_path / "ree.duckdb")
+    other = _python("import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+                    "time.sleep(60)", database, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "open"
+        findings = run_contract(contract_path("ree_prices"), database)
+    finally:
+        other.kill()
+        other.wait()
+    assert findings and all(f.check == "odcs_contract" for f in findings)
+    assert any("could not" in f.detail.lower() and "lock" in f.detail.lower() for f in findings), findings
