@@ -164,8 +164,12 @@ def _take_from_column(column: np.ndarray, amount: float, carriers: Sequence[int]
     if remaining > 0:
         available = np.where(pool, np.clip(column - taken, 0, None), 0.0)
         if available.sum() < remaining:
-            raise DataValidationError("bea_use", "REE purchases fit within intermediate inputs",
-                                      detail=f"needs {amount:.3f}, inputs hold {available.sum() + amount - remaining:.3f}")
+            raise DataValidationError(
+                "ree_prices x ree_consumption x ree_end_use against bea_use",
+                "REE purchases fit within the buyer's intermediate inputs",
+                detail=f"the purchases need {amount:.3f} USD million, the Use column holds "
+                       f"{available.sum() + amount - remaining:.3f}: a price, tonnage or end-use share far too "
+                       "large is the usual cause, a Use column far too small the other")
         taken += remaining * available / available.sum()
     return taken, remaining
 
