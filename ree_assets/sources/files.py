@@ -39,7 +39,7 @@ from ree_assets.errors import SourceFormatError, SourceNote
 #: First bytes of an OLE2 compound file (the legacy ``.xls`` workbook container).
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: Decompressors of the containers R's ``save()`` writes, by their magic bytes.
-_R_CONTAINERS = ((b"\x1f\x8b", gzip.decompress), (b"BZh", bz2.decompress), (b"\xfd7zXZ\x00", lzma.decompress))
+_R_CONTAINERS = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
 _R_HEADERS = (b"RDX", b"RDA", b"RDB")
 _XLSX_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
 
@@ -153,10 +153,11 @@ def _format_problem(path: Path, suffix: str, columns: Iterable[str], table: str)
 
 def _r_header(path: Path, head: bytes) -> bytes:
     """The first three bytes of an R save file after removing its compression container."""
-    for magic, decompress in _R_CONTAINERS:
+    for magic, open_container in _R_CONTAINERS:
         if head.startswith(magic):
             try:
-                return decompress(path.read_bytes())[:3]
+                with open_container(path, "rb") as stream:
+                    return stream.read(3)
             except (OSError, EOFError, lzma.LZMAError, ValueError):
                 return b""
     return head[:3]
