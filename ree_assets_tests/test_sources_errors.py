@@ -133,3 +133,28 @@ def test_a_missing_column_still_names_the_contract(tmp_path):
     _prices_csv(tmp_path, ree_defaults.ree_prices().drop("year").write_csv())
     with pytest.raises(SourceUnavailableError, match=r"columns \['year'\].*ree_prices.yaml"):
         read_table("ree_prices", _local(tmp_path))
+
+
+def test_a_truncated_wiod_file_is_a_format_error_naming_it(shared_data, tmp_path):
+    from ree_assets.sources import wiod
+
+    data = (shared_data / "wiod" / "wiot_2009.RData").read_bytes()
+    path = tmp_path / "wiot_2009.RData"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceFormatError, match=r"wiod: file '.*wiot_2009.RData': violates rule 'the file is a "
+                                                r"readable WIOD table"):
+        wiod.read_wiod_2013_rdata(path)
+
+
+def test_concordance_errors_name_the_file(tmp_path):
+    from ree_assets.sources import concordances
+
+    renamed = tmp_path / "naics2012_naics2002.csv"
+    renamed.write_text("NAICS2012,NAICS2002\n111110,111110\n")
+    with pytest.raises(SourceFormatError, match=r"bea_sic_concordance: file '.*naics2012_naics2002.csv', line 1:.*"
+                                                r"missing \['NAICS2012_6d', 'NAICS2002_6d'\]"):
+        concordances.read_naics2012_naics2002(renamed)
+    not_xls = tmp_path / "2002_NAICS_to_1987_SIC.xls"
+    not_xls.write_text("2002 NAICS,SIC\n")
+    with pytest.raises(SourceFormatError, match=r"file '.*2002_NAICS_to_1987_SIC.xls'.*xls workbook"):
+        concordances.read_naics2002_sic1987(not_xls)

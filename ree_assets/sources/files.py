@@ -67,7 +67,8 @@ def read_csv(path: Path, table: str, dtypes: Mapping[str, pl.DataType] | None = 
              contract: Path | None = None) -> pl.DataFrame:
     """A CSV read strictly: unique header names, the same number of fields on every line (blank
     lines, whose fields are all empty, are skipped); empty fields are null. Columns named in
-    ``dtypes`` are cast to their type (numbers after stripping blanks), the others stay strings.
+    ``dtypes`` must be present and are cast to their type (numbers after stripping blanks), the
+    others stay strings.
 
     Raises SourceFormatError naming the file, the line and, for a value that does not parse as
     its type, the column and the value.
@@ -97,6 +98,9 @@ def read_csv(path: Path, table: str, dtypes: Mapping[str, pl.DataType] | None = 
                                 detail=str(error)) from error
     frame = pl.DataFrame(records, schema={name: pl.String for name in header}, orient="row")
     dtypes = dict(dtypes or {})
+    if missing := [name for name in dtypes if name not in header]:
+        raise SourceFormatError(table, "the header has the columns the reader needs", file=path, line=1,
+                                detail=f"missing {missing}", contract=contract)
     cast = frame.with_columns(
         (pl.col(name).str.strip_chars() if dtype.is_numeric() else pl.col(name)).cast(dtype, strict=False)
         for name, dtype in dtypes.items())
