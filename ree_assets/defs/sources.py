@@ -31,7 +31,7 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SourceNote)
             frame = data_source.read(table)
-        notes = [str(w.message) for w in caught if issubclass(w.category, SourceNote)]
+        notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SourceNote)))
         for w in caught:
             if not issubclass(w.category, SourceNote):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

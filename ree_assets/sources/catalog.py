@@ -26,9 +26,9 @@ import polars as pl
 from ree_assets.errors import DataValidationError, SourceNote, SourceUnavailableError
 from ree_assets.sources import download
 from ree_assets.sources.contracts import contract_columns, contract_path
-from ree_assets.sources.files import check_content, read_csv
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
+from ree_assets.sources.files import check_content, read_csv
 
 SourceMode = Literal["embedded", "local", "download"]
 

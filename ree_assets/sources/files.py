@@ -148,7 +148,7 @@ def _format_problem(path: Path, suffix: str, columns: Iterable[str], table: str)
         return None if head.startswith(OLE2_MAGIC) else "not an OLE2 compound file, as an .xls workbook is"
     if suffix in (".rdata", ".rda"):
         return None if _r_header(path, head) in _R_HEADERS else "no R save header (RDX/RDA/RDB) after decompression"
-    if suffix in (".csv", ".tsv"):
+    if suffix == ".csv":
         header = read_csv(path, table).columns
         missing = [c for c in columns if c not in header]
         return f"the CSV lacks the expected columns {missing}" if missing else None
