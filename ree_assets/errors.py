@@ -1,25 +1,62 @@
-"""Errors raised on bad input: each names the table, where in it, and the rule broken."""
+"""Errors raised on bad input: each names the table, where in it, and the rule broken.
+
+One hierarchy, rooted at :class:`SourceError`:
+
+- :class:`DataValidationError` (also a ``ValueError``): a table broke a rule; readers add the file,
+  the line or cell and the contract; :class:`SourceFormatError` is the case of a file that cannot be
+  read as its format at all (not UTF-8, a ragged CSV line, an HTML page saved as ``.xlsx``).
+- :class:`SourceUnavailableError` (also a ``FileNotFoundError``): a mode cannot serve a table.
+- :class:`DownloadError` (also an ``OSError``): a fetch failed or fetched something unusable.
+
+:class:`SourceNote` is the warning category of things a reader tells the user without failing
+(columns it ignored, a cached file it refetched).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 
-class DataValidationError(ValueError):
-    """A table broke a rule. The message names the table, the row/column and the rule.
+
+class SourceError(Exception):
+    """Base of every error raised on bad or unavailable input data."""
+
+
+class DataValidationError(SourceError, ValueError):
+    """A table broke a rule. The message names the table, the file, line, row and column where
+    known, the rule, and the contract.
 
     Raised by source readers and core functions before they produce any number, so bad input
-    never turns into silently wrong output.
+    never turns into silently wrong output. Core functions know no files; readers add the file,
+    line and contract with :meth:`located`.
     """
 
     def __init__(self, table: str, rule: str, *, row: object = None, column: object = None,
-                 detail: str = ""):
-        self.table, self.rule, self.row, self.column = table, rule, row, column
-        where = ", ".join(f"{label} {value!r}" for label, value in (("row", row), ("column", column))
-                          if value is not None)
-        message = f"{table}: {where + ': ' if where else ''}violates rule '{rule}'"
-        super().__init__(f"{message} ({detail})" if detail else message)
+                 detail: str = "", file: str | Path | None = None, line: int | None = None,
+                 contract: str | Path | None = None):
+        self.table, self.rule, self.row, self.column, self.detail = table, rule, row, column, detail
+        self.file, self.line, self.contract = file, line, contract
+        place = [f"file {str(file)!r}"] if file is not None else []
+        place += [f"{label} {value!r}" for label, value in (("line", line), ("row", row), ("column", column))
+                  if value is not None]
+        message = f"{table}: {', '.join(place) + ': ' if place else ''}violates rule '{rule}'"
+        message = f"{message} ({detail})" if detail else message
+        super().__init__(f"{message} [contract: {contract}]" if contract is not None else message)
+
+    def located(self, *, table: str | None = None, file: str | Path | None = None,
+                contract: str | Path | None = None) -> DataValidationError:
+        """The same error, for ``table`` if given (a reader naming the table it was called for),
+        with the file and contract filled in where it had none."""
+        return type(self)(table or self.table, self.rule, row=self.row,
+                          column=self.column, detail=self.detail, line=self.line,
+                          file=self.file if self.file is not None else file,
+                          contract=self.contract if self.contract is not None else contract)
 
 
-class SourceUnavailableError(FileNotFoundError):
+class SourceFormatError(DataValidationError):
+    """A file cannot be read as its format (encoding, CSV structure, spreadsheet, magic bytes)."""
+
+
+class SourceUnavailableError(SourceError, FileNotFoundError):
     """A selected data-source mode cannot serve a table (e.g. ``local`` with a missing file)."""
 
     def __init__(self, table: str, expected: str, mode: str, contract: str):
@@ -28,3 +65,17 @@ class SourceUnavailableError(FileNotFoundError):
             f"source mode {mode!r} cannot serve table {table!r}: expected {expected} "
             f"(contract: {contract})"
         )
+
+
+class DownloadError(SourceError, OSError):
+    """A download failed (HTTP error, timeout, truncated body) or fetched a file that fails its
+    verification; names the URL, the cached file and the table. Nothing is left in the cache."""
+
+    def __init__(self, table: str, url: str, path: str | Path, reason: str):
+        self.table, self.url, self.path, self.reason = table, url, path, reason
+        super().__init__(f"download of {url} for table {table!r} into {str(path)!r} failed: {reason}")
+
+
+class SourceNote(UserWarning):
+    """Something a reader tells the user without failing: columns it did not keep, a bad cached
+    file it refetched. The raw-table assets show these notes in their metadata and log."""

@@ -131,8 +131,10 @@ BROKEN = [
     ("ree_imports", _first_row_set("partner", "China"), "partner is an ISO 3166 alpha-3 code"),
     # wiod
     ("wiod", _duplicate_first, "one row per year, row_country, row_industry, col_country and col_use"),
-    ("wiod", _scale_where("value_musd", pl.col("col_use") == "GFCF", -1.0),
-     "values are non-negative except inventory changes (INVEN)"),
+    ("wiod", _scale_where("value_musd", ~pl.col("col_use").is_in(["CONS_h", "CONS_np", "CONS_g", "GFCF", "INVEN"]),
+                          -1.0),
+     "intermediate uses and gross output are non-negative (final uses CONS_h, CONS_np, CONS_g, GFCF, INVEN may be "
+     "negative)"),
     ("wiod", _scale_where("value_musd", pl.col("col_use") == "GO", 1.01),
      "every row has gross output GO = intermediate use + final demand (within 0.5 per rounded cell)"),
     ("wiod", lambda f: f.filter(pl.col("col_use") != "GO"),

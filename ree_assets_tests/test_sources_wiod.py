@@ -3,12 +3,17 @@ canonical long table and the row identity output = intermediate use + final dema
 
 from __future__ import annotations
 
+import shutil
+import warnings
+
 import numpy as np
 import polars as pl
 import pytest
 
 from ree_assets.errors import DataValidationError
 from ree_assets.sources import wiod
+from ree_assets.sources.catalog import WIOD_2013, SourceSettings, read_table
+from ree_assets_tests.helpers import failed_rules
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +135,25 @@ def test_2016_layout_broken_identity_names_row(tmp_path):
     with pytest.raises(DataValidationError, match="broken.csv") as error:
         wiod.read_wiod_2016(path)
     assert error.value.row == ("AUS", "C26")
+
+
+def test_real_2009_file_passes_its_contract_in_local_mode_values_unchanged(shared_data, tmp_path):
+    """Local mode serves the real file as published: its negative final uses (820 INVEN and 4 GFCF
+    cells) pass the contract, and every cell equals the R file's (a violating table fails the
+    rule: test_contracts_raw.py)."""
+    import rdata
+
+    folder = tmp_path / "sources"
+    (folder / "wiod").mkdir(parents=True)
+    shutil.copy(shared_data / WIOD_2013.path, folder / WIOD_2013.path)
+    frame = read_table("wiod", SourceSettings(mode="local", data_dir=folder))
+    negatives = dict(frame.filter(pl.col("value_musd") < 0).group_by("col_use").len().iter_rows())
+    assert negatives == {"INVEN": 820, "GFCF": 4}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        (raw,) = rdata.conversion.convert(rdata.parser.parse_file(shared_data / WIOD_2013.path)).values()
+    cells = frame.filter(pl.col("col_country") != wiod.OUTPUT_COUNTRY)["value_musd"].to_numpy().reshape(1435, -1)
+    assert np.array_equal(cells, np.hstack([np.asarray(raw["inter"]), np.asarray(raw["final"])]))
+    assert np.array_equal(frame.filter(pl.col("col_use") == wiod.OUTPUT_USE)["value_musd"].to_numpy(),
+                          np.asarray(raw["output"], dtype=float))
+    assert failed_rules(tmp_path / "ree.duckdb", "wiod", frame) == set()

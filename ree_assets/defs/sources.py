@@ -1,19 +1,24 @@
 """Group ``sources``: one asset per canonical raw table, fed by the selected data-source mode."""
 
 
+import warnings
+
 import dagster as dg
 import polars as pl
 
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.expectations import SUITES
 from ree_assets.defs.resources import DataSource
+from ree_assets.errors import SourceNote
 from ree_assets.sources.catalog import raw_tables
 from ree_assets.sources.contracts import contract_path, contract_purpose
 
 
 def raw_table_asset(table: str) -> dg.AssetsDefinition:
     """An asset that reads one canonical raw table from the data source into ``raw.<table>``;
-    its description is the purpose its contract states."""
+    its description is the purpose its contract states. What the reader notes without failing
+    (:class:`~ree_assets.errors.SourceNote`: columns not stored, a cached file refetched) is logged
+    as a warning and listed in the output's metadata ``source_notes``."""
 
     @dg.asset(
         name=table,
@@ -25,9 +30,18 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         deps=list(SUITES[table].compares_with) if table in SUITES else [],
     )
     def _raw_table(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Output[pl.DataFrame]:
-        frame = data_source.read(table)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SourceNote)
+            frame = data_source.read(table)
+        notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SourceNote)))
+        for w in caught:
+            if not issubclass(w.category, SourceNote):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        for note in notes:
+            context.log.warning(note)
         context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")
-        return dg.Output(frame, metadata={"source_mode": data_source.mode})
+        return dg.Output(frame, metadata={"source_mode": data_source.mode,
+                                          "source_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes))})
 
     return _raw_table
 

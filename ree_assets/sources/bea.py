@@ -14,6 +14,10 @@ Two layouts are read:
 Every Use and Make table read is checked with :func:`ree_assets.core.io_table.check_use_totals` /
 :func:`~ree_assets.core.io_table.check_make_totals` (BEA's rounding tolerance is stated there), so a
 table whose totals do not reconcile raises :class:`~ree_assets.errors.DataValidationError`.
+Files that cannot be parsed (a CSV with ragged lines, a workbook that is not an xlsx or lacks the
+year sheet, a cell that is not a number) raise :class:`~ree_assets.errors.SourceFormatError`
+naming the file and the sheet, line or cell; CSV text that is not UTF-8 is read as Windows-1252
+(:func:`ree_assets.sources.files.decode_text`), so BEA's non-breaking-space padding stays padding.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from __future__ import annotations
 import csv
 import functools
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import openpyxl
 import polars as pl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from ree_assets.core.io_table import check_make_totals, check_use_totals
-from ree_assets.errors import DataValidationError
+from ree_assets.errors import DataValidationError, SourceFormatError
+from ree_assets.sources.files import read_csv
 
 #: Summary-level row labels -> BEA total codes (rows of the Use table, rows of the Make table).
 ROW_TOTAL_LABELS: dict[str, str] = {
@@ -66,19 +73,24 @@ def _label_to_code(label: str, totals: Mapping[str, str]) -> str:
     return totals.get(label, label)
 
 
-def _long(wide: pl.DataFrame, row_name: str, col_name: str) -> pl.DataFrame:
-    """Wide (first column = row code, all str) -> long (row, column, value_musd as float)."""
-    return (
-        wide.unpivot(index=wide.columns[0], variable_name=col_name, value_name="value_musd")
-        .rename({wide.columns[0]: row_name})
-        .with_columns(pl.col("value_musd").str.strip_chars().replace({"...": "0", "": "0"})
-                      .cast(pl.Float64).fill_null(0.0))
-    )
+def _long(wide: pl.DataFrame, row_name: str, col_name: str, table: str, path: Path) -> pl.DataFrame:
+    """Wide (first column = row code, all str) -> long (row, column, value_musd as float); a cell
+    that is neither a number, blank nor BEA's ``...`` is a SourceFormatError naming it."""
+    cells = (wide.unpivot(index=wide.columns[0], variable_name=col_name, value_name="text")
+             .rename({wide.columns[0]: row_name})
+             .with_columns(pl.col("text").str.strip_chars().replace({"...": "0", "": "0"}).alias("value_musd")))
+    values = cells["value_musd"].cast(pl.Float64, strict=False)
+    bad = cells["value_musd"].is_not_null() & values.is_null()
+    if bad.any():
+        cell = cells.row(int(bad.arg_max()), named=True)
+        raise SourceFormatError(table, "every cell is a number, blank or '...'", file=path, row=cell[row_name],
+                                column=cell[col_name], detail=f"value {cell['text']!r}")
+    return cells.with_columns(value_musd=values.fill_null(0.0)).drop("text")
 
 
-def _read_tidy_csv(path: Path) -> pl.DataFrame:
+def _read_tidy_csv(path: Path, table: str) -> pl.DataFrame:
     """A tidy BEA CSV with codes as strings and total labels mapped to T-codes."""
-    wide = pl.read_csv(path, infer_schema_length=0)
+    wide = read_csv(path, table)
     wide = wide.rename({c: _label_to_code(c.strip(), COLUMN_TOTAL_LABELS) for c in wide.columns})
     first = wide.columns[0]
     return wide.with_columns(pl.col(first).map_elements(
@@ -100,18 +112,35 @@ def _code_row_index(rows: list[tuple]) -> int:
     return max((marked - 1, marked), key=code_like)
 
 
-def _read_bea_xlsx(path: Path, sheet: str | None) -> tuple[pl.DataFrame, dict[str, str]]:
+def _read_bea_xlsx(path: Path, sheet: str | None, table: str) -> tuple[pl.DataFrame, dict[str, str]]:
     """BEA's xlsx layout -> (wide str frame with codes, {code: name}); a workbook is parsed once
-    per process while it is unchanged (the Use table feeds three raw tables)."""
-    return _parse_bea_xlsx(str(path.resolve()), path.stat().st_mtime_ns, sheet)
+    per process while it is unchanged (the Use table feeds three raw tables). Errors name
+    ``table``, the file and the sheet."""
+    try:
+        return _parse_bea_xlsx(str(path.resolve()), path.stat().st_mtime_ns, sheet)
+    except DataValidationError as error:
+        raise error.located(table=table, file=f"{path} [sheet {sheet or 'last'}]") from error
 
 
 @functools.lru_cache(maxsize=8)
 def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.DataFrame, dict[str, str]]:
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    worksheet = workbook[sheet] if sheet is not None else workbook[workbook.sheetnames[-1]]
-    rows = [tuple(row) for row in worksheet.iter_rows(values_only=True)]
-    workbook.close()
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
+        raise SourceFormatError("bea_xlsx", "the file is an xlsx workbook",
+                                detail=f"{type(error).__name__}: {error}") from error
+    if sheet is not None and sheet not in workbook.sheetnames:
+        workbook.close()
+        raise SourceFormatError("bea_xlsx", "the workbook has the year sheet",
+                                detail=f"no sheet {sheet!r}; sheets: {workbook.sheetnames}")
+    try:
+        worksheet = workbook[sheet if sheet is not None else workbook.sheetnames[-1]]
+        rows = [tuple(row) for row in worksheet.iter_rows(values_only=True)]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SourceFormatError("bea_xlsx", "the file is an xlsx workbook",
+                                detail=f"{type(error).__name__}: {error}") from error
+    finally:
+        workbook.close()
     code_row = _code_row_index(rows)
     name_row = code_row - 1 if normalise_code(rows[code_row][0]) in _HEADER_MARKERS else code_row + 1
     kept_columns: list[tuple[int, str]] = []
@@ -140,34 +169,45 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
     return pl.DataFrame(records, schema=columns, orient="row"), names
 
 
-def _read_wide(path: Path, sheet: str | None) -> tuple[pl.DataFrame, dict[str, str]]:
+def _read_wide(path: Path, sheet: str | None, table: str) -> tuple[pl.DataFrame, dict[str, str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_bea_xlsx(path, sheet)
-    return _read_tidy_csv(path), {}
+        return _read_bea_xlsx(path, sheet, table)
+    return _read_tidy_csv(path, table), {}
 
 
-def read_use(path: Path | str, sheet: str | None = None, *, validate: bool = True) -> pl.DataFrame:
+def read_use(path: Path | str, sheet: str | None = None, *, validate: bool = True,
+             table: str = "bea_use") -> pl.DataFrame:
     """Canonical ``bea_use`` (row_code, col_code, value_musd) from a BEA Use table (tidy CSV or
     BEA xlsx; ``sheet`` is the year sheet of a multi-year workbook, default the last sheet).
 
     All rows and columns are kept, totals included. With ``validate`` the totals must reconcile
-    (:func:`~ree_assets.core.io_table.check_use_totals`); the check names the table by file name.
+    (:func:`~ree_assets.core.io_table.check_use_totals`). Errors name ``table`` (the canonical
+    table read, e.g. ``bea_summary_use``) and the file.
     """
     path = Path(path)
-    use = _long(_read_wide(path, sheet)[0], "row_code", "col_code")
+    use = _long(_read_wide(path, sheet, table)[0], "row_code", "col_code", table, path)
     if validate:
-        check_use_totals(use, table=f"bea_use ({path.name})")
+        _check(check_use_totals, use, table, path)
     return use
 
 
-def read_make(path: Path | str, sheet: str | None = None, *, validate: bool = True) -> pl.DataFrame:
+def read_make(path: Path | str, sheet: str | None = None, *, validate: bool = True,
+              table: str = "bea_make") -> pl.DataFrame:
     """Canonical ``bea_make`` (industry_code, commodity_code, value_musd) from a BEA Make table,
     totals (row T007, column T008) included; validated like :func:`read_use`."""
     path = Path(path)
-    make = _long(_read_wide(path, sheet)[0], "industry_code", "commodity_code")
+    make = _long(_read_wide(path, sheet, table)[0], "industry_code", "commodity_code", table, path)
     if validate:
-        check_make_totals(make, table=f"bea_make ({path.name})")
+        _check(check_make_totals, make, table, path)
     return make
+
+
+def _check(check, frame: pl.DataFrame, table: str, path: Path) -> None:
+    """Run a core totals check on a table read from ``path``; its error names the file."""
+    try:
+        check(frame, table=table)
+    except DataValidationError as error:
+        raise error.located(file=path) from error
 
 
 def read_code_names(paths: Iterable[Path | str]) -> dict[str, str]:
@@ -185,7 +225,7 @@ def read_code_names(paths: Iterable[Path | str]) -> dict[str, str]:
 
 def read_xlsx_code_names(path: Path | str, sheet: str | None = None) -> dict[str, str]:
     """{code: description} from the header and description column of a BEA xlsx table."""
-    return _read_bea_xlsx(Path(path), sheet)[1]
+    return _read_bea_xlsx(Path(path), sheet, "bea_codes")[1]
 
 
 def bea_codes(bea_use: pl.DataFrame, bea_make: pl.DataFrame,
@@ -234,6 +274,8 @@ def read_bea_tables(use_path: Path | str, make_path: Path | str, *, sheet: str |
 def read_published_total_requirements(path: Path | str) -> pl.DataFrame:
     """BEA's published industry-by-commodity total requirements (tidy CSV: rows industries,
     columns commodities; footnote lines dropped) as long (industry_code, commodity_code, tr)."""
-    wide = _read_tidy_csv(Path(path))
+    path = Path(path)
+    wide = _read_tidy_csv(path, "bea_published_total_requirements")
     wide = wide.filter(pl.col(wide.columns[0]).str.contains(r"^[0-9A-Z]{2,6}$"))
-    return _long(wide, "industry_code", "commodity_code").rename({"value_musd": "tr"})
+    return _long(wide, "industry_code", "commodity_code", "bea_published_total_requirements", path
+                 ).rename({"value_musd": "tr"})

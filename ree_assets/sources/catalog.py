@@ -14,8 +14,8 @@ Whatever the mode, the reader returns the canonical columns of ``data_contracts/
 
 from __future__ import annotations
 
-import shutil
-import urllib.request
+import functools
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,43 +23,53 @@ from typing import Literal
 
 import polars as pl
 
-from ree_assets.errors import SourceUnavailableError
+from ree_assets.errors import DataValidationError, SourceNote, SourceUnavailableError
+from ree_assets.sources import download
 from ree_assets.sources.contracts import contract_columns, contract_path
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
+from ree_assets.sources.files import check_content, read_csv
 
 SourceMode = Literal["embedded", "local", "download"]
 
 
 def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFrame:
     """A CSV already in the canonical layout, typed by the table's contract (list columns are
-    written as ``a;b;c``).
+    written as ``a;b;c``), read strictly (:func:`ree_assets.sources.files.read_csv`).
 
-    Raises SourceUnavailableError naming the missing columns and the contract.
+    Raises SourceUnavailableError naming the missing columns and the contract, and
+    SourceFormatError naming the file and line of a value that does not parse. Columns the
+    contract does not list are not stored: a :class:`SourceNote` warning names them.
     """
-    columns = contract_columns(table)
-    header = pl.read_csv(path, n_rows=0).columns
+    columns, contract = contract_columns(table), contract_path(table)
+    lists = [c for c, dtype in columns.items() if dtype == pl.List(pl.String)]
+    header = read_csv(path, table).columns
     missing = [c for c in columns if c not in header]
     if missing:
-        raise SourceUnavailableError(table, f"{path} with columns {missing}", mode, str(contract_path(table)))
-    lists = [c for c, dtype in columns.items() if dtype == pl.List(pl.String)]
+        raise SourceUnavailableError(table, f"{path} with columns {missing}", mode, str(contract))
+    if extra := [c for c in header if c not in columns]:
+        warnings.warn(SourceNote(f"{path}: columns {extra} are not in the contract {contract.name} of table "
+                                 f"{table!r} and are not stored"), stacklevel=2)
     scalars = {c: dtype for c, dtype in columns.items() if c not in lists}
-    frame = pl.read_csv(path, schema_overrides={**scalars, **{c: pl.String for c in lists}})
+    frame = read_csv(path, table, scalars, contract)
     return frame.with_columns(pl.col(c).str.split(";") for c in lists).select(list(columns))
 
 
 @dataclass(frozen=True)
 class SourceFile:
     """One file of the data folder: its path, the other formats its reader also parses (a file
-    of the same name with one of these suffixes may stand in for it), and the publisher that
-    serves it in ``download`` mode (None: the user provides it). An ``optional`` file that is
-    absent is passed to the reader as None."""
+    of the same name with one of these suffixes may stand in for it), the publisher that
+    serves it in ``download`` mode (None: the user provides it), the header names its reader
+    needs when it is a CSV, and the SHA-256 of the publisher's file (checked on download). An
+    ``optional`` file that is absent is passed to the reader as None."""
 
     path: str
     other_formats: tuple[str, ...] = ()
     publisher: str | None = None
     optional: bool = False
+    columns: tuple[str, ...] = ()
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,15 +84,18 @@ class TableSource:
 def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFrame] | None = None) -> TableSource:
     """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``; with a
     ``default`` the file is optional and its absence reads as the default table."""
-    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=default is not None),),
+    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=default is not None,
+                                          columns=tuple(contract_columns(table))),),
                        lambda path: read_canonical_csv(path, table) if path is not None else default())
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
 BEA_USE = SourceFile("bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",), "bea")
 BEA_MAKE = SourceFile("bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",), "bea")
-BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea")
-NAICS_2012_2002 = SourceFile("concordances/naics2012_naics2002.csv", publisher="census")
+BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea",
+                       columns=("BEA2012", "NAICS2012_6d"))
+NAICS_2012_2002 = SourceFile("concordances/naics2012_naics2002.csv", publisher="census",
+                             columns=("NAICS2012_6d", "NAICS2002_6d"))
 NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher="census")
 BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", publisher="bea")
 BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", publisher="bea")
@@ -92,16 +105,16 @@ SIC_WEIGHTS = SourceFile("concordances/sic_weights.csv", optional=True)
 WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod")
 
 
-def _read_bea_use(path: Path) -> pl.DataFrame:
+def _read_bea_use(path: Path, table: str = "bea_use") -> pl.DataFrame:
     from ree_assets.sources import bea
 
-    return bea.read_use(path, sheet="2012")
+    return bea.read_use(path, sheet="2012", table=table)
 
 
-def _read_bea_make(path: Path) -> pl.DataFrame:
+def _read_bea_make(path: Path, table: str = "bea_make") -> pl.DataFrame:
     from ree_assets.sources import bea
 
-    return bea.read_make(path, sheet="2012")
+    return bea.read_make(path, sheet="2012", table=table)
 
 
 def _read_published_total_requirements(path: Path) -> pl.DataFrame:
@@ -147,8 +160,9 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes),
         TableSource("bea_sic_concordance", (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC, SIC_WEIGHTS),
                     _read_bea_sic_concordance),
-        TableSource("bea_summary_use", (BEA_SUMMARY_USE,), _read_bea_use),
-        TableSource("bea_summary_make", (BEA_SUMMARY_MAKE,), _read_bea_make),
+        TableSource("bea_summary_use", (BEA_SUMMARY_USE,), functools.partial(_read_bea_use, table="bea_summary_use")),
+        TableSource("bea_summary_make", (BEA_SUMMARY_MAKE,),
+                    functools.partial(_read_bea_make, table="bea_summary_make")),
         TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
@@ -167,41 +181,40 @@ class SourceSettings:
     size: WorldSize = "full"
     seed: int = 20100701
     base_urls: Mapping[str, str] = field(default_factory=dict)
+    download_deadline_s: float = download.DEFAULT_DEADLINE_S
 
 
-def fetch(url: str, destination: Path) -> Path:
-    """Download ``url`` to ``destination`` (atomically: a partial download never stays behind)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_suffix(destination.suffix + ".part")
-    with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
-        shutil.copyfileobj(response, out)
-    partial.replace(destination)
-    return destination
-
-
-def _find_local(folder: Path, file: SourceFile) -> Path | None:
-    """``folder/<path>``, or the file of the same name in one of its other formats."""
+def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
+    """``folder/<path>``, or the file of the same name in one of its other formats. Two of them
+    at once (a ``.csv`` and a stray ``.xlsx``) is an error naming both: neither silently wins."""
     path = folder / file.path
-    candidates = [path, *(path.with_suffix(suffix) for suffix in file.other_formats)]
-    return next((p for p in candidates if p.is_file()), None)
+    present = [p for p in (path, *(path.with_suffix(suffix) for suffix in file.other_formats)) if p.is_file()]
+    if len(present) > 1:
+        raise DataValidationError(table, "one file per source: a file and its other-format twin are not both present",
+                                  file=present[0], contract=contract_path(table),
+                                  detail=f"found {[str(p) for p in present]}; remove the one not to be read")
+    return present[0] if present else None
 
 
 def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | None:
-    """The file a table is read from in ``local``/``download`` mode, fetched first if needed
-    (None for an optional file that is absent)."""
+    """The file a table is read from in ``local``/``download`` mode, fetched first if needed, and
+    verified (:func:`ree_assets.sources.files.check_content`; see :mod:`ree_assets.sources.download`);
+    None for an optional file that is absent."""
     if settings.mode == "download" and file.publisher is not None:
-        cached = settings.cache_dir / file.path
-        if not cached.is_file():
-            base = settings.base_urls.get(file.publisher)
-            if not base:
-                raise SourceUnavailableError(table, f"a base URL for publisher {file.publisher!r}", "download",
-                                             str(contract_path(table)))
-            fetch(f"{base.rstrip('/')}/{file.path}", cached)
-        return cached
-    path = _find_local(settings.data_dir, file)
-    if path is None and not file.optional:
+        base = settings.base_urls.get(file.publisher)
+        if not base:
+            raise SourceUnavailableError(table, f"a base URL for publisher {file.publisher!r}", "download",
+                                         str(contract_path(table)))
+        return download.cached_or_fetched(f"{base.rstrip('/')}/{file.path}", settings.cache_dir / file.path, table,
+                                          columns=file.columns, sha256=file.sha256,
+                                          deadline_s=settings.download_deadline_s)
+    path = _find_local(settings.data_dir, file, table)
+    if path is None and file.optional:
+        return None
+    if path is None:
         raise SourceUnavailableError(table, f"file {settings.data_dir / file.path}", settings.mode,
                                      str(contract_path(table)))
+    check_content(path, table)  # the format's structure; the reader checks the columns it needs
     return path
 
 
@@ -215,7 +228,13 @@ def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
     if table not in LOCAL_LAYOUT:
         raise SourceUnavailableError(table, "a reader for this table", settings.mode, str(contract_path(table)))
     source = LOCAL_LAYOUT[table]
-    return source.read(*(_locate(table, file, settings) for file in source.files))
+    paths: list[Path] = []
+    try:
+        paths.extend(_locate(table, file, settings) for file in source.files)
+        return source.read(*paths)
+    except DataValidationError as error:  # add the file (when the table has one) and the contract
+        raise error.located(file=paths[0] if len(paths) == len(source.files) == 1 else None,
+                            contract=contract_path(table)) from error
 
 
 def raw_tables() -> tuple[str, ...]:

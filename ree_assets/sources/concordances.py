@@ -32,7 +32,11 @@ from pathlib import Path
 
 import polars as pl
 
-from ree_assets.errors import DataValidationError
+from ree_assets.errors import DataValidationError, SourceFormatError
+from ree_assets.sources.files import read_csv
+
+#: The canonical table these readers feed (errors name it).
+TABLE = "bea_sic_concordance"
 
 #: BEA 2012 codes without a NAICS industry -> the SIC 1987 industry they land on.
 SPECIAL_BEA_SIC: dict[str, str] = {
@@ -71,7 +75,7 @@ def sic_code(value: object) -> str | None:
 def read_bea_naics2012(path: Path | str) -> pl.DataFrame:
     """(bea_code, naics2012) from ``2012_BEA_to_2012_NAICS.csv`` or ``bea2012_naics2012.csv``,
     with :data:`BEA_NAICS_CORRECTIONS` applied."""
-    frame = pl.read_csv(path, infer_schema_length=0).select(
+    frame = read_csv(Path(path), TABLE, {"BEA2012": pl.String, "NAICS2012_6d": pl.String}).select(
         pl.col("BEA2012").str.strip_chars().alias("bea_code"),
         pl.col("NAICS2012_6d").str.strip_chars().alias("naics2012"))
     corrections = pl.DataFrame([(b, n) for b, codes in BEA_NAICS_CORRECTIONS.items() for n in codes],
@@ -82,7 +86,7 @@ def read_bea_naics2012(path: Path | str) -> pl.DataFrame:
 
 def read_naics2012_naics2002(path: Path | str) -> pl.DataFrame:
     """(naics2012, naics2002) 6-digit links from ``naics2012_naics2002.csv``."""
-    frame = pl.read_csv(path, infer_schema_length=0)
+    frame = read_csv(Path(path), TABLE, {"NAICS2012_6d": pl.String, "NAICS2002_6d": pl.String})
     return frame.select(pl.col("NAICS2012_6d").alias("naics2012"),
                         pl.col("NAICS2002_6d").alias("naics2002")).unique(maintain_order=True)
 
@@ -91,12 +95,21 @@ def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
     """(naics2002, sic4) from Census ``2002_NAICS_to_1987_SIC.xls`` or ``sic87_naics02.csv``."""
     import pandas as pd  # for xlrd's Census xls; imported only when a concordance is read
 
+    import xlrd
+
     path = Path(path)
     if path.suffix.lower() == ".xls":
-        raw = pd.read_excel(path, dtype=object, engine="xlrd")
+        try:
+            raw = pd.read_excel(path, dtype=object, engine="xlrd")
+        except (xlrd.XLRDError, ValueError, OSError) as error:
+            raise SourceFormatError(TABLE, "the file is an xls workbook", file=path,
+                                    detail=f"{type(error).__name__}: {error}") from error
+        if missing := [c for c in ("2002 NAICS", "SIC") if c not in raw.columns]:
+            raise SourceFormatError(TABLE, "the header has the columns the reader needs", file=path,
+                                    detail=f"missing {missing}")
         pairs = zip(raw["2002 NAICS"], raw["SIC"])
     else:
-        raw = pd.read_csv(path, dtype=str)
+        raw = read_csv(path, TABLE, {"NAICS_6d": pl.String, "SIC_4d": pl.String})
         pairs = zip(raw["NAICS_6d"], raw["SIC_4d"])
     rows = [(str(naics).strip().removesuffix(".0"), sic_code(sic)) for naics, sic in pairs]
     return pl.DataFrame([r for r in rows if r[1] is not None and r[0].isdigit()],
@@ -113,10 +126,7 @@ def read_sic_weights(path: Path | str) -> pl.DataFrame:
     different bases do not add up); value is finite and >= 0.
     """
     table = f"bea_sic_concordance ({Path(path).name})"
-    frame = pl.read_csv(path, schema_overrides={"sic4": pl.String, "weight_basis": pl.String, "value": pl.Float64})
-    missing = [c for c in ("sic4", "weight_basis", "value") if c not in frame.columns]
-    if missing:
-        raise DataValidationError(table, "columns sic4, weight_basis, value exist", column=missing[0])
+    frame = read_csv(Path(path), TABLE, {"sic4": pl.String, "weight_basis": pl.String, "value": pl.Float64})
     frame = frame.with_columns(pl.col("sic4").map_elements(sic_code, return_dtype=pl.String))
     rules = [(pl.col("sic4").is_null(), "sic4", "sic4 is a SIC 1987 code"),
              (pl.col("sic4").is_duplicated(), "sic4", "one row per sic4"),

@@ -24,20 +24,25 @@ Country codes are ISO 3166 alpha-3: the 2013 release's ``ROM`` becomes ``ROU`` a
 Every reader checks the row identity output = intermediate use + final demand. WIOD cells are
 rounded to whole USD million, so the identity holds only within half a unit per rounded cell of the
 row (the intermediate and final cells plus the output cell itself): a larger residual raises
-:class:`~ree_assets.errors.DataValidationError` naming the source, the row and the rule.
+:class:`~ree_assets.errors.DataValidationError` naming the table, the file, the row and the rule; a
+file the parser cannot read raises :class:`~ree_assets.errors.SourceFormatError` naming the file.
+Values are never changed: negative final uses (inventory changes, some GFCF) stay as published.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from ree_assets.core.ge.data import WorldIOTable
-from ree_assets.errors import DataValidationError
+from ree_assets.errors import DataValidationError, SourceFormatError
 
+TABLE = "wiod"
 FINAL_USES: tuple[str, ...] = ("CONS_h", "CONS_np", "CONS_g", "GFCF", "INVEN")
 OUTPUT_COUNTRY, OUTPUT_USE = "TOT", "GO"
 ROW_IDENTITY_RULE = "output = intermediate use + final demand within 0.5 x rounded cells in the row"
@@ -177,6 +182,26 @@ def _table_from_arrays(countries, industries, intermediate, final, output) -> Wo
     )
 
 
+def _reads_file(read):
+    """Make errors raised while ``read(path, ...)`` reads its file name the table and the file; what
+    the parser cannot read (a truncated or corrupt file) becomes a SourceFormatError."""
+
+    @functools.wraps(read)
+    def reading(path: str | Path, *args, **kwargs) -> pl.DataFrame:
+        try:
+            return read(path, *args, **kwargs)
+        except FileNotFoundError:
+            raise
+        except DataValidationError as error:
+            raise error.located(file=path) from error
+        except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile, pl.exceptions.PolarsError) as error:
+            raise SourceFormatError(TABLE, "the file is a readable WIOD table of its format", file=path,
+                                    detail=f"{type(error).__name__}: {error}") from error
+
+    return reading
+
+
+@_reads_file
 def read_wiod_2013_rdata(path: str | Path) -> pl.DataFrame:
     """Canonical ``wiod`` rows of a WIOD 2013-release ``wiot_<year>.RData`` file."""
     import rdata
@@ -186,24 +211,25 @@ def read_wiod_2013_rdata(path: str | Path) -> pl.DataFrame:
         warnings.simplefilter("ignore", UserWarning)
         objects = rdata.conversion.convert(rdata.parser.parse_file(path))
     if len(objects) != 1:
-        raise DataValidationError(path.name, "the file holds exactly one WIOT object",
+        raise DataValidationError(TABLE, "the file holds exactly one WIOT object",
                                   detail=f"found {sorted(objects)}")
     wiot = {str(key): value for key, value in next(iter(objects.values())).items()}
     table = _table_from_arrays(wiot["countries"], wiot["industries"], np.asarray(wiot["inter"]),
                                np.asarray(wiot["final"]), wiot["output"])
-    _check_shapes(table, path.name)
-    check_row_identity(table, path.name)
+    _check_shapes(table, TABLE)
+    check_row_identity(table, TABLE)
     return world_io_table_to_long(table, int(np.asarray(wiot["year"]).ravel()[0]))
 
 
+@_reads_file
 def read_wiod_npz(path: str | Path, year: int) -> pl.DataFrame:
     """Canonical ``wiod`` rows of a NumPy WIOT (``Z``, ``F``, ``x``, ``countries``, ``industries``)."""
     path = Path(path)
     with np.load(path, allow_pickle=False) as arrays:
         table = _table_from_arrays(arrays["countries"], arrays["industries"], arrays["Z"],
                                    arrays["F"], arrays["x"])
-    _check_shapes(table, path.name)
-    check_row_identity(table, path.name)
+    _check_shapes(table, TABLE)
+    check_row_identity(table, TABLE)
     return world_io_table_to_long(table, year)
 
 
@@ -218,6 +244,7 @@ def _check_shapes(table: WorldIOTable, source: str) -> None:
                                       detail=f"found {getattr(table, name).shape}")
 
 
+@_reads_file
 def read_wiod_2016(path: str | Path) -> pl.DataFrame:
     """Canonical ``wiod`` rows of a WIOD 2016-release table (``.RData`` ``wiot`` frame or ``.csv``).
 
@@ -229,7 +256,7 @@ def read_wiod_2016(path: str | Path) -> pl.DataFrame:
     frame = _read_2016_frame(path)
     required = {"IndustryCode", "Country", "RNr", "Year"}
     if missing := required - set(frame.columns):
-        raise DataValidationError(path.name, "the 2016 layout has IndustryCode, Country, RNr, Year",
+        raise DataValidationError(TABLE, "the 2016 layout has IndustryCode, Country, RNr, Year",
                                   column=sorted(missing))
     industries = frame.filter(pl.col("Country") != OUTPUT_COUNTRY)
     countries = tuple(industries["Country"].unique(maintain_order=True).to_list())
@@ -237,25 +264,25 @@ def read_wiod_2016(path: str | Path) -> pl.DataFrame:
     buyer_columns = [f"{c}{rnr}" for c in countries for rnr in range(1, len(sectors) + 1)]
     final_columns = [f"{c}{57 + k}" for c in countries for k in range(len(FINAL_USES))]
     if absent := [name for name in buyer_columns + final_columns if name not in frame.columns]:
-        raise DataValidationError(path.name, "one column per buyer (country + RNr)", column=absent[0])
+        raise DataValidationError(TABLE, "one column per buyer (country + RNr)", column=absent[0])
     gross_output = frame.filter(pl.col("IndustryCode") == OUTPUT_USE)
     if gross_output.height != 1:
-        raise DataValidationError(path.name, f"exactly one {OUTPUT_USE!r} totals row",
+        raise DataValidationError(TABLE, f"exactly one {OUTPUT_USE!r} totals row",
                                   detail=f"found {gross_output.height}")
     years = industries["Year"].unique().to_list()
     if len(years) != 1:
-        raise DataValidationError(path.name, "one year per file", detail=f"found {sorted(years)}")
+        raise DataValidationError(TABLE, "one year per file", detail=f"found {sorted(years)}")
     expected_order = [(c, s) for c in countries for s in sectors]
     rnr_in_order = industries["RNr"].cast(pl.Int64).to_list() == list(range(1, len(sectors) + 1)) * len(countries)
     if not rnr_in_order or list(zip(industries["Country"], industries["IndustryCode"])) != expected_order:
-        raise DataValidationError(path.name, "industry rows are country-major, industries in RNr order")
+        raise DataValidationError(TABLE, "industry rows are country-major, industries in RNr order")
     table = WorldIOTable(
         countries=countries, sectors=sectors, final_uses=FINAL_USES,
         intermediate=industries.select(buyer_columns).to_numpy().astype(np.float64),
         final=industries.select(final_columns).to_numpy().astype(np.float64),
         output=gross_output.select(buyer_columns).to_numpy().astype(np.float64).ravel(),
     )
-    check_row_identity(table, path.name)
+    check_row_identity(table, TABLE)
     return world_io_table_to_long(table, int(years[0]))
 
 
@@ -267,6 +294,6 @@ def _read_2016_frame(path: Path) -> pl.DataFrame:
 
     objects = rdata.read_rda(path)
     if len(objects) != 1:
-        raise DataValidationError(path.name, "the file holds exactly one WIOT data frame",
+        raise DataValidationError(TABLE, "the file holds exactly one WIOT data frame",
                                   detail=f"found {sorted(objects)}")
     return pl.from_pandas(next(iter(objects.values())))

@@ -1,0 +1,238 @@
+"""Download mode against a loopback HTTP server: only whole, verified files enter the cache; a bad
+cached file is refetched; every failure names the URL, the cached file and the table."""
+
+import bz2
+import gzip
+import hashlib
+import http.server
+import io
+import threading
+import time
+import zipfile
+
+import numpy as np
+import openpyxl
+import pytest
+
+from ree_assets.errors import DownloadError, SourceFormatError, SourceNote
+from ree_assets.sources import catalog
+from ree_assets.sources.catalog import SourceFile, SourceSettings, TableSource, read_table
+from ree_assets.sources.download import cached_or_fetched, fetch
+from ree_assets.sources.embedded import ree_defaults
+from ree_assets.sources.files import OLE2_MAGIC, check_content
+
+HTML = b"<!DOCTYPE html><html><body>Service temporarily unavailable</body></html>"
+
+
+def _xlsx_bytes() -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Code", "Commodity", "111CA"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _npz_bytes() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, Z=np.eye(2))
+    return buffer.getvalue()
+
+
+def _zip_bytes(member: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(member, "not a workbook")
+    return buffer.getvalue()
+
+
+class Publisher(http.server.BaseHTTPRequestHandler):
+    """Serves ``routes[path] = (status, content type, body, mode)``; mode ``truncate`` declares
+    twice the body's length, ``drip`` sends a byte every 50 ms for a minute, ``stall`` sends the
+    headers and then nothing."""
+
+    routes: dict = {}
+    hits: dict = {}
+
+    def do_GET(self):
+        self.hits[self.path] = self.hits.get(self.path, 0) + 1
+        if self.path not in self.routes:
+            self.send_error(404, "Not Found")
+            return
+        status, content_type, body, mode = self.routes[self.path]
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if mode != "drip":
+            self.send_header("Content-Length", str(2 * len(body) if mode == "truncate" else len(body)))
+        self.end_headers()
+        try:
+            if mode == "drip":
+                for _ in range(1200):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            elif mode == "stall":
+                time.sleep(5)
+            else:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def publisher():
+    """(routes, hits, base URL) of a publisher on 127.0.0.1 run by this test."""
+    handler = type("TestPublisher", (Publisher,), {"routes": {}, "hits": {}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield handler.routes, handler.hits, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _serve(routes, path, body, content_type="application/octet-stream", status=200, mode="plain"):
+    routes[path] = (status, content_type, body, mode)
+
+
+def _assert_names_everything(error: DownloadError, url: str, cached, table: str) -> None:
+    message = str(error)
+    assert url in message and str(cached) in message and repr(table) in message, message
+    assert not cached.exists() and not list(cached.parent.glob("*.part"))
+
+
+def test_a_valid_file_is_cached_once_and_then_reused(publisher, tmp_path):
+    routes, hits, base = publisher
+    body = _xlsx_bytes()
+    _serve(routes, "/bea/use.xlsx", body)
+    cached = tmp_path / "cache" / "bea" / "use.xlsx"
+    for _ in range(2):
+        assert cached_or_fetched(f"{base}/bea/use.xlsx", cached, "bea_use") == cached
+    assert cached.read_bytes() == body
+    assert hits["/bea/use.xlsx"] == 1
+    assert [p.name for p in cached.parent.iterdir()] == ["use.xlsx"]
+
+
+@pytest.mark.parametrize(("name", "path", "body", "content_type", "mode", "reason"), [
+    ("html with status 200", "/bea/use.xlsx", HTML, "text/html; charset=utf-8", "plain", "HTML page"),
+    ("html served as binary", "/bea/use.xlsx", HTML, "application/octet-stream", "plain", "HTML page"),
+    ("truncated body", "/bea/use.xlsx", _xlsx_bytes(), "application/octet-stream", "truncate", "truncated body"),
+    ("not a zip", "/bea/use.xlsx", b"PK\x03\x04 cut short", "application/octet-stream", "plain", "BadZipFile"),
+    ("zip without the workbook", "/bea/use.xlsx", _zip_bytes("readme.txt"), "application/zip", "plain",
+     "without the workbook parts"),
+    ("xls that is not OLE2", "/census/sic.xls", b"SIC,NAICS\n", "application/vnd.ms-excel", "plain", "OLE2"),
+    ("RData without R's header", "/wiod/wiot.RData", gzip.compress(b"<xml/>"), "application/octet-stream",
+     "plain", "R save header"),
+    ("npz without arrays", "/wiod/wiot.npz", _zip_bytes("Z.txt"), "application/octet-stream", "plain", ".npy"),
+    ("empty body", "/bea/use.xlsx", b"", "application/octet-stream", "plain", "empty"),
+])
+def test_a_bad_download_never_enters_the_cache(publisher, tmp_path, name, path, body, content_type, mode, reason):
+    routes, _, base = publisher
+    _serve(routes, path, body, content_type, mode=mode)
+    cached = tmp_path / "cache" / path.lstrip("/")
+    with pytest.raises(DownloadError, match=reason) as error:
+        fetch(f"{base}{path}", cached, "some_table")
+    _assert_names_everything(error.value, f"{base}{path}", cached, "some_table")
+
+
+def test_a_missing_file_names_the_url_the_cache_path_and_the_table(publisher, tmp_path):
+    _, _, base = publisher
+    cached = tmp_path / "cache" / "bea" / "gone.xlsx"
+    with pytest.raises(DownloadError, match="HTTP 404") as error:
+        fetch(f"{base}/bea/gone.xlsx", cached, "bea_use")
+    _assert_names_everything(error.value, f"{base}/bea/gone.xlsx", cached, "bea_use")
+
+
+@pytest.mark.parametrize("mode", ["drip", "stall"])
+def test_a_server_that_drips_or_stalls_fails_at_the_deadline(publisher, tmp_path, mode):
+    routes, _, base = publisher
+    _serve(routes, "/wiod/wiot.RData", b"RDX2\n" * 10, mode=mode)
+    cached = tmp_path / "cache" / "wiod" / "wiot.RData"
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="deadline|timed out") as error:
+        fetch(f"{base}/wiod/wiot.RData", cached, "wiod", deadline_s=1.0)
+    assert time.monotonic() - started < 3.0  # the drip alone would take a minute
+    _assert_names_everything(error.value, f"{base}/wiod/wiot.RData", cached, "wiod")
+
+
+def test_csv_must_parse_with_the_expected_columns(publisher, tmp_path):
+    routes, _, base = publisher
+    good = b"BEA2012,NAICS2012_6d\n111200,111211\n"
+    _serve(routes, "/c/good.csv", good)
+    _serve(routes, "/c/renamed.csv", b"BEA,NAICS\n111200,111211\n")
+    _serve(routes, "/c/ragged.csv", b"BEA2012,NAICS2012_6d\n111200,111211,9\n")
+    columns = ("BEA2012", "NAICS2012_6d")
+    assert fetch(f"{base}/c/good.csv", tmp_path / "good.csv", "t", columns=columns).read_bytes() == good
+    with pytest.raises(DownloadError, match=r"lacks the expected columns \['BEA2012', 'NAICS2012_6d'\]"):
+        fetch(f"{base}/c/renamed.csv", tmp_path / "renamed.csv", "t", columns=columns)
+    with pytest.raises(DownloadError, match="as many fields as the header on line 2"):
+        fetch(f"{base}/c/ragged.csv", tmp_path / "ragged.csv", "t", columns=columns)
+
+
+def test_a_listed_checksum_must_match(publisher, tmp_path):
+    routes, _, base = publisher
+    body = _npz_bytes()
+    _serve(routes, "/wiod/wiot.npz", body)
+    digest = hashlib.sha256(body).hexdigest()
+    assert fetch(f"{base}/wiod/wiot.npz", tmp_path / "a.npz", "wiod", sha256=digest).read_bytes() == body
+    wrong = hashlib.sha256(b"another vintage").hexdigest()
+    with pytest.raises(DownloadError, match=f"differs from the listed {wrong}"):
+        fetch(f"{base}/wiod/wiot.npz", tmp_path / "b.npz", "wiod", sha256=wrong)
+    assert not (tmp_path / "b.npz").exists()
+
+
+def test_real_formats_pass_the_content_check(shared_data):
+    for path in [shared_data / "wiod" / "wiot_2009.RData", shared_data / "wiod" / "wiod_2013.RData",
+                 shared_data / "wiod" / "derived_wiot_2009.npz",
+                 shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls",
+                 shared_data / "bea" / "bea_xlsx" / "IOMake_Before_Redefinitions_2007_2012_Detail.xlsx",
+                 shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv"]:
+        check_content(path, "any")
+    assert OLE2_MAGIC == (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").read_bytes()[:8]
+    assert bz2.decompress((shared_data / "wiod" / "wiot_2009.RData").read_bytes())[:4] == b"RDX2"
+
+
+def test_a_poisoned_cache_file_is_detected_and_refetched(publisher, tmp_path):
+    routes, hits, base = publisher
+    body = _xlsx_bytes()
+    _serve(routes, "/bea/use.xlsx", body)
+    cached = tmp_path / "cache" / "bea" / "use.xlsx"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(HTML)  # left by an older version that cached an error page
+    with pytest.warns(SourceNote, match="fails verification .*HTML page.*fetched again"):
+        cached_or_fetched(f"{base}/bea/use.xlsx", cached, "bea_use")
+    assert cached.read_bytes() == body and hits["/bea/use.xlsx"] == 1
+
+
+def test_a_poisoned_cache_is_refetched_in_download_mode_and_a_failed_refetch_leaves_no_file(
+        publisher, tmp_path, monkeypatch):
+    routes, hits, base = publisher
+    prices = ree_defaults.ree_prices()
+    _serve(routes, "/ree/ree_prices.csv", prices.write_csv().encode())
+    published = TableSource("ree_prices", (SourceFile("ree/ree_prices.csv", publisher="test",
+                                                      columns=tuple(prices.columns)),),
+                            catalog.LOCAL_LAYOUT["ree_prices"].read)
+    monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
+    settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test": base})
+    cached = tmp_path / "cache" / "ree" / "ree_prices.csv"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(prices.head(3).drop("market").write_csv().encode())  # an older, truncated layout
+
+    with pytest.warns(SourceNote, match="ree_prices.csv.*lacks the expected columns"):
+        frame = read_table("ree_prices", settings)
+    assert frame.height == prices.height and hits["/ree/ree_prices.csv"] == 1
+
+    cached.write_bytes(HTML)
+    routes.clear()
+    with pytest.warns(SourceNote), pytest.raises(DownloadError, match="'ree_prices'.*HTTP 404"):
+        read_table("ree_prices", settings)
+    assert not cached.exists()
+
+
+def test_local_files_get_the_same_content_check(tmp_path):
+    (tmp_path / "wiod").mkdir()
+    (tmp_path / "wiod" / "wiot_2009.RData").write_bytes(HTML)
+    with pytest.raises(SourceFormatError, match=r"wiod: file '.*wiot_2009.RData'.*HTML page.*wiod.yaml"):
+        read_table("wiod", SourceSettings(mode="local", data_dir=tmp_path))
