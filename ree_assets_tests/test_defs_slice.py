@@ -76,7 +76,7 @@ def test_broken_prices_fail_the_checks_block_downstream_and_keep_the_mart(good_d
 
     assert not result.success
     error = step_errors(result)["ree_prices"]
-    assert "raw.ree_prices" in error and "NOT published" in error
+    assert "raw.ree_prices" in error and "NOT published" in error and str(tmp_path / "ree" / "ree_prices.csv") in error
     assert "prices are strictly positive" in error and "-100.0" in error and "'La', 'fob_china', 2011" in error
     assert "expect_column_values_to_be_between" in error and "missing values ['Dy']" in error
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

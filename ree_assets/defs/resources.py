@@ -13,7 +13,7 @@ from pydantic import Field
 
 from ree_assets.expectations import SUITES
 from ree_assets.reporting import frame_markdown
-from ree_assets.sources.catalog import SourceSettings, read_table
+from ree_assets.sources.catalog import SourceSettings, describe_origin, read_table
 from ree_assets.sources.contracts import contract_path
 from ree_assets.storage import publish, wap
 from ree_assets.storage.audit import Finding, contract_audit, suite_audit
@@ -164,6 +164,10 @@ class DataSource(dg.ConfigurableResource):
             raise ValueError(f"unknown data-source mode {self.mode!r}: use embedded, local or download")
         return SourceSettings(mode=self.mode, data_dir=Path(self.data_dir), cache_dir=Path(self.cache_dir),
                               size=self.size, seed=self.seed, base_urls=self.base_urls)
+
+    def origin(self, table: str) -> str:
+        """Where ``table`` is read from, in words (files, or the embedded world's seed)."""
+        return describe_origin(table, self.settings())
 
     def read(self, table: str) -> pl.DataFrame:
         """One canonical raw table."""

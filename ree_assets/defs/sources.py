@@ -40,7 +40,7 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         for note in notes:
             context.log.warning(note)
         context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")
-        return dg.Output(frame, metadata={"source_mode": data_source.mode,
+        return dg.Output(frame, metadata={"source_mode": data_source.mode, "source_files": data_source.origin(table),
                                           "source_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes))})
 
     return _raw_table

@@ -218,6 +218,19 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
     return path
 
 
+def describe_origin(table: str, settings: SourceSettings) -> str:
+    """Where a table is read from, in words: the embedded world's seed and size, or the files of
+    the data folder (or download cache) that feed it."""
+    if settings.mode == "embedded":
+        return f"the embedded world (seed {settings.seed}, size {settings.size})"
+    if table not in LOCAL_LAYOUT:
+        return f"no file ({settings.mode} mode)"
+    def folder(file: SourceFile) -> Path:
+        return settings.cache_dir if settings.mode == "download" and file.publisher else settings.data_dir
+
+    return ", ".join(str(folder(file) / file.path) for file in LOCAL_LAYOUT[table].files)
+
+
 def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
     """One canonical raw table in the selected mode. ``synthetic_truth`` exists only in the
     embedded world; in the other modes it is empty."""
