@@ -108,9 +108,11 @@ def test_calibration_identities():
     assert abs(baseline.deficit.sum()) < 1e-9 * baseline.income.sum()
     assert baseline.ree_endowment[REGIONS.index("CHN")] / baseline.ree_endowment.sum() == pytest.approx(0.97)
     assert baseline.ree_use.sum() == pytest.approx(baseline.ree_endowment.sum(), rel=1e-14)
-    # negative final demand is dropped ("zero") or netted ("net"): output differs by the drawdown
-    netted = small_baseline(negative_final_demand="net")
-    assert baseline.Y[0, 1] - netted.Y[0, 1] == pytest.approx(8.0)
+    # the drawdown is netted against EUR's other final use of CHN metals (default), or dropped on its own
+    assert (baseline.clipped_final_cells, baseline.clipped_final_value) == (0, 0.0)
+    clipped = small_baseline(negative_final_demand="clip_each_use")
+    assert clipped.Y[0, 1] - baseline.Y[0, 1] == pytest.approx(8.0, abs=1e-12)
+    assert (clipped.clipped_final_cells, clipped.clipped_final_value) == (1, 8.0)
 
 
 def test_calibration_rejects_unknown_sectors_in_parameters():

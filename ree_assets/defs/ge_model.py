@@ -49,8 +49,9 @@ class BaselineConfig(dg.Config):
     theta: float = Field(calibrate.DEFAULT_THETA, description="Trade elasticity, every sector.")
     endowment_shares: dict[str, float] = Field(default_factory=lambda: dict(calibrate.DEFAULT_ENDOWMENT_SHARES),
                                                description="Region -> share of the world REE endowment.")
-    negative_final_demand: Literal["zero", "net"] = Field(
-        "zero", description="Negative final-demand cells: set to zero (spec) or netted against other final uses.")
+    negative_final_demand: Literal["net", "clip_each_use"] = Field(
+        "net", description="Negative final demand: 'net' (spec) adds each buyer's final uses, then sets cells "
+                           "still negative to zero; 'clip_each_use' sets each negative final-use cell to zero.")
     region_map: dict[str, str] = Field(default_factory=dict, description="Country -> region; empty: CHN, EUR "
                                        "(EU-27 of 2009), JPN, USA, ROW.")
     sector_map: dict[str, str] = Field(default_factory=dict, description="WIOD industry -> sector; empty: 12 "
@@ -130,6 +131,9 @@ def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod:
         "omega_source": config.omega_source,
         "omega": dg.MetadataValue.json(dict(zip(baseline.sectors, baseline.parameters.omega[0].tolist()))),
         "china_ree_exports_musd": baseline.china_exports,
+        "negative_final_demand": config.negative_final_demand,
+        "clipped_final_cells": baseline.clipped_final_cells,
+        "clipped_final_value_musd": baseline.clipped_final_value,
     })
     yield dg.AssetCheckResult(passed=max(errors.values()) < 1e-9,
                               metadata={f"max_error_{name}": value for name, value in errors.items()})
