@@ -249,12 +249,16 @@ def baseline_identity_errors(baseline: Baseline) -> dict[str, float]:
     - ``final_shares``: sum_j alpha_nj = 1;
     - ``cost_shares``: beta_nj + sum_k gam_njk = 1 wherever Y_nj > 0 (value added + inputs = output);
     - ``market_clearing``: Y_ij = sum_n pi_nij X_nj, relative to world output;
-    - ``deficits``: sum_n D_n = 0 and D_n = I_n - w_n L_n - R_n, relative to world income.
+    - ``deficits``: sum_n D_n = 0 and D_n equals the trade deficit computed from flows alone,
+      sum_j (X_nj - Y_nj) (goods) + sum_j omega_nj beta_nj Y_nj - R_n (REEs), relative to world
+      income (spending X = inputs + I and output Y = value added + inputs make this the definition
+      D = I - wL - R only if wL, R, X and Y are consistent).
     """
     has_spending, has_output = baseline.X > 0, baseline.Y > 0
     world_output, world_income = baseline.Y.sum(), baseline.income.sum()
     supply = np.einsum("nij,nj->ij", baseline.pi, baseline.X)
-    deficit_gap = baseline.income - baseline.labour_income - baseline.ree_endowment - baseline.deficit
+    trade_deficit = (baseline.X - baseline.Y).sum(axis=1) + baseline.ree_use - baseline.ree_endowment
+    deficit_gap = trade_deficit - baseline.deficit
     return {
         "trade_shares": float(np.abs(baseline.pi.sum(axis=1) - 1.0)[has_spending].max(initial=0.0)),
         "final_shares": float(np.abs(baseline.alpha.sum(axis=1) - 1.0).max()),
