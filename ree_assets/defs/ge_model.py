@@ -31,7 +31,8 @@ class ElasticityConfig(dg.Config):
     eps_max: float = Field(3.0, description="Upper bound on every eps_j.")
     ridge: float = Field(0.0, description="Ridge penalty toward the cross-sector mean of eps.")
     sector_trends: bool = Field(False, description="Add sector-specific linear trends (never year effects).")
-    n_bootstrap: int = Field(199, description="Bootstrap draws (years resampled within sectors).")
+    n_bootstrap: int = Field(199, description="Bootstrap draws (the panel regenerated through the model's "
+                             "dynamics with wild residuals; percentile-t intervals).")
     seed: int = Field(0, description="Seed of the bootstrap.")
 
 
