@@ -54,7 +54,7 @@ def ree_share_new(omega: np.ndarray, eps: np.ndarray, kappa: float, p_R_hat: np.
     inf / inf once t = exp(shift) overflows). Arrays (N, J); p_R_hat, w_hat (N,).
     """
     check_innovation_condition(kappa, eps)
-    shift = (1.0 - eps)[None, :] * np.log(p_R_hat / w_hat)[:, None] / (1.0 + kappa * (1.0 - eps))[None, :]
+    shift = (1.0 - eps)[None, :] * (np.log(p_R_hat) - np.log(w_hat))[:, None] / (1.0 + kappa * (1.0 - eps))[None, :]
     return expit(logit(omega) + shift)
 
 
