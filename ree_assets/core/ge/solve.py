@@ -76,8 +76,9 @@ class SolverOptions:
     solves from the previous evaluation's prices and spending (else from the baseline); damping:
     the Alvarez-Lucas step nu of the fixed point, in (0, 1]; fd_step: relative forward-difference
     step of IPOPT's first Jacobian; fd_inner_tol: price and spending tolerance of its perturbed
-    evaluations (an error of fd_inner_tol / fd_step in the Jacobian slows IPOPT by an iteration at
-    most, and saves half the inner iterations); max_iter: fixed-point iterations; ipopt_max_iter:
+    evaluations (an error of about fd_inner_tol / fd_step in the first Jacobian, which Broyden's
+    updates correct: on WIOD 2009 it costs IPOPT one or two iterations and saves a third of the
+    time); max_iter: fixed-point iterations; ipopt_max_iter:
     IPOPT iterations per solve; continuation_steps: most solves of the continuation.
     """
 
