@@ -414,7 +414,10 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
     with nu = ``options.damping``, one world REE market under a tax (p_hat_R,CHN = p_hat_W / (1 + tau));
     under a quota two markets clear separately, China's (supply R_CHN - E) and the rest of the world's
     (supply sum_{n != CHN} R_n + E), E = quota x baseline exports, and the tax-equivalent is
-    tau = p_hat_W / p_hat_R,CHN - 1. Each evaluation's inner solves start from the previous one's.
+    tau = p_hat_W / p_hat_R,CHN - 1. Each evaluation's inner solves start from the previous one's and
+    are solved as tightly as the outer residual needs (1e-2 of it for prices, 1e-3 for spending,
+    never looser than 1e-6 nor tighter than ``options.price_tol`` and ``options.spending_tol``), so
+    the last iterations, which decide convergence, are as exact as IPOPT's evaluations.
     Stops when every scaled residual is below ``options.tol``; raises
     :class:`EquilibriumNotFoundError` after ``options.max_iter`` iterations.
     """
@@ -428,7 +431,9 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
     abroad = np.arange(endowment.size) != china
     state, norm = start, np.inf
     for iteration in range(1, options.max_iter + 1):
-        state = evaluate(baseline, w_hat, p_W_hat, wedge, shocks, options, state)
+        inner = replace(options, price_tol=max(options.price_tol, min(1e-6, 1e-2 * norm)),
+                        spending_tol=max(options.spending_tol, min(1e-6, 1e-3 * norm)))
+        state = evaluate(baseline, w_hat, p_W_hat, wedge, shocks, inner, state)
         residuals = np.concatenate([outer_residuals(baseline, state, instrument, shocks),
                                     labour_residuals(baseline, state)[-1:]])
         norm = float(np.max(np.abs(residuals)))
