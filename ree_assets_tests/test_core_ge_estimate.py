@@ -12,8 +12,10 @@ from ree_assets.errors import DataValidationError
 from ree_assets.sources.embedded.dims import world_dims
 from ree_assets.sources.embedded.innovation_world import TRUE_LAMBDA, generate_innovation_panel
 
-#: Largest tolerated |eps_hat - eps_true| with noise sd 0.05 and 16 years per sector.
-EPS_TOLERANCE = 0.06
+#: Largest tolerated |eps_hat - eps_true| with noise sd 0.05 and 16 years per sector: twice the
+#: 0.025 observed on the seed-2 world (an estimator shrinking every eps a third of the way to the
+#: mean would be off by 0.095).
+EPS_TOLERANCE = 0.05
 OPTIONS = estimate.EstimationOptions(n_bootstrap=40, seed=1)
 
 
@@ -49,11 +51,44 @@ def test_true_eps_recovered_within_tolerance(correct_fit, correct_world):
     assert correct_fit.lambda_ci[0] <= TRUE_LAMBDA <= correct_fit.lambda_ci[1]
 
 
-def test_true_eps_inside_bootstrap_ci_for_most_sectors(correct_fit, correct_world):
-    compared = correct_fit.table.join(_true_eps(correct_world), on="sector")
-    covered = ((compared["ci_low"] <= compared["eps_true"]) & (compared["eps_true"] <= compared["ci_high"]))
-    assert covered.sum() >= 9  # of 12, at the 95% level with 40 draws
-    assert (compared["ci_low"] <= compared["eps_hat"]).all() and (compared["eps_hat"] <= compared["ci_high"]).all()
+def test_the_tolerance_catches_an_estimator_that_shrinks_toward_the_mean(correct_world):
+    truth = _true_eps(correct_world)["eps_true"].to_numpy()
+    shrunk = truth + (truth.mean() - truth) / 3
+    assert np.abs(shrunk - truth).max() > EPS_TOLERANCE
+
+
+def test_each_estimate_lies_inside_its_interval(correct_fit):
+    table = correct_fit.table
+    assert (table["ci_low"] < table["eps_hat"]).all() and (table["eps_hat"] < table["ci_high"]).all()
+    assert correct_fit.lambda_ci[0] < correct_fit.lambda_hat < correct_fit.lambda_ci[1]
+
+
+@pytest.mark.parametrize("ridge", [0.0, 0.01])
+def test_the_profile_from_moments_is_the_cvxpy_solution(correct_world, ridge):
+    options = estimate.EstimationOptions(ridge=ridge, eps_min=0.8, eps_max=1.2, n_bootstrap=0)
+    design = estimate._Design.from_frame(estimate.regression_panel(correct_world["ge_innovation_panel"],
+                                                                   options.depreciation))
+    moments = estimate._Moments.of(design, design.y[None, :], design.stock[None, :], options.sector_trends)
+    solver = estimate._ConstrainedLeastSquares(design, options)
+    for lam in (0.0, 0.7):
+        eps, objective = moments.slope_and_objective(np.array([[lam]]), options)
+        assert objective[0, 0] == pytest.approx(solver.solve(design, lam), rel=1e-6)   # Clarabel: 3e-7
+        np.testing.assert_allclose(eps[0, 0], solver.eps.value, atol=1e-4)   # Clarabel: 6e-5 with ridge
+        assert np.any(np.isclose(eps[0, 0], 0.8)) and np.any(np.isclose(eps[0, 0], 1.2))   # bounds bind
+
+
+@pytest.mark.slow
+def test_bootstrap_intervals_cover_the_truth_over_50_seeded_worlds():
+    """Nominal 95% intervals on 50 small worlds (600 sector-draws) cover the true eps in 88-99% of
+    them (observed 89%); resampling years within sectors covered far less (2-3 misses in 12 sectors)."""
+    covered = []
+    for seed in range(50):
+        world = generate_innovation_panel(np.random.default_rng(1000 + seed), world_dims("small"))
+        fit = estimate.estimate_elasticities(world["ge_innovation_panel"],
+                                             estimate.EstimationOptions(n_bootstrap=199, seed=seed))
+        compared = fit.table.join(_true_eps(world), on="sector")
+        covered += ((compared["ci_low"] <= compared["eps_true"]) & (compared["eps_true"] <= compared["ci_high"])).to_list()
+    assert len(covered) == 600 and 0.88 <= np.mean(covered) <= 0.99
 
 
 def test_bootstrap_is_seeded(correct_world):
@@ -85,7 +120,7 @@ def test_sector_trends_keep_recovery(correct_world):
     options = estimate.EstimationOptions(sector_trends=True, n_bootstrap=0)
     fit = estimate.estimate_elasticities(correct_world["ge_innovation_panel"], options)
     compared = fit.table.join(_true_eps(correct_world), on="sector")
-    assert (compared["eps_hat"] - compared["eps_true"]).abs().max() < 2 * EPS_TOLERANCE
+    assert (compared["eps_hat"] - compared["eps_true"]).abs().max() < 0.07   # twice the 0.035 observed
 
 
 def test_diagnostic_fires_on_drifting_world_only(correct_world, correct_fit, drifting_world):

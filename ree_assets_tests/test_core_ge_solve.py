@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import numpy as np
 import polars as pl
 import pytest
 
-from ree_assets.core.ge.aggregate import aggregate_world_io_table
-from ree_assets.core.ge.calibrate import Baseline, calibrate_baseline
-from ree_assets.core.ge.outcomes import (counterfactual_results, decomposition_from_results,
-                                         real_consumption_hat, scenario_name, sector_changes)
-from ree_assets.core.ge.solve import (ChinaNetImporterError, ExportQuota, ExportTax, Shocks,
-                                      labour_residuals, max_abs_difference, solve_fixed_point,
-                                      solve_ipopt, tax_sweep)
+from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table
+from ree_assets.core.ge.calibrate import (PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, Baseline,
+                                          baseline_identity_errors, calibrate_baseline, translate_parameters)
+from ree_assets.core.ge.outcomes import (consumer_price_hat, counterfactual_results, decomposition_from_results,
+                                         real_consumption_hat, real_gdp_hat, scenario_name, sector_changes)
+from ree_assets.core.ge.solve import (ChinaNetImporterError, EquilibriumNotFoundError, ExportQuota, ExportTax,
+                                      Shocks, SolverOptions, labour_residuals, max_abs_difference,
+                                      solve_fixed_point, solve_ipopt, tax_sweep)
+from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
 from ree_assets_tests.test_core_ge_aggregate import load_wiod_2009
 from ree_assets_tests.test_core_ge_model import REGIONS, SECTORS, small_baseline, small_world
 
@@ -155,14 +160,20 @@ def test_tax_sweep_warm_starts_and_prices_rise_with_the_tax(baseline):
     assert sum(s.iterations for s in sweep) < sum(s.iterations for s in cold)
 
 
-# The reference solve of specs/ge_model.md on real WIOD 2009, 5 regions x 14 sectors. Its numbers
-# are reproduced (to the digits printed) only when negative final demand (inventory drawdowns) is
-# netted against other final uses, not set to zero as the spec's settings say; with "zero" the
-# world price rises by x1.141 (not x1.147) and the quota's tax-equivalent is 29.2 (not 27.7).
+# The reference solve of specs/ge_model.md on real WIOD 2009, 5 regions x 14 sectors, calibrated with
+# the default final-demand rule (each buyer's final uses netted, residual negative cells set to zero:
+# none at 5 x 14). Clipping each final-use column on its own instead gives x1.141, not x1.147.
 @pytest.fixture(scope="module")
 def reference_baseline(shared_data) -> Baseline:
-    table = aggregate_world_io_table(load_wiod_2009(shared_data))
-    return calibrate_baseline(table, kappa=0.0, negative_final_demand="net")
+    return calibrate_baseline(aggregate_world_io_table(load_wiod_2009(shared_data)), kappa=0.0)
+
+
+def test_reference_settings_net_final_uses_and_clip_nothing_at_5x14(reference_baseline, shared_data):
+    assert (reference_baseline.clipped_final_cells, reference_baseline.clipped_final_value) == (0, 0.0)
+    per_use = calibrate_baseline(aggregate_world_io_table(load_wiod_2009(shared_data)), kappa=0.0,
+                                 negative_final_demand="clip_each_use")
+    assert per_use.clipped_final_cells > 0
+    assert solve_ipopt(per_use, ExportTax(1.0)).p_W_hat == pytest.approx(1.141, abs=5e-4)
 
 
 def test_reference_solve_export_tax_exogenous_technology(reference_baseline):
@@ -191,3 +202,94 @@ def test_reference_solve_export_quota(reference_baseline):
     solution = solve_ipopt(reference_baseline, ExportQuota(0.28))
     assert solution.p_W_hat == pytest.approx(4.29, abs=5e-3)
     assert solution.tau == pytest.approx(27.7, abs=5e-2)
+
+
+@pytest.fixture(scope="module")
+def full_baseline(shared_data) -> Baseline:
+    """The full WIOD 2009 table (41 x 35) calibrated with the defaults, published omega and eps by industry."""
+    return calibrate_baseline(load_wiod_2009(shared_data), kappa=0.5,
+                              omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
+                              eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP))
+
+
+def test_the_full_table_calibrates_with_the_default_rule_clipping_67_cells(full_baseline, shared_data):
+    assert full_baseline.clipped_final_cells == 67             # specs/ge_model.md, Reference solve
+    assert 0 < full_baseline.clipped_final_value < 1e-3 * full_baseline.income.sum()
+    assert max(baseline_identity_errors(full_baseline).values()) < 1e-12
+
+
+def test_the_full_table_solves_with_both_solvers_in_agreement(full_baseline):
+    by_ipopt = solve_ipopt(full_baseline, ExportTax(1.0))
+    by_fixed_point = solve_fixed_point(full_baseline, ExportTax(1.0))
+    assert by_ipopt.converged and by_fixed_point.converged
+    assert max_abs_difference(by_ipopt, by_fixed_point) < 6e-11      # observed 2.8e-11
+    assert by_ipopt.spending_response is not None                      # the matrix-free path was taken
+
+
+def test_matrix_free_and_direct_spending_give_the_same_equilibrium(baseline):
+    direct = solve_ipopt(baseline, ExportQuota(0.28), options=SolverOptions(spending="direct"))
+    matrix_free = solve_ipopt(baseline, ExportQuota(0.28), options=SolverOptions(spending="matrix_free"))
+    assert max_abs_difference(direct, matrix_free) < 1e-10
+
+
+def test_a_solver_that_runs_out_of_iterations_raises(baseline):
+    with pytest.raises(EquilibriumNotFoundError, match=r"fixed_point did not converge.*after 3 iterations"):
+        solve_fixed_point(baseline, ExportTax(0.5), options=SolverOptions(max_iter=3))
+    with pytest.raises(EquilibriumNotFoundError, match="ipopt did not converge"):
+        solve_ipopt(baseline, ExportQuota(0.1), options=SolverOptions(ipopt_max_iter=2, continuation_steps=2))
+
+
+def test_a_solution_short_of_the_stated_tolerance_is_not_converged(baseline):
+    loose = solve_fixed_point(baseline, ExportTax(0.5), options=SolverOptions(tol=1e-6))
+    assert loose.converged and 1e-11 < loose.residual_norm < 1e-6
+    assert not replace(loose, tolerance=1e-11).converged
+
+
+def test_a_tight_quota_is_solved_by_adaptive_continuation(baseline):
+    economy = baseline.with_kappa(0.0)
+    cold = solve_ipopt(economy, ExportQuota(0.28), options=SolverOptions(continuation_steps=0))
+    assert cold.converged                                   # the default quota needs no continuation
+    with pytest.raises(EquilibriumNotFoundError):           # quota 0.1 fails from a cold start ...
+        solve_ipopt(economy, ExportQuota(0.1), options=SolverOptions(continuation_steps=0))
+    solution = solve_ipopt(economy, ExportQuota(0.1))       # ... and is reached by continuation
+    assert solution.converged
+    assert solution.china_exports_new / economy.china_exports == pytest.approx(0.1, abs=1e-10)
+
+
+def test_damping_is_a_setting_that_changes_the_path_not_the_solution(baseline):
+    half = solve_fixed_point(baseline, ExportTax(0.5))
+    slower = solve_fixed_point(baseline, ExportTax(0.5), options=SolverOptions(damping=0.3))
+    assert max_abs_difference(half, slower) < 1e-10 and slower.iterations > half.iterations
+    with pytest.raises(ValueError, match="damping"):
+        SolverOptions(damping=0.0)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_warm_started_sweeps_do_not_depend_on_their_order(baseline, solver):
+    rates = np.linspace(0.0, 1.0, 5)
+    up, down = tax_sweep(baseline, rates, solver), tax_sweep(baseline, rates[::-1], solver)
+    assert max(max_abs_difference(a, b) for a, b in zip(up, down[::-1])) < 1e-10
+
+
+def test_the_baseline_survives_its_long_table(reference_baseline, full_baseline):
+    for baseline in (small_baseline(negative_final_demand="clip_each_use"), reference_baseline):
+        back = baseline_from_long(baseline_to_long(baseline))
+        assert (back.regions, back.sectors, back.china) == (baseline.regions, baseline.sectors, baseline.china)
+        assert (back.clipped_final_cells, back.clipped_final_value) == (baseline.clipped_final_cells,
+                                                                        baseline.clipped_final_value)
+        for name in ("pi", "X", "Y", "gam", "beta", "alpha", "income", "labour_income", "ree_endowment", "deficit"):
+            np.testing.assert_array_equal(getattr(back, name), getattr(baseline, name), err_msg=name)
+        for name in ("omega", "eps", "theta", "kappa"):
+            np.testing.assert_array_equal(getattr(back.parameters, name), getattr(baseline.parameters, name))
+    assert small_baseline(negative_final_demand="clip_each_use").clipped_final_cells == 1
+
+
+def test_real_gdp_and_consumer_price_by_hand():
+    baseline = SimpleNamespace(alpha=np.array([[0.25, 0.75], [0.5, 0.5]]), labour_income=np.array([100.0, 50.0]),
+                               ree_endowment=np.array([10.0, 0.0]))
+    solution = SimpleNamespace(P_hat=np.array([[2.0, 0.5], [4.0, 1.0]]), w_hat=np.array([1.1, 0.9]),
+                               p_R_hat=np.array([2.0, 1.0]))
+    # P_C = prod_j P_j^alpha_j: 2^0.25 0.5^0.75 = 2^-0.5; 4^0.5 = 2
+    np.testing.assert_allclose(consumer_price_hat(baseline, solution), [2 ** -0.5, 2.0], rtol=1e-15)
+    # (w' L + p'_R R) / (w L + R) / P_C: (110 + 20) / 110 * 2^0.5; 45 / 50 / 2
+    np.testing.assert_allclose(real_gdp_hat(baseline, solution), [130 / 110 * 2 ** 0.5, 0.45], rtol=1e-15)

@@ -85,24 +85,22 @@ def check_row_identity(table: WorldIOTable, source: str, bound: float | None = N
 
 
 def world_io_table_to_long(table: WorldIOTable, year: int) -> pl.DataFrame:
-    """The canonical long ``wiod`` rows of one table: every intermediate, final and output cell."""
+    """The canonical long ``wiod`` rows of one table: every intermediate, final and output cell.
+
+    Built as the cross join of the row keys with the column keys (row-major, the order of the
+    flattened value matrix), so the string columns are made by Polars, not element by element.
+    """
     n, j, f = table.n_countries, table.n_sectors, len(table.final_uses)
-    row_country = np.repeat(np.asarray(table.countries), j)
-    row_industry = np.tile(np.asarray(table.sectors), n)
-    intermediate_cols = (np.repeat(np.asarray(table.countries), j), np.tile(np.asarray(table.sectors), n))
-    final_cols = (np.repeat(np.asarray(table.countries), f), np.tile(np.asarray(table.final_uses), n))
-    col_country = np.concatenate([intermediate_cols[0], final_cols[0], [OUTPUT_COUNTRY]])
-    col_use = np.concatenate([intermediate_cols[1], final_cols[1], [OUTPUT_USE]])
+    countries, sectors, uses = (np.asarray(v) for v in (table.countries, table.sectors, table.final_uses))
+    rows = pl.DataFrame({"row_country": np.repeat(countries, j), "row_industry": np.tile(sectors, n)})
+    columns = pl.DataFrame({
+        "col_country": np.concatenate([np.repeat(countries, j), np.repeat(countries, f), [OUTPUT_COUNTRY]]),
+        "col_use": np.concatenate([np.tile(sectors, n), np.tile(uses, n), [OUTPUT_USE]]),
+    })
     values = np.hstack([table.intermediate, table.final, table.output[:, None]]).astype(np.float64)
-    n_rows, n_cols = values.shape
-    return pl.DataFrame({
-        "year": np.full(n_rows * n_cols, year, dtype=np.int32),
-        "row_country": np.repeat(row_country, n_cols),
-        "row_industry": np.repeat(row_industry, n_cols),
-        "col_country": np.tile(col_country, n_rows),
-        "col_use": np.tile(col_use, n_rows),
-        "value_musd": values.ravel(),
-    }, schema=WIOD_SCHEMA)
+    return rows.join(columns, how="cross").select(
+        pl.lit(year, dtype=pl.Int32).alias("year"), "row_country", "row_industry", "col_country", "col_use",
+        pl.Series("value_musd", values.ravel()))
 
 
 def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str = "wiod",
@@ -118,14 +116,15 @@ def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str 
         raise DataValidationError(table_name, "the requested year is present", row=year)
     countries = tuple(cells["row_country"].unique(maintain_order=True).to_list())
     sectors = tuple(cells["row_industry"].unique(maintain_order=True).to_list())
-    is_output = pl.col("col_use") == OUTPUT_USE
-    is_final = pl.col("col_use").is_in(FINAL_USES)
-    present_uses = set(cells.filter(is_final)["col_use"].unique().to_list())
+    present_uses = set(cells["col_use"].unique().to_list())
     final_uses = tuple(use for use in FINAL_USES if use in present_uses)
 
+    n_rows, n_final = len(countries) * len(sectors), len(countries) * len(final_uses)
     row_pos = {(c, s): i * len(sectors) + k for i, c in enumerate(countries) for k, s in enumerate(sectors)}
-    final_pos = {(c, u): i * len(final_uses) + k for i, c in enumerate(countries) for k, u in enumerate(final_uses)}
-    output = _scatter(cells.filter(is_output), table_name, row_pos, None, len(row_pos))
+    col_pos = {**row_pos, **{(c, u): n_rows + i * len(final_uses) + k for i, c in enumerate(countries)
+                             for k, u in enumerate(final_uses)}, (OUTPUT_COUNTRY, OUTPUT_USE): n_rows + n_final}
+    dense = _scatter(cells, table_name, row_pos, col_pos, n_rows + n_final + 1)
+    output = dense[:, -1]
     missing = np.isnan(output)
     if missing.any():
         country, sector = divmod(int(np.argmax(missing)), len(sectors))
@@ -133,40 +132,30 @@ def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str 
                                   row=(countries[country], sectors[sector]))
     table = WorldIOTable(
         countries=countries, sectors=sectors, final_uses=final_uses,
-        intermediate=np.nan_to_num(_scatter(cells.filter(~is_output & ~is_final), table_name,
-                                            row_pos, row_pos, len(row_pos))),
-        final=np.nan_to_num(_scatter(cells.filter(is_final), table_name, row_pos, final_pos,
-                                     len(final_pos))),
-        output=output,
+        intermediate=np.nan_to_num(dense[:, :n_rows]), final=np.nan_to_num(dense[:, n_rows:-1]), output=output,
     )
     check_row_identity(table, table_name, bound)
     return table
 
 
-def _positions(cells: pl.DataFrame, country: str, code: str, position: dict) -> np.ndarray:
-    """Index of each cell's (country, code) pair in ``position``; -1 where unknown."""
-    keys = cells[country] + "\x1f" + cells[code]
-    lookup = {f"{c}\x1f{k}": index for (c, k), index in position.items()}
-    return keys.replace_strict(lookup, default=-1, return_dtype=pl.Int64).to_numpy()
+def _scatter(cells: pl.DataFrame, table_name: str, row_pos: dict, col_pos: dict, n_cols: int) -> np.ndarray:
+    """Place long cells into a dense (rows x ``n_cols``) array, NaN where absent: each cell's row
+    and column positions come from two hash joins with the (small) key tables."""
+    def keys(country: str, code: str, name: str, position: dict) -> pl.DataFrame:
+        return pl.DataFrame({country: [c for c, _ in position], code: [k for _, k in position],
+                             name: list(position.values())}, schema_overrides={name: pl.Int64})
 
-
-def _scatter(cells: pl.DataFrame, table_name: str, row_pos: dict, col_pos: dict | None,
-             n_cols: int) -> np.ndarray:
-    """Place long cells into a dense array (a vector when ``col_pos`` is None); NaN where absent."""
-    rows = _positions(cells, "row_country", "row_industry", row_pos)
-    cols = None if col_pos is None else _positions(cells, "col_country", "col_use", col_pos)
-    unknown = (rows < 0) if cols is None else (rows < 0) | (cols < 0)
-    if unknown.any():
-        bad = cells.row(int(np.argmax(unknown)), named=True)
+    placed = (cells.join(keys("row_country", "row_industry", "row", row_pos), on=["row_country", "row_industry"],
+                         how="left")
+              .join(keys("col_country", "col_use", "col", col_pos), on=["col_country", "col_use"], how="left"))
+    unknown = placed.filter(pl.col("row").is_null() | pl.col("col").is_null())
+    if unknown.height:
+        bad = unknown.row(0, named=True)
         raise DataValidationError(table_name, "cells refer to known rows and columns",
                                   row=(bad["row_country"], bad["row_industry"]),
                                   column=(bad["col_country"], bad["col_use"]))
-    values = cells["value_musd"].to_numpy()
-    dense = np.full(n_cols if cols is None else (len(row_pos), n_cols), np.nan)
-    if cols is None:
-        dense[rows] = values
-    else:
-        dense[rows, cols] = values
+    dense = np.full((len(row_pos), n_cols), np.nan)
+    dense[placed["row"].to_numpy(), placed["col"].to_numpy()] = placed["value_musd"].to_numpy()
     return dense
 
 

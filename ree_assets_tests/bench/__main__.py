@@ -21,7 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ree_assets_tests.bench.bench_ge import ge_timings, print_table
+from ree_assets.sources.embedded.world import embedded_table
+from ree_assets_tests.bench.bench_ge import eps_timings, ge_timings, print_table
 from ree_assets_tests.bench.timing import Timing, timed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,22 +83,12 @@ def io_table_timings() -> list[Timing]:
                    compute_seconds, 5.0)]
 
 
-def eps_timings() -> list[Timing]:
-    from ree_assets.core.ge.estimate import EstimationOptions, estimate_elasticities
-    from ree_assets.sources.embedded.world import embedded_table
-
-    panel = embedded_table("ge_innovation_panel", SEED, SIZE)
-    seconds, estimate = timed(lambda: estimate_elasticities(panel))
-    return [Timing("eps estimation", f"embedded panel {panel.height} rows, {estimate.n_bootstrap} bootstrap "
-                   f"draws x {len(EstimationOptions().lambda_grid)} lambdas", seconds)]
-
-
 def main() -> int:
     benchmarks: dict[str, tuple[Callable[[], list[Timing]], bool]] = {  # name -> (run, needs shared data)
         "import": (import_timings, False),
         "io_table": (io_table_timings, True),
         "ge": (lambda: ge_timings(SHARED / "wiod" / "derived_wiot_2009.npz"), True),
-        "eps estimation": (eps_timings, False),
+        "eps estimation": (lambda: eps_timings(embedded_table("ge_innovation_panel", SEED, SIZE)), False),
     }
     rows, failed = [], []
     for name, (run, needs_data) in benchmarks.items():

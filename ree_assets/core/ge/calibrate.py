@@ -1,8 +1,15 @@
 """Calibrate the GE model's baseline to an aggregated world input-output table (specs/ge_model.md).
 
 The baseline is an exact equilibrium of the model at tau = 0, so a counterfactual with no shock
-returns hats of one to machine precision. Negative final-demand cells (inventory drawdowns) are set
-to zero, and spending, trade shares and gross output are recomputed from the cleaned flows:
+returns hats of one to machine precision. Final demand is cleaned by the spec's rule (default
+``"net"``): each buyer's final-use columns are added (so inventory drawdowns offset consumption and
+investment), and cells still negative after that are set to zero (counted in the baseline's
+``clipped_final_cells`` and ``clipped_final_value``). Netting is a sum, so it commutes with the
+aggregation to regions and sectors: netting the aggregated table is netting each country first and
+then aggregating, and only the clip sees the aggregation. The option ``"clip_each_use"`` sets every
+negative final-use cell to zero on its own instead (the inventory column included; it moves the
+5 x 14 world price to x1.141 and makes the result depend on the aggregation). Spending, trade
+shares and gross output are then recomputed from the cleaned flows:
 
     X_nj = sum_i (sum_k Z_(i,j),(n,k) + F_(i,j),n),   pi_nij = flow_nij / X_nj,   Y_ij = sum_n pi_nij X_nj,
     gam_njk = sum_i Z_(i,k),(n,j) / Y_nj,   beta_nj = 1 - sum_k gam_njk,   alpha_nj = F_nj / I_n,
@@ -70,7 +77,9 @@ class Baseline:
 
     pi (N, N, J) [buyer, seller, sector]; X, Y, beta, alpha (N, J); gam (N, J, J) [region, using
     sector, input sector]; income, labour_income, ree_endowment, deficit (N,); china is the index
-    of the REE-exporting region that levies the tax.
+    of the REE-exporting region that levies the tax; clipped_final_cells and clipped_final_value
+    (USD million, positive) say how many final-demand cells were negative after cleaning and set
+    to zero, and how much value that removed.
     """
 
     regions: tuple[str, ...]
@@ -87,6 +96,8 @@ class Baseline:
     deficit: np.ndarray
     china: int
     parameters: ModelParameters
+    clipped_final_cells: int = 0
+    clipped_final_value: float = 0.0
 
     @property
     def ree_use(self) -> np.ndarray:
@@ -130,6 +141,30 @@ def restrict_parameters(values: Mapping[str, float], sectors: tuple[str, ...]) -
     return {sector: value for sector, value in values.items() if sector in sectors}
 
 
+FinalDemandRule = Literal["net", "clip_each_use"]
+FINAL_DEMAND_RULES: tuple[str, ...] = ("net", "clip_each_use")
+
+
+def clean_final_demand(final: np.ndarray, rule: FinalDemandRule = "net") -> tuple[np.ndarray, int, float]:
+    """Final demand by (supplier, sector, buyer) from final-use cells ``final[i, j, n, f]``, with no
+    negative cell, and how many cells and how much value (USD million) the clip removed.
+
+    ``"net"`` (specs/ge_model.md, Calibration): F_ijn = max(sum_f F_ijnf, 0), each buyer's
+    final uses added first (inventory drawdowns offset consumption and investment), cells still
+    negative set to zero. ``"clip_each_use"``: F_ijn = sum_f max(F_ijnf, 0), every final-use cell
+    (inventory included) clipped on its own.
+    """
+    if rule == "net":
+        summed = final.sum(axis=3)
+        negative = summed[summed < 0]
+    elif rule == "clip_each_use":
+        negative = final[final < 0]
+        summed = np.maximum(final, 0.0).sum(axis=3)
+    else:
+        raise ValueError(f"unknown final-demand rule {rule!r}: one of {', '.join(FINAL_DEMAND_RULES)}")
+    return np.maximum(summed, 0.0), int(negative.size), float(-negative.sum())
+
+
 def calibrate_baseline(table: WorldIOTable, *,
                        omega: Mapping[str, float] = PUBLISHED_REE_COST_SHARES,
                        eps: Mapping[str, float] = PUBLISHED_EPS,
@@ -137,17 +172,15 @@ def calibrate_baseline(table: WorldIOTable, *,
                        kappa: float = DEFAULT_KAPPA,
                        endowment_shares: Mapping[str, float] = DEFAULT_ENDOWMENT_SHARES,
                        china: str = "CHN",
-                       negative_final_demand: Literal["zero", "net"] = "zero") -> Baseline:
+                       negative_final_demand: FinalDemandRule = "net") -> Baseline:
     """The baseline equilibrium of an (aggregated) world IO table; equations in the module docstring.
 
     ``omega`` maps sector -> REE cost share of value added, the same in every region (the
     published gamma_s by default, or e.g. direct REE purchases / value added from an REE-extended
     Use table); ``eps`` and ``theta`` map sector -> elasticity (theta may be one number);
     ``endowment_shares`` maps region -> share of world REE endowment (must sum to 1).
-    ``negative_final_demand``: "zero" (the spec) sets negative final-use cells (inventory
-    drawdowns) to zero; "net" keeps them, netted against the other final uses of the same buyer
-    and good (every net flow must stay non-negative). The spec's reference solve is reproduced
-    with "net", not with "zero" (see ree_assets_tests/test_core_ge_solve.py).
+    ``negative_final_demand``: the cleaning rule of :func:`clean_final_demand` ("net", the
+    spec's default and the rule of its reference solve, or "clip_each_use").
     """
     n_regions, n_sectors, n_final = table.n_countries, table.n_sectors, len(table.final_uses)
     regions, sectors = table.countries, table.sectors
@@ -159,17 +192,13 @@ def calibrate_baseline(table: WorldIOTable, *,
                                   column="ree_endowment", detail=f"shares {dict(endowment_shares)}")
 
     Z = table.intermediate.reshape(n_regions, n_sectors, n_regions, n_sectors)  # [i, j, n, k]
-    cleaned = np.maximum(table.final, 0.0) if negative_final_demand == "zero" else table.final
-    final = cleaned.reshape(n_regions, n_sectors, n_regions, n_final).sum(axis=3)
+    final, clipped_cells, clipped_value = clean_final_demand(
+        table.final.reshape(n_regions, n_sectors, n_regions, n_final), negative_final_demand)
+    if np.any(Z < 0):
+        i, j, n, k = np.argwhere(Z < 0)[0]
+        raise DataValidationError("ge_baseline", "intermediate flows are non-negative", row=(regions[i], sectors[j]),
+                                  column=(regions[n], sectors[k]))
     flows = Z.sum(axis=3) + final                                              # [i, j, n]
-    if np.any(flows < 0):
-        i, j, n = np.argwhere(flows < 0)[0]
-        raise DataValidationError("ge_baseline", "net flows are non-negative", row=(regions[i], sectors[j]),
-                                  column=regions[n])
-    if np.any(final.sum(axis=0) < 0):
-        j, n = np.argwhere(final.sum(axis=0) < 0)[0]
-        raise DataValidationError("ge_baseline", "net final spending on a good is non-negative",
-                                  row=sectors[j], column=regions[n])
     X = flows.sum(axis=0).T                                                    # [n, j]
     pi = np.divide(flows.transpose(2, 0, 1), X[:, None, :], out=np.zeros((n_regions, n_regions, n_sectors)),
                    where=X[:, None, :] > 0)
@@ -209,6 +238,7 @@ def calibrate_baseline(table: WorldIOTable, *,
         income=income, labour_income=labour_income, ree_endowment=ree_endowment,
         deficit=income - labour_income - ree_endowment, china=regions.index(china),
         parameters=ModelParameters(omega=omega_nj, eps=eps_j, theta=theta_j, kappa=float(kappa)),
+        clipped_final_cells=clipped_cells, clipped_final_value=clipped_value,
     )
 
 
@@ -219,12 +249,16 @@ def baseline_identity_errors(baseline: Baseline) -> dict[str, float]:
     - ``final_shares``: sum_j alpha_nj = 1;
     - ``cost_shares``: beta_nj + sum_k gam_njk = 1 wherever Y_nj > 0 (value added + inputs = output);
     - ``market_clearing``: Y_ij = sum_n pi_nij X_nj, relative to world output;
-    - ``deficits``: sum_n D_n = 0 and D_n = I_n - w_n L_n - R_n, relative to world income.
+    - ``deficits``: sum_n D_n = 0 and D_n equals the trade deficit computed from flows alone,
+      sum_j (X_nj - Y_nj) (goods) + sum_j omega_nj beta_nj Y_nj - R_n (REEs), relative to world
+      income (spending X = inputs + I and output Y = value added + inputs make this the definition
+      D = I - wL - R only if wL, R, X and Y are consistent).
     """
     has_spending, has_output = baseline.X > 0, baseline.Y > 0
     world_output, world_income = baseline.Y.sum(), baseline.income.sum()
     supply = np.einsum("nij,nj->ij", baseline.pi, baseline.X)
-    deficit_gap = baseline.income - baseline.labour_income - baseline.ree_endowment - baseline.deficit
+    trade_deficit = (baseline.X - baseline.Y).sum(axis=1) + baseline.ree_use - baseline.ree_endowment
+    deficit_gap = trade_deficit - baseline.deficit
     return {
         "trade_shares": float(np.abs(baseline.pi.sum(axis=1) - 1.0)[has_spending].max(initial=0.0)),
         "final_shares": float(np.abs(baseline.alpha.sum(axis=1) - 1.0).max()),

@@ -2,7 +2,9 @@
 
 Outer unknowns: wage changes w_hat (N), the world REE price change p_hat_W and, under a quota,
 the tax wedge 1 + tau. Each evaluation solves the inner price fixed point (steps 3-4) to 1e-13 and
-the linear spending system (steps 6-7) directly. The square outer system (step 8) is
+the linear spending system (steps 6-7), directly (a dense NJ x NJ solve) for small tables or
+matrix-free for large ones (:class:`SolverOptions`), both warm-started from the previous
+evaluation of the same solve. The square outer system (step 8) is
 
     labour markets of regions 1..N-1:   [sum_j (1-omega'_nj) beta_nj Y'_nj - w_hat_n w_n L_n] / (w_n L_n) = 0
     world REE market:                    [sum_n q'_n - sum_n R_n] / sum_n R_n = 0
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
 from ree_assets.core.ge.calibrate import Baseline
 from ree_assets.core.ge.model import (labour_demand, ree_demand, ree_share_new, solve_price_indices,
-                                      spending_new, technology_hats, trade_shares_new,
-                                      value_added_cost_hat)
+                                      spending_new, spending_new_matrix_free, technology_hats,
+                                      trade_shares_new, value_added_cost_hat)
 
 
 class ChinaNetImporterError(ValueError):
@@ -62,15 +65,45 @@ class Shocks:
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """tol: max abs scaled residual; price_tol: inner fixed point (sup norm of ln P_hat change,
-    tighter than the spec's 1e-12 so that the outer residuals can reach ``tol`` above their noise);
-    damping: Alvarez-Lucas step (fixed point only); fd_step: relative forward-difference step."""
+    """Settings of both solvers.
+
+    tol: largest abs scaled residual of a solution, every labour market included (the stated
+    tolerance; IPOPT is run at tol / 10 so that the market it drops meets it too); price_tol:
+    inner fixed point (sup norm of ln P_hat change, tighter than the spec's 1e-12 so that the outer
+    residuals can reach ``tol`` above their noise); spending_tol: matrix-free spending iteration
+    (largest change over largest X'); spending: "direct" (dense solve), "matrix_free", or "auto"
+    (direct up to ``direct_max_size`` unknowns N x J); warm_start: start each evaluation's inner
+    solves from the previous evaluation's prices and spending (else from the baseline); damping:
+    the Alvarez-Lucas step nu of the fixed point, in (0, 1]; fd_step: relative forward-difference
+    step of IPOPT's first Jacobian; fd_inner_tol: price and spending tolerance of its perturbed
+    evaluations (an error of about fd_inner_tol / fd_step in the first Jacobian, which Broyden's
+    updates correct: on WIOD 2009 it costs IPOPT one or two iterations and saves a third of the
+    time); max_iter: fixed-point iterations; ipopt_max_iter:
+    IPOPT iterations per solve; continuation_steps: most solves of the continuation.
+    """
 
     tol: float = 1e-11
     price_tol: float = 1e-13
+    spending_tol: float = 1e-14
+    spending: Literal["auto", "direct", "matrix_free"] = "auto"
+    direct_max_size: int = 400
+    warm_start: bool = True
     max_iter: int = 5_000
+    ipopt_max_iter: int = 200
     damping: float = 0.5
     fd_step: float = 1e-7
+    fd_inner_tol: float = 1e-10
+    continuation_steps: int = 64
+
+    def __post_init__(self):
+        if not 0 < self.damping <= 1:
+            raise ValueError(f"damping must be in (0, 1], got {self.damping}")
+        if self.spending not in ("auto", "direct", "matrix_free"):
+            raise ValueError(f"unknown spending solve {self.spending!r}: 'auto', 'direct' or 'matrix_free'")
+
+    def direct_spending(self, size: int) -> bool:
+        """Whether the spending system of ``size`` unknowns is solved directly."""
+        return self.spending == "direct" or (self.spending == "auto" and size <= self.direct_max_size)
 
 
 @dataclass(frozen=True)
@@ -80,7 +113,10 @@ class Equilibrium:
     w_hat, p_R_hat (N,); p_W_hat; tau (given, or the tax-equivalent of a quota); P_hat, omega_new,
     A_R_hat, A_L_hat, X_new, Y_new (N, J); pi_new (N, N, J); income_new, ree_demand_new (N,);
     china_exports_new; solver bookkeeping: iterations, residual_norm (max abs scaled residual,
-    all N labour markets included), wall_time (s), solver.
+    all N labour markets included), tolerance (the stated one), wall_time (s), solver, status
+    (the solver's own word: IPOPT's return message, or "converged"); spending_response (N, J), the
+    change in X' per unit of China's income, kept by the matrix-free spending solve to warm-start
+    the next one (None after a direct solve).
     """
 
     w_hat: np.ndarray
@@ -100,14 +136,28 @@ class Equilibrium:
     china_exports_new: float
     iterations: int = 0
     residual_norm: float = np.nan
+    tolerance: float = np.nan
     wall_time: float = np.nan
     solver: str = ""
+    status: str = ""
+    spending_response: np.ndarray | None = None
+
+    @property
+    def converged(self) -> bool:
+        """Every scaled residual (the dropped labour market included) within the stated tolerance."""
+        return bool(self.residual_norm <= self.tolerance)
 
 
 def evaluate(baseline: Baseline, w_hat: np.ndarray, p_W_hat: float, wedge: float,
-             shocks: Shocks = Shocks(), price_tol: float = 1e-13) -> Equilibrium:
-    """Steps 1-7 at given wages, world REE price and tax wedge 1 + tau (no market clearing)."""
+             shocks: Shocks = Shocks(), options: SolverOptions = SolverOptions(),
+             start: Equilibrium | None = None) -> Equilibrium:
+    """Steps 1-7 at given wages, world REE price and tax wedge 1 + tau (no market clearing).
+
+    The price fixed point and the spending solve start from ``start`` (a nearby evaluated state)
+    when ``options.warm_start``, else from the baseline (hats 1, X' = X).
+    """
     par, china = baseline.parameters, baseline.china
+    warm = start if options.warm_start else None
     p_R_hat = np.full(len(w_hat), p_W_hat)
     p_R_hat[china] = p_W_hat / wedge
     omega_new = ree_share_new(par.omega, par.eps, par.kappa, p_R_hat, w_hat)
@@ -115,7 +165,8 @@ def evaluate(baseline: Baseline, w_hat: np.ndarray, p_W_hat: float, wedge: float
     ln_cV_hat = value_added_cost_hat(par.omega, par.eps, p_R_hat, w_hat, A_R_hat, A_L_hat)
     ln_d_hat = None if shocks.trade_cost_hat is None else np.log(shocks.trade_cost_hat)
     ln_P_hat, ln_c_hat, _ = solve_price_indices(baseline.pi, ln_cV_hat, baseline.beta, baseline.gam,
-                                                par.theta, ln_d_hat, tol=price_tol)
+                                                par.theta, ln_d_hat, tol=options.price_tol,
+                                                ln_P_start=None if warm is None else np.log(warm.P_hat))
     pi_new = trade_shares_new(baseline.pi, ln_c_hat, ln_P_hat, par.theta, ln_d_hat)
     labour_income_new = w_hat * baseline.labour_income
     deficit_new = baseline.deficit * labour_income_new.sum() / baseline.labour_income.sum()
@@ -124,14 +175,22 @@ def evaluate(baseline: Baseline, w_hat: np.ndarray, p_W_hat: float, wedge: float
     fixed_income[china] += tax_margin * baseline.ree_endowment[china]
     income_per_output = np.zeros_like(baseline.beta)
     income_per_output[china] = -tax_margin * omega_new[china] * baseline.beta[china] / p_R_hat[china]
-    X_new, Y_new, income_new = spending_new(pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output)
+    response = None
+    if options.direct_spending(baseline.beta.size):
+        X_new, Y_new, income_new = spending_new(pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output)
+    else:
+        no_response = warm is None or warm.spending_response is None
+        X_new, Y_new, income_new, response = spending_new_matrix_free(
+            pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output, china,
+            baseline.X if warm is None else warm.X_new,
+            np.zeros_like(baseline.X) if no_response else warm.spending_response, tol=options.spending_tol)
     q_new = ree_demand(omega_new, baseline.beta, Y_new, p_R_hat)
     return Equilibrium(
         w_hat=w_hat, p_W_hat=float(p_W_hat), p_R_hat=p_R_hat, tau=float(wedge - 1.0), P_hat=np.exp(ln_P_hat),
         omega_new=omega_new, A_R_hat=A_R_hat, A_L_hat=A_L_hat, pi_new=pi_new, X_new=X_new, Y_new=Y_new,
         income_new=income_new, ree_demand_new=q_new,
         labour_demand_new=labour_demand(omega_new, baseline.beta, Y_new),
-        china_exports_new=float(baseline.ree_endowment[china] - q_new[china]),
+        china_exports_new=float(baseline.ree_endowment[china] - q_new[china]), spending_response=response,
     )
 
 
@@ -156,22 +215,19 @@ def outer_residuals(baseline: Baseline, state: Equilibrium, instrument: Instrume
 
 
 def _finish(baseline: Baseline, state: Equilibrium, instrument: Instrument, shocks: Shocks, *,
-            iterations: int, started: float, solver: str, converged: bool, tol: float) -> Equilibrium:
-    """Attach bookkeeping, or raise: net importer (named by tau) or no convergence."""
+            iterations: int, started: float, solver: str, status: str, tol: float) -> Equilibrium:
+    """Attach bookkeeping (residual norm over every equation, the dropped labour market included;
+    the stated tolerance; the solver's status), or raise if China would become a net importer."""
     residuals = np.concatenate([outer_residuals(baseline, state, instrument, shocks),
                                 labour_residuals(baseline, state)[-1:]])
-    norm = float(np.max(np.abs(residuals)))
     if isinstance(instrument, ExportTax) and state.china_exports_new < 0:
         raise ChinaNetImporterError(
             f"export tax tau = {instrument.rate}: China's REE demand {state.ree_demand_new[baseline.china]:.6g} "
             f"would exceed its endowment {baseline.ree_endowment[baseline.china]:.6g} (USD million at baseline "
             f"prices), so China would become a net importer and the tax on its exports cannot bind; "
             f"use a lower tau")
-    if not converged or norm > 100 * tol:
-        raise EquilibriumNotFoundError(f"{solver} did not converge for {instrument}: residual {norm:.3g} "
-                                       f"after {iterations} iterations")
-    return replace(state, iterations=iterations, residual_norm=norm, wall_time=time.perf_counter() - started,
-                   solver=solver)
+    return replace(state, iterations=iterations, residual_norm=float(np.max(np.abs(residuals))), tolerance=tol,
+                   wall_time=time.perf_counter() - started, solver=solver, status=status)
 
 
 def _unpack(x: np.ndarray, n_regions: int, instrument: Instrument) -> tuple[np.ndarray, float, float]:
@@ -193,26 +249,46 @@ def _initial_point(n_regions: int, instrument: Instrument, start: Equilibrium | 
 
 class _OuterSystem:
     """cyipopt problem: zero objective, the outer residuals as equality constraints, a dense
-    quasi-Newton Jacobian (see :meth:`jacobian`). The last evaluation is cached."""
+    quasi-Newton Jacobian (see :meth:`jacobian`). The last evaluation is cached, and every
+    evaluation's inner solves start from the last state evaluated at an IPOPT point."""
 
     def __init__(self, baseline: Baseline, instrument: Instrument, shocks: Shocks, options: SolverOptions):
         self.baseline, self.instrument, self.shocks, self.options = baseline, instrument, shocks, options
         self.evaluations = 0
         self.iterations = 0
-        self._cache: tuple[bytes, np.ndarray] | None = None
+        self._cache: tuple[bytes, Equilibrium, np.ndarray] | None = None
         self._jacobian: np.ndarray | None = None
         self._last_x = self._last_g = np.empty(0)
 
-    def state(self, x: np.ndarray) -> Equilibrium:
+    def state(self, x: np.ndarray, start: Equilibrium | None = None,
+              options: SolverOptions | None = None) -> Equilibrium:
         w_hat, p_W_hat, wedge = _unpack(x, self.baseline.labour_income.size, self.instrument)
         self.evaluations += 1
-        return evaluate(self.baseline, w_hat.copy(), p_W_hat, wedge, self.shocks, self.options.price_tol)
+        return evaluate(self.baseline, w_hat.copy(), p_W_hat, wedge, self.shocks, options or self.options, start)
 
-    def constraints(self, x: np.ndarray) -> np.ndarray:
+    def _evaluated(self, x: np.ndarray) -> tuple[Equilibrium, np.ndarray]:
+        """State and residuals at x. A trial point where the model cannot be evaluated (prices so
+        extreme that the inner solves overflow) gets NaN residuals, which IPOPT treats as an
+        evaluation error and answers by shortening its step; the last good state stays the warm start."""
         key = x.tobytes()
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, outer_residuals(self.baseline, self.state(x), self.instrument, self.shocks))
-        return self._cache[1]
+            previous = None if self._cache is None else self._cache[1]
+            try:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    state = self.state(x, previous)
+                    residuals = outer_residuals(self.baseline, state, self.instrument, self.shocks)
+            except RuntimeError:
+                state, residuals = previous, np.full(x.size, np.nan)
+            if not np.all(np.isfinite(residuals)):
+                state, residuals = previous, np.full(x.size, np.nan)
+            self._cache = (key, state, residuals)
+        return self._cache[1], self._cache[2]
+
+    def solution(self, x: np.ndarray) -> Equilibrium:
+        return self._evaluated(x)[0]
+
+    def constraints(self, x: np.ndarray) -> np.ndarray:
+        return self._evaluated(x)[1]
 
     def objective(self, x: np.ndarray) -> float:
         return 0.0
@@ -225,17 +301,19 @@ class _OuterSystem:
         return True
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
-        """Forward differences at the first point IPOPT asks for, Broyden's rank-one update
-        J += (dg - J dx) dx' / dx'dx at every later point (one evaluation instead of N + 2)."""
-        base = self.constraints(x)
+        """Forward differences at the first point IPOPT asks for (each column warm-started from
+        that point's state), Broyden's rank-one update J += (dg - J dx) dx' / dx'dx at every later
+        point (one evaluation instead of N + 2)."""
+        state, base = self._evaluated(x)
         if self._jacobian is None:
-            columns = []
+            columns, loose = [], replace(self.options, price_tol=self.options.fd_inner_tol,
+                                         spending_tol=self.options.fd_inner_tol)
             for j in range(x.size):
                 step = self.options.fd_step * max(1.0, abs(x[j]))
                 shifted = x.copy()
                 shifted[j] += step
-                columns.append((outer_residuals(self.baseline, self.state(shifted), self.instrument, self.shocks)
-                                - base) / step)
+                columns.append((outer_residuals(self.baseline, self.state(shifted, state, loose), self.instrument,
+                                                self.shocks) - base) / step)
             self._jacobian = np.column_stack(columns)
         else:
             dx, dg = x - self._last_x, base - self._last_g
@@ -245,13 +323,20 @@ class _OuterSystem:
         return self._jacobian.ravel()
 
 
+#: IPOPT return codes after which the point is kept and judged by its residuals (0 solved, 1 solved
+#: to an acceptable level); any other code is a failure.
+_IPOPT_FINISHED = (0, 1)
+
+
 def _solve_ipopt_from(baseline: Baseline, instrument: Instrument, shocks: Shocks, options: SolverOptions,
                       start: Equilibrium | None) -> Equilibrium:
     """One IPOPT solve of the square outer system: min 0 s.t. residuals(x) = 0, x > 0.
 
     Unknowns w_hat, p_hat_W (and 1 + tau under a quota), bounded below by 1e-10. IPOPT runs with
-    a limited-memory Hessian (the objective is zero, so only constraint curvature matters) and the
-    forward-difference-then-Broyden Jacobian of :class:`_OuterSystem`.
+    a limited-memory Hessian (the objective is zero, so only constraint curvature matters), the
+    forward-difference-then-Broyden Jacobian of :class:`_OuterSystem` and tolerance tol / 10.
+    IPOPT's "acceptable" stop is returned with its status and residual (``converged`` is then
+    usually False); any other failure raises :class:`EquilibriumNotFoundError`.
     """
     import cyipopt
 
@@ -261,14 +346,17 @@ def _solve_ipopt_from(baseline: Baseline, instrument: Instrument, shocks: Shocks
     system = _OuterSystem(baseline, instrument, shocks, options)
     problem = cyipopt.Problem(n=x0.size, m=x0.size, problem_obj=system, lb=np.full(x0.size, 1e-10),
                               ub=np.full(x0.size, 1e20), cl=np.zeros(x0.size), cu=np.zeros(x0.size))
-    for name, value in (("print_level", 0), ("sb", "yes"), ("tol", options.tol),
-                        ("constr_viol_tol", options.tol), ("hessian_approximation", "limited-memory"),
-                        ("max_iter", options.max_iter), ("mu_strategy", "adaptive")):
+    for name, value in (("print_level", 0), ("sb", "yes"), ("tol", options.tol / 10),
+                        ("constr_viol_tol", options.tol / 10), ("hessian_approximation", "limited-memory"),
+                        ("max_iter", options.ipopt_max_iter), ("mu_strategy", "adaptive")):
         problem.add_option(name, value)
     x, info = problem.solve(x0)
-    state = system.state(x)
-    return _finish(baseline, state, instrument, shocks, iterations=system.iterations, started=started, solver="ipopt",
-                   converged=info["status"] in (0, 1), tol=options.tol)
+    message = info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else str(info["status_msg"])
+    if info["status"] not in _IPOPT_FINISHED:
+        raise EquilibriumNotFoundError(f"ipopt did not converge for {instrument}: status {info['status']} "
+                                       f"({message}) after {system.iterations} iterations")
+    return _finish(baseline, system.solution(x), instrument, shocks, iterations=system.iterations, started=started,
+                   solver="ipopt", status=message, tol=options.tol)
 
 
 def partial_instrument(instrument: Instrument, step: float) -> Instrument:
@@ -280,28 +368,40 @@ def partial_instrument(instrument: Instrument, step: float) -> Instrument:
 
 
 def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),
-                options: SolverOptions = SolverOptions(), start: Equilibrium | None = None,
-                continuation_steps: int = 8) -> Equilibrium:
+                options: SolverOptions = SolverOptions(), start: Equilibrium | None = None) -> Equilibrium:
     """Solve the outer system with IPOPT, from ``start`` (or the baseline, all hats 1).
 
-    Where IPOPT does not converge from a cold start (a tight quota with directed innovation moves
-    the REE price by multiples), it is solved by continuation: the instrument is tightened from
-    no policy to its level in ``continuation_steps`` steps (:func:`partial_instrument`), each
-    IPOPT solve warm-started from the previous one, the last at the instrument itself. The
-    iterations reported are those of the continuation steps; the time includes the failed cold start.
+    Where IPOPT fails or stops short of ``options.tol`` from a cold start, it is solved by
+    adaptive continuation: the instrument is tightened from no policy toward its level
+    (:func:`partial_instrument`), each IPOPT solve warm-started from the last one that met the
+    tolerance; a step that fails is halved, a step that succeeds is doubled (first step 1/4), and
+    more than ``options.continuation_steps`` solves is an error. The iterations reported are
+    those of every solve; the time includes the cold start.
     """
     started = time.perf_counter()
     try:
-        return _solve_ipopt_from(baseline, instrument, shocks, options, start)
+        solution = _solve_ipopt_from(baseline, instrument, shocks, options, start)
+        if solution.converged or start is not None:
+            return solution
     except EquilibriumNotFoundError:
         if start is not None:
             raise
-    solution, iterations = None, 0
-    path = [partial_instrument(instrument, step) for step in np.linspace(0.0, 1.0, continuation_steps + 1)[1:-1]]
-    for step_instrument in [*path, instrument]:
-        solution = _solve_ipopt_from(baseline, step_instrument, shocks, options, solution)
-        iterations += solution.iterations
-    return replace(solution, iterations=iterations, wall_time=time.perf_counter() - started, solver="ipopt")
+    solution, reached, step, iterations = None, 0.0, 0.25, 0
+    for _ in range(options.continuation_steps):
+        target = min(1.0, reached + step)
+        try:
+            trial = _solve_ipopt_from(baseline, partial_instrument(instrument, target), shocks, options, solution)
+        except EquilibriumNotFoundError:
+            trial = None
+        iterations += 0 if trial is None else trial.iterations
+        if trial is None or not trial.converged:
+            step /= 2
+            continue
+        solution, reached, step = trial, target, 2 * step
+        if reached == 1.0:
+            return replace(solution, iterations=iterations, wall_time=time.perf_counter() - started)
+    raise EquilibriumNotFoundError(f"ipopt did not converge for {instrument}, not even by continuation "
+                                   f"(reached {reached:.3g} of the way in {options.continuation_steps} solves)")
 
 
 def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),
@@ -311,10 +411,15 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
         w_hat_n <- w_hat_n [1 + nu (LD'_n / (w_hat_n w_n L_n) - 1)],  then rescaled to the numeraire,
         p_hat   <- p_hat (q' / supply)^nu   for each REE market,
 
-    with one world REE market under a tax (p_hat_R,CHN = p_hat_W / (1 + tau)); under a quota two
-    markets clear separately, China's (supply R_CHN - E) and the rest of the world's (supply
-    sum_{n != CHN} R_n + E), E = quota x baseline exports, and the tax-equivalent is
-    tau = p_hat_W / p_hat_R,CHN - 1. Stops when every scaled residual is below ``options.tol``.
+    with nu = ``options.damping``, one world REE market under a tax (p_hat_R,CHN = p_hat_W / (1 + tau));
+    under a quota two markets clear separately, China's (supply R_CHN - E) and the rest of the world's
+    (supply sum_{n != CHN} R_n + E), E = quota x baseline exports, and the tax-equivalent is
+    tau = p_hat_W / p_hat_R,CHN - 1. Each evaluation's inner solves start from the previous one's and
+    are solved as tightly as the outer residual needs (1e-2 of it for prices, 1e-3 for spending,
+    never looser than 1e-6 nor tighter than ``options.price_tol`` and ``options.spending_tol``), so
+    the last iterations, which decide convergence, are as exact as IPOPT's evaluations.
+    Stops when every scaled residual is below ``options.tol``; raises
+    :class:`EquilibriumNotFoundError` after ``options.max_iter`` iterations.
     """
     started = time.perf_counter()
     nu, china, endowment = options.damping, baseline.china, baseline.ree_endowment
@@ -324,13 +429,17 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
     w_hat, p_W_hat, wedge = _unpack(x, endowment.size, instrument)
     w_hat = w_hat.copy()
     abroad = np.arange(endowment.size) != china
+    state, norm = start, np.inf
     for iteration in range(1, options.max_iter + 1):
-        state = evaluate(baseline, w_hat, p_W_hat, wedge, shocks, options.price_tol)
+        inner = replace(options, price_tol=max(options.price_tol, min(1e-6, 1e-2 * norm)),
+                        spending_tol=max(options.spending_tol, min(1e-6, 1e-3 * norm)))
+        state = evaluate(baseline, w_hat, p_W_hat, wedge, shocks, inner, state)
         residuals = np.concatenate([outer_residuals(baseline, state, instrument, shocks),
                                     labour_residuals(baseline, state)[-1:]])
-        if np.max(np.abs(residuals)) < options.tol:
+        norm = float(np.max(np.abs(residuals)))
+        if norm < options.tol:
             return _finish(baseline, state, instrument, shocks, iterations=iteration, started=started,
-                           solver="fixed_point", converged=True, tol=options.tol)
+                           solver="fixed_point", status="converged", tol=options.tol)
         w_hat = w_hat * (1.0 + nu * (state.labour_demand_new / (w_hat * baseline.labour_income) - 1.0))
         w_hat *= weighted_labour.sum() / (weighted_labour @ w_hat)
         demand = state.ree_demand_new
@@ -341,8 +450,8 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
             wedge = p_W_hat / p_china
         else:
             p_W_hat *= (demand.sum() / endowment.sum()) ** nu
-    return _finish(baseline, state, instrument, shocks, iterations=options.max_iter, started=started,
-                   solver="fixed_point", converged=False, tol=options.tol)
+    raise EquilibriumNotFoundError(f"fixed_point did not converge for {instrument}: residual {norm:.3g} "
+                                   f"after {options.max_iter} iterations (damping {nu})")
 
 
 def max_abs_difference(a: Equilibrium, b: Equilibrium) -> float:

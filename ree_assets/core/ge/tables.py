@@ -38,7 +38,9 @@ def baseline_to_long(baseline: Baseline) -> pl.DataFrame:
     rows = [("region_order", region, None, None, None, float(i)) for i, region in enumerate(baseline.regions)]
     rows += [("sector_order", None, None, sector, None, float(i)) for i, sector in enumerate(baseline.sectors)]
     rows += [("china", baseline.regions[baseline.china], None, None, None, 1.0),
-             ("kappa", None, None, None, None, baseline.parameters.kappa)]
+             ("kappa", None, None, None, None, baseline.parameters.kappa),
+             ("clipped_final_cells", None, None, None, None, float(baseline.clipped_final_cells)),
+             ("clipped_final_value", None, None, None, None, baseline.clipped_final_value)]
     for variable, axes in _AXES.items():
         values = _array(baseline, variable)
         for index in itertools.product(*(range(len(labels[a])) for a in axes)):
@@ -64,7 +66,9 @@ def baseline_from_long(frame: pl.DataFrame) -> Baseline:
         values[index] = rows["value"].to_numpy()
         arrays[variable] = values
     china = frame.filter(pl.col("variable") == "china")["region"][0]
-    kappa = float(frame.filter(pl.col("variable") == "kappa")["value"][0])
+    scalar = lambda variable: float(frame.filter(pl.col("variable") == variable)["value"][0])  # noqa: E731
     parameters = ModelParameters(omega=arrays.pop("omega"), eps=arrays.pop("eps"), theta=arrays.pop("theta"),
-                                 kappa=kappa)
-    return Baseline(regions=regions, sectors=sectors, china=regions.index(china), parameters=parameters, **arrays)
+                                 kappa=scalar("kappa"))
+    return Baseline(regions=regions, sectors=sectors, china=regions.index(china), parameters=parameters,
+                    clipped_final_cells=int(scalar("clipped_final_cells")),
+                    clipped_final_value=scalar("clipped_final_value"), **arrays)
