@@ -13,6 +13,7 @@ from ree_assets.core.ge import aggregate, calibrate, estimate, outcomes, solve
 from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
 from ree_assets.core.io_table import element_codes
 from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
+from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore, reports_dir
 from ree_assets.figures import innovation_bias_figure, real_outcomes_figure, tax_sweep_figure
@@ -142,7 +143,7 @@ def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod:
         eps=calibrate.restrict_parameters(eps, aggregated.sectors), theta=config.theta,
         endowment_shares=config.endowment_shares, negative_final_demand=config.negative_final_demand)
     context.log.info(f"baseline: {len(baseline.regions)} regions x {len(baseline.sectors)} sectors")
-    yield dg.Output(baseline_to_long(baseline), metadata={
+    yield from publish_if_invariants_hold([dg.Output(baseline_to_long(baseline), metadata={
         "regions": ", ".join(baseline.regions), "sectors": ", ".join(baseline.sectors),
         "omega_source": config.omega_source,
         "omega": dg.MetadataValue.json(dict(zip(baseline.sectors, baseline.parameters.omega[0].tolist()))),
@@ -150,8 +151,7 @@ def ge_baseline(context: dg.AssetExecutionContext, config: BaselineConfig, wiod:
         "negative_final_demand": config.negative_final_demand,
         "clipped_final_cells": baseline.clipped_final_cells,
         "clipped_final_value_musd": baseline.clipped_final_value,
-    })
-    yield baseline_check(baseline)
+    })], [baseline_check(baseline)])
 
 
 #: Largest tolerated baseline identity error (relative; the real tables give about 1e-15).
@@ -218,8 +218,8 @@ def ge_counterfactual_exogenous(context: dg.AssetExecutionContext, config: Count
     """China's REE export restriction (tax and quota) with exogenous technology (kappa = 0):
     ge_results rows (scenario, region, sector, variable, value)."""
     results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config, 0.0)
-    yield dg.Output(results, metadata={"solvers": frame_markdown(solvers, floatfmt=".4g")})
-    yield check
+    yield from publish_if_invariants_hold([dg.Output(results, metadata={"solvers": frame_markdown(solvers, floatfmt=".4g")})],
+                                          [check])
 
 
 @dg.asset(group_name=GE_GROUP, metadata={"schema": "results"}, kinds={"ipopt", "duckdb"}, pool=DUCKDB_POOL,
@@ -234,13 +234,12 @@ def ge_counterfactual_endogenous(context: dg.AssetExecutionContext, config: Coun
     decomposition = outcomes.decomposition_from_results(ge_counterfactual_exogenous, results)
     both = pl.concat([ge_counterfactual_exogenous, results])
     folder = reports_dir(store.database)
-    yield dg.Output(pl.concat([results, decomposition]), metadata={
+    yield from publish_if_invariants_hold([dg.Output(pl.concat([results, decomposition]), metadata={
         "solvers": frame_markdown(solvers, floatfmt=".4g"),
         **table_metadata(outcomes.render_real_outcomes(both), "ge_real_outcomes", folder),
         **figure_metadata(innovation_bias_figure(results), "ge_innovation_bias", folder),
         **figure_metadata(real_outcomes_figure(both), "ge_real_outcomes", folder),
-    })
-    yield check
+    })], [check])
 
 
 @dg.asset(group_name=GE_GROUP, metadata={"schema": "results"}, kinds={"ipopt", "duckdb"}, pool=DUCKDB_POOL,
@@ -263,8 +262,7 @@ def ge_tax_sweep(context: dg.AssetExecutionContext, config: TaxSweepConfig, stor
         context.log.info(f"kappa = {kappa:g}: {len(rates)} tax rates solved, IPOPT "
                          f"{sum(s.wall_time for s in ipopt):.2f} s, fixed point {sum(s.wall_time for s in fixed_point):.2f} s")
     results = pl.concat(frames)
-    yield dg.Output(results, metadata={
+    yield from publish_if_invariants_hold([dg.Output(results, metadata={
         "points": len(rates) * len(config.kappas), "max_abs_difference": max(differences),
         **figure_metadata(tax_sweep_figure(results), "ge_tax_sweep", reports_dir(store.database)),
-    })
-    yield solver_check(differences, converged, options.tol)
+    })], [solver_check(differences, converged, options.tol)])
