@@ -107,3 +107,10 @@ def mentions_ree_expr(column: str | pl.Expr) -> pl.Expr:
     expression, run by Polars' Rust engine); null text gives False."""
     expr = pl.col(column) if isinstance(column, str) else column
     return expr.str.contains(ree_pattern()).fill_null(False)
+
+
+def ree_subset(patents: pl.DataFrame) -> pl.DataFrame:
+    """The REE universe of ``specs/patents_and_did.md``: the patents whose title or abstract
+    mentions a rare earth (:func:`mentions_ree_expr` on "title abstract")."""
+    text = pl.concat_str([pl.col("title"), pl.col("abstract")], separator=" ", ignore_nulls=True)
+    return patents.filter(mentions_ree_expr(text))
