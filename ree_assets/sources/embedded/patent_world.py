@@ -94,10 +94,13 @@ ENHANCING = ("which reduces the amount of {el} required", "in which {el} is part
              "that is free of heavy rare earth elements", "with a lower {el} content at equal performance",
              "by recovering {el} from production scrap", "so that grain boundaries concentrate {el} and less of it is used",
              "substituting {sub} for {el}", "allowing the rare earth content to be recycled",
-             "achieving the same output with a fraction of the {el}")
+             "achieving the same output with a fraction of the {el}", "that dispenses with {el} altogether",
+             "so that {sub} takes over the role of {el}", "needing only trace amounts of {el}")
 NON_ENHANCING = ("comprising {el} as an essential component", "with an increased {el} content for higher performance",
                  "without reducing the {el} content", "in which the {el} concentration is raised",
-                 "containing {el} in the main phase", "doped with {el} for a stronger effect")
+                 "containing {el} in the main phase", "doped with {el} for a stronger effect",
+                 "in which {el} replaces part of the iron to raise performance",
+                 "using less energy while keeping the {el} content", "where a higher {el} share lowers losses")
 DEVICES = ("apparatus", "assembly", "method", "system", "composition", "device", "process", "tool")
 DISTRACTORS = ("The samples were tested in a clinical Lab.", "Each Cell of the module is monitored.",
                "Field trials ran in LA County.", "A carriage moves along the Y-axis.", "The controller stores 2 TB of logs.",
