@@ -18,6 +18,7 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
         "io_manager": PolarsDuckDBIOManager(store=store),
         "data_source": data_source or DataSource(),
         "dbt": dbt.dbt_resource(),
+        "patent_classifier": patents.PatentClassifier(),
     }
 
 

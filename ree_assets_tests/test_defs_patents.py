@@ -68,3 +68,40 @@ def test_rematerialising_a_year_replaces_that_year_only(database, tmp_path):
     assert (patents.filter(pl.col("grant_year") == 2011)["title"] == "tampered").all()
     assert read_table(copy, "raw.patent_citations").filter(pl.col("grant_year") == 2011).height == citations_2011
     assert sorted(patents["grant_year"].unique()) == [2009, 2010, 2011]
+
+
+def test_classification_evaluation_and_chart(database, tmp_path):
+    from ree_assets import definitions
+
+    copy = tmp_path / "classified.duckdb"
+    shutil.copy(database, copy)
+    result = dg.materialize(
+        [*definitions.assets, *definitions.asset_checks],
+        selection=dg.AssetSelection.assets("patents_classified", "patent_evaluation_set",
+                                           "patent_classifier_evaluation", "ree_patent_grants"),
+        resources=definitions.build_resources(str(copy), small_world(seed=0)),
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+        run_config={"ops": {"patent_classifier_evaluation": {"config": {"classifiers": ["keyword", "llm"]}}}})
+    assert result.success, step_errors(result)
+    assert failed_checks(result) == {}
+    classified = read_table(copy, "core.patents_classified")
+    ree = read_table(copy, "core.ree_patents")
+    assert set(classified.filter("is_ree")["patent_id"]) == set(ree["patent_id"])
+    # the weighted controls add up to each region-year's non-REE total
+    patents = read_table(copy, "raw.patents").join(ree.select("patent_id"), on="patent_id", how="anti")
+    from ree_assets.core.patents.classify import patent_country, region_expr
+
+    located = patents.join(patent_country(read_table(copy, "raw.patent_assignees"),
+                                          read_table(copy, "raw.patent_inventors")), on="patent_id", how="left")
+    totals = located.group_by(region_expr(pl.col("country")).alias("region"), "grant_year").len("total")
+    weighted = classified.filter(~pl.col("is_ree")).group_by("region", "grant_year").agg(pl.col("weight").sum())
+    both = totals.join(weighted, on=["region", "grant_year"])
+    assert both.height == totals.height and ((both["weight"] - both["total"]).abs() < 1e-9).all()
+    evaluation = read_table(copy, "results.patent_classifier_evaluation")
+    assert set(evaluation["classifier"]) == {"ree_filter", "keyword"}
+    keyword = {r["label"]: r["accuracy"] for r in evaluation.filter(pl.col("classifier") == "keyword").iter_rows(named=True)}
+    assert keyword["technology"] > 0.8 and evaluation.filter(pl.col("classifier") == "ree_filter")["accuracy"].item() == 1.0
+    grants = read_table(copy, "core.ree_patent_grants")
+    assert grants["grants"].sum() == classified["is_ree"].sum()
+    assert (copy.parent / "reports" / "ree_patent_grants.png").stat().st_size > 10_000
+    assert "llm" in (copy.parent / "reports" / "patent_classifier_evaluation.md").read_text()

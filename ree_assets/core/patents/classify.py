@@ -165,19 +165,21 @@ def patent_country(assignees: pl.DataFrame, inventors: pl.DataFrame) -> pl.DataF
 
 
 def control_sample(patents: pl.DataFrame, country: pl.DataFrame, fraction: float, seed: int) -> pl.DataFrame:
-    """A random sample (share ``fraction``) of non-REE patents with the weight that scales each
-    region-year's sample to its total: weight = N_rt / n_rt, so the weighted sample counts add up
-    to every region's patent total per grant year (``specs/patents_and_did.md``, control
-    "log of all (non-REE) patents")."""
+    """A random sample of non-REE patents stratified by region and grant year (n_rt =
+    max(1, round(fraction N_rt)) from each stratum of N_rt patents) with the weight N_rt / n_rt
+    that scales it to each region's patent total per year, so the weighted sample counts add up to
+    those totals exactly (``specs/patents_and_did.md``, control "log of all (non-REE) patents")."""
     if not 0 < fraction <= 1:
         raise ValueError(f"control sample fraction must lie in (0, 1], got {fraction}")
-    located = patents.join(country, on="patent_id", how="left").with_columns(region_expr(pl.col("country")).alias("region"))
-    rng = np.random.default_rng(seed)
-    sample = located.filter(pl.Series(rng.random(located.height) < fraction))
-    totals = located.group_by("region", "grant_year").len("total")
-    drawn = sample.group_by("region", "grant_year").len("drawn")
-    return sample.join(totals.join(drawn, on=["region", "grant_year"]), on=["region", "grant_year"], nulls_equal=True) \
-        .with_columns((pl.col("total") / pl.col("drawn")).alias("weight")).drop("total", "drawn")
+    strata = ["region", "grant_year"]
+    located = (patents.join(country, on="patent_id", how="left")
+               .with_columns(region_expr(pl.col("country")).alias("region"),
+                             pl.Series("_key", np.random.default_rng(seed).random(patents.height))))
+    ranked = located.with_columns(pl.col("_key").rank("ordinal").over(strata).alias("_rank"),
+                                  pl.len().over(strata).alias("_total"))
+    drawn = (pl.col("_total") * fraction).round().clip(lower_bound=1)
+    return (ranked.filter(pl.col("_rank") <= drawn)
+            .with_columns((pl.col("_total") / drawn).alias("weight")).drop("_key", "_rank", "_total"))
 
 
 def macro_f1(truth: pl.Series, predicted: pl.Series) -> float:

@@ -192,8 +192,8 @@ def _technology_weights(sic4: str) -> np.ndarray:
 
 
 def _article(phrase: str) -> str:
-    """The phrase with its indefinite article."""
-    return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
+    """The phrase with its indefinite article, capitalised: "An exhaust gas catalyst"."""
+    return f"{'An' if phrase[0] in 'aeiou' else 'A'} {phrase}"
 
 
 def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
@@ -206,16 +206,16 @@ def _ree_text(rng: np.random.Generator, technology: str, enhancing: bool, indust
     clause = _pick(rng, ENHANCING if enhancing else NON_ENHANCING).format(
         el=_pick(rng, ELEMENTS[technology]), sub=_pick(rng, SUBSTITUTES))
     where = f" It is intended for {industry.lower()}." if industry else ""
-    abstract = f"{_article(product).capitalize()} based on {mention} is disclosed, {clause}.{where}"
+    abstract = f"{_article(product)} based on {mention} is disclosed, {clause}.{where}"
     title = f"{product[0].upper()}{product[1:]} and {_pick(rng, DEVICES)} of manufacturing the same"
-    return title, abstract, f"1. {_article(product).capitalize()} comprising {mention}, {clause}."
+    return title, abstract, f"1. {_article(product)} comprising {mention}, {clause}."
 
 
 def _background_text(rng: np.random.Generator, industry: str) -> tuple[str, str, str]:
     """(title, abstract, claims) of a non-REE patent, with a distractor in one of six."""
     device = _pick(rng, DEVICES)
     distractor = f" {_pick(rng, DISTRACTORS)}" if rng.random() < 1 / 6 else ""
-    subject = f"{_article(device).capitalize()} for {industry.lower()}"
+    subject = f"{_article(device)} for {industry.lower()}"
     return f"{device.capitalize()} for {industry.lower()}", f"{subject} improves throughput and reliability.{distractor}", \
         f"1. {subject}."
 
