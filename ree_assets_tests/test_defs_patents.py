@@ -70,15 +70,15 @@ def test_rematerialising_a_year_replaces_that_year_only(database, tmp_path):
     assert sorted(patents["grant_year"].unique()) == [2009, 2010, 2011]
 
 
-def test_classification_evaluation_and_chart(database, tmp_path):
+def test_classification_evaluation_chart_and_panel(database, tmp_path):
     from ree_assets import definitions
 
     copy = tmp_path / "classified.duckdb"
     shutil.copy(database, copy)
     result = dg.materialize(
         [*definitions.assets, *definitions.asset_checks],
-        selection=dg.AssetSelection.assets("patents_classified", "patent_evaluation_set",
-                                           "patent_classifier_evaluation", "ree_patent_grants"),
+        selection=dg.AssetSelection.assets("patents_classified", "patent_evaluation_set", "patent_classifier_evaluation",
+                                           "ree_patent_grants", "stg_patents__patents_classified", "patent_panel"),
         resources=definitions.build_resources(str(copy), small_world(seed=0)),
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
         run_config={"ops": {"patent_classifier_evaluation": {"config": {"classifiers": ["keyword", "llm"]}}}})
@@ -105,3 +105,13 @@ def test_classification_evaluation_and_chart(database, tmp_path):
     assert grants["grants"].sum() == classified["is_ree"].sum()
     assert (copy.parent / "reports" / "ree_patent_grants.png").stat().st_size > 10_000
     assert "llm" in (copy.parent / "reports" / "patent_classifier_evaluation.md").read_text()
+    panel = read_table(copy, "marts.patent_panel").sort("region", "sic4", "year")
+    counted = classified.filter(pl.col("region").is_not_null() & pl.col("sic4").is_not_null())
+    assert panel["ree_flow"].sum() == counted["is_ree"].sum()
+    assert panel["ree_enhancing_flow"].sum() == counted["ree_enhancing"].sum()
+    assert abs(panel["non_ree_patents"].sum() - counted.filter(~pl.col("is_ree"))["weight"].sum()) < 1e-6
+    assert panel.height == panel["region"].n_unique() * panel["sic4"].n_unique() * 3  # full grid over 2009-2011
+    # K_t = 0.85 K_(t-1) + flow_t, starting from the first pulled year
+    recursion = panel.with_columns((0.85 * pl.col("ree_stock").shift(1).over("region", "sic4")).fill_null(0.0)
+                                   .alias("carried"))
+    assert ((recursion["ree_stock"] - recursion["carried"] - recursion["ree_flow"]).abs() < 1e-9).all()
