@@ -115,3 +115,56 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
     recursion = panel.with_columns((0.85 * pl.col("ree_stock").shift(1).over("region", "sic4")).fill_null(0.0)
                                    .alias("carried"))
     assert ((recursion["ree_stock"] - recursion["carried"] - recursion["ree_flow"]).abs() < 1e-9).all()
+
+
+def test_one_partition_run_from_the_ui_writes_its_year(tmp_path):
+    """A backfill launched from the UI may run one run per year: each writes its year only."""
+    from ree_assets_tests.helpers import materialize
+
+    database = tmp_path / "ui.duckdb"
+    for year in ("2013", "2015"):
+        result = materialize(database, selection=dg.AssetSelection.assets(*PATENT_TABLES), partition_key=year,
+                             data_source=small_world(seed=0))
+        assert result.success, step_errors(result)
+    stored = read_table(database, "raw.patents")
+    assert sorted(stored["grant_year"].unique()) == [2013, 2015]
+    assert stored.height == sum(patent_tables(y, 0, "small")["patents"].height for y in (2013, 2015))
+
+
+@pytest.fixture
+def local_folder(shared_data, tmp_path):
+    """A local data folder with one real weekly grant file of 2012 whose third grant is broken."""
+    from ree_assets.sources.uspto_xml import grant_documents
+
+    folder = tmp_path / "sources" / "patents" / "uspto_xml"
+    folder.mkdir(parents=True)
+    documents = [d for _, d in grant_documents(shared_data / "patents" / "uspto_xml" / "ipg120327.18.xml")]
+    (folder / "ipg120327.xml").write_bytes(b"".join(documents))
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"".join([*documents[:2], documents[2].replace(b"</us-patent-grant>", b""), *documents[3:]]))
+    return tmp_path / "sources", broken
+
+
+def test_local_xml_pull_skips_or_fails_on_a_malformed_record(local_folder, tmp_path):
+    data_dir, broken = local_folder
+    database = tmp_path / "local.duckdb"
+    source = small_world(mode="local", data_dir=str(data_dir))
+
+    def pull(policy):
+        from ree_assets_tests.helpers import materialize
+
+        return materialize(database, selection=dg.AssetSelection.assets(*PATENT_TABLES), partition_key="2012",
+                           data_source=source, run_config={"ops": {"patent_pull": {"config": {"on_bad_record": policy}}}})
+
+    assert pull("fail").success  # the real file is well-formed
+    assert read_table(database, "raw.patents").height == 18
+    (data_dir / "patents" / "uspto_xml" / "ipg120327.xml").write_bytes(broken.read_bytes())
+    failed = pull("fail")
+    assert not failed.success and "ipg120327.xml:" in " ".join(step_errors(failed).values())
+    assert read_table(database, "raw.patents").height == 18  # the stored year keeps its rows
+    skipped = pull("skip")
+    assert skipped.success
+    assert read_table(database, "raw.patents").height == 17
+    metadata = [e.event_specific_data.materialization.metadata for e in skipped.get_asset_materialization_events()
+                if e.asset_key == dg.AssetKey("patents")][0]
+    assert metadata["malformed_records_skipped"].value == 1
