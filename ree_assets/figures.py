@@ -119,6 +119,7 @@ def ree_patent_grants_figure(grants: pl.DataFrame):
         axes.bar(wide["grant_year"].to_list(), values, bottom=bottom, label=technology)
         bottom = [a + b for a, b in zip(bottom, values)]
     axes.axvline(2009.5, color="black", linewidth=0.8, linestyle="--")
+    axes.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes.set_xlabel("grant year")
     axes.set_ylabel("REE patent grants")
     axes.set_title("REE patent grants per year by technology")

@@ -15,7 +15,7 @@ flows of a cell are Poisson (PATENT_INTERFACES item 4):
     non-REE:        B_rst ~ Poisson(exp(c_B + alpha^B_rs + gamma^B_t)),
 
 Post_t = 1[t >= 2010], Sens_s unstandardised (USD of REE per USD, as the io_table stage computes
-it); beta_r = 300 for every region but China and 0 for CHN (the truth rows ``did / beta /
+it); beta_r = 150 for every region but China and 0 for CHN (the truth rows ``did / beta /
 patents:<sample>`` for NONCHN, USA, EUR, JPN and CHN; ALL mixes the two and has no single
 value). alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) concentrates REE patents in REE-using industries
 (z_s the standardised log Sens_s); gamma_rt a region trend (CHN +12% a year, others +2%) plus
@@ -46,7 +46,7 @@ from ree_assets.sources.patent_tables import PATENT_TABLES, conform
 FIRST_GRANT_YEAR, AFSV_FIRST_YEAR, LAST_GRANT_YEAR = 1969, 2002, 2018
 POST_YEAR = 2010
 FIRST_AFSV_ID, IDS_PER_YEAR = 6_300_000, 230_000
-BETA_NON_CHINA, BETA_CHINA = 300.0, 0.0
+BETA_NON_CHINA, BETA_CHINA = 150.0, 0.0
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
 #: Expected grants over 2002-2018: REE-enhancing, other REE, non-REE background.
 TARGETS: dict[str, tuple[float, float, float]] = {"full": (24_000, 16_000, 160_000), "small": (2_400, 1_600, 16_000)}
