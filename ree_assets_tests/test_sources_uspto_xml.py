@@ -145,3 +145,10 @@ def test_malformed_record_fails_the_read_when_asked(broken_file):
     path, line = broken_file
     with pytest.raises(DataValidationError, match=f"{path.name}:{line}"):
         read_uspto_xml(path, policy="fail")
+
+
+def test_worker_processes_give_the_same_tables_and_reports(broken_file):
+    path, line = broken_file
+    one, bad_one = read_uspto_xml(path, workers=1)
+    two, bad_two = read_uspto_xml(path, workers=2)
+    assert all(one[t].equals(two[t]) for t in PATENT_TABLES) and bad_one == bad_two and bad_two[0].line == line

@@ -43,6 +43,7 @@ class PatentPullConfig(dg.Config):
     text_sections: list[str] = Field(["claims"], description="Long text sections kept in patent_texts "
                                                              "(claims, description).")
     bigquery_project: str | None = Field(None, description="Google Cloud project billed by the bigquery reader.")
+    xml_workers: int = Field(1, description="Processes parsing USPTO XML (2 doubles the throughput on 2 free cores).")
 
 
 def _years(context: dg.AssetExecutionContext) -> range:
@@ -61,7 +62,8 @@ def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, dat
 
     years = _years(context)
     tables, bad = read_patent_years(years, data_source.settings(), reader=config.reader, policy=config.on_bad_record,
-                                    sections=tuple(config.text_sections), bigquery_project=config.bigquery_project)
+                                    sections=tuple(config.text_sections), bigquery_project=config.bigquery_project,
+                                    xml_workers=config.xml_workers)
     context.log.info(f"grant years {years.start}-{years.stop - 1}: {tables['patents'].height} grants, "
                      f"{len(bad)} malformed records skipped")
     for record in bad:

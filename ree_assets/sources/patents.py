@@ -33,7 +33,8 @@ def uspto_xml_files(folder: Path, year: int) -> list[Path]:
 
 def read_patent_year(year: int, settings: SourceSettings, *, reader: PatentReader = "auto",
                      policy: BadRecordPolicy = "skip", sections: Sequence[str] = ("claims",),
-                     bigquery_project: str | None = None) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
+                     bigquery_project: str | None = None,
+                     xml_workers: int = 1) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
     """The six canonical tables of the grants of ``year`` and the malformed records skipped."""
     if reader == "bigquery":
         from ree_assets.sources.google_patents import read_google_patents
@@ -50,7 +51,7 @@ def read_patent_year(year: int, settings: SourceSettings, *, reader: PatentReade
                                          f"ipg{year % 100:02d}*.xml", settings.mode, str(contract_path("patents")))
         from ree_assets.sources.uspto_xml import read_uspto_xml
 
-        return read_uspto_xml(xml_files, sections=sections, policy=policy)
+        return read_uspto_xml(xml_files, sections=sections, policy=policy, workers=xml_workers)
     from ree_assets.sources.patentsview import read_patentsview
 
     return read_patentsview(settings.data_dir / PATENTSVIEW_DIR, year, policy=policy)

@@ -28,8 +28,11 @@ which its declaration starts (and the line of the XML error), per the :data:`Bad
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
 import polars as pl
@@ -163,38 +166,81 @@ def parse_grant(document: bytes, sections: Sequence[str] = ("claims",)) -> dict[
             or iso3(inventor.findtext("residence/country"))
         rows["patent_inventors"].append((patent_id, k, _name(book), country, year))
     citations = bib.findall("references-cited/citation") + bib.findall("us-references-cited/us-citation")
-    for citation in citations:
-        cited = citation.find("patcit/document-id")
-        if cited is None:
+    for citation in citations:  # child loops, not path lookups: a grant has dozens of citations
+        parts = {child.tag: child for child in citation}
+        patcit, category = parts.get("patcit"), parts.get("category")
+        if patcit is None or not len(patcit):
             continue
-        office = (cited.findtext("country") or "").strip() or None
-        number = cited.findtext("doc-number", "").strip()
-        rows["patent_citations"].append((
-            patent_id, patent_number(number) if office == "US" else number, uspto_date(cited.findtext("date")),
-            office, citation.findtext("category"), len(rows["patent_citations"]), year))
+        fields = {child.tag: child.text for child in patcit[0]}  # numbers and dates normalised per batch
+        rows["patent_citations"].append((patent_id, (fields.get("doc-number") or "").strip(), fields.get("date"),
+                                         (fields.get("country") or "").strip() or None,
+                                         category.text if category is not None else None,
+                                         len(rows["patent_citations"]), year))
     return rows
 
 
+def _citation_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Citation numbers and dates, normalised for a whole batch at once: US patent numbers without
+    zero padding (:func:`patent_number`'s rule), ``YYYYMMDD`` with day or month 00 read as 01."""
+    parts = [pl.col("cited_date").str.slice(0, 4), pl.col("cited_date").str.slice(4, 2).replace("00", "01"),
+             pl.col("cited_date").str.slice(6, 2).replace("00", "01")]
+    return frame.with_columns(
+        pl.when(pl.col("cited_office") == "US").then(pl.col("cited_id").str.replace(r"^([A-Z]{0,2})0*([0-9]+)$", "${1}${2}"))
+        .otherwise(pl.col("cited_id")).alias("cited_id"),
+        pl.concat_str(parts).str.to_date("%Y%m%d", strict=False).alias("cited_date"))
+
+
 def _frames(rows: dict[str, list[tuple]]) -> dict[str, pl.DataFrame]:
-    return {table: conform(table, pl.DataFrame(rows[table], schema=list(_COLUMNS[table]), orient="row",
-                                               infer_schema_length=None))
-            if rows[table] else empty_tables()[table] for table in PATENT_TABLES}
+    frames = {table: pl.DataFrame(rows[table], schema=list(_COLUMNS[table]), orient="row", infer_schema_length=None)
+              for table in PATENT_TABLES if rows[table]}
+    if "patent_citations" in frames:
+        frames["patent_citations"] = _citation_columns(frames["patent_citations"])
+    return {table: conform(table, frames[table]) if table in frames else empty_tables()[table] for table in PATENT_TABLES}
+
+
+def _parse_documents(documents: list[tuple[int, bytes]], sections: Sequence[str]) -> list[tuple[int, dict | None, str]]:
+    """(line, rows or None, problem) of each document: a worker's share of the file."""
+    parsed = []
+    for line, document in documents:
+        try:
+            parsed.append((line, parse_grant(document, sections), ""))
+        except (etree.XMLSyntaxError, ValueError) as error:
+            where = f"at line {line + error.lineno - 1}: " if getattr(error, "lineno", None) else ""
+            parsed.append((line, None, f"grant document {where}{error}"))
+    return parsed
+
+
+def _parsed(path: Path | str, sections: Sequence[str], workers: int,
+            chunk: int = 200) -> Iterator[tuple[int, dict | None, str]]:
+    """Every document of the file parsed, in file order; with ``workers`` > 1 the documents are
+    parsed in a process pool, at most two chunks per worker in flight (memory stays bounded)."""
+    documents = grant_documents(path)
+    chunks = iter(lambda: list(islice(documents, chunk)), [])
+    if workers <= 1:
+        for documents_chunk in chunks:
+            yield from _parse_documents(documents_chunk, sections)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        for documents_chunk in chunks:
+            pending.append(pool.submit(_parse_documents, documents_chunk, tuple(sections)))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def iter_grant_batches(path: Path | str, *, sections: Sequence[str] = ("claims",), policy: BadRecordPolicy = "skip",
-                       bad_records: list[BadRecord] | None = None,
-                       batch_size: int = 5000) -> Iterator[dict[str, pl.DataFrame]]:
-    """The six canonical tables of a grant file, ``batch_size`` grants at a time. Malformed
-    records are appended to ``bad_records`` (policy ``skip``) or raise DataValidationError naming
-    the file and line (policy ``fail``)."""
+                       bad_records: list[BadRecord] | None = None, batch_size: int = 5000,
+                       workers: int = 1) -> Iterator[dict[str, pl.DataFrame]]:
+    """The six canonical tables of a grant file, ``batch_size`` grants at a time (``workers``
+    processes parse). Malformed records are appended to ``bad_records`` (policy ``skip``) or
+    raise DataValidationError naming the file and line (policy ``fail``)."""
     rows: dict[str, list[tuple]] = {table: [] for table in PATENT_TABLES}
     count = 0
-    for line, document in grant_documents(path):
-        try:
-            grant = parse_grant(document, sections)
-        except (etree.XMLSyntaxError, ValueError) as error:
-            where = f"at line {line + error.lineno - 1}: " if getattr(error, "lineno", None) else ""
-            record = bad_record(BadRecord(str(path), line, f"grant document {where}{error}"), policy, "patents")
+    for line, grant, problem in _parsed(path, sections, workers):
+        if grant is None:
+            record = bad_record(BadRecord(str(path), line, problem), policy, "patents")
             if bad_records is not None:
                 bad_records.append(record)
             continue
@@ -209,10 +255,10 @@ def iter_grant_batches(path: Path | str, *, sections: Sequence[str] = ("claims",
 
 
 def read_uspto_xml(paths: Sequence[Path | str] | Path | str, *, sections: Sequence[str] = ("claims",),
-                   policy: BadRecordPolicy = "skip") -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
+                   policy: BadRecordPolicy = "skip", workers: int = 1) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
     """The six canonical tables of one or more grant files, and the malformed records skipped."""
     bad: list[BadRecord] = []
     batches = [batch for path in ([paths] if isinstance(paths, (str, Path)) else paths)
-               for batch in iter_grant_batches(path, sections=sections, policy=policy, bad_records=bad)]
+               for batch in iter_grant_batches(path, sections=sections, policy=policy, bad_records=bad, workers=workers)]
     tables = {table: pl.concat([empty_tables()[table], *(b[table] for b in batches)]) for table in PATENT_TABLES}
     return tables, bad
