@@ -18,14 +18,15 @@ import polars as pl
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
 LABEL_SCHEMA = {"patent_id": pl.String, "sic4": pl.String, "technology": pl.String, "ree_enhancing": pl.Boolean}
 
-#: Keyword rules, tried in this order (the first match wins; a motor or turbine built with
-#: magnets is a motor or turbine patent). Case-insensitive regular expressions on title + abstract.
+#: Keyword rules, tried in this order (the first match wins: a motor or turbine built with
+#: magnets is a motor or turbine patent, a catalyst for motor vehicles a catalyst patent).
+#: Case-insensitive regular expressions on title + abstract.
 TECHNOLOGY_RULES: tuple[tuple[str, str], ...] = (
     ("Turbine", r"\bturbine|\bwind\b|wind[- ]power"),
+    ("Catalyst", r"cataly|exhaust|cracking|reforming|oxygen storage"),
     ("Motor", r"\bmotors?\b|\brotor|\bstator|electric(?:al)? machine|traction|brushless|drive unit"),
     ("Magnet", r"\bmagnet|coercivi|nd-?fe-?b|smco|sm-co"),
     ("Battery", r"batter|electrode|\bcells?\b.*(?:hydride|nickel|lithium)|hydrogen[- ]absorbing|energy storage"),
-    ("Catalyst", r"cataly|exhaust|cracking|reforming|oxygen storage"),
     ("Lamp", r"phosphor|\blamp|lumines|fluoresc|light[- ]emitting|\bled\b|backlight|light source"),
 )
 #: CPC main groups that decide the technology before any keyword (H01F 1/: magnets, ...).
