@@ -62,3 +62,13 @@ def test_vectorised_twin_gives_the_same_answers():
     vectorised = pl.DataFrame({"text": texts}).select(mentions_ree_expr("text"))["text"].to_list()
     assert vectorised == [mentions_ree(t) if t is not None else False for t in texts]
     assert vectorised == [True] * len(FOUND) + [False] * (len(REJECTED) + 1)
+
+
+def test_twins_agree_on_the_synthetic_corpus():
+    """Every title + abstract of a synthetic grant year (REE patents, background, distractors)."""
+    from ree_assets.sources.embedded.patent_world import afsv_year
+
+    patents = afsv_year(2011, 0, "small")["patents"]
+    texts = (patents["title"] + " " + patents["abstract"]).to_list()
+    vectorised = pl.DataFrame({"text": texts}).select(mentions_ree_expr("text"))["text"].to_list()
+    assert vectorised == [mentions_ree(t) for t in texts] and 0 < sum(vectorised) < len(texts)
