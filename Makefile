@@ -22,7 +22,7 @@ system-deps:
 $(STAMP): pyproject.toml | system-deps
 	test -d $(VENV) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e ".[test]"
+	$(VENV)/bin/pip install -q -e ".[test,embedding,bigquery]"
 	touch $(STAMP)
 
 dbt/target/manifest.json: $(STAMP) $(shell find dbt/models dbt/macros -type f) dbt/dbt_project.yml

@@ -6,7 +6,7 @@ imported inside the steps that use them.
 
 import dagster as dg
 
-from ree_assets.defs import dbt, ge_model, io_table, quality, schedules, sensitivity, sources
+from ree_assets.defs import dbt, ge_model, io_table, patents, quality, schedules, sensitivity, sources
 from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
 
 
@@ -18,6 +18,7 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
         "io_manager": PolarsDuckDBIOManager(store=store),
         "data_source": data_source or DataSource(),
         "dbt": dbt.dbt_resource(),
+        "patent_classifier": patents.PatentClassifier(),
     }
 
 
@@ -26,7 +27,8 @@ assets = [*sources.raw_assets, dbt.dbt_models,
           io_table.total_requirements_vs_published, io_table.ree_requirements_vs_published,
           sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country,
           ge_model.ree_elasticities, ge_model.ge_baseline, ge_model.ge_counterfactual_exogenous,
-          ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep]
+          ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep,
+          *patents.assets]
 asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}),
                 *quality.gx_checks]
 

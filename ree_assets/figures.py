@@ -114,3 +114,24 @@ def tax_sweep_figure(results: pl.DataFrame):
     welfare.legend(frameon=False, fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def ree_patent_grants_figure(grants: pl.DataFrame):
+    """Stacked bars: REE patent grants per grant year by technology (the AFSV figure of REE
+    patents over time); ``grants`` has grant_year, technology, grants."""
+    plt = _pyplot()
+    wide = grants.pivot(on="technology", index="grant_year", values="grants", sort_columns=True).fill_null(0).sort("grant_year")
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    bottom = [0.0] * wide.height
+    for technology in [c for c in wide.columns if c != "grant_year"]:
+        values = wide[technology].cast(pl.Float64).to_list()
+        axes.bar(wide["grant_year"].to_list(), values, bottom=bottom, label=technology)
+        bottom = [a + b for a, b in zip(bottom, values)]
+    axes.axvline(2009.5, color="black", linewidth=0.8, linestyle="--")
+    axes.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    axes.set_xlabel("grant year")
+    axes.set_ylabel("REE patent grants")
+    axes.set_title("REE patent grants per year by technology")
+    axes.legend(frameon=False, ncol=4, fontsize="small")
+    figure.tight_layout()
+    return figure

@@ -15,3 +15,10 @@ yearly_partitions = dg.TimeWindowPartitionsDefinition(
 #: Every step that opens the DuckDB file takes this pool (limit 1 in dagster.yaml): DuckDB
 #: allows one writing process, and a writer locks readers in other processes out.
 DUCKDB_POOL = "duckdb"
+
+#: Grant years of the patent pulls: 1969 (the FVD window reaches seven years before the first
+#: focal application year, 1976) to 2018, with an explicit end (``end`` is exclusive) so no empty
+#: partitions appear as years pass (``specs/patents_and_did.md``).
+patent_year_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *", fmt="%Y", start="1969", end="2019",
+)

@@ -1,0 +1,10 @@
+select
+    patent_id,
+    classifier,
+    region,
+    sic4,
+    cast(grant_year as integer) as grant_year,
+    is_ree,
+    ree_enhancing,
+    cast(weight as double) as weight
+from {{ source('patents', 'patents_classified') }}

@@ -1,0 +1,1 @@
+"""Patents: the REE filter, classification and panels (pure functions)."""

@@ -1,0 +1,1 @@
+"""Clients of outside services (kept out of ``core``: they do I/O)."""

@@ -1,0 +1,68 @@
+"""Where the patent tables of a grant year come from, in each data-source mode.
+
+- ``embedded``: the synthetic USPTO (``embedded/patent_world.py``);
+- ``local`` / ``download`` (the USPTO and PatentsView bulk files are too large to fetch per run:
+  both modes read the user's folder ``REE_DATA_DIR``): weekly USPTO grant XML files
+  ``patents/uspto_xml/ipgYYMMDD.xml`` of the year (the full-text format since 2005), else the
+  PatentsView bulk TSVs in ``patents/patentsview/`` (legacy or ``g_*`` layout, all years in one
+  set of files), whichever the ``reader`` setting names (``auto``: XML when the year has files);
+- ``bigquery``: Google Patents public data (``google_patents.py``), the scale-out path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from ree_assets.errors import SourceUnavailableError
+from ree_assets.sources.catalog import SourceSettings
+from ree_assets.sources.contracts import contract_path
+from ree_assets.sources.patent_tables import PATENT_TABLES, BadRecord, BadRecordPolicy, empty_tables
+
+PatentReader = Literal["auto", "uspto_xml", "patentsview", "bigquery"]
+USPTO_XML_DIR, PATENTSVIEW_DIR = "patents/uspto_xml", "patents/patentsview"
+
+
+def uspto_xml_files(folder: Path, year: int) -> list[Path]:
+    """The weekly grant files of ``year`` in ``folder`` (``ipgYYMMDD.xml``), in date order."""
+    return sorted(folder.glob(f"ipg{year % 100:02d}[01][0-9][0-3][0-9]*.xml"))
+
+
+def read_patent_year(year: int, settings: SourceSettings, *, reader: PatentReader = "auto",
+                     policy: BadRecordPolicy = "skip", sections: Sequence[str] = ("claims",),
+                     bigquery_project: str | None = None,
+                     xml_workers: int = 1) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
+    """The six canonical tables of the grants of ``year`` and the malformed records skipped."""
+    if reader == "bigquery":
+        from ree_assets.sources.google_patents import read_google_patents
+
+        return read_google_patents(year, project=bigquery_project), []
+    if settings.mode == "embedded":
+        from ree_assets.sources.embedded.patent_world import patent_tables
+
+        return patent_tables(year, settings.seed, settings.size), []
+    xml_files = uspto_xml_files(settings.data_dir / USPTO_XML_DIR, year)
+    if reader == "uspto_xml" or (reader == "auto" and xml_files):
+        if not xml_files:
+            raise SourceUnavailableError("patents", f"weekly grant files {settings.data_dir / USPTO_XML_DIR}/"
+                                         f"ipg{year % 100:02d}*.xml", settings.mode, str(contract_path("patents")))
+        from ree_assets.sources.uspto_xml import read_uspto_xml
+
+        return read_uspto_xml(xml_files, sections=sections, policy=policy, workers=xml_workers)
+    from ree_assets.sources.patentsview import read_patentsview
+
+    return read_patentsview(settings.data_dir / PATENTSVIEW_DIR, year, policy=policy)
+
+
+def read_patent_years(years: Iterable[int], settings: SourceSettings, **options) -> tuple[dict[str, pl.DataFrame],
+                                                                                        list[BadRecord]]:
+    """The six tables of several grant years, stacked (one run of a multi-year backfill)."""
+    parts, bad = [], []
+    for year in years:
+        tables, skipped = read_patent_year(year, settings, **options)
+        parts.append(tables)
+        bad += skipped
+    return {t: pl.concat([empty_tables()[t], *(p[t] for p in parts)]) for t in PATENT_TABLES}, bad

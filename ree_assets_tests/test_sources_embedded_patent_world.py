@@ -1,0 +1,73 @@
+"""The synthetic USPTO (AFSV part): the Poisson DiD structure recovers its truth, years are
+reproducible and independent, ids and labels are consistent, the REE filter finds the REE part."""
+
+import polars as pl
+import pytest
+
+from ree_assets.core.patents.ree_filter import ree_subset
+from ree_assets.sources.embedded.patent_world import (AFSV_FIRST_YEAR, LAST_GRANT_YEAR, POST_YEAR, afsv_grant_year_ids,
+                                                      afsv_year, did_design, patent_tables, year_counts)
+from ree_assets.sources.embedded.world import embedded_table
+from ree_assets.sources.patent_tables import PATENT_TABLES
+from ree_assets.sources.contracts import contract_columns
+
+SEED = 0
+
+
+def test_truth_rows_of_the_patent_did():
+    truth = embedded_table("synthetic_truth", SEED, "small").filter(pl.col("stage") == "did")
+    betas = dict(zip(truth["key"], truth["value"]))
+    assert betas["patents:NONCHN"] == betas["patents:USA"] == betas["patents:EUR"] == betas["patents:JPN"] > 0
+    assert betas["patents:CHN"] == 0.0
+
+
+def test_ppml_on_the_drawn_flows_recovers_beta():
+    """fepois(N ~ Sens x Post | region^sic + region^year) on the small world: beta within 4 SE
+    of the truth outside China, and the NONCHN / CHN contrast has the generator's sign."""
+    pf = pytest.importorskip("pyfixest")
+    cells = did_design(SEED, "small")[0].select("region", "sic4", "sens")
+    panel = (pl.concat([year_counts(y, SEED, "small").with_columns(pl.lit(y).alias("year"))
+                        for y in range(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)])
+             .join(cells, on=["region", "sic4"])
+             .with_columns((pl.col("sens") * (pl.col("year") >= POST_YEAR)).alias("treatment"),
+                           (pl.col("region") + pl.col("sic4")).alias("rs"),
+                           (pl.col("region") + pl.col("year").cast(pl.String)).alias("rt")))
+    truth = embedded_table("synthetic_truth", SEED, "small").filter(pl.col("stage") == "did")
+    beta = dict(zip(truth["key"], truth["value"]))
+    estimates = {}
+    for sample, rows in (("NONCHN", pl.col("region") != "CHN"), ("CHN", pl.col("region") == "CHN")):
+        fit = pf.fepois("enhancing ~ treatment | rs + rt", data=panel.filter(rows).to_pandas(), vcov={"CRV1": "rs"})
+        estimates[sample] = (fit.coef().iloc[0], fit.se().iloc[0])
+        assert abs(estimates[sample][0] - beta[f"patents:{sample}"]) < 4 * estimates[sample][1], sample
+    assert estimates["NONCHN"][0] > estimates["CHN"][0]
+
+
+def test_years_are_reproducible_and_have_their_own_id_block():
+    first = patent_tables(2012, SEED, "small")
+    afsv_year.cache_clear()
+    year_counts.cache_clear()
+    again = patent_tables(2012, SEED, "small")
+    for table in PATENT_TABLES:
+        assert first[table].equals(again[table]), table
+        assert list(first[table].columns) == list(contract_columns(table))
+    ids = first["patents"]["patent_id"].cast(pl.Int64)
+    low, high = afsv_grant_year_ids(2012)
+    assert ids.min() >= low >= 6_300_000 and ids.max() < high and ids.is_unique().all()
+    assert (first["patents"]["grant_date"].dt.weekday() == 2).all()  # USPTO grants on Tuesdays
+    assert (first["patents"]["grant_date"].dt.year() == 2012).all()
+    assert not patent_tables(2013, SEED, "small")["patents"]["patent_id"].is_in(first["patents"]["patent_id"].implode()).any()
+    assert (first["patents"]["application_date"] < first["patents"]["grant_date"]).all()
+
+
+def test_ree_filter_finds_exactly_the_labelled_ree_part():
+    tables = afsv_year(2015, SEED, "small")
+    labels, patents = tables["patent_labels"], tables["patents"]
+    assert labels["is_ree"].sum() > 100 and (~labels["is_ree"]).sum() > labels["is_ree"].sum()
+    assert set(ree_subset(patents)["patent_id"]) == set(labels.filter("is_ree")["patent_id"])
+    background = patents.join(labels.filter(~pl.col("is_ree")), on="patent_id")
+    assert background["abstract"].str.contains(r"\b(Lab|Cell|LA County|Y-axis|TB)\b").sum() > 10  # distractors
+
+
+def test_years_before_2002_come_from_the_fvd_universe():
+    with pytest.raises(ValueError, match="1969-2018"):
+        patent_tables(1968, SEED, "small")
