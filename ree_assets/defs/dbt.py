@@ -33,10 +33,14 @@ def dbt_executable() -> str:
 
 @cache
 def dbt_project() -> DbtProject:
-    """The dbt project, parsed once: a fresh clone has no manifest yet, so parse it here with
-    this environment's dbt (``prepare_if_dev`` only runs under ``dagster dev``)."""
+    """The dbt project, parsed once: a fresh clone has no manifest yet, and a pulled change to a
+    model makes it stale, so parse it here with this environment's dbt when a model, macro or the
+    project file is newer than the manifest (``prepare_if_dev`` only runs under ``dagster dev``)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if not project.manifest_path.exists():
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *(DBT_PROJECT_DIR / "models").rglob("*"),
+               *(DBT_PROJECT_DIR / "macros").rglob("*")]
+    if not project.manifest_path.exists() or \
+            max(path.stat().st_mtime for path in sources) > project.manifest_path.stat().st_mtime:
         subprocess.run([dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
                        cwd=DBT_PROJECT_DIR, check=True)
     return project
