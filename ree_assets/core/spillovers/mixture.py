@@ -27,6 +27,7 @@ All solves use IPOPT (cyipopt) with exact first derivatives and a limited-memory
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -316,6 +317,7 @@ def solve(program: Program, start: np.ndarray, tol: float = 1e-10, max_iter: int
     violation of any bound or constraint at the returned point."""
     import cyipopt
 
+    logging.getLogger("cyipopt").setLevel(logging.WARNING)  # its callbacks log at INFO
     lower, upper = parameter_bounds(program.one_period)
     cl = np.concatenate([LINEAR_LOWER, program.extra_lower])
     cu = np.concatenate([LINEAR_UPPER, program.extra_upper])
