@@ -369,15 +369,8 @@ class CitationMoments:
     n_patents: np.ndarray
 
     def unrestricted_deltas(self) -> np.ndarray:
-        """delta*_c(d) = S_AC / S_AA, the cellwise least-squares rates (2, 4)."""
-        return self.sac / self.saa
-
-    def period(self, d: int) -> CitationMoments:
-        """The moments of period d alone, as period 0 of a one-period model."""
-        empty = np.zeros((1, 4))
-        return CitationMoments(saa=np.vstack([self.saa[d], empty]), sac=np.vstack([self.sac[d], empty]),
-                               scc=np.vstack([self.scc[d], empty]), weights=self.weights,
-                               n_patents=np.array([self.n_patents[d], 0]))
+        """delta*_c(d) = S_AC / S_AA, the cellwise least-squares rates (2, 4; NaN without patents)."""
+        return np.divide(self.sac, self.saa, out=np.full_like(self.sac, np.nan), where=self.saa > 0)
 
 
 def patent_arrays(variables: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -389,19 +382,22 @@ def patent_arrays(variables: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def citation_moments(citations: np.ndarray, available: np.ndarray, period: np.ndarray,
-                     counts: np.ndarray | None = None) -> CitationMoments:
+                     counts: np.ndarray | None = None, weights: np.ndarray | None = None) -> CitationMoments:
     """The :class:`CitationMoments` of patents (C, A, d), each patent counted ``counts`` times
-    (a bootstrap draw; default once). sd_c is the (count-weighted) standard deviation of C_c."""
+    (a bootstrap draw; default once). The weights 1/sd_c use the standard deviation of C_c over
+    the patents, unless given (the bootstrap keeps the full sample's weights: they define the
+    estimator, and a resample can lack variation in a sparse cell)."""
     counts = np.ones(period.size) if counts is None else counts.astype(float)
     masks = np.vstack([(period == d) * counts for d in (0, 1)])
-    mean = counts @ citations / counts.sum()
-    sd = np.sqrt(counts @ (citations - mean) ** 2 / (counts.sum() - 1))
+    saa, sac, scc = masks @ available**2, masks @ (available * citations), masks @ citations**2
+    if weights is not None:
+        return CitationMoments(saa=saa, sac=sac, scc=scc, weights=weights, n_patents=masks.sum(axis=1))
+    sd = citations.std(axis=0, ddof=1)
     if np.any(sd <= 0):
         empty = [c for c, s in zip(CELLS, sd) if s <= 0]
         raise ValueError(f"mixture model: citations of cell(s) {', '.join(empty)} do not vary across the focal "
                          f"patents (sd_c = 0), so the weight 1/sd_c of the spec is undefined")
-    return CitationMoments(saa=masks @ available**2, sac=masks @ (available * citations), scc=masks @ citations**2,
-                           weights=1.0 / sd, n_patents=masks.sum(axis=1))
+    return CitationMoments(saa=saa, sac=sac, scc=scc, weights=1.0 / sd, n_patents=masks.sum(axis=1))
 
 
 def sse(theta: np.ndarray, moments: CitationMoments,
@@ -475,6 +471,7 @@ def bootstrap_reduced_forms(citations: np.ndarray, available: np.ndarray, period
     from the full-sample optimum and returns its reduced form q (draws x 6; for a one-period fit,
     only w_0, m_l0, m_g0 are meaningful)."""
     rng = np.random.default_rng(seed)
+    weights = citation_moments(citations, available, period).weights
     index = [np.flatnonzero(period == d) for d in (0, 1)]
     periods = (0,) if fit.one_period else (0, 1)
     draws = np.empty((n_draws, 6))
@@ -483,7 +480,7 @@ def bootstrap_reduced_forms(citations: np.ndarray, available: np.ndarray, period
         for rows in index:
             if rows.size:
                 counts[rows] = rng.multinomial(rows.size, np.full(rows.size, 1.0 / rows.size))
-        moments = citation_moments(citations, available, period, counts)
+        moments = citation_moments(citations, available, period, counts, weights)
         best = solve(Program(lambda theta, m=moments: sse(theta, m, periods), one_period=fit.one_period),
                      fit.theta)
         draws[b] = reduced_form(best.theta)

@@ -303,7 +303,13 @@ def fvd_universe_tables(year: int, seed: int, size: str) -> dict[str, pl.DataFra
                                      if c in frame.columns) for name, frame in tables.items()}
 
 
-def fvd_truth(seed: int = 0, size: str = "full") -> pl.DataFrame:
+def generate_fvd_truth(rng: np.random.Generator, dims) -> dict[str, pl.DataFrame]:
+    """The world stage ``spillovers``: only truth rows (the tables come by grant year from
+    :func:`fvd_universe_tables`); the parameters do not depend on the seed or size."""
+    return {"synthetic_truth": fvd_truth()}
+
+
+def fvd_truth() -> pl.DataFrame:
     """synthetic_truth rows of the FVD universe: stage ``spillovers``, the restricted parameters and
     their reduced form (key ``<technology>:restricted``), and each period's one-period parameters
     (key ``<technology>:unrestricted:<d>``)."""

@@ -69,6 +69,7 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
              "bea_published_total_requirements")),
     "wiod": ("ree_assets.sources.embedded.wiod_world:generate_wiod_world", ("wiod",)),
     "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
+    "spillovers": ("ree_assets.sources.embedded.fvd_universe:generate_fvd_truth", ()),
 }
 
 

@@ -1,0 +1,85 @@
+"""The spillovers group materialised on the small embedded world: every asset stored, its contract
+passed, the truth inside the confidence sets, bad input reported.
+
+Until the ``patents`` group (issue 10) is in the code location, the raw patent tables come from
+stand-in assets under the same keys that serve the FVD universe; once the real assets are there,
+they are used instead and the stand-ins are not defined."""
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from ree_assets import definitions
+from ree_assets.core.spillovers import mixture
+from ree_assets.defs import quality, spillovers
+from ree_assets.defs.partitions import DUCKDB_POOL
+from ree_assets.defs.resources import DataSource
+from ree_assets_tests.helpers import check_results, read_table, small_world, step_errors
+
+FAST = {"n_starts": 6, "seed": 0, "n_bootstrap": 30, "level": 0.95}
+
+
+def stand_in(table: str) -> dg.AssetsDefinition:
+    """A raw patent table of the FVD universe, every grant year 1969-2001."""
+
+    @dg.asset(name=table, group_name="patents", metadata={"schema": "raw"}, pool=DUCKDB_POOL)
+    def _raw(data_source: DataSource) -> pl.DataFrame:
+        from ree_assets.sources.embedded import fvd_universe as fu
+
+        years = range(fu.FIRST_GRANT_YEAR, fu.LAST_GRANT_YEAR + 1)
+        return pl.concat([fu.fvd_universe_tables(y, data_source.seed, data_source.size)[table] for y in years])
+
+    return _raw
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    database = tmp_path_factory.mktemp("spillovers") / "ree.duckdb"
+    keys = {key for asset in definitions.assets for key in asset.keys}
+    stand_ins = [stand_in(t) for t in spillovers.PATENT_TABLES if dg.AssetKey(t) not in keys]
+    group = [a for a in spillovers.assets if not set(a.keys) & keys]
+    checks = [*definitions.asset_checks, *quality.contract_checks({k for a in group for k in a.keys})]
+    selection = [*(key for a in spillovers.assets for key in a.keys), *(dg.AssetKey(t) for t in spillovers.PATENT_TABLES),
+                 dg.AssetKey("synthetic_truth")]
+    result = dg.materialize(
+        [*definitions.assets, *stand_ins, *group, *checks], selection=selection,
+        resources=definitions.build_resources(str(database), small_world()), instance=dg.DagsterInstance.ephemeral(),
+        run_config={"ops": {name: {"config": FAST} for name in ("fvd_mixture_restricted", "fvd_mixture_unrestricted")}},
+        raise_on_error=False)
+    return database, result
+
+
+@pytest.mark.slow
+def test_every_spillover_asset_is_stored_and_passes_its_contract(run):
+    database, result = run
+    assert step_errors(result) == {}
+    for asset in spillovers.assets:
+        assert read_table(database, f"{asset.metadata_by_key[asset.key]['schema']}.{asset.key.path[-1]}").height > 0
+    evaluations = check_results(result)
+    for asset in spillovers.assets:
+        assert evaluations[(asset.key.to_user_string(), "odcs_contract")].passed, asset.key
+
+
+@pytest.mark.slow
+def test_truth_lies_in_the_confidence_sets_and_identified_quantities_are_points(run):
+    database, _ = run
+    restricted = read_table(database, "results.fvd_mixture_restricted")
+    parameters = restricted.filter(pl.col("parameter").is_in(mixture.PARAMETERS))
+    assert parameters["truth"].is_not_null().all()
+    outside = parameters.filter((pl.col("truth") < pl.col("conf_min") - 1e-6) | (pl.col("truth") > pl.col("conf_max") + 1e-6))
+    assert outside.is_empty(), outside
+    points = read_table(database, "results.fvd_parameter_sets").filter(pl.col("identified"))
+    assert (points["set_min"] == points["set_max"]).all() and (points["std_error"] > 0).all()
+    probabilities = read_table(database, "results.fvd_probability_tables")
+    assert set(probabilities["section"]) == {"probability", "conditional", "weighted_average"}
+
+
+@pytest.mark.slow
+def test_bad_input_is_reported_in_metadata(run):
+    _, result = run
+    metadata = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+                for e in result.get_asset_materialization_events()}
+    report = metadata["fvd_citation_variables"]
+    assert report["citations_to_unknown_patents"].value > 0
+    assert "focal_without_citations_in_window" in report and "focal_without_application_date" in report
+    assert "fvd_logit_regressions" in metadata["fvd_logit_regressions"]
