@@ -162,14 +162,22 @@ def test_confidence_set_contains_the_truth():
     assert (merged["set_max"] <= merged["set_max_cs"] + 1e-6).all()
 
 
-@pytest.mark.slow
-def test_confidence_set_covers_the_truth_in_most_replications():
-    """Theta_true is in the confidence set exactly when q(Theta_true) is in the Wald ellipsoid
-    (Theta_true satisfies every other constraint of its bound problems), so coverage is counted there."""
+def covered_replications(truth: np.ndarray, replications: int, seed: int = 100) -> int:
+    """In how many seeded replications the 95% confidence set covers ``truth``. Theta_true is in
+    the set exactly when q(Theta_true) is in the Wald ellipsoid (it satisfies every other
+    constraint of the bound problems), so coverage is counted there."""
     critical = m.wald_critical_value(0.95, 6)
     covered = 0
-    for seed in range(20):
-        fit, draws = fit_and_bootstrap(100 + seed, n=400, draws=40, starts=4)
-        gap = m.reduced_form(TRUTH) - fit.reduced_form
-        covered += gap @ np.linalg.pinv(np.cov(draws, rowvar=False)) @ gap <= critical
-    assert covered >= 16
+    for rep in range(replications):
+        fit, draws = fit_and_bootstrap(seed + rep, n=400, draws=40, starts=4)
+        gap = m.reduced_form(truth) - fit.reduced_form
+        covered += int(gap @ np.linalg.pinv(np.cov(draws, rowvar=False)) @ gap <= critical)
+    return covered
+
+
+@pytest.mark.slow
+def test_confidence_set_covers_the_truth_in_most_replications():
+    """8 replications here (at least 6 covered); ``make bench`` runs the 20-replication study
+    (at least 16 of 20)."""
+    assert covered_replications(TRUTH, 8) >= 6
+    assert covered_replications(TRUTH * np.array([1, 1, 1.5, 1, 1, 1, 1, 1]), 3) <= 1  # a wrong truth is not covered

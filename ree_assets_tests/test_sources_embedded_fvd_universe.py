@@ -18,7 +18,11 @@ SEED = 7
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pl.DataFrame]:
     years = [fu.fvd_universe_tables(year, SEED, "small") for year in range(fu.FIRST_GRANT_YEAR, fu.LAST_GRANT_YEAR + 1)]
-    return {name: pl.concat([y[name] for y in years]) for name in fu.CANONICAL}
+    tables = {name: pl.concat([y[name] for y in years]) for name in fu.CANONICAL}
+    everything = fu.fvd_universe_all_years(SEED, "small")
+    assert all(tables[name].sort(tables[name].columns).equals(everything[name].sort(everything[name].columns))
+               for name in fu.CANONICAL)
+    return tables
 
 
 @pytest.fixture(scope="module")

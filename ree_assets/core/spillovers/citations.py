@@ -7,7 +7,8 @@ a of the other patent, same year included):
 - C_uw, C_nw, C_uo, C_no: distinct cited patents in the window, by US/non-US and within/outside the
   focal patent's technology set;
 - class list: i's own USPC codes, then, over its cited patents in citation-sequence order, the
-  main code of each cited patent whose codes share none with the list so far (a recursive CTE);
+  main code of each cited patent whose codes share none with the list so far (a recursive CTE
+  over the cited patents that share no code with i's own codes: the others never add one);
 - A_uw, A_nw, A_uo, A_no: distinct patents other than i in the window sharing a code with the list;
 - perus = (C_uw + C_uo) / C (focal patents without citations in the window are dropped),
   perus_avail = (A_uw + A_uo) / A.
@@ -69,17 +70,19 @@ def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classe
         FROM patent_citations c WHERE c.citing_id IN (SELECT patent_id FROM foc) GROUP BY ALL;
         CREATE TEMP TABLE known_cites AS
         SELECT c.*, u.app_year, u.us FROM cites c JOIN universe u ON u.patent_id = c.cited_id;
+        CREATE TEMP TABLE own AS
+        SELECT f.patent_id, coalesce(list(c.code ORDER BY NOT c.is_main, c.code) FILTER (WHERE c.code IS NOT NULL),
+                                     []::VARCHAR[]) AS class_list
+        FROM (SELECT DISTINCT patent_id FROM foc) f LEFT JOIN classes c USING (patent_id) GROUP BY f.patent_id;
+        CREATE TEMP TABLE ordered AS
+        SELECT patent_id, row_number() OVER (PARTITION BY patent_id ORDER BY sequence, cited_id) AS step, codes, main
+        FROM (SELECT k.patent_id, k.cited_id, k.sequence, list(c.code) AS codes,
+                     any_value(c.code) FILTER (WHERE c.is_main) AS main
+              FROM known_cites k JOIN classes c ON c.patent_id = k.cited_id
+              GROUP BY k.patent_id, k.cited_id, k.sequence) k JOIN own o USING (patent_id)
+        WHERE NOT list_has_any(k.codes, o.class_list);
         CREATE TEMP TABLE class_lists AS
-        WITH RECURSIVE ordered AS (
-            SELECT k.patent_id, row_number() OVER (PARTITION BY k.patent_id ORDER BY k.sequence, k.cited_id) AS step,
-                   list(c.code) AS codes, any_value(c.code) FILTER (WHERE c.is_main) AS main
-            FROM known_cites k JOIN classes c ON c.patent_id = k.cited_id
-            GROUP BY k.patent_id, k.cited_id, k.sequence),
-        own AS (
-            SELECT f.patent_id, coalesce(list(c.code ORDER BY NOT c.is_main, c.code) FILTER (WHERE c.code IS NOT NULL),
-                                         []::VARCHAR[]) AS class_list
-            FROM foc f LEFT JOIN classes c USING (patent_id) GROUP BY f.patent_id),
-        walk(patent_id, step, class_list) AS (
+        WITH RECURSIVE walk(patent_id, step, class_list) AS (
             SELECT patent_id, 0::BIGINT, class_list FROM own
             UNION ALL
             SELECT w.patent_id, o.step, CASE WHEN o.main IS NULL OR list_has_any(o.codes, w.class_list)

@@ -50,6 +50,8 @@ PUBLISHED_RESTRICTED = {
 S_FLOOR = 1e-9
 #: Two objectives within this relative distance count as the same optimum.
 SAME_OPTIMUM = 1e-6
+#: Feasible starts (the best projections) from which each bound of a set is solved.
+BOUND_STARTS = 3
 #: Largest violation of the reduced-form equalities accepted for a bound of the identified set.
 FEASIBILITY_TOL = 1e-7
 
@@ -537,7 +539,8 @@ def _set_rows(q: np.ndarray, one_period: bool, constraints: tuple, names: Sequen
     ``constraints`` (extra, lower, upper) from starts projected onto q."""
     rows_q = [0, 2, 4] if one_period else list(range(6))
     projected = _projected_starts(q, rows_q, one_period)
-    starts = np.array([s.theta for s in projected if s.objective <= projected[0].objective + FEASIBILITY_TOL**2])
+    starts = np.array([s.theta for s in projected
+                       if s.objective <= projected[0].objective + FEASIBILITY_TOL**2][:BOUND_STARTS])
     rows = []
     for name in names:
         identified = QUANTITIES[name][1]

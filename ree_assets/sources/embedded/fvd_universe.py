@@ -294,11 +294,20 @@ def fvd_universe_tables(year: int, seed: int, size: str) -> dict[str, pl.DataFra
     if not FIRST_GRANT_YEAR <= year <= LAST_GRANT_YEAR:
         raise ValueError(f"the FVD universe covers grant years {FIRST_GRANT_YEAR}-{LAST_GRANT_YEAR}, not {year}")
     universe = generate_universe(seed, size)
-    ids = universe["patents"].filter(pl.col("grant_year") == year)["patent_id"].implode()
-    tables = {"patents": universe["patents_base"].filter(pl.col("patent_id").is_in(ids))}
-    for name in CANONICAL[1:]:
-        key = "citing_id" if name == "patent_citations" else "patent_id"
-        tables[name] = universe[name].filter(pl.col(key).is_in(ids))
+    return _canonical(universe, universe["patents"].filter(pl.col("grant_year") == year)["patent_id"])
+
+
+def fvd_universe_all_years(seed: int, size: str) -> dict[str, pl.DataFrame]:
+    """The six canonical tables of every grant year at once (what the yearly tables add up to)."""
+    return _canonical(generate_universe(seed, size))
+
+
+def _canonical(universe: dict[str, pl.DataFrame], ids: pl.Series | None = None) -> dict[str, pl.DataFrame]:
+    """The canonical tables of the patents ``ids`` (all when None), patent numbers as strings."""
+    tables = {"patents": universe["patents_base"], **{name: universe[name] for name in CANONICAL[1:]}}
+    if ids is not None:
+        tables = {name: frame.filter(pl.col("citing_id" if name == "patent_citations" else "patent_id")
+                                     .is_in(ids.implode())) for name, frame in tables.items()}
     return {name: frame.with_columns(pl.col(c).cast(pl.String) for c in ("patent_id", "citing_id", "cited_id")
                                      if c in frame.columns) for name, frame in tables.items()}
 
