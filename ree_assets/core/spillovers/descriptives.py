@@ -70,13 +70,14 @@ def render_logit_table(regressions: pl.DataFrame) -> str:
 def render_parameter_table(parameter_sets: pl.DataFrame) -> str:
     """FVD Table 7 layout with what the paper could not show: per parameter the multistart point
     (flagged when not identified), the bootstrap SE of identified ones, the identified set, the
-    confidence set and the published point."""
+    confidence set and the published point (whether it lies in the identified set)."""
     def number(value) -> str:
         return "" if value is None else f"{value:.4f}"
 
     rows = [[r["technology"], r["model"], r["parameter"], number(r["point"]) + ("" if r["identified"] else " (n.i.)"),
              number(r["std_error"]), f"[{number(r['set_min'])}, {number(r['set_max'])}]",
-             f"[{number(r['conf_min'])}, {number(r['conf_max'])}]", number(r["published"])]
+             f"[{number(r['conf_min'])}, {number(r['conf_max'])}]",
+             number(r["published"]) + {True: " (in set)", False: " (outside)", None: ""}[r["published_in_set"]]]
             for r in parameter_sets.iter_rows(named=True)]
     return markdown_table(["technology", "model", "parameter", "point", "SE", "identified set", "confidence set",
                            "published"], rows)

@@ -114,9 +114,13 @@ def unrestricted_estimates(variables: pl.DataFrame, options: MixtureOptions = Mi
 
 def parameter_sets(*estimates: pl.DataFrame) -> pl.DataFrame:
     """``fvd_parameter_sets`` (technology, model, parameter, point, set_min, set_max, published,
-    identified) from mixture estimate tables, with the confidence set and SE kept alongside."""
-    return pl.concat(estimates).select("technology", "model", "parameter", "point", "set_min", "set_max", "published",
-                                       "identified", "std_error", "conf_min", "conf_max", "exact")
+    identified) from mixture estimate tables, with the SE, the confidence set and where the
+    published point lies (in the identified set, in the confidence set; null without one)."""
+    return pl.concat(estimates).select(
+        "technology", "model", "parameter", "point", "set_min", "set_max", "published", "identified", "std_error",
+        "conf_min", "conf_max", "exact",
+        published_in_set=pl.col("published").is_between(pl.col("set_min") - 1e-6, pl.col("set_max") + 1e-6),
+        published_in_confidence_set=pl.col("published").is_between(pl.col("conf_min") - 1e-6, pl.col("conf_max") + 1e-6))
 
 
 #: Table 8 analogue: citation probability per available patent by activity (rows) and knowledge

@@ -164,13 +164,11 @@ def _classes(rng: np.random.Generator, roles: np.ndarray, technology: np.ndarray
         main[in_fvd] = rng.choice(fvd, in_fvd.sum())
         in_neighbour = (technology == tech) & (roles == "neighbour")
         main[in_neighbour] = rng.choice(neighbours, in_neighbour.sum())
-        uniform = lambda pool: (lambda k: rng.choice(pool, k))  # noqa: E731
-        for mask, draw, p in ((in_fvd, uniform(fvd), 0.4), (in_fvd, uniform(neighbours), 1.0),
-                              (in_fvd & (roles == "set"), uniform(background[:10]), 0.02),
-                              (in_neighbour, lambda k: _zipf_codes(rng, k, background), 0.3)):
+        for mask, pool, p in ((in_fvd, fvd, 0.4), (in_fvd, neighbours, 1.0),
+                              (in_fvd & (roles == "set"), background[:10], 0.02), (in_neighbour, background, 0.3)):
             chosen = np.flatnonzero(mask & (rng.random(n) < p))
             rows.append(chosen)
-            codes.append(draw(chosen.size))
+            codes.append(_zipf_codes(rng, chosen.size, pool) if pool is background else rng.choice(pool, chosen.size))
     plain = np.flatnonzero(roles == "background")
     extra = np.repeat(plain, rng.poisson(0.8, plain.size))
     rows.append(extra)
