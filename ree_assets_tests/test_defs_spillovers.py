@@ -31,37 +31,35 @@ def stand_in(table: str) -> dg.AssetsDefinition:
     return _raw
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    database = tmp_path_factory.mktemp("spillovers") / "ree.duckdb"
+def materialize_group(database):
+    """The spillovers group, the raw patent tables (stand-ins until the patents group exists) and
+    synthetic_truth, with every contract check of the group."""
     keys = {key for asset in definitions.assets for key in asset.keys}
     stand_ins = [stand_in(t) for t in spillovers.PATENT_TABLES if dg.AssetKey(t) not in keys]
     group = [a for a in spillovers.assets if not set(a.keys) & keys]
     checks = [*definitions.asset_checks, *quality.contract_checks({k for a in group for k in a.keys})]
     selection = [*(key for a in spillovers.assets for key in a.keys), *(dg.AssetKey(t) for t in spillovers.PATENT_TABLES),
                  dg.AssetKey("synthetic_truth")]
-    result = dg.materialize(
+    return dg.materialize(
         [*definitions.assets, *stand_ins, *group, *checks], selection=selection,
         resources=definitions.build_resources(str(database), small_world()), instance=dg.DagsterInstance.ephemeral(),
         run_config={"ops": {name: {"config": FAST} for name in ("fvd_mixture_restricted", "fvd_mixture_unrestricted")}},
         raise_on_error=False)
-    return database, result
 
 
 @pytest.mark.slow
-def test_every_spillover_asset_is_stored_and_passes_its_contract(run):
-    database, result = run
+def test_spillovers_group_on_the_small_world(tmp_path):
+    """One materialisation (it takes a while), three properties: every asset stored and passing its
+    contract; the truth inside the confidence sets, identified quantities as points; bad input
+    reported in the metadata."""
+    database = tmp_path / "ree.duckdb"
+    result = materialize_group(database)
     assert step_errors(result) == {}
-    for asset in spillovers.assets:
-        assert read_table(database, f"{asset.metadata_by_key[asset.key]['schema']}.{asset.key.path[-1]}").height > 0
     evaluations = check_results(result)
     for asset in spillovers.assets:
+        assert read_table(database, f"{asset.metadata_by_key[asset.key]['schema']}.{asset.key.path[-1]}").height > 0
         assert evaluations[(asset.key.to_user_string(), "odcs_contract")].passed, asset.key
 
-
-@pytest.mark.slow
-def test_truth_lies_in_the_confidence_sets_and_identified_quantities_are_points(run):
-    database, _ = run
     restricted = read_table(database, "results.fvd_mixture_restricted")
     parameters = restricted.filter(pl.col("parameter").is_in(mixture.PARAMETERS))
     assert parameters["truth"].is_not_null().all()
@@ -72,13 +70,40 @@ def test_truth_lies_in_the_confidence_sets_and_identified_quantities_are_points(
     probabilities = read_table(database, "results.fvd_probability_tables")
     assert set(probabilities["section"]) == {"probability", "conditional", "weighted_average"}
 
-
-@pytest.mark.slow
-def test_bad_input_is_reported_in_metadata(run):
-    _, result = run
     metadata = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
                 for e in result.get_asset_materialization_events()}
     report = metadata["fvd_citation_variables"]
     assert report["citations_to_unknown_patents"].value > 0
     assert "focal_without_citations_in_window" in report and "focal_without_application_date" in report
     assert "fvd_logit_regressions" in metadata["fvd_logit_regressions"]
+
+
+def contract_failures(tmp_path, schema: str, table: str, frame: pl.DataFrame) -> list[str]:
+    """Store ``frame`` as ``<schema>.<table>``, test it against the table's contract: the reasons
+    of the rules that failed."""
+    from ree_assets.defs.quality import run_contract
+    from ree_assets.sources.contracts import contract_path
+    from ree_assets_tests.helpers import store
+
+    database = tmp_path / f"{table}.duckdb"
+    store(database, schema, table, frame)
+    passed, failures = run_contract(contract_path(table), str(database))
+    assert passed == (not failures)
+    return [f["reason"] or f["rule"] for f in failures]
+
+
+def test_contracts_pass_good_tables_and_catch_bad_ones(tmp_path):
+    from ree_assets.core.spillovers import estimates
+    from ree_assets_tests.test_core_spillovers_citations import variables
+    from ree_assets_tests.test_core_spillovers_estimates import restricted_rows
+
+    good = variables().table.with_columns(pl.col("class_list").list.join(";"))
+    assert contract_failures(tmp_path, "core", "fvd_citation_variables", good) == []
+    bad = good.with_columns(c_uw=pl.col("a_uw") + 1, perus=pl.lit(1.5))
+    assert len(contract_failures(tmp_path, "core", "fvd_citation_variables", bad)) >= 2
+    sets = estimates.parameter_sets(pl.concat([restricted_rows(0.5), restricted_rows(0.5).with_columns(
+        technology=pl.lit("catalyst"))]))
+    assert contract_failures(tmp_path, "results", "fvd_parameter_sets", sets) == []
+    widened = sets.with_columns(set_max=pl.when(pl.col("identified")).then(pl.col("set_max") + 0.1)
+                                .otherwise(pl.col("set_max")))
+    assert len(contract_failures(tmp_path, "results", "fvd_parameter_sets", widened)) == 1

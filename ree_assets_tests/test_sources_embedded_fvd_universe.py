@@ -54,7 +54,7 @@ def test_subclass_sizes_are_heavy_tailed(tables):
 def test_pipeline_rules_find_exactly_the_designed_sets(variables):
     sets, _ = variables
     designed = (fu.generate_universe(SEED, "small")["patents"].filter(pl.col("role") == "set")
-                .select("patent_id", "technology").sort("technology", "patent_id"))
+                .select(pl.col("patent_id").cast(pl.String), "technology").sort("technology", "patent_id"))
     assert sets.table.select("patent_id", "technology").equals(designed)
     assert sets.report["candidates_without_keyword"] > 0 and sets.report["candidates_not_organisation"] > 0
 
