@@ -49,8 +49,8 @@ def _cell_counts(prefix: str) -> str:
 
 
 def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classes: pl.DataFrame,
-                       patent_inventors: pl.DataFrame, patent_citations: pl.DataFrame, window: int = WINDOW,
-                       threads: int | None = None) -> CitationVariables:
+                       patent_inventors: pl.DataFrame, patent_citations: pl.DataFrame,
+                       window: int = WINDOW) -> CitationVariables:
     """The variables of the module docstring for every focal patent of ``focal`` (patent_id,
     technology: the FVD sets, which also define "within technology"), against the universe of
     ``patents`` with their USPC ``patent_classes``, first inventors and citations."""
@@ -115,7 +115,7 @@ def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classe
         LEFT JOIN class_lists l USING (patent_id)
         ORDER BY f.technology, f.patent_id
     """
-    raw = run_sql(script, threads=threads, focal=focal.select("patent_id", "technology").unique(), patents=patents,
+    raw = run_sql(script, focal=focal.select("patent_id", "technology").unique(), patents=patents,
                   patent_classes=patent_classes, patent_inventors=patent_inventors,
                   patent_citations=patent_citations)
     n_citations = pl.sum_horizontal("c_uw", "c_nw", "c_uo", "c_no")

@@ -7,12 +7,10 @@ import duckdb
 import polars as pl
 
 
-def run_sql(script: str, threads: int | None = None, **frames: pl.DataFrame) -> pl.DataFrame:
+def run_sql(script: str, **frames: pl.DataFrame) -> pl.DataFrame:
     """Run ``script`` (statements separated by ';', the last a query) in a fresh in-memory DuckDB
     where each frame of ``frames`` is visible under its keyword name; the last query as a frame."""
     with duckdb.connect(":memory:") as con:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
         for name, frame in frames.items():
             con.register(name, frame.to_arrow())
         statements = [s for s in script.split(";") if s.strip()]
