@@ -31,6 +31,19 @@ def materialize(database: Path, selection=None, data_source: DataSource | None =
     )
 
 
+def materialize_years(database: Path, first: str, last: str, selection,
+                      data_source: DataSource | None = None) -> dg.ExecuteInProcessResult:
+    """One run over the yearly partitions first..last (what ``--partition-range first...last``
+    launches for assets with a single-run backfill policy)."""
+    from ree_assets import definitions
+
+    return dg.materialize(
+        [*definitions.assets, *definitions.asset_checks], selection=selection,
+        resources=definitions.build_resources(str(database), data_source or small_world()),
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+
+
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     """The assets a run materialised."""
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

@@ -10,6 +10,7 @@ import pytest
 
 from ree_assets.sources.embedded.patent_world import patent_tables
 from ree_assets.sources.patent_tables import PATENT_TABLES
+from ree_assets_tests import helpers
 from ree_assets_tests.helpers import failed_checks, read_table, small_world, step_errors
 
 pytestmark = pytest.mark.slow
@@ -18,13 +19,7 @@ PULL = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")
 
 def materialize_years(database, first: str, last: str, selection=PULL) -> dg.ExecuteInProcessResult:
     """One run over the grant years first..last (what ``--partition-range first...last`` launches)."""
-    from ree_assets import definitions
-
-    return dg.materialize(
-        [*definitions.assets, *definitions.asset_checks], selection=selection,
-        resources=definitions.build_resources(str(database), small_world(seed=0)),
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+    return helpers.materialize_years(database, first, last, selection, small_world(seed=0))
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ import polars as pl
 from ree_assets.sources.embedded.world import embedded_table
 from ree_assets_tests.bench.bench_ge import eps_timings, ge_timings, print_table
 from ree_assets_tests.bench.bench_patents import patent_timings
+from ree_assets_tests.bench.bench_spillovers import spillover_timings
 from ree_assets_tests.bench.timing import Timing, timed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,6 +92,7 @@ def main() -> int:
         "ge": (lambda: ge_timings(SHARED / "wiod" / "derived_wiot_2009.npz"), True),
         "eps estimation": (lambda: eps_timings(embedded_table("ge_innovation_panel", SEED, SIZE)), False),
         "patents": (lambda: patent_timings(SHARED), False),
+        "spillovers": (spillover_timings, False),
     }
     rows, failed = [], []
     for name, (run, needs_data) in benchmarks.items():

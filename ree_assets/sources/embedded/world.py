@@ -72,6 +72,7 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
     "wiod": ("ree_assets.sources.embedded.wiod_world:generate_wiod_world", ("wiod",)),
     "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
     "patents": ("ree_assets.sources.embedded.patent_world:generate_patent_truth", ()),
+    "spillovers": ("ree_assets.sources.embedded.fvd_universe:generate_fvd_truth", ()),
 }
 
 

@@ -1,0 +1,152 @@
+"""Per-focal-patent citation and availability variables of FVD (``specs/spillovers.md``,
+Variables per focal patent), computed with set-overlap joins in an in-memory DuckDB.
+
+For focal patent i with application year t (window: t - window <= a <= t on the application year
+a of the other patent, same year included):
+- location of a patent = country of its first inventor (sequence 0); US = 1{USA}; d = 1{t >= 1990};
+- C_uw, C_nw, C_uo, C_no: distinct cited patents in the window, by US/non-US and within/outside the
+  focal patent's technology set;
+- class list: i's own USPC codes, then, over its cited patents in citation-sequence order, the
+  main code of each cited patent whose codes share none with the list so far (a recursive CTE
+  over the cited patents that share no code with i's own codes: the others never add one);
+- A_uw, A_nw, A_uo, A_no: distinct patents other than i in the window sharing a code with the list;
+- perus = (C_uw + C_uo) / C (focal patents without citations in the window are dropped),
+  perus_avail = (A_uw + A_uo) / A.
+Citations to patents missing from ``patents``, patents without an application date or without a
+first inventor, and focal patents without citations are counted in the report and left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ree_assets.core.spillovers.duck import run_sql
+
+#: Width of the citation and availability window in years (FVD: 7).
+WINDOW = 7
+#: First application year of the second period (d = 1).
+BREAK_YEAR = 1990
+US = "USA"
+
+COUNT_COLUMNS = ("c_uw", "c_nw", "c_uo", "c_no", "a_uw", "a_nw", "a_uo", "a_no")
+
+
+@dataclass(frozen=True)
+class CitationVariables:
+    """``fvd_citation_variables`` rows and the counts of left-out input (report)."""
+
+    table: pl.DataFrame
+    report: dict[str, int]
+
+
+def _cell_counts(prefix: str) -> str:
+    """SQL aggregates of the four cells from boolean columns ``us`` and ``within``."""
+    return ", ".join(f"count(*) FILTER (WHERE {'' if us else 'NOT '}us AND {'' if within else 'NOT '}within) "
+                     f"AS {prefix}_{'u' if us else 'n'}{'w' if within else 'o'}"
+                     for within in (True, False) for us in (True, False))
+
+
+def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classes: pl.DataFrame,
+                       patent_inventors: pl.DataFrame, patent_citations: pl.DataFrame,
+                       window: int = WINDOW) -> CitationVariables:
+    """The variables of the module docstring for every focal patent of ``focal`` (patent_id,
+    technology: the FVD sets, which also define "within technology"), against the universe of
+    ``patents`` with their USPC ``patent_classes``, first inventors and citations."""
+    script = f"""
+        CREATE TEMP TABLE universe AS
+        SELECT p.patent_id, year(p.application_date) AS app_year, i.country = '{US}' AS us
+        FROM patents p JOIN patent_inventors i ON i.patent_id = p.patent_id AND i.sequence = 0
+        WHERE p.application_date IS NOT NULL AND i.country IS NOT NULL;
+        CREATE TEMP TABLE classes AS
+        SELECT DISTINCT patent_id, code, is_main FROM patent_classes WHERE scheme = 'uspc';
+        CREATE TEMP TABLE dated_classes AS
+        SELECT c.code, u.patent_id, u.app_year, u.us FROM classes c JOIN universe u USING (patent_id);
+        CREATE TEMP TABLE foc AS
+        SELECT DISTINCT f.patent_id, f.technology, u.app_year, u.us FROM focal f JOIN universe u USING (patent_id);
+        CREATE TEMP TABLE cites AS
+        SELECT c.citing_id AS patent_id, c.cited_id, min(c.sequence) AS sequence
+        FROM patent_citations c WHERE c.citing_id IN (SELECT patent_id FROM foc) GROUP BY ALL;
+        CREATE TEMP TABLE known_cites AS
+        SELECT c.*, u.app_year, u.us FROM cites c JOIN universe u ON u.patent_id = c.cited_id;
+        CREATE TEMP TABLE own AS
+        SELECT f.patent_id, coalesce(list(c.code ORDER BY NOT c.is_main, c.code) FILTER (WHERE c.code IS NOT NULL),
+                                     []::VARCHAR[]) AS class_list
+        FROM (SELECT DISTINCT patent_id FROM foc) f LEFT JOIN classes c USING (patent_id) GROUP BY f.patent_id;
+        CREATE TEMP TABLE ordered AS
+        SELECT patent_id, row_number() OVER (PARTITION BY patent_id ORDER BY sequence, cited_id) AS step, codes, main
+        FROM (SELECT k.patent_id, k.cited_id, k.sequence, list(c.code) AS codes,
+                     any_value(c.code) FILTER (WHERE c.is_main) AS main
+              FROM known_cites k JOIN classes c ON c.patent_id = k.cited_id
+              GROUP BY k.patent_id, k.cited_id, k.sequence) k JOIN own o USING (patent_id)
+        WHERE NOT list_has_any(k.codes, o.class_list);
+        CREATE TEMP TABLE class_lists AS
+        WITH RECURSIVE walk(patent_id, step, class_list) AS (
+            SELECT patent_id, 0::BIGINT, class_list FROM own
+            UNION ALL
+            SELECT w.patent_id, o.step, CASE WHEN o.main IS NULL OR list_has_any(o.codes, w.class_list)
+                                             THEN w.class_list ELSE list_append(w.class_list, o.main) END
+            FROM walk w JOIN ordered o ON o.patent_id = w.patent_id AND o.step = w.step + 1)
+        SELECT patent_id, arg_max(class_list, step) AS class_list FROM walk GROUP BY patent_id;
+        CREATE TEMP TABLE available AS
+        SELECT DISTINCT f.patent_id, f.technology, d.patent_id AS available_id, d.us
+        FROM foc f
+        JOIN (SELECT patent_id, unnest(class_list) AS code FROM class_lists) x ON x.patent_id = f.patent_id
+        JOIN dated_classes d ON d.code = x.code
+        WHERE d.app_year BETWEEN f.app_year - {int(window)} AND f.app_year AND d.patent_id <> f.patent_id;
+        CREATE TEMP TABLE availability AS
+        SELECT a.patent_id, a.technology, {_cell_counts('a')}
+        FROM (SELECT a.*, s.patent_id IS NOT NULL AS within FROM available a
+              LEFT JOIN focal s ON s.patent_id = a.available_id AND s.technology = a.technology) a
+        GROUP BY a.patent_id, a.technology;
+        CREATE TEMP TABLE cited AS
+        SELECT x.patent_id, x.technology, {_cell_counts('c')}
+        FROM (SELECT f.patent_id, f.technology, k.us, s.patent_id IS NOT NULL AS within
+              FROM foc f JOIN known_cites k ON k.patent_id = f.patent_id
+                                           AND k.app_year BETWEEN f.app_year - {int(window)} AND f.app_year
+              LEFT JOIN focal s ON s.patent_id = k.cited_id AND s.technology = f.technology) x
+        GROUP BY x.patent_id, x.technology;
+        SELECT f.patent_id, f.technology, f.app_year::INTEGER AS application_year, f.us::INTEGER AS us,
+               (f.app_year >= {BREAK_YEAR})::INTEGER AS d,
+               {', '.join(f'coalesce({c}, 0)::BIGINT AS {c}' for c in COUNT_COLUMNS)},
+               l.class_list
+        FROM foc f LEFT JOIN cited c USING (patent_id, technology) LEFT JOIN availability a USING (patent_id, technology)
+        LEFT JOIN class_lists l USING (patent_id)
+        ORDER BY f.technology, f.patent_id
+    """
+    raw = run_sql(script, focal=focal.select("patent_id", "technology").unique(), patents=patents,
+                  patent_classes=patent_classes, patent_inventors=patent_inventors,
+                  patent_citations=patent_citations)
+    n_citations = pl.sum_horizontal("c_uw", "c_nw", "c_uo", "c_no")
+    n_available = pl.sum_horizontal("a_uw", "a_nw", "a_uo", "a_no")
+    table = (raw.with_columns(n_citations=n_citations, n_available=n_available)
+             .filter(pl.col("n_citations") > 0)
+             .with_columns(perus=(pl.col("c_uw") + pl.col("c_uo")) / pl.col("n_citations"),
+                           perus_avail=(pl.col("a_uw") + pl.col("a_uo")) / pl.col("n_available")))
+    return CitationVariables(table=table, report=input_report(focal, patents, patent_inventors, patent_citations)
+                             | {"focal_without_citations_in_window": raw.height - table.height,
+                                "focal_patents": table.height})
+
+
+def input_report(focal: pl.DataFrame, patents: pl.DataFrame, patent_inventors: pl.DataFrame,
+                 patent_citations: pl.DataFrame) -> dict[str, int]:
+    """Counts of the input :func:`citation_variables` leaves out: focal patents missing from
+    ``patents``, without application date or first inventor; citations of focal patents to
+    patents missing from ``patents``, or without application date or first inventor."""
+    dated = patents.filter(pl.col("application_date").is_not_null())["patent_id"]
+    located = patent_inventors.filter((pl.col("sequence") == 0) & pl.col("country").is_not_null())["patent_id"]
+    focal_ids = focal["patent_id"].unique()
+    cited = patent_citations.filter(pl.col("citing_id").is_in(focal_ids.implode()))["cited_id"]
+    known = cited.is_in(patents["patent_id"].implode())
+    return {
+        "focal_not_in_patents": int((~focal_ids.is_in(patents["patent_id"].implode())).sum()),
+        "focal_without_application_date": int((focal_ids.is_in(patents["patent_id"].implode())
+                                               & ~focal_ids.is_in(dated.implode())).sum()),
+        "focal_without_first_inventor": int((focal_ids.is_in(dated.implode())
+                                             & ~focal_ids.is_in(located.implode())).sum()),
+        "citations_to_unknown_patents": int((~known).sum()),
+        "citations_to_undated_patents": int((known & ~cited.is_in(dated.implode())).sum()),
+        "citations_to_patents_without_first_inventor": int((cited.is_in(dated.implode())
+                                                            & ~cited.is_in(located.implode())).sum()),
+    }

@@ -1,0 +1,85 @@
+"""The spillovers group materialised on the small embedded world: every asset stored, its contract
+passed, the truth inside the confidence sets, bad input reported."""
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from ree_assets.core.spillovers import mixture
+from ree_assets.defs import spillovers
+from ree_assets.sources.patent_tables import PATENT_TABLES
+from ree_assets_tests.helpers import check_results, materialize, materialize_years, read_table, step_errors
+
+FAST = {"n_starts": 4, "seed": 0, "n_bootstrap": 30, "level": 0.95}
+
+
+def materialize_group(database):
+    """The raw patent tables over the FVD years (one single-run backfill, 1969-2001), then the
+    spillovers group and synthetic_truth with every check."""
+    pulled = materialize_years(database, "1969", "2001", dg.AssetSelection.assets(*PATENT_TABLES))
+    assert pulled.success, step_errors(pulled)
+    return materialize(
+        database, dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
+        run_config={"ops": {name: {"config": FAST} for name in ("fvd_mixture_restricted", "fvd_mixture_unrestricted")}})
+
+
+@pytest.mark.slow
+def test_spillovers_group_on_the_small_world(tmp_path):
+    """One materialisation (it takes a while), three properties: every asset stored and passing its
+    contract; the truth inside the confidence sets, identified quantities as points; bad input
+    reported in the metadata."""
+    database = tmp_path / "ree.duckdb"
+    result = materialize_group(database)
+    assert step_errors(result) == {}
+    evaluations = check_results(result)
+    for asset in spillovers.assets:
+        assert read_table(database, f"{asset.metadata_by_key[asset.key]['schema']}.{asset.key.path[-1]}").height > 0
+        assert evaluations[(asset.key.to_user_string(), "odcs_contract")].passed, asset.key
+
+    restricted = read_table(database, "results.fvd_mixture_restricted")
+    parameters = restricted.filter(pl.col("parameter").is_in(mixture.PARAMETERS))
+    assert parameters["truth"].is_not_null().all()
+    outside = parameters.filter((pl.col("truth") < pl.col("conf_min") - 1e-6) | (pl.col("truth") > pl.col("conf_max") + 1e-6))
+    assert outside.is_empty(), outside
+    points = read_table(database, "results.fvd_parameter_sets").filter(pl.col("identified"))
+    assert (points["set_min"] == points["set_max"]).all() and (points["std_error"] > 0).all()
+    probabilities = read_table(database, "results.fvd_probability_tables")
+    assert set(probabilities["section"]) == {"probability", "conditional", "weighted_average"}
+
+    metadata = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+                for e in result.get_asset_materialization_events()}
+    report = metadata["fvd_citation_variables"]
+    assert report["citations_to_unknown_patents"].value > 0
+    assert "focal_without_citations_in_window" in report and "focal_without_application_date" in report
+    assert "fvd_logit_regressions" in metadata["fvd_logit_regressions"]
+
+
+def contract_failures(tmp_path, schema: str, table: str, frame: pl.DataFrame) -> list[str]:
+    """Store ``frame`` as ``<schema>.<table>``, test it against the table's contract: the reasons
+    of the rules that failed."""
+    from ree_assets.defs.quality import run_contract
+    from ree_assets.sources.contracts import contract_path
+    from ree_assets_tests.helpers import store
+
+    database = tmp_path / f"{table}.duckdb"
+    store(database, schema, table, frame)
+    passed, failures = run_contract(contract_path(table), str(database))
+    assert passed == (not failures)
+    return [f["reason"] or f["rule"] for f in failures]
+
+
+def test_contracts_pass_good_tables_and_catch_bad_ones(tmp_path):
+    from ree_assets.core.spillovers import estimates
+    from ree_assets_tests.test_core_spillovers_citations import variables
+    from ree_assets_tests.test_core_spillovers_estimates import restricted_rows
+
+    good = variables().table.with_columns(pl.col("class_list").list.join(";"))
+    assert contract_failures(tmp_path, "core", "fvd_citation_variables", good) == []
+    bad = good.with_columns(c_uw=pl.col("a_uw") + 1, perus=pl.lit(1.5))
+    assert len(contract_failures(tmp_path, "core", "fvd_citation_variables", bad)) >= 2
+    sets = estimates.parameter_sets(pl.concat([restricted_rows(0.5), restricted_rows(0.5).with_columns(
+        technology=pl.lit("catalyst"))]))
+    assert contract_failures(tmp_path, "results", "fvd_parameter_sets", sets) == []
+    widened = sets.with_columns(set_max=pl.when(pl.col("identified")).then(pl.col("set_max") + 0.1)
+                                .otherwise(pl.col("set_max")))
+    assert len(contract_failures(tmp_path, "results", "fvd_parameter_sets", widened)) == 1
