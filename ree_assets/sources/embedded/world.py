@@ -69,7 +69,14 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
              "bea_published_total_requirements")),
     "wiod": ("ree_assets.sources.embedded.wiod_world:generate_wiod_world", ("wiod",)),
     "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
+    "outcomes": ("ree_assets.sources.embedded.outcome_world:generate_outcomes",
+                 ("trade", "hs_sic_concordance", "industry_stats_us", "industry_stats", "isic_sic_concordance",
+                  "subsidies", "gdp")),
 }
+
+#: Stages whose generator also takes the world's ``seed`` and ``size`` (keywords): they draw on
+#: tables derived from other stages, e.g. the outcome generators on ``embedded_sensitivity``.
+WORLD_AWARE_STAGES: set[str] = {"outcomes"}
 
 
 def stage_rng(seed: int, stage: str) -> np.random.Generator:
@@ -83,7 +90,8 @@ def generate_stage(stage: str, seed: int, size: WorldSize) -> Mapping[str, pl.Da
     generator, _ = STAGES[stage]
     if isinstance(generator, str):
         generator = _imported(generator)
-    return generator(stage_rng(seed, stage), world_dims(size))
+    extra = {"seed": seed, "size": size} if stage in WORLD_AWARE_STAGES else {}
+    return generator(stage_rng(seed, stage), world_dims(size), **extra)
 
 
 def embedded_tables() -> tuple[str, ...]:
