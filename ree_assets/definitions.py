@@ -7,6 +7,7 @@ imported inside the steps that use them.
 import dagster as dg
 
 from ree_assets.defs import dbt, ge_model, io_table, quality, schedules, sensitivity, sources
+from ree_assets.defs import did, panels, patent_panel_standin, trade
 from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
 
 
@@ -26,7 +27,9 @@ assets = [*sources.raw_assets, dbt.dbt_models,
           io_table.total_requirements_vs_published,
           sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country,
           ge_model.ree_elasticities, ge_model.ge_baseline, ge_model.ge_counterfactual_exogenous,
-          ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep]
+          ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep,
+          trade.trade, panels.export_growth, panels.tfp_growth, *did.did_assets, *did.event_study_assets,
+          patent_panel_standin.patent_panel_standin]  # stand-in: remove when issue 10's patent_panel merges
 asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}),
                 *quality.gx_checks]
 

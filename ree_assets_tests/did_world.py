@@ -12,7 +12,7 @@ from functools import cache
 import polars as pl
 
 from ree_assets.core.did import POST_YEAR
-from ree_assets.core.growth import indstat_tfp_growth, midpoint_growth
+from ree_assets.core import panels as core_panels
 from ree_assets.sources.embedded.dims import ECONOMY_REGION
 from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
 from ree_assets.sources.embedded.world import embedded_table
@@ -35,24 +35,15 @@ def _with_treatment(growth: pl.DataFrame, outcome: str, seed: int, size: str) ->
 @cache
 def panels(size: str = "small", seed: int = SEED) -> dict[str, pl.DataFrame]:
     """tfp_growth, export_growth and export_growth_vs_china panels of the embedded world."""
-    trade = embedded_table("trade", seed, size).join(embedded_table("hs_sic_concordance", seed, size),
-                                                     on=["hs6", "hs_vintage"])
-    exports = (trade.filter((pl.col("flow") == "export") & (pl.col("partner") == "WLD"))
-               .group_by(pl.col("reporter").alias("country"), "sic4", "year")
-               .agg((pl.col("value_usd") * pl.col("weight")).sum().alias("value")))
-    export_growth = midpoint_growth(exports, keys=["country", "sic4"], value="value")
-    us = midpoint_growth(embedded_table("industry_stats_us", seed, size).with_columns(country=pl.lit("USA")),
-                         keys=["country", "sic4"], value="tfp4")
-    others = (indstat_tfp_growth(embedded_table("industry_stats", seed, size))
-              .join(embedded_table("isic_sic_concordance", seed, size), on="isic4")
-              .group_by("country", "sic4", "year").agg((pl.col("tfp_growth") * pl.col("weight")).sum().alias("growth"),
-                                                       pl.col("gap").max()))
-    tfp = pl.concat([us, others.select(us.columns)])
-    china = export_growth.filter(pl.col("country") == "CHN").select("sic4", "year", china="growth")
-    versus = (export_growth.filter(pl.col("country") != "CHN").join(china, on=["sic4", "year"])
+    table = lambda name: embedded_table(name, seed, size)  # noqa: E731
+    exports = core_panels.export_growth(table("trade"), table("hs_sic_concordance")).rename({"export_growth": "growth"})
+    tfp = core_panels.tfp_growth(table("industry_stats_us"), table("industry_stats"), table("isic_sic_concordance"))
+    china = exports.filter(pl.col("country") == "CHN").select("sic4", "year", china="growth")
+    versus = (exports.filter(pl.col("country") != "CHN").join(china, on=["sic4", "year"])
               .with_columns(growth=pl.col("growth") - pl.col("china")).drop("china"))
-    return {"tfp_growth": _with_treatment(tfp, "tfp_growth", seed, size),
-            "export_growth": _with_treatment(export_growth, "export_growth", seed, size),
+    return {"tfp_growth": _with_treatment(tfp.select("country", "sic4", "year", "gap", growth="tfp_growth"),
+                                          "tfp_growth", seed, size),
+            "export_growth": _with_treatment(exports, "export_growth", seed, size),
             "export_growth_vs_china": _with_treatment(versus, "export_growth_vs_china", seed, size)}
 
 

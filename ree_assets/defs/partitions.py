@@ -15,3 +15,9 @@ yearly_partitions = dg.TimeWindowPartitionsDefinition(
 #: Every step that opens the DuckDB file takes this pool (limit 1 in dagster.yaml): DuckDB
 #: allows one writing process, and a writer locks readers in other processes out.
 DUCKDB_POOL = "duckdb"
+
+#: Trade by year, 2002-2018 (specs/patents_and_did.md): an explicit end, so no empty partitions
+#: appear as years pass (the end is exclusive: 2019-01-01 closes 2018).
+trade_year_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *", fmt="%Y", start="2002", end="2019",
+)

@@ -1,0 +1,33 @@
+"""Group ``panels``: outcome growth rates by country, SIC industry and year (Python), assembled
+with the sensitivity, regions and controls into the dbt marts ``fct_*_panel``."""
+
+import dagster as dg
+import polars as pl
+
+from ree_assets.core import panels
+from ree_assets.defs.partitions import DUCKDB_POOL
+
+
+def _summary(frame: pl.DataFrame, column: str) -> dict:
+    return {"countries": frame["country"].n_unique(), "sic_industries": frame["sic4"].n_unique(),
+            "years": f"{frame['year'].min()}-{frame['year'].max()}", f"mean_{column}": float(frame[column].mean()),
+            "annualised_over_gaps": int((frame["gap"] > 1).sum())}
+
+
+@dg.asset(group_name="panels", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL)
+def export_growth(trade: pl.DataFrame, hs_sic_concordance: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """Annualised midpoint growth of exports to the world by country and SIC industry (every year
+    of ``trade``): g = 2 (x_t - x_p) / (x_t + x_p) / (t - p), HS6 mapped to SIC with the weights."""
+    frame = panels.export_growth(trade, hs_sic_concordance)
+    return dg.Output(frame, metadata=_summary(frame, "export_growth"))
+
+
+@dg.asset(group_name="panels", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL)
+def tfp_growth(industry_stats_us: pl.DataFrame, industry_stats: pl.DataFrame,
+               isic_sic_concordance: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """Annualised TFP growth by country and SIC industry: NBER-CES tfp4 for the USA, INDSTAT-like
+    TFP construction (perpetual-inventory capital, cost-share weights) elsewhere; also labour
+    productivity growth (a robustness outcome)."""
+    frame = panels.tfp_growth(industry_stats_us, industry_stats, isic_sic_concordance)
+    return dg.Output(frame, metadata={**_summary(frame, "tfp_growth"),
+                                      "sources": ", ".join(sorted(frame["source"].unique()))})

@@ -1,0 +1,67 @@
+"""The panels and did groups materialised on the small embedded world: the dbt panels equal the
+Python assembly of the same world, every contract and dbt test passes, the DiD tables recover
+the generator's effects and render, and the event studies have their figures."""
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from ree_assets.core.did import TREATMENT
+from ree_assets_tests.did_world import panels, truth
+from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
+
+pytestmark = pytest.mark.slow
+
+RAW = dg.AssetSelection.groups("panels", "did").upstream() - dg.AssetSelection.groups("panels", "did")
+DID = (dg.AssetSelection.groups("panels", "did") | dg.AssetSelection.assets("patent_panel")).required_multi_asset_neighbors()
+YEARS = {"dagster/asset_partition_range_start": "2002", "dagster/asset_partition_range_end": "2018"}
+
+
+@pytest.fixture(scope="module")
+def did_run(tmp_path_factory):
+    database = tmp_path_factory.mktemp("did") / "ree.duckdb"
+    from ree_assets import definitions
+
+    trade = dg.materialize([*definitions.assets], selection=dg.AssetSelection.assets("trade"),
+                           resources=definitions.build_resources(str(database), materialize.__globals__["small_world"]()),
+                           instance=dg.DagsterInstance.ephemeral(), tags=YEARS, raise_on_error=False)
+    assert trade.success, step_errors(trade)
+    upstream = materialize(database, (RAW - dg.AssetSelection.assets("trade")).required_multi_asset_neighbors())
+    assert upstream.success, step_errors(upstream)
+    return database, materialize(database, DID)
+
+
+def test_panels_and_tables_materialise_with_every_check_passing(did_run):
+    database, result = did_run
+    assert result.success, step_errors(result)
+    assert {"export_growth", "tfp_growth", "fct_export_growth_panel", "fct_tfp_growth_panel",
+            "fct_export_growth_vs_china_panel", "fct_patent_did_panel", "did_patents", "did_tfp_growth",
+            "did_export_growth", "did_export_growth_vs_china", "event_study_export_growth", "did_results",
+            "event_study_results"} <= materialized(result)
+    assert failed_checks(result) == {}
+    assert (database.parent / "reports" / "event_study_tfp_growth_baseline.png").stat().st_size > 10_000
+    assert "\\toprule" in (database.parent / "reports" / "did_tfp_growth_baseline.tex").read_text()
+
+
+@pytest.mark.parametrize("outcome", ["tfp_growth", "export_growth", "export_growth_vs_china"])
+def test_dbt_panel_equals_the_python_assembly(did_run, outcome):
+    database, _ = did_run
+    columns = ["country", "region", "sic4", "year", outcome, "sensitivity", "post", "subsidy_post"]
+    mart = read_table(database, f"marts.fct_{outcome}_panel").select(columns).sort("country", "sic4", "year")
+    python = panels()[outcome].select(columns).sort("country", "sic4", "year")
+    assert mart.height == python.height
+    for column in columns:
+        assert mart[column].cast(python[column].dtype).equals(python[column]) or \
+            (mart[column] - python[column]).abs().max() < 1e-12, column
+
+
+def test_stored_results_recover_the_truth_and_have_no_chn_column_for_the_contrast(did_run):
+    database, _ = did_run
+    results = read_table(database, "results.did_results").filter(pl.col("term") == TREATMENT)
+    true = truth()
+    for outcome in ("tfp_growth", "export_growth", "export_growth_vs_china"):
+        for sample in ("NONCHN", "ALL", "EUR"):
+            row = results.filter((pl.col("outcome") == outcome) & (pl.col("sample") == sample)).row(0, named=True)
+            assert abs(row["estimate"] - true[f"{outcome}:{sample}"]) < 4 * row["std_error"], (outcome, sample)
+    assert "CHN" not in results.filter(pl.col("outcome") == "export_growth_vs_china")["sample"].to_list()
+    assert set(results["outcome"]) == {"patents", "tfp_growth", "export_growth", "export_growth_vs_china"}
