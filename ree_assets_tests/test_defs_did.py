@@ -7,13 +7,20 @@ import polars as pl
 import pytest
 
 from ree_assets.core.did import TREATMENT
+from ree_assets.defs import dbt
 from ree_assets_tests.did_world import panels, truth
 from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
 
 pytestmark = pytest.mark.slow
 
-RAW = dg.AssetSelection.groups("panels", "did").upstream() - dg.AssetSelection.groups("panels", "did")
-DID = (dg.AssetSelection.groups("panels", "did") | dg.AssetSelection.assets("patent_panel")).required_multi_asset_neighbors()
+#: Python inputs (sources, io_table, the growth assets) are materialised first, their inputs without
+#: checks (those have their own tests) and without dbt; then the dbt panels, DiD assets and
+#: result views in one run, so dbt starts twice only.
+ALL = dg.AssetSelection.groups("panels", "did").upstream()
+GROWTH = dg.AssetSelection.assets("export_growth", "tfp_growth", "patent_panel_standin")
+INPUTS = ALL - dg.AssetSelection.groups("panels", "did") - dg.AssetSelection.assets(dbt.dbt_models) - GROWTH
+UPSTREAM = ((INPUTS - dg.AssetSelection.assets("trade")).without_checks() | GROWTH).required_multi_asset_neighbors()
+DID = ALL - INPUTS - GROWTH
 YEARS = {"dagster/asset_partition_range_start": "2002", "dagster/asset_partition_range_end": "2018"}
 
 
@@ -26,15 +33,17 @@ def did_run(tmp_path_factory):
                            resources=definitions.build_resources(str(database), materialize.__globals__["small_world"]()),
                            instance=dg.DagsterInstance.ephemeral(), tags=YEARS, raise_on_error=False)
     assert trade.success, step_errors(trade)
-    upstream = materialize(database, (RAW - dg.AssetSelection.assets("trade")).required_multi_asset_neighbors())
+    upstream = materialize(database, UPSTREAM)
     assert upstream.success, step_errors(upstream)
-    return database, materialize(database, DID)
+    return database, upstream, materialize(database, DID)
 
 
 def test_panels_and_tables_materialise_with_every_check_passing(did_run):
-    database, result = did_run
+    database, upstream, result = did_run
     assert result.success, step_errors(result)
-    assert {"export_growth", "tfp_growth", "fct_export_growth_panel", "fct_tfp_growth_panel",
+    assert {"export_growth", "tfp_growth", "patent_panel_standin"} <= materialized(upstream)
+    assert failed_checks(upstream) == {}
+    assert {"fct_export_growth_panel", "fct_tfp_growth_panel",
             "fct_export_growth_vs_china_panel", "fct_patent_did_panel", "did_patents", "did_tfp_growth",
             "did_export_growth", "did_export_growth_vs_china", "event_study_export_growth", "did_results",
             "event_study_results"} <= materialized(result)
@@ -45,7 +54,7 @@ def test_panels_and_tables_materialise_with_every_check_passing(did_run):
 
 @pytest.mark.parametrize("outcome", ["tfp_growth", "export_growth", "export_growth_vs_china"])
 def test_dbt_panel_equals_the_python_assembly(did_run, outcome):
-    database, _ = did_run
+    database, _, _ = did_run
     columns = ["country", "region", "sic4", "year", outcome, "sensitivity", "post", "subsidy_post"]
     mart = read_table(database, f"marts.fct_{outcome}_panel").select(columns).sort("country", "sic4", "year")
     python = panels()[outcome].select(columns).sort("country", "sic4", "year")
@@ -56,7 +65,7 @@ def test_dbt_panel_equals_the_python_assembly(did_run, outcome):
 
 
 def test_stored_results_recover_the_truth_and_have_no_chn_column_for_the_contrast(did_run):
-    database, _ = did_run
+    database, _, _ = did_run
     results = read_table(database, "results.did_results").filter(pl.col("term") == TREATMENT)
     true = truth()
     for outcome in ("tfp_growth", "export_growth", "export_growth_vs_china"):
