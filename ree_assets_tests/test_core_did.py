@@ -73,9 +73,12 @@ def test_bad_panels_fail_before_any_regression_naming_the_keys():
                                  .otherwise(pl.col("sensitivity")))
     with pytest.raises(DataValidationError, match=r"'3691', column 'sensitivity'.*every sector has a sensitivity"):
         did.fit(no_sens, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
-    with pytest.raises(DataValidationError, match="column 'subsidy_post'"):
+    with pytest.raises(DataValidationError, match="column .subsidy_post."):
         did.fit(panel.drop("subsidy_post"), outcome="tfp_growth", estimator="ols", sample="ALL",
                 controls=CONTROLS, unit="country")
+    nan = panel.with_columns(tfp_growth=pl.when(pl.col("year") == 2012).then(float("nan")).otherwise(pl.col("tfp_growth")))
+    with pytest.raises(DataValidationError, match=r"2012.*column 'tfp_growth'.*finite, non-null tfp_growth"):
+        did.fit(nan, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
     with pytest.raises(DataValidationError, match="tfp_growth >= 0 \\(PPML\\)"):
         did.fit(panel, outcome="tfp_growth", estimator="ppml", sample="ALL", unit="country")
     with pytest.raises(DataValidationError, match="sample 'XYZ'"):

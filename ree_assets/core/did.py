@@ -58,23 +58,20 @@ def validate_panel(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, c
     missing = [c for c in needed if c not in panel.columns]
     if missing:
         raise DataValidationError("panel", "has the DiD columns", column=", ".join(missing))
-    dup = panel.filter(pl.struct(keys).is_duplicated())
-    if dup.height:
-        raise DataValidationError("panel", f"one row per {', '.join(keys)}", row=_keys_text(dup, keys),
-                                  detail=f"{dup.height} rows share a key")
-    no_sens = panel.filter(pl.col("sensitivity").is_null() | ~pl.col("sensitivity").is_finite())
-    if no_sens.height:
-        raise DataValidationError("panel", "every sector has a sensitivity", column="sensitivity",
-                                  row=_keys_text(no_sens, ["sic4"]))
-    for column in [outcome, "post", *controls]:
-        bad = panel.filter(pl.col(column).is_null() | ~pl.col(column).cast(pl.Float64).is_finite())
-        if bad.height:
-            raise DataValidationError("panel", "finite, non-null values", column=column, row=_keys_text(bad, keys))
-    if estimator == "ppml":
-        negative = panel.filter(pl.col(outcome) < 0)
-        if negative.height:
-            raise DataValidationError("panel", f"{outcome} >= 0 (PPML)", column=outcome,
-                                      row=_keys_text(negative, keys))
+    finite = lambda c: pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite()  # noqa: E731
+    # rule -> (column, rows breaking it, keys naming them); one pass, described only on failure
+    rules = {
+        f"one row per {', '.join(keys)}": (None, pl.struct(keys).is_duplicated(), keys),
+        "every sector has a sensitivity": ("sensitivity", finite("sensitivity"), ["sic4"]),
+        **{f"finite, non-null {c}": (c, finite(c), keys) for c in [outcome, "post", *controls]},
+        **({f"{outcome} >= 0 (PPML)": (outcome, pl.col(outcome) < 0, keys)} if estimator == "ppml" else {}),
+    }
+    found = panel.select(*(rows.any().alias(rule) for rule, (_, rows, _) in rules.items())).row(0, named=True)
+    for rule, (column, rows, where) in rules.items():
+        if found[rule]:
+            offending = panel.filter(rows)
+            raise DataValidationError("panel", rule, column=column, row=_keys_text(offending, where),
+                                      detail=f"{offending.height} rows")
 
 
 def sample_rows(panel: pl.DataFrame, sample: str) -> pl.DataFrame:
@@ -92,12 +89,11 @@ def sample_rows(panel: pl.DataFrame, sample: str) -> pl.DataFrame:
 
 def estimation_frame(panel: pl.DataFrame, *, unit: str = "region") -> pl.DataFrame:
     """The panel with the regressor Sens_s x post_t and the fixed-effect / cluster identifiers
-    unit x sector and unit x year as string columns (what the formula names)."""
-    unit_text = pl.col(unit).cast(pl.String)
+    unit x sector and unit x year (what the formula names) as dense integer codes of the pairs."""
     return panel.with_columns(
         (pl.col("sensitivity") * pl.col("post")).alias(TREATMENT),
-        pl.concat_str(unit_text, pl.col("sic4"), separator="|").alias(UNIT_SECTOR),
-        pl.concat_str(unit_text, pl.col("year").cast(pl.String), separator="|").alias(UNIT_YEAR),
+        pl.struct(unit, "sic4").rank("dense").alias(UNIT_SECTOR),
+        pl.struct(unit, "year").rank("dense").alias(UNIT_YEAR),
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ree_assets_tests.bench.bench_did import did_timings
 from ree_assets_tests.bench.bench_ge import ge_timings, print_table
 from ree_assets_tests.bench.timing import Timing, timed
 
@@ -97,6 +98,7 @@ def main() -> int:
         "io_table": (io_table_timings, True),
         "ge": (lambda: ge_timings(SHARED / "wiod" / "derived_wiot_2009.npz"), True),
         "eps estimation": (eps_timings, False),
+        "did": (did_timings, False),
     }
     rows, failed = [], []
     for name, (run, needs_data) in benchmarks.items():
