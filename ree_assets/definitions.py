@@ -28,7 +28,7 @@ assets = [*sources.raw_assets, dbt.dbt_models,
           sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country,
           ge_model.ree_elasticities, ge_model.ge_baseline, ge_model.ge_counterfactual_exogenous,
           ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep,
-          trade.trade, panels.export_growth, panels.tfp_growth, *did.did_assets, *did.event_study_assets,
+          trade.trade, panels.export_growth, panels.tfp_growth, panels.ge_innovation_panel_from_patents, *did.did_assets, *did.event_study_assets,
           patent_panel_standin.patent_panel_standin]  # stand-in: remove when issue 10's patent_panel merges
 asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}),
                 *quality.gx_checks]

@@ -46,7 +46,7 @@ def test_panels_and_tables_materialise_with_every_check_passing(did_run):
     assert {"fct_export_growth_panel", "fct_tfp_growth_panel",
             "fct_export_growth_vs_china_panel", "fct_patent_did_panel", "did_patents", "did_tfp_growth",
             "did_export_growth", "did_export_growth_vs_china", "event_study_export_growth", "did_results",
-            "event_study_results"} <= materialized(result)
+            "event_study_results", "ge_innovation_panel_from_patents"} <= materialized(result)
     assert failed_checks(result) == {}
     assert (database.parent / "reports" / "event_study_tfp_growth_baseline.png").stat().st_size > 10_000
     assert "\\toprule" in (database.parent / "reports" / "did_tfp_growth_baseline.tex").read_text()
@@ -62,6 +62,16 @@ def test_dbt_panel_equals_the_python_assembly(did_run, outcome):
     for column in columns:
         assert mart[column].cast(python[column].dtype).equals(python[column]) or \
             (mart[column] - python[column]).abs().max() < 1e-12, column
+
+
+def test_ge_innovation_panel_from_patents_feeds_the_elasticity_estimator(did_run):
+    from ree_assets.core.ge.estimate import EstimationOptions, GE_MANUFACTURING_SECTORS, estimate_elasticities
+
+    database, _, _ = did_run
+    panel = read_table(database, "core.ge_innovation_panel_from_patents")
+    assert set(panel["sector"]) == set(GE_MANUFACTURING_SECTORS) and panel["year"].n_unique() == 17
+    result = estimate_elasticities(panel, EstimationOptions(n_bootstrap=5))
+    assert result.table.height == len(GE_MANUFACTURING_SECTORS)
 
 
 def test_stored_results_recover_the_truth_and_have_no_chn_column_for_the_contrast(did_run):

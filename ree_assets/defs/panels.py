@@ -4,8 +4,10 @@ with the sensitivity, regions and controls into the dbt marts ``fct_*_panel``.""
 import dagster as dg
 import polars as pl
 
-from ree_assets.core import panels
+from ree_assets.core import ge_panel, panels
 from ree_assets.defs.partitions import DUCKDB_POOL
+from ree_assets.defs.resources import DuckDBStore
+from ree_assets.reporting import frame_markdown
 
 
 def _summary(frame: pl.DataFrame, column: str) -> dict:
@@ -31,3 +33,21 @@ def tfp_growth(industry_stats_us: pl.DataFrame, industry_stats: pl.DataFrame,
     frame = panels.tfp_growth(industry_stats_us, industry_stats, isic_sic_concordance)
     return dg.Output(frame, metadata={**_summary(frame, "tfp_growth"),
                                       "sources": ", ".join(sorted(frame["source"].unique()))})
+
+
+@dg.asset(group_name="panels", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
+          deps=[dg.AssetKey("patent_panel")])
+def ge_innovation_panel_from_patents(store: DuckDBStore, ree_total_requirements: pl.DataFrame,
+                                     ree_prices: pl.DataFrame, industry_stats_us: pl.DataFrame
+                                     ) -> dg.Output[pl.DataFrame]:
+    """The GE estimation's innovation panel from the project's own tables: REE-enhancing and other
+    patent flows of patent_panel by GE sector (SIC 1987 prefix map shipped as data, with its
+    source), the Laspeyres REE price index of each sector's element mix in ree_total_requirements
+    (FOB China prices) and the NBER-CES manufacturing wage index."""
+    mapping = ge_panel.sic_ge_map()
+    frame = ge_panel.ge_innovation_panel(store.read_table("marts", "patent_panel"), ree_total_requirements,
+                                         ree_prices, industry_stats_us, mapping)
+    return dg.Output(frame, metadata={"sectors": frame["sector"].n_unique(),
+                                      "years": f"{frame['year'].min()}-{frame['year'].max()}",
+                                      "sic_ge_map": frame_markdown(mapping.select("sic_prefix", "ge_sector", "title")),
+                                      "map_source": mapping["source"][0]})
