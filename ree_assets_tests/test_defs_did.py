@@ -19,8 +19,9 @@ pytestmark = pytest.mark.slow
 ALL = dg.AssetSelection.groups("panels", "did").upstream()
 GROWTH = dg.AssetSelection.assets("export_growth", "tfp_growth", "patent_panel_standin")
 INPUTS = ALL - dg.AssetSelection.groups("panels", "did") - dg.AssetSelection.assets(dbt.dbt_models) - GROWTH
-UPSTREAM = ((INPUTS - dg.AssetSelection.assets("trade")).without_checks() | GROWTH).required_multi_asset_neighbors()
-DID = ALL - INPUTS - GROWTH
+TRADE = dg.AssetSelection.assets("trade")  # partitioned: its own run over 2002-2018
+UPSTREAM = (INPUTS.without_checks() | GROWTH).required_multi_asset_neighbors()
+DID = ALL - INPUTS - GROWTH - TRADE
 YEARS = {"dagster/asset_partition_range_start": "2002", "dagster/asset_partition_range_end": "2018"}
 
 
@@ -29,7 +30,7 @@ def did_run(tmp_path_factory):
     database = tmp_path_factory.mktemp("did") / "ree.duckdb"
     from ree_assets import definitions
 
-    trade = dg.materialize([*definitions.assets], selection=dg.AssetSelection.assets("trade"),
+    trade = dg.materialize([*definitions.assets], selection=TRADE,
                            resources=definitions.build_resources(str(database), materialize.__globals__["small_world"]()),
                            instance=dg.DagsterInstance.ephemeral(), tags=YEARS, raise_on_error=False)
     assert trade.success, step_errors(trade)
@@ -84,3 +85,11 @@ def test_stored_results_recover_the_truth_and_have_no_chn_column_for_the_contras
             assert abs(row["estimate"] - true[f"{outcome}:{sample}"]) < 4 * row["std_error"], (outcome, sample)
     assert "CHN" not in results.filter(pl.col("outcome") == "export_growth_vs_china")["sample"].to_list()
     assert set(results["outcome"]) == {"patents", "tfp_growth", "export_growth", "export_growth_vs_china"}
+
+
+def test_demand_control_is_built_for_every_exporting_cell_and_estimated(did_run):
+    database, _, _ = did_run
+    panel = read_table(database, "marts.fct_export_growth_panel")
+    assert panel["demand_growth_lag"].null_count() == 0 and panel["year"].min() == 2003
+    terms = read_table(database, "results.did_results").filter(pl.col("outcome") == "export_growth")["term"]
+    assert "demand_growth_lag" in terms.to_list()

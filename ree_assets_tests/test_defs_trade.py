@@ -24,6 +24,12 @@ def test_partitions_are_2002_to_2018_with_an_explicit_end():
     assert keys[0] == "2002" and keys[-1] == "2018" and len(keys) == 17
 
 
+def test_replicate_afsv_stays_unpartitioned_and_the_trade_refresh_is_yearly():
+    assert definitions.defs.resolve_job_def("replicate_afsv").partitions_def is None
+    schedule = next(s for s in definitions.defs.get_repository_def().schedule_defs if s.job_name == "refresh_trade")
+    assert schedule.cron_schedule == "0 0 1 1 *"
+
+
 def test_range_run_and_single_year_runs_write_their_years_only(tmp_path):
     database = tmp_path / "ree.duckdb"
     assert _run(database, tags={"dagster/asset_partition_range_start": "2002",

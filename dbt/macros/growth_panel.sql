@@ -1,7 +1,8 @@
 {#- A country x SIC x year DiD panel of a growth outcome (specs/patents_and_did.md): the outcome
     columns of `growth` (a relation with country, sic4, year, gap), the AFSV region, Sens_s and its
-    country-sector variants, post = 1{year >= did_post_year}, and the controls x post: GTA subsidy
-    share (0 where GTA records none), NBER-CES pre-period capital and labour intensity. Manufacturing
+    country-sector variants, post = 1{year >= did_post_year}, the controls x post: GTA subsidy
+    share (0 where GTA records none), NBER-CES pre-period capital and labour intensity, and the
+    demand control (int_importer_demand; null for cells without bilateral exports). Manufacturing
     (SIC 2000-3999), sample years only; industries without NBER-CES intensities are left out. -#}
 {% macro growth_panel(growth, outcomes) -%}
 with growth as (
@@ -32,12 +33,14 @@ panel as (
         cast(growth.year >= {{ var('did_post_year') }} as integer) as post,
         coalesce(subsidies.subsidy_share, 0.0) as subsidy_share,
         controls.capital_intensity,
-        controls.labour_intensity
+        controls.labour_intensity,
+        demand.demand_growth_lag
     from growth
     inner join {{ source('core', 'ree_sensitivity') }} as sens using (sic4)
     inner join {{ ref('int_sector_controls') }} as controls using (sic4)
     left join variants using (country, sic4)
     left join {{ ref('stg_raw__subsidies') }} as subsidies using (country, sic4, year)
+    left join {{ ref('int_importer_demand') }} as demand using (country, sic4, year)
     where growth.sic4 between '2000' and '3999'
       and growth.year between {{ var('did_first_year') }} and {{ var('did_last_year') }}
 )

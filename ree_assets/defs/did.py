@@ -20,7 +20,7 @@ from ree_assets.defs.resources import DuckDBStore, reports_dir
 from ree_assets.figures import event_study_figure
 from ree_assets.reporting import figure_metadata, frame_markdown
 
-GROWTH_CONTROLS = ("subsidy_post", "capital_intensity_post", "labour_intensity_post")
+GROWTH_CONTROLS = ("subsidy_post", "capital_intensity_post", "labour_intensity_post", "demand_growth_lag")
 SENSITIVITY_VARIANTS = ("price_spike", "china_import_share")
 #: A pre-trend is flagged when the joint test of the pre-2010 event-study coefficients rejects at this level.
 PRE_TREND_LEVEL = 0.05
@@ -74,9 +74,15 @@ def variant_panel(spec: DidSpec, panel: pl.DataFrame, variant: str) -> tuple[pl.
     raise dg.Failure(f"variant {variant!r} does not apply to {spec.name}")
 
 
-def _inputs(spec: DidSpec, config: DidConfig, store: DuckDBStore) -> tuple[pl.DataFrame, str, tuple[str, ...]]:
+def _inputs(context: dg.AssetExecutionContext, spec: DidSpec, config: DidConfig, store: DuckDBStore
+            ) -> tuple[pl.DataFrame, str, tuple[str, ...]]:
+    """The variant's panel, outcome and controls; rows without a control (e.g. no bilateral
+    exports for the demand control) are left out and counted in the metadata."""
     panel, outcome = variant_panel(spec, store.read_table("marts", spec.panel), config.variant)
-    return panel, outcome, spec.controls if config.controls else ()
+    controls = spec.controls if config.controls else ()
+    complete = panel.drop_nulls(list(controls))
+    context.add_output_metadata({"rows_without_controls": panel.height - complete.height})
+    return complete, outcome, controls
 
 
 def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
@@ -89,7 +95,7 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
                           f"{spec.unit} x year FE, SEs clustered by {spec.unit} x sector) for "
                           f"{', '.join(spec.samples)}.")
     def _did(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
-        panel, outcome, controls = _inputs(spec, config, store)
+        panel, outcome, controls = _inputs(context, spec, config, store)
         results = pl.concat([did.fit(panel, outcome=outcome, estimator=spec.estimator, sample=sample,
                                      controls=controls, unit=spec.unit) for sample in spec.samples])
         results = results.with_columns(outcome=pl.lit(spec.name), variant=pl.lit(config.variant))
@@ -120,7 +126,7 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
               description=f"Event study of {spec.outcome}: Sens x year coefficients (ref. {did.REFERENCE_YEAR}) "
                           f"for {', '.join(samples)}, with 95% CIs and a pre-trend test.")
     def _event(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
-        panel, outcome, controls = _inputs(spec, config, store)
+        panel, outcome, controls = _inputs(context, spec, config, store)
         results = pl.concat([did.event_study(panel, outcome=outcome, estimator=spec.estimator, sample=sample,
                                              controls=controls, unit=spec.unit) for sample in samples])
         results = results.with_columns(outcome=pl.lit(spec.name), variant=pl.lit(config.variant))

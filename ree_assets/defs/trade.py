@@ -1,4 +1,6 @@
-"""Group ``sources``: the yearly Comtrade pull ``trade``, partitioned by year (2002-2018).
+"""The yearly Comtrade pull ``trade``, partitioned by year (2002-2018), in group ``panels`` (like
+the partitioned patent pulls in ``patents``), so the unpartitioned ``sources`` group (and the
+``replicate_afsv`` job over it) keeps running without a partition key.
 
 One run may receive a range of years (``BackfillPolicy.single_run()``: the CLI's
 ``--partition-range``); it writes each year of the range, and the IO manager replaces only those
@@ -14,7 +16,7 @@ from ree_assets.sources.contracts import contract_path, contract_purpose
 
 
 @dg.asset(
-    name="trade", group_name="sources", description=contract_purpose("trade"),
+    name="trade", group_name="panels", description=contract_purpose("trade"),
     partitions_def=trade_year_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"schema": "raw", "contract": contract_path("trade").name, "partition_expr": "year"},
     kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,

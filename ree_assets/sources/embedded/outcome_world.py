@@ -13,7 +13,8 @@ exactly these growth rates:
 
 - ``trade`` (exports to partner WLD, one synthetic HS6 code per SIC industry, ``hs_sic_concordance``
   1:1): levels x_t = x_{t-1} (2 + g_t) / (2 - g_t), the inverse of midpoint growth. About 20% of
-  (c, s) cells never export and 10% start late (no zeros, no gaps).
+  (c, s) cells never export and 10% start late (no zeros, no gaps). Bilateral rows to three
+  partner economies carry 60% of each cell's exports (the importers of the demand control).
 - ``industry_stats_us`` (NBER-CES layout) for USA: the TFP index tfp4 = tfp5 follows the same
   inverse; employment, pay, capital and shipments give the capital and labour intensities.
 - ``industry_stats`` (INDSTAT-like) for the other economies, with ``isic_sic_concordance`` 1:1
@@ -21,7 +22,8 @@ exactly these growth rates:
   g_TFP + s_L g_L + (1 - s_L) g_K with K from perpetual inventory (defaults of
   ``core.growth.indstat_tfp_growth``) and a constant labour share s_L, so TFP construction
   returns g_TFP exactly.
-- ``subsidies`` (GTA layout): subsidy shares in [0, 0.3]; ``gdp`` (World Bank layout).
+- ``subsidies`` (GTA layout): subsidy shares in [0, 0.3]; ``gdp`` (World Bank layout, from two
+  years before the panel). Growth does not depend on importers' GDP (its true coefficient is 0).
 
 Truth rows: stage ``did``, parameter ``beta``, key ``<outcome>:<sample>`` (samples NONCHN, USA,
 EUR, JPN, CHN, ALL; the vs-China outcome has no CHN); the ALL estimand is the economy-weighted
@@ -45,6 +47,11 @@ NOISE_SD = {"tfp_growth": 0.03, "export_growth": 0.08}
 GAMMA_SUBSIDY = {"tfp_growth": 0.02, "export_growth": 0.05}
 SAMPLE_REGIONS = ("USA", "EUR", "JPN", "CHN")
 POST_YEAR = 2010
+#: Bilateral exports: each (c, s) ships BILATERAL_SHARE of its exports to N_PARTNERS other
+#: economies (Dirichlet shares, fixed over time); the rest goes to economies outside the world.
+N_PARTNERS, BILATERAL_SHARE = 3, 0.6
+#: GDP starts two years before the panel so the lagged demand growth exists in its first year.
+GDP_LEAD_YEARS = 2
 
 
 def _sensitivity(dims: WorldDims, seed_sensitivity: pl.DataFrame) -> np.ndarray:
@@ -110,10 +117,17 @@ def _trade(rng: np.random.Generator, dims: WorldDims, growth: np.ndarray) -> pl.
     exports = rng.random((n_c, n_s)) >= 0.2
     start = np.where(rng.random((n_c, n_s)) < 0.1, rng.integers(1, 7, (n_c, n_s)), 0)
     observed = exports[..., None] & (np.arange(n_t)[None, None, :] >= start[..., None])
-    frame = _long(dims, {"value_usd": level, "observed": observed}, "reporter").filter(pl.col("observed"))
-    return frame.select("reporter", pl.lit("WLD").alias("partner"), pl.lit("export").alias("flow"),
-                        (pl.col("sic4") + "00").alias("hs6"), pl.lit("HS2002").alias("hs_vintage"), "year",
-                        "value_usd")
+    draws = rng.random((n_c, n_s, n_c)) + np.eye(n_c)[:, None, :]  # never oneself
+    partners = np.argsort(draws, axis=-1)[..., :N_PARTNERS]
+    shares = BILATERAL_SHARE * rng.dirichlet(np.ones(N_PARTNERS), (n_c, n_s))
+    economies = np.array(dims.economies)
+    world = _long(dims, {"value_usd": level, "observed": observed}, "reporter").with_columns(partner=pl.lit("WLD"))
+    bilateral = [_long(dims, {"value_usd": level * shares[..., k, None], "observed": observed}, "reporter")
+                 .with_columns(partner=pl.Series(np.repeat(economies[partners[..., k]].ravel(), n_t)))
+                 for k in range(N_PARTNERS)]
+    return (pl.concat([world, *bilateral]).filter(pl.col("observed"))
+            .select("reporter", "partner", pl.lit("export").alias("flow"), (pl.col("sic4") + "00").alias("hs6"),
+                    pl.lit("HS2002").alias("hs_vintage"), "year", "value_usd"))
 
 
 def _industry_stats_us(rng: np.random.Generator, dims: WorldDims, tfp_growth_us: np.ndarray) -> pl.DataFrame:
@@ -164,8 +178,9 @@ def generate_outcome_world(rng: np.random.Generator, dims: WorldDims, *, sensiti
     us = dims.economies.index("USA")
     others = [c for c in dims.economies if c != "USA"]
     other_index = [dims.economies.index(c) for c in others]
-    gdp = levels_from_growth(rng.lognormal(np.log(5e11), 1.2, n_c), rng.normal(0.03, 0.03, (n_c, n_t)))
-    deflator = levels_from_growth(np.ones(n_c), rng.normal(0.02, 0.01, (n_c, n_t)))
+    gdp_years = np.arange(dims.years[0] - GDP_LEAD_YEARS, dims.years[-1] + 1)
+    gdp = levels_from_growth(rng.lognormal(np.log(5e11), 1.2, n_c), rng.normal(0.03, 0.03, (n_c, len(gdp_years))))
+    deflator = levels_from_growth(np.ones(n_c), rng.normal(0.02, 0.01, (n_c, len(gdp_years))))
     return {
         "trade": _trade(rng, dims, growth["export_growth"]),
         "hs_sic_concordance": pl.DataFrame({"hs6": [s + "00" for s in dims.sic4], "hs_vintage": "HS2002",
@@ -174,8 +189,8 @@ def generate_outcome_world(rng: np.random.Generator, dims: WorldDims, *, sensiti
         "industry_stats": _industry_stats(rng, dims, others, growth["tfp_growth"][other_index]),
         "isic_sic_concordance": pl.DataFrame({"isic4": list(dims.sic4), "sic4": list(dims.sic4), "weight": 1.0}),
         "subsidies": _long(dims, {"subsidy_share": subsidy}),
-        "gdp": pl.DataFrame({"country": np.repeat(np.array(dims.economies), n_t),
-                             "year": np.tile(np.array(dims.years, dtype=np.int64), n_c),
+        "gdp": pl.DataFrame({"country": np.repeat(np.array(dims.economies), len(gdp_years)),
+                             "year": np.tile(gdp_years.astype(np.int64), n_c),
                              "gdp_usd": (gdp * deflator).ravel(), "gdp_real_usd": gdp.ravel()}),
         "synthetic_truth": _truth(dims, betas, float(np.std(sens, ddof=1))),
     }
