@@ -135,3 +135,21 @@ def ree_patent_grants_figure(grants: pl.DataFrame):
     axes.legend(frameon=False, ncol=4, fontsize="small")
     figure.tight_layout()
     return figure
+
+
+def event_study_figure(results: pl.DataFrame, title: str, post_year: int = 2010):
+    """Coefficients of Sens x 1{year} (reference 2009 = 0) with their 95% CIs, one series per sample."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(8, 4))
+    for k, (sample, rows) in enumerate(results.group_by("sample", maintain_order=True)):
+        years = rows["year"].to_numpy() + 0.15 * k
+        axes.errorbar(years, rows["estimate"], yerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                      fmt="o", capsize=3, label=sample[0])
+    axes.axhline(0, color="black", linewidth=0.6)
+    axes.axvline(post_year - 0.5, color="grey", linestyle="--", linewidth=0.8)
+    axes.set_xlabel("year")
+    axes.set_ylabel("coefficient of Sens x year (95% CI)")
+    axes.set_title(title)
+    axes.legend(frameon=False)
+    figure.tight_layout()
+    return figure

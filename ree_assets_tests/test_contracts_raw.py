@@ -156,6 +156,19 @@ BROKEN = [
      "the wage index is one manufacturing index per year (the same for every sector)"),
     ("ge_innovation_panel", lambda f: f.with_columns(pl.col("ree_price_index") * 2),
      "both indices are 1 in the panel's first year (within 1e-9)"),
+    # outcome sources of the DiD panels (trade, concordances, NBER-CES, INDSTAT, GTA, World Bank)
+    ("trade", _duplicate_first, "one row per reporter, partner, flow, hs6, hs_vintage and year"),
+    ("trade", _first_row_set("value_usd", -1.0), "trade values are non-negative"),
+    ("trade", _first_row_set("hs6", "8505"), "hs6 is a 6-digit string"),
+    ("trade", _first_row_set("flow", "re-export"), "flow is export or import"),
+    ("hs_sic_concordance", _first_row_set("weight", 0.5), "weights sum to 1 per hs6 and vintage (within 1e-9)"),
+    ("industry_stats_us", _first_row_set("tfp4", float("inf")), "tfp4 is finite"),
+    ("industry_stats_us", _duplicate_first, "one row per sic4 and year"),
+    ("industry_stats", _first_row_set("wages", 1e12), "wages lie in (0, value_added)"),
+    ("isic_sic_concordance", _first_row_set("weight", 0.5), "weights sum to 1 per sic4 (within 1e-9)"),
+    ("subsidies", _first_row_set("subsidy_share", 1.5), "subsidy_share lies in [0, 1]"),
+    ("gdp", lambda f: f.head(0), "at least 1 row (an empty table is bad data)"),
+    ("gdp", _first_row_set("gdp_usd", float("nan")), "gdp_usd is finite"),
 ]
 
 

@@ -12,5 +12,9 @@ replicate_afsv = dg.define_asset_job(
     description="Rebuild the AFSV evidence chain: sources, REE IO table and sensitivity, GE model.",
 )
 
-jobs = [replicate_afsv]
-schedules: list[dg.ScheduleDefinition] = []
+#: The yearly trade pull (one partition per year; backfills over 2002-2018 from the UI or CLI).
+refresh_trade = dg.define_asset_job("refresh_trade", selection=dg.AssetSelection.assets("trade"),
+                                    description="Pull one year of Comtrade trade (partitioned by year).")
+
+jobs = [replicate_afsv, refresh_trade]
+schedules: list[dg.ScheduleDefinition] = [dg.build_schedule_from_partitioned_job(refresh_trade)]

@@ -46,4 +46,7 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
     return _raw_table
 
 
-raw_assets = [raw_table_asset(table) for table in raw_tables()]
+#: Raw tables with their own (partitioned) asset module.
+PARTITIONED_TABLES = {"trade"}  # defs/trade.py
+
+raw_assets = [raw_table_asset(table) for table in raw_tables() if table not in PARTITIONED_TABLES]

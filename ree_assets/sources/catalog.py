@@ -143,6 +143,24 @@ def _read_bea_sic_concordance(use: Path, bea_naics: Path, naics_2012_2002: Path,
         sic_output=concordances.read_sic_weights(sic_weights) if sic_weights is not None else None)
 
 
+def _read_trade(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import comtrade
+
+    return comtrade.read_trade_file(path)
+
+
+def _read_gdp(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import worldbank
+
+    return worldbank.read_gdp(path)
+
+
+def _read_nber_ces(path: Path) -> pl.DataFrame:
+    from ree_assets.sources import nber_ces
+
+    return nber_ces.read_nber_ces(path)
+
+
 def _read_wiod(path: Path) -> pl.DataFrame:
     from ree_assets.sources import wiod
 
@@ -167,6 +185,11 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
         _canonical("magnet_use_map", default=ree_defaults.magnet_use_map),
+        TableSource("trade", (SourceFile("trade/comtrade.csv", (".txt", ".tsv", ".json")),), _read_trade),
+        TableSource("gdp", (SourceFile("worldbank/gdp.csv"),), _read_gdp),
+        TableSource("industry_stats_us", (SourceFile("nber_ces/sic5811.csv"),), _read_nber_ces),
+        _canonical("industry_stats", "indstat"), _canonical("subsidies", "gta"),
+        _canonical("hs_sic_concordance", "concordances"), _canonical("isic_sic_concordance", "concordances"),
     )
 }
 

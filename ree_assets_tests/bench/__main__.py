@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from ree_assets.sources.embedded.world import embedded_table
+from ree_assets_tests.bench.bench_did import did_timings
 from ree_assets_tests.bench.bench_ge import eps_timings, ge_timings, print_table
 from ree_assets_tests.bench.bench_patents import patent_timings
 from ree_assets_tests.bench.bench_spillovers import spillover_timings
@@ -93,6 +94,7 @@ def main() -> int:
         "eps estimation": (lambda: eps_timings(embedded_table("ge_innovation_panel", SEED, SIZE)), False),
         "patents": (lambda: patent_timings(SHARED), False),
         "spillovers": (spillover_timings, False),
+        "did": (did_timings, False),
     }
     rows, failed = [], []
     for name, (run, needs_data) in benchmarks.items():

@@ -73,7 +73,14 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
     "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
     "patents": ("ree_assets.sources.embedded.patent_world:generate_patent_truth", ()),
     "spillovers": ("ree_assets.sources.embedded.fvd_universe:generate_fvd_truth", ()),
+    "outcomes": ("ree_assets.sources.embedded.outcome_world:generate_outcomes",
+                 ("trade", "hs_sic_concordance", "industry_stats_us", "industry_stats", "isic_sic_concordance",
+                  "subsidies", "gdp")),
 }
+
+#: Stages whose generator also takes the world's ``seed`` and ``size`` (keywords): they draw on
+#: tables derived from other stages, e.g. the outcome generators on ``embedded_sensitivity``.
+WORLD_AWARE_STAGES: set[str] = {"outcomes"}
 
 
 def stage_rng(seed: int, stage: str) -> np.random.Generator:
@@ -87,7 +94,8 @@ def generate_stage(stage: str, seed: int, size: WorldSize) -> Mapping[str, pl.Da
     generator, _ = STAGES[stage]
     if isinstance(generator, str):
         generator = _imported(generator)
-    return generator(stage_rng(seed, stage), world_dims(size))
+    extra = {"seed": seed, "size": size} if stage in WORLD_AWARE_STAGES else {}
+    return generator(stage_rng(seed, stage), world_dims(size), **extra)
 
 
 def embedded_tables() -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+{{ growth_panel(source('core', 'export_growth'), ['export_growth']) }}

@@ -1,0 +1,17 @@
+{#- The patent DiD panel: region x SIC x year patent stocks and flows of patent_panel with Sens_s,
+    post = 1{year >= did_post_year} and the control log(1 + non-REE patents). Manufacturing, sample years. -#}
+select
+    patents.region,
+    patents.sic4,
+    cast(patents.year as integer) as year,
+    cast(patents.ree_enhancing_stock as double) as ree_enhancing_stock,
+    cast(patents.ree_stock as double) as ree_stock,
+    cast(patents.ree_enhancing_flow as double) as ree_enhancing_flow,
+    cast(patents.non_ree_patents as double) as non_ree_patents,
+    sens.sensitivity,
+    cast(patents.year >= {{ var('did_post_year') }} as integer) as post,
+    ln(1 + patents.non_ree_patents) as log_non_ree_patents
+from {{ ref('patent_panel') }} as patents
+inner join {{ source('core', 'ree_sensitivity') }} as sens using (sic4)
+where patents.sic4 between '2000' and '3999'
+  and patents.year between {{ var('did_first_year') }} and {{ var('did_last_year') }}

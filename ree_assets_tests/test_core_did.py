@@ -1,0 +1,136 @@
+"""core.did: pyfixest's own numbers, refusal of bad panels, recovery of the embedded world's
+effects, the CHN contrast, and the event study flagging a pre-trend."""
+
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+from ree_assets.core import did
+from ree_assets.errors import DataValidationError
+from ree_assets.sources.embedded.dims import world_dims
+from ree_assets.sources.embedded.poisson_did_panel import poisson_did_panel
+from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
+from ree_assets.sources.embedded.world import stage_rng
+from ree_assets_tests.did_world import SEED, panels, truth
+
+GROWTH = ("tfp_growth", "export_growth", "export_growth_vs_china")
+CONTROLS = ["subsidy_post"]
+#: Samples with many economies. A single economy (USA, JPN, CHN) has few effective clusters under the
+#: skewed Sens, and its CRV1 SEs are too short (8 seeds: SD of the t-ratios 2.4-4.6), so it is not in the bound.
+MULTI_ECONOMY = ("NONCHN", "ALL", "EUR")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def patent_panel(pre_trend_per_sd: float = 0.0) -> tuple[pl.DataFrame, dict[str, float]]:
+    frame, beta = poisson_did_panel(stage_rng(SEED, "poisson_did_panel"), world_dims("small"),
+                                       embedded_sensitivity(SEED, "small"), pre_trend_per_sd=pre_trend_per_sd)
+    return (frame.join(embedded_sensitivity(SEED, "small"), on="sic4")
+            .with_columns(post=(pl.col("year") >= 2010).cast(pl.Int32),
+                          log_non_ree_patents=(pl.col("non_ree_patents") + 1).log())), beta
+
+
+@pytest.mark.parametrize("estimator", ["ols", "ppml"])
+def test_fit_equals_pyfixest(estimator):
+    import pyfixest as pf
+
+    if estimator == "ols":
+        panel, outcome, unit, controls = panels()["export_growth"], "export_growth", "country", CONTROLS
+    else:
+        (panel, _), outcome, unit, controls = patent_panel(), "ree_enhancing_flow", "region", ["log_non_ree_patents"]
+    got = did.fit(panel, outcome=outcome, estimator=estimator, sample="NONCHN", controls=controls, unit=unit)
+    data = (panel.filter(pl.col("region") != "CHN")
+            .with_columns(treat=pl.col("sensitivity") * pl.col("post"),
+                          us=pl.concat_str(unit, "sic4", separator="|"),
+                          uy=pl.concat_str(unit, pl.col("year").cast(pl.String), separator="|")))
+    formula = f"{outcome} ~ treat + {controls[0]} | us + uy"
+    tolerances = {"fixef_tol": 1e-12} | ({"iwls_tol": 1e-12} if estimator == "ppml" else {})
+    model = (pf.feols if estimator == "ols" else pf.fepois)(formula, data=data, vcov={"CRV1": "us"}, **tolerances)
+    tidy = model.tidy()
+    assert got["term"].to_list() == [did.TREATMENT, controls[0]]
+    np.testing.assert_allclose(got["estimate"], tidy["Estimate"], rtol=1e-8, atol=0)
+    np.testing.assert_allclose(got["std_error"], tidy["Std. Error"], rtol=1e-8, atol=0)
+    np.testing.assert_allclose(got["p_value"], tidy["Pr(>|t|)"], rtol=1e-8, atol=1e-300)
+    assert got["n_obs"][0] == model._N and got["n_clusters"][0] == model._G[0]
+    sd = data.unique([unit, "sic4"])["sensitivity"].std()
+    assert got["effect_per_sd"][0] == pytest.approx(tidy["Estimate"].iloc[0] * sd, rel=1e-12)
+    assert got["effect_per_sd"][1] is None
+
+
+def test_bad_panels_fail_before_any_regression_naming_the_keys():
+    panel = panels()["tfp_growth"]
+    duplicated = pl.concat([panel, panel.head(2)])
+    with pytest.raises(DataValidationError, match=r"AUS 2011 2003; AUS 2011 2004.*one row per country, sic4, year"):
+        did.fit(duplicated, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
+    no_sens = panel.with_columns(sensitivity=pl.when(pl.col("sic4") == "3691").then(None)
+                                 .otherwise(pl.col("sensitivity")))
+    with pytest.raises(DataValidationError, match=r"'3691', column 'sensitivity'.*every sector has a sensitivity"):
+        did.fit(no_sens, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
+    with pytest.raises(DataValidationError, match="column .subsidy_post."):
+        did.fit(panel.drop("subsidy_post"), outcome="tfp_growth", estimator="ols", sample="ALL",
+                controls=CONTROLS, unit="country")
+    nan = panel.with_columns(tfp_growth=pl.when(pl.col("year") == 2012).then(float("nan")).otherwise(pl.col("tfp_growth")))
+    with pytest.raises(DataValidationError, match=r"2012.*column 'tfp_growth'.*finite, non-null tfp_growth"):
+        did.fit(nan, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
+    with pytest.raises(DataValidationError, match="tfp_growth >= 0 \\(PPML\\)"):
+        did.fit(panel, outcome="tfp_growth", estimator="ppml", sample="ALL", unit="country")
+    with pytest.raises(DataValidationError, match="sample 'XYZ'"):
+        did.fit(panel, outcome="tfp_growth", estimator="ols", sample="XYZ", unit="country")
+    assert did.fit(panel, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country").height == 1
+
+
+def _estimates(outcome: str, samples) -> dict[str, dict]:
+    return {s: did.fit(panels()[outcome], outcome=outcome, estimator="ols", sample=s, controls=CONTROLS,
+                       unit="country").row(0, named=True) for s in samples}
+
+
+def test_growth_effects_recovered_family_wise():
+    """Every multi-economy estimate within 4 SE of the generator's beta (3 outcomes x 3 samples)."""
+    true = truth()
+    misses = {}
+    for outcome in GROWTH:
+        for sample, row in _estimates(outcome, MULTI_ECONOMY).items():
+            t = (row["estimate"] - true[f"{outcome}:{sample}"]) / row["std_error"]
+            if abs(t) >= 4:
+                misses[f"{outcome}:{sample}"] = t
+    assert not misses
+
+
+def test_chn_contrast_has_the_generators_sign():
+    true = truth()
+    for outcome in ("tfp_growth", "export_growth"):
+        rows = _estimates(outcome, ("NONCHN", "CHN"))
+        assert np.sign(rows["NONCHN"]["estimate"] - rows["CHN"]["estimate"]) == np.sign(
+            true[f"{outcome}:NONCHN"] - true[f"{outcome}:CHN"]) == 1
+        assert rows["CHN"]["estimate"] < 0 < rows["NONCHN"]["estimate"]
+
+
+def test_patent_flow_effect_recovered_by_ppml():
+    panel, beta = patent_panel()
+    rows = {s: did.fit(panel, outcome="ree_enhancing_flow", estimator="ppml", sample=s,
+                       controls=["log_non_ree_patents"]).row(0, named=True) for s in ("NONCHN", "CHN")}
+    assert abs(rows["NONCHN"]["estimate"] - beta["USA"]) < 4 * rows["NONCHN"]["std_error"]
+    assert abs(rows["CHN"]["estimate"] - beta["CHN"]) < 4 * rows["CHN"]["std_error"]
+    assert rows["NONCHN"]["estimate"] > rows["CHN"]["estimate"]
+
+
+def test_event_study_flags_a_pre_trend_and_not_its_absence():
+    panel = panels()["export_growth"]
+    sd = panel.unique("sic4")["sensitivity"].std()
+    trend = panel.with_columns(export_growth=pl.col("export_growth") + 0.03 * pl.col("sensitivity") / sd
+                               * pl.when(pl.col("year") < 2010).then(pl.col("year") - 2009).otherwise(0))
+    clean, bad = (did.event_study(p, outcome="export_growth", estimator="ols", sample="NONCHN",
+                                  controls=CONTROLS, unit="country") for p in (panel, trend))
+    assert clean["year"].to_list() == list(range(2003, 2019)) and clean.filter(pl.col("year") == 2009)["estimate"][0] == 0
+    assert clean["pre_trend_p_value"][0] > 0.01 > bad["pre_trend_p_value"][0]
+    assert (clean["ci_low"] <= clean["estimate"]).all() and (clean["estimate"] <= clean["ci_high"]).all()
+    patents_clean, patents_bad = (did.event_study(patent_panel(k)[0], outcome="ree_enhancing_flow", estimator="ppml",
+                                                  sample="NONCHN") for k in (0.0, 0.05))
+    assert patents_clean["pre_trend_p_value"][0] > 0.01 > patents_bad["pre_trend_p_value"][0]

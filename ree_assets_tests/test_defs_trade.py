@@ -1,0 +1,45 @@
+"""The yearly trade pull: a single run over a range of years (CLI backfill) and one run per year
+(UI backfill) both write exactly their years, and a rerun replaces only its year."""
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from ree_assets import definitions
+from ree_assets.defs.partitions import trade_year_partitions
+from ree_assets.defs.trade import trade
+from ree_assets_tests.helpers import read_table, small_world
+
+pytestmark = pytest.mark.slow
+
+
+def _run(database, tags: dict | None = None, partition_key: str | None = None) -> dg.ExecuteInProcessResult:
+    return dg.materialize([trade],
+                          resources=definitions.build_resources(str(database), small_world()),
+                          instance=dg.DagsterInstance.ephemeral(), tags=tags, partition_key=partition_key)
+
+
+def test_partitions_are_2002_to_2018_with_an_explicit_end():
+    keys = trade_year_partitions.get_partition_keys()
+    assert keys[0] == "2002" and keys[-1] == "2018" and len(keys) == 17
+
+
+def test_replicate_afsv_stays_unpartitioned_and_the_trade_refresh_is_yearly():
+    assert definitions.defs.resolve_job_def("replicate_afsv").partitions_def is None
+    schedule = next(s for s in definitions.defs.get_repository_def().schedule_defs if s.job_name == "refresh_trade")
+    assert schedule.cron_schedule == "0 0 1 1 *"
+
+
+def test_range_run_and_single_year_runs_write_their_years_only(tmp_path):
+    database = tmp_path / "ree.duckdb"
+    assert _run(database, tags={"dagster/asset_partition_range_start": "2002",
+                                "dagster/asset_partition_range_end": "2004"}).success
+    assert _run(database, partition_key="2006").success
+    stored = read_table(database, "raw.trade")
+    assert sorted(stored["year"].unique()) == [2002, 2003, 2004, 2006]
+    counts = dict(stored.group_by("year").len().iter_rows())
+    assert _run(database, partition_key="2003").success  # a rerun replaces 2003, keeps the rest
+    again = read_table(database, "raw.trade")
+    assert dict(again.group_by("year").len().iter_rows()) == counts
+    year_2003 = [frame.filter(pl.col("year") == 2003).sort("reporter", "hs6") for frame in (stored, again)]
+    assert year_2003[0].equals(year_2003[1])
