@@ -3,7 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The one Dagster instance of the project (also set by .env for dagster/dg commands run here, and
+# by `python -m ree_assets.cli`): runs from the CLI, `make run` and the UI share one history.
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export REE_DUCKDB_PATH ?= $(CURDIR)/data/ree.duckdb
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -35,7 +37,7 @@ run: setup
 	$(PY) -m ree_assets.cli --job replicate_afsv
 
 dev: setup
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	$(VENV)/bin/dg dev
 
 test: setup
 	$(VENV)/bin/pytest -n 2 -q
@@ -43,5 +45,7 @@ test: setup
 bench: setup
 	$(PY) -m ree_assets_tests.bench
 
+# Leaves a fresh, empty instance so `dagster`/`dg` commands keep working.
 clean:
-	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports .dagster_home dbt/target
+	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports $(dir $(REE_DUCKDB_PATH))logs $(DAGSTER_HOME) dbt/target
+	mkdir -p $(DAGSTER_HOME) && cp dagster_home/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
