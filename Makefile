@@ -10,8 +10,11 @@ export REE_DUCKDB_PATH ?= $(CURDIR)/data/ree.duckdb
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 DEBIAN_PACKAGES := coinor-libipopt-dev pkg-config liblapack-dev libblas-dev
+# The browser of the UI test (Debian's; Selenium drives it, nothing is downloaded).
+BROWSER_PACKAGES := chromium chromium-driver
+BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: setup system-deps run dev test bench dbt-parse clean
+.PHONY: setup system-deps browser-deps run dev test bench dbt-parse clean
 
 setup: $(STAMP) dbt/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -20,6 +23,16 @@ system-deps:
 	  echo "installing Debian packages for IPOPT: $(DEBIAN_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi
+
+browser-deps:
+	@if ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages for the UI test: $(BROWSER_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); \
+	fi
+
+$(BROWSER_STAMP): $(STAMP) | browser-deps
+	$(VENV)/bin/pip install -q -e ".[test,browser]"
+	touch $(BROWSER_STAMP)
 
 $(STAMP): pyproject.toml | system-deps
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -39,7 +52,7 @@ run: setup
 dev: setup
 	$(VENV)/bin/dg dev
 
-test: setup
+test: setup $(BROWSER_STAMP)
 	$(VENV)/bin/pytest -n 2 -q
 
 bench: setup
