@@ -13,8 +13,9 @@ DEBIAN_PACKAGES := coinor-libipopt-dev pkg-config liblapack-dev libblas-dev
 # The browser of the UI test (Debian's; Selenium drives it, nothing is downloaded).
 BROWSER_PACKAGES := chromium chromium-driver
 BROWSER_STAMP := $(VENV)/.browser
+LINT_STAMP := $(VENV)/.lint
 
-.PHONY: setup system-deps browser-deps run dev test bench dbt-parse clean
+.PHONY: setup system-deps browser-deps run dev test bench lint dbt-parse clean
 
 setup: $(STAMP) dbt/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -33,6 +34,10 @@ browser-deps:
 $(BROWSER_STAMP): $(STAMP) | browser-deps
 	$(VENV)/bin/pip install -q -e ".[test,browser]"
 	touch $(BROWSER_STAMP)
+
+$(LINT_STAMP): $(STAMP)
+	$(VENV)/bin/pip install -q -e ".[test,lint]"
+	touch $(LINT_STAMP)
 
 $(STAMP): pyproject.toml | system-deps
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -57,6 +62,16 @@ test: setup $(BROWSER_STAMP)
 
 bench: setup
 	$(PY) -m ree_assets_tests.bench
+
+# ruff (lint, format check), sqlfluff (dbt templater, DuckDB dialect; an in-memory database) and
+# mypy on core/ and sources/, configured in pyproject.toml; every tool runs, any failure fails.
+lint: $(LINT_STAMP) dbt/target/manifest.json
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	REE_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt/models || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	exit $$status
 
 # Leaves a fresh, empty instance so `dagster`/`dg` commands keep working.
 clean:

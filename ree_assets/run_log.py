@@ -72,12 +72,16 @@ class ProgressHandler(logging.Handler):
         elif kind == "STEP_FAILURE":
             counter, seconds = self._finish(event.step_key)
             error = event.event_specific_data.error
-            self._print(f"{counter} {event.step_key} FAILED after {seconds:.1f} s\n"
-                        + _indented(error.to_string() if error else record.getMessage()))
+            self._print(
+                f"{counter} {event.step_key} FAILED after {seconds:.1f} s\n"
+                + _indented(error.to_string() if error else record.getMessage())
+            )
         elif kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             check = event.event_specific_data
-            self._print(f"    check {check.severity.value} failed: {check.asset_key.to_user_string()}:"
-                        f"{check.check_name}: {check.description or ''}".rstrip(": "))
+            self._print(
+                f"    check {check.severity.value} failed: {check.asset_key.to_user_string()}:"
+                f"{check.check_name}: {check.description or ''}".rstrip(": ")
+            )
         elif kind in (None, "ENGINE_EVENT", "RUN_FAILURE") and record.levelno >= logging.WARNING:
             meta = getattr(record, "dagster_meta", {}) or {}
             self._print(f"    {record.levelname.lower()}: {meta.get('orig_message', record.getMessage())}")
@@ -99,17 +103,23 @@ def _logger(name: str, handler: logging.Handler) -> logging.Logger:
 def progress_logger(console: TextIO) -> dg.LoggerDefinition:
     """The console logger of a run, writing to ``console``."""
 
-    @dg.logger(config_schema={"total_steps": dg.Field(int, description="steps of the run (the counter's N)")},
-               description="One console line per finished step with a counter; warnings and failures in full.")
+    @dg.logger(
+        config_schema={"total_steps": dg.Field(int, description="steps of the run (the counter's N)")},
+        description="One console line per finished step with a counter; warnings and failures in full.",
+    )
     def progress(init_context: dg.InitLoggerContext) -> logging.Logger:
-        return _logger(f"ree_assets.progress.{init_context.run_id}",
-                       ProgressHandler(init_context.logger_config["total_steps"], console, PROGRESS_EVERY))
+        return _logger(
+            f"ree_assets.progress.{init_context.run_id}",
+            ProgressHandler(init_context.logger_config["total_steps"], console, PROGRESS_EVERY),
+        )
 
     return progress
 
 
-@dg.logger(config_schema={"path": dg.Field(str, description="the log file (created, appended to)")},
-           description="Every Dagster log record of the run (DEBUG included) into a file.")
+@dg.logger(
+    config_schema={"path": dg.Field(str, description="the log file (created, appended to)")},
+    description="Every Dagster log record of the run (DEBUG included) into a file.",
+)
 def file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     handler = logging.FileHandler(init_context.logger_config["path"], encoding="utf-8")
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
@@ -119,6 +129,10 @@ def file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
 def with_run_loggers(job: dg.JobDefinition, log_path: str, console: TextIO) -> tuple[dg.JobDefinition, dict]:
     """``job`` with the console logger (on ``console``) and the file logger in place of Dagster's
     console logger, and the run config that sets them up."""
-    run_config = {"loggers": {"progress": {"config": {"total_steps": len(job.nodes_in_topological_order)}},
-                              "file": {"config": {"path": log_path}}}}
+    run_config = {
+        "loggers": {
+            "progress": {"config": {"total_steps": len(job.nodes_in_topological_order)}},
+            "file": {"config": {"path": log_path}},
+        }
+    }
     return job.with_logger_defs({"progress": progress_logger(console), "file": file_logger}), run_config

@@ -40,8 +40,11 @@ def tiny_project(tmp_path, monkeypatch):
     from ree_assets import definitions
 
     job = dg.define_asset_job("tiny", selection=dg.AssetSelection.assets(first, slow, doubtful, broken))
-    monkeypatch.setattr(definitions, "defs", dg.Definitions(assets=[first, slow, doubtful, broken], jobs=[job],
-                                                            executor=dg.in_process_executor))
+    monkeypatch.setattr(
+        definitions,
+        "defs",
+        dg.Definitions(assets=[first, slow, doubtful, broken], jobs=[job], executor=dg.in_process_executor),
+    )
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("REE_DUCKDB_PATH", str(tmp_path / "data" / "ree.duckdb"))
     monkeypatch.setattr(run_log, "PROGRESS_EVERY", 0.1)

@@ -44,8 +44,13 @@ def project_copy(tmp_path_factory) -> Path:
     """The project copied as ``make setup`` leaves it: this environment as ``.venv``, the parsed
     dbt project, an empty instance in ``.dagster_home``; no data yet."""
     copy = tmp_path_factory.mktemp("readme") / "ree_assets"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "data", ".dagster_home*", "__pycache__",
-                                                                  ".pytest_cache", "logs", "*.duckdb*"))
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "data", ".dagster_home*", "__pycache__", ".pytest_cache", "logs", "*.duckdb*"
+        ),
+    )
     (copy / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     (copy / ".dagster_home").mkdir()
     shutil.copy(copy / "dagster_home" / "dagster.yaml", copy / ".dagster_home" / "dagster.yaml")
@@ -55,13 +60,17 @@ def project_copy(tmp_path_factory) -> Path:
 def test_every_readme_command_works_verbatim(project_copy):
     commands = [c for c in shell_commands((ROOT / "README.md").read_text()) if not NOT_RUN.match(c)]
     assert any(c.startswith(".venv/bin/dg launch") for c in commands), commands
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DAGSTER_HOME", "REE_DUCKDB_PATH", "VIRTUAL_ENV", "REE_SOURCE", "REE_DATA_DIR")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DAGSTER_HOME", "REE_DUCKDB_PATH", "VIRTUAL_ENV", "REE_SOURCE", "REE_DATA_DIR")
+    }
     env.update(REE_WORLD_SIZE="small", PYTHONPATH=str(project_copy), PWD=str(project_copy))
     outputs = {}
     for command in commands:
-        done = subprocess.run(["bash", "-c", command], cwd=project_copy, env=env, capture_output=True, text=True,
-                              timeout=TIMEOUT)
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=project_copy, env=env, capture_output=True, text=True, timeout=TIMEOUT
+        )
         outputs[command] = output = done.stdout + done.stderr
         assert done.returncode == 0, f"README command failed ({done.returncode}): {command}\n{output[-3000:]}"
         assert not [word for word in NOISE if word in output.lower()], f"{command} printed:\n{output[-3000:]}"

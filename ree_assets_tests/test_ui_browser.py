@@ -29,8 +29,13 @@ def browser():
         pytest.skip("Debian packages chromium and chromium-driver are not installed (make test installs them)")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1600,1000"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,1000",
+    ):
         options.add_argument(argument)
     chrome = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver), options=options)
     yield chrome
@@ -55,8 +60,9 @@ def test_the_asset_graph_shows_every_group_and_a_materialisation_succeeds(tmp_pa
     with running_webserver(tmp_path, REE_DUCKDB_PATH=str(tmp_path / "ree.duckdb"), REE_WORLD_SIZE="small") as url:
         groups = sorted({n["groupName"] for n in graphql(url, "{ assetNodes { groupName } }")["assetNodes"]})
         # guards against a hang, not a timing assertion; the UI re-renders while it loads
-        wait = WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,
-                                                              ElementClickInterceptedException))
+        wait = WebDriverWait(
+            browser, 60, ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException)
+        )
         browser.get(f"{url}/asset-groups")
         wait.until(lambda b: all(_text_shown(b, group) for group in groups))
         _skip_welcome(browser, wait)
@@ -70,10 +76,13 @@ def test_the_asset_graph_shows_every_group_and_a_materialisation_succeeds(tmp_pa
         wait.until(lambda _: graphql(url, RUNS)["runsOrError"]["results"])
         run = graphql(url, RUNS)["runsOrError"]["results"][0]
         WebDriverWait(browser, 120).until(
-            lambda _: graphql(url, RUNS)["runsOrError"]["results"][0]["status"] in ("SUCCESS", "FAILURE", "CANCELED"))
+            lambda _: graphql(url, RUNS)["runsOrError"]["results"][0]["status"] in ("SUCCESS", "FAILURE", "CANCELED")
+        )
         status = graphql(url, RUNS)["runsOrError"]["results"][0]["status"]
         browser.get(f"{url}/runs/{run['runId']}")
         wait.until(lambda b: _text_shown(b, SMALL_ASSET))
         time.sleep(1)
         browser.save_screenshot(str(shots / "materialisation_run.png"))
-        assert status == "SUCCESS", f"the run launched from the UI ended {status}; see {shots / 'materialisation_run.png'}"
+        assert status == "SUCCESS", (
+            f"the run launched from the UI ended {status}; see {shots / 'materialisation_run.png'}"
+        )

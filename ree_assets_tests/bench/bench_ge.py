@@ -14,9 +14,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 from tabulate import tabulate
 
-from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table
+from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table, default_region_map
 from ree_assets.core.ge.calibrate import (PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, calibrate_baseline,
                                           translate_parameters)
 from ree_assets.core.ge.solve import ExportTax, max_abs_difference, solve_fixed_point, solve_ipopt, tax_sweep
@@ -28,17 +29,20 @@ SOLVERS = {"ipopt": solve_ipopt, "fixed_point": solve_fixed_point}
 TARGETS = {"one counterfactual 5x14": 1.0, "20-point tax sweep 5x14": 10.0, "one counterfactual 41x35": 30.0}
 
 
-def ge_timings(wiot_npz: Path | str) -> list[Timing]:
-    """Read and calibrate WIOD 2009 (report only), then every case of TARGETS with each solver."""
+def ge_timings(wiot_npz: Path | str | pl.DataFrame) -> list[Timing]:
+    """Read (an npz path; or canonical long ``wiod`` rows) and calibrate WIOD 2009 (report only),
+    then every case of TARGETS with each solver."""
     def calibrate():
-        table = world_io_table_from_long(read_wiod_npz(wiot_npz, 2009), 2009)
-        small = calibrate_baseline(aggregate_world_io_table(table), kappa=0.5)
+        long = read_wiod_npz(wiot_npz, 2009) if isinstance(wiot_npz, (Path, str)) else wiot_npz
+        table = world_io_table_from_long(long, 2009)
+        small = calibrate_baseline(aggregate_world_io_table(table, default_region_map(table.countries)), kappa=0.5)
         full = calibrate_baseline(table, omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
                                   eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP), kappa=0.5)
         return small, full
 
     seconds, (small, full) = timed(calibrate, repeat_below=0)
-    rows = [Timing("ge read+calibrate", "WIOD 2009 npz -> baselines 5x14 and 41x35", seconds)]
+    rows = [Timing("ge read+calibrate", f"WIOD 2009 -> baselines 5x14 and {len(full.regions)}x{len(full.sectors)}",
+                   seconds)]
     cases = {
         "one counterfactual 5x14": lambda solver: [solver(small, ExportTax(1.0))],
         "20-point tax sweep 5x14": lambda solver: tax_sweep(small, np.linspace(0.05, 2.0, 20), solver=solver),
@@ -57,9 +61,12 @@ def ge_timings(wiot_npz: Path | str) -> list[Timing]:
     return rows
 
 
-def print_table(rows: list[Timing]) -> None:
-    print(tabulate([[r.name, r.what, f"{r.seconds:.3f}", "-" if r.target is None else f"< {r.target:g}", r.status]
-                    for r in rows], headers=["name", "what", "seconds", "target", "ok/SLOW"]))
+def print_table(rows: list[Timing], data: list[str] | None = None) -> None:
+    """One table of every figure: its target and the ratio seconds / target (and the data used)."""
+    print(tabulate([[r.name, r.what, *([source] if data else []), f"{r.seconds:.3f}",
+                     "-" if r.target is None else f"< {r.target:.3g}", "-" if r.ratio is None else f"{r.ratio:.2f}",
+                     r.status] for r, source in zip(rows, data or rows)],
+                   headers=["name", "what", *(["data"] if data else []), "seconds", "target", "ratio", "ok/SLOW"]))
 
 
 def main() -> None:
