@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)
 NOT_RUN = re.compile(r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev)\b")
 TIMEOUT = 300  # seconds per command: a guard against a hang, not a timing assertion
+#: What a fresh clone does not have (environment, data, instance, caches).
+NOT_COPIED = (".git", ".venv", "data", ".dagster_home*", "__pycache__", "*_cache", "logs", "*.duckdb*")
 #: Words that must not appear in a command's output.
 NOISE = ("deprecat", "supersede", "telemetry")
 
@@ -44,13 +46,7 @@ def project_copy(tmp_path_factory) -> Path:
     """The project copied as ``make setup`` leaves it: this environment as ``.venv``, the parsed
     dbt project, an empty instance in ``.dagster_home``; no data yet."""
     copy = tmp_path_factory.mktemp("readme") / "ree_assets"
-    shutil.copytree(
-        ROOT,
-        copy,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", "data", ".dagster_home*", "__pycache__", ".pytest_cache", "logs", "*.duckdb*"
-        ),
-    )
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*NOT_COPIED))
     (copy / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     (copy / ".dagster_home").mkdir()
     shutil.copy(copy / "dagster_home" / "dagster.yaml", copy / ".dagster_home" / "dagster.yaml")

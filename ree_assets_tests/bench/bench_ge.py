@@ -18,7 +18,7 @@ import polars as pl
 from tabulate import tabulate
 
 from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table, default_region_map
-from ree_assets.core.ge.calibrate import (PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, calibrate_baseline,
+from ree_assets.core.ge.calibrate import (DEFAULT_ENDOWMENT_SHARES, PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, calibrate_baseline,
                                           translate_parameters)
 from ree_assets.core.ge.solve import ExportTax, max_abs_difference, solve_fixed_point, solve_ipopt, tax_sweep
 from ree_assets.sources.wiod import read_wiod_npz, world_io_table_from_long
@@ -29,6 +29,16 @@ SOLVERS = {"ipopt": solve_ipopt, "fixed_point": solve_fixed_point}
 TARGETS = {"one counterfactual 5x14": 1.0, "20-point tax sweep 5x14": 10.0, "one counterfactual 41x35": 30.0}
 
 
+def full_table_endowment(countries: tuple[str, ...]) -> dict[str, float]:
+    """REE endowment shares of an unaggregated table: DEFAULT_ENDOWMENT_SHARES where the table has a
+    rest-of-world economy (WIOD's ROW), else the non-China share split equally over the other
+    economies (the embedded world lists every economy)."""
+    if set(DEFAULT_ENDOWMENT_SHARES) <= set(countries):
+        return DEFAULT_ENDOWMENT_SHARES
+    others = [country for country in countries if country != "CHN"]
+    return {"CHN": DEFAULT_ENDOWMENT_SHARES["CHN"], **{c: (1 - DEFAULT_ENDOWMENT_SHARES["CHN"]) / len(others) for c in others}}
+
+
 def ge_timings(wiot_npz: Path | str | pl.DataFrame) -> list[Timing]:
     """Read (an npz path; or canonical long ``wiod`` rows) and calibrate WIOD 2009 (report only),
     then every case of TARGETS with each solver."""
@@ -37,7 +47,8 @@ def ge_timings(wiot_npz: Path | str | pl.DataFrame) -> list[Timing]:
         table = world_io_table_from_long(long, 2009)
         small = calibrate_baseline(aggregate_world_io_table(table, default_region_map(table.countries)), kappa=0.5)
         full = calibrate_baseline(table, omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
-                                  eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP), kappa=0.5)
+                                  eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP), kappa=0.5,
+                                  endowment_shares=full_table_endowment(table.countries))
         return small, full
 
     seconds, (small, full) = timed(calibrate, repeat_below=0)
