@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -38,21 +39,24 @@ IMPORT_OVERHEAD_TARGET = 1.0
 
 
 def _import_seconds(statement: str) -> float:
-    """Best-of-3 seconds of ``statement`` in a fresh Python process."""
-    seconds, _ = timed(lambda: subprocess.run([sys.executable, "-c", statement], check=True, cwd=REPO),
-                       repeat_below=float("inf"))
-    return seconds
+    """Seconds of ``statement`` in a fresh Python process."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], check=True, cwd=REPO)
+    return time.perf_counter() - started
 
 
-def import_timings() -> list[Timing]:
-    """The code location's import against the frameworks' own, measured in this run."""
+def import_timings(repeats: int = 5) -> list[Timing]:
+    """The code location's import against the frameworks' own, measured in this run: the two
+    interleaved ``repeats`` times and the best of each kept, so a change of machine load hits both."""
     from ree_assets.defs.dbt import dbt_project
 
     dbt_project()  # the manifest parsed first, as after `make setup`
-    baseline = _import_seconds("import dagster, dagster_dbt")
-    return [Timing("import dagster+dagster_dbt", "fresh subprocess (the baseline)", baseline),
-            Timing("import definitions", "import ree_assets.definitions, fresh subprocess, dbt manifest parsed",
-                   _import_seconds("import ree_assets.definitions"), baseline + IMPORT_OVERHEAD_TARGET)]
+    statements = ("import dagster, dagster_dbt", "import ree_assets.definitions")
+    baseline, definitions = (min(runs) for runs in zip(*[[_import_seconds(s) for s in statements]
+                                                          for _ in range(repeats)], strict=True))
+    return [Timing("import dagster+dagster_dbt", f"fresh subprocess, best of {repeats} (the baseline)", baseline),
+            Timing("import definitions", f"import ree_assets.definitions, fresh subprocess, best of {repeats}, "
+                   "dbt manifest parsed", definitions, baseline + IMPORT_OVERHEAD_TARGET)]
 
 
 def io_table_stage(use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFrame,
