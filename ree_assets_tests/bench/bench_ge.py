@@ -18,8 +18,13 @@ import polars as pl
 from tabulate import tabulate
 
 from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table, default_region_map
-from ree_assets.core.ge.calibrate import (DEFAULT_ENDOWMENT_SHARES, PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, calibrate_baseline,
-                                          translate_parameters)
+from ree_assets.core.ge.calibrate import (
+    DEFAULT_ENDOWMENT_SHARES,
+    PUBLISHED_EPS,
+    PUBLISHED_REE_COST_SHARES,
+    calibrate_baseline,
+    translate_parameters,
+)
 from ree_assets.core.ge.solve import ExportTax, max_abs_difference, solve_fixed_point, solve_ipopt, tax_sweep
 from ree_assets.sources.wiod import read_wiod_npz, world_io_table_from_long
 from ree_assets_tests.bench.timing import Timing, timed
@@ -36,7 +41,8 @@ def full_table_endowment(countries: tuple[str, ...]) -> dict[str, float]:
     if set(DEFAULT_ENDOWMENT_SHARES) <= set(countries):
         return DEFAULT_ENDOWMENT_SHARES
     others = [country for country in countries if country != "CHN"]
-    return {"CHN": DEFAULT_ENDOWMENT_SHARES["CHN"], **{c: (1 - DEFAULT_ENDOWMENT_SHARES["CHN"]) / len(others) for c in others}}
+    china = DEFAULT_ENDOWMENT_SHARES["CHN"]
+    return {"CHN": china, **{country: (1 - china) / len(others) for country in others}}
 
 
 def ge_timings(wiot_npz: Path | str | pl.DataFrame) -> list[Timing]:
@@ -45,7 +51,8 @@ def ge_timings(wiot_npz: Path | str | pl.DataFrame) -> list[Timing]:
     def calibrate():
         long = read_wiod_npz(wiot_npz, 2009) if isinstance(wiot_npz, (Path, str)) else wiot_npz
         table = world_io_table_from_long(long, 2009)
-        small = calibrate_baseline(aggregate_world_io_table(table, default_region_map(table.countries)), kappa=0.5)
+        regions = default_region_map(table.countries)
+        small = calibrate_baseline(aggregate_world_io_table(table, regions), kappa=0.5)
         full = calibrate_baseline(table, omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
                                   eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP), kappa=0.5,
                                   endowment_shares=full_table_endowment(table.countries))
@@ -76,7 +83,7 @@ def print_table(rows: list[Timing], data: list[str] | None = None) -> None:
     """One table of every figure: its target and the ratio seconds / target (and the data used)."""
     print(tabulate([[r.name, r.what, *([source] if data else []), f"{r.seconds:.3f}",
                      "-" if r.target is None else f"< {r.target:.3g}", "-" if r.ratio is None else f"{r.ratio:.2f}",
-                     r.status] for r, source in zip(rows, data or rows)],
+                     r.status] for r, source in zip(rows, data or rows, strict=True)],
                    headers=["name", "what", *(["data"] if data else []), "seconds", "target", "ratio", "ok/SLOW"]))
 
 
