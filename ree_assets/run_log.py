@@ -63,9 +63,9 @@ class ProgressHandler(logging.Handler):
         kind = event.event_type_value if event else None
         if kind == "STEP_START":
             self.count += 1
-            done = threading.Event()
-            self.started[event.step_key] = (self.count, time.perf_counter(), done)
-            threading.Thread(target=self._watch, args=(event.step_key, time.perf_counter(), done), daemon=True).start()
+            started, done = time.perf_counter(), threading.Event()
+            self.started[event.step_key] = (self.count, started, done)
+            threading.Thread(target=self._watch, args=(event.step_key, started, done), daemon=True).start()
         elif kind == "STEP_SUCCESS":
             counter, seconds = self._finish(event.step_key)
             self._print(f"{counter} {event.step_key} {seconds:.1f} s")
@@ -78,10 +78,9 @@ class ProgressHandler(logging.Handler):
             )
         elif kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             check = event.event_specific_data
-            self._print(
-                f"    check {check.severity.value} failed: {check.asset_key.to_user_string()}:"
-                f"{check.check_name}: {check.description or ''}".rstrip(": ")
-            )
+            name = f"{check.asset_key.to_user_string()}:{check.check_name}"
+            detail = f": {check.description}" if check.description else ""
+            self._print(f"    check {check.severity.value} failed: {name}{detail}")
         elif kind in (None, "ENGINE_EVENT", "RUN_FAILURE") and record.levelno >= logging.WARNING:
             meta = getattr(record, "dagster_meta", {}) or {}
             self._print(f"    {record.levelname.lower()}: {meta.get('orig_message', record.getMessage())}")

@@ -29,6 +29,12 @@ def doubtful(context: dg.AssetExecutionContext, first):
     return first
 
 
+@dg.asset(check_specs=[dg.AssetCheckSpec("is_positive", asset="checked")])
+def checked(first):
+    yield dg.Output(-first)
+    yield dg.AssetCheckResult(check_name="is_positive", passed=False, description="value -1 is negative")
+
+
 @dg.asset
 def broken(slow):
     raise ValueError("broken on purpose: column x")
@@ -39,11 +45,11 @@ def tiny_project(tmp_path, monkeypatch):
     """The CLI pointed at a tiny job, a temporary database folder and a temporary instance."""
     from ree_assets import definitions
 
-    job = dg.define_asset_job("tiny", selection=dg.AssetSelection.assets(first, slow, doubtful, broken))
+    job = dg.define_asset_job("tiny", selection=dg.AssetSelection.assets(first, slow, doubtful, checked, broken))
     monkeypatch.setattr(
         definitions,
         "defs",
-        dg.Definitions(assets=[first, slow, doubtful, broken], jobs=[job], executor=dg.in_process_executor),
+        dg.Definitions(assets=[first, slow, doubtful, checked, broken], jobs=[job], executor=dg.in_process_executor),
     )
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("REE_DUCKDB_PATH", str(tmp_path / "data" / "ree.duckdb"))
@@ -54,10 +60,11 @@ def tiny_project(tmp_path, monkeypatch):
 def test_the_console_shows_steps_warnings_and_failures_and_the_file_everything(tiny_project, capsys):
     assert cli.main(["--job", "tiny"]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"^\[1/4\] first \d+\.\d s$", out, re.M), out
-    assert re.search(r"^\[\d/4\] slow \d+\.\d s$", out, re.M) and "slow still running" in out
+    assert re.search(r"^\[1/5\] first \d+\.\d s$", out, re.M), out
+    assert re.search(r"^\[\d/5\] slow \d+\.\d s$", out, re.M) and "slow still running" in out
     assert "warning: this looks doubtful" in out
-    assert re.search(r"^\[\d/4\] broken FAILED after", out, re.M) and "broken on purpose: column x" in out
+    assert "check ERROR failed: checked:is_positive: value -1 is negative" in out
+    assert re.search(r"^\[\d/5\] broken FAILED after", out, re.M) and "broken on purpose: column x" in out
     assert "DEBUG" not in out and "STEP_START" not in out and "printed by a step" not in out
     assert "  failed step broken" in out and out.rstrip().splitlines()[0].startswith("running job tiny")
     log = re.search(r"^full log: (.+)$", out, re.M).group(1)
