@@ -3,13 +3,19 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The one Dagster instance of the project (also set by .env for dagster/dg commands run here, and
+# by `python -m ree_assets.cli`): runs from the CLI, `make run` and the UI share one history.
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export REE_DUCKDB_PATH ?= $(CURDIR)/data/ree.duckdb
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 DEBIAN_PACKAGES := coinor-libipopt-dev pkg-config liblapack-dev libblas-dev
+# The browser of the UI test (Debian's; Selenium drives it, nothing is downloaded).
+BROWSER_PACKAGES := chromium chromium-driver
+BROWSER_STAMP := $(VENV)/.browser
+LINT_STAMP := $(VENV)/.lint
 
-.PHONY: setup system-deps run dev test bench dbt-parse clean
+.PHONY: setup system-deps browser-deps run dev test bench lint dbt-parse clean
 
 setup: $(STAMP) dbt/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -18,6 +24,20 @@ system-deps:
 	  echo "installing Debian packages for IPOPT: $(DEBIAN_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi
+
+browser-deps:
+	@if ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages for the UI test: $(BROWSER_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); \
+	fi
+
+$(BROWSER_STAMP): $(STAMP) | browser-deps
+	$(VENV)/bin/pip install -q -e ".[test,browser]"
+	touch $(BROWSER_STAMP)
+
+$(LINT_STAMP): $(STAMP)
+	$(VENV)/bin/pip install -q -e ".[test,lint]"
+	touch $(LINT_STAMP)
 
 $(STAMP): pyproject.toml | system-deps
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -35,13 +55,25 @@ run: setup
 	$(PY) -m ree_assets.cli --job replicate_afsv
 
 dev: setup
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	$(VENV)/bin/dg dev
 
-test: setup
+test: setup $(BROWSER_STAMP)
 	$(VENV)/bin/pytest -n 2 -q
 
 bench: setup
 	$(PY) -m ree_assets_tests.bench
 
+# ruff (lint, format check), sqlfluff (dbt templater, DuckDB dialect; an in-memory database) and
+# mypy on core/ and sources/, configured in pyproject.toml; every tool runs, any failure fails.
+lint: $(LINT_STAMP) dbt/target/manifest.json
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	REE_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt/models || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	exit $$status
+
+# Leaves a fresh, empty instance so `dagster`/`dg` commands keep working.
 clean:
-	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports .dagster_home dbt/target
+	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports $(dir $(REE_DUCKDB_PATH))logs $(DAGSTER_HOME) dbt/target
+	mkdir -p $(DAGSTER_HOME) && cp dagster_home/dagster.yaml $(DAGSTER_HOME)/dagster.yaml

@@ -1,18 +1,29 @@
 """``python -m ree_assets.cli``: materialise a job in-process and print a short summary.
 
-Used by ``make run``. Progress is Dagster's own log (one line per step); the summary at the end
+Used by ``make run``. Progress is one line per step with a counter and its time, a progress line
+for a step running longer than 10 s, warnings and failures in full (``ree_assets.run_log``); the
+full Dagster log goes to a file under ``data/logs/`` whose path is printed. The summary at the end
 lists the assets materialised, the checks that passed, the WARN checks that failed (reported,
 not fatal) and the ERROR checks and steps that failed (exit status 1), and where the results
 are. Before the run it says which tables an interrupted earlier run left unpublished.
+
+The run is recorded in the project's Dagster instance (``DAGSTER_HOME``, default
+``<project>/.dagster_home``, the one ``.env`` gives ``dagster``/``dg`` commands and the UI), so it
+shows in the UI's run history.
 """
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
 from collections import Counter
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 
-from ree_assets.defs.resources import duckdb_path, reports_dir
+from ree_assets.defs.resources import PROJECT_ROOT, duckdb_path, reports_dir
 from ree_assets.storage import wap
 from ree_assets.storage.publish import connect
 
@@ -53,6 +64,24 @@ def interrupted_versions(database: str) -> list[str]:
             f"run {row['run_id']}, staged {row['recorded_at']:%Y-%m-%d %H:%M:%S})" for row in pending.iter_rows(named=True)]
 
 
+def instance_home() -> Path:
+    """The Dagster instance of the project: ``DAGSTER_HOME`` if set, else ``<project>/.dagster_home``
+    (what the project's ``.env`` sets), created with the project's ``dagster_home/dagster.yaml``
+    (concurrency pools, telemetry off) when missing."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def log_file(job: str) -> Path:
+    """Where the full Dagster log of a run goes: ``logs/<job>-<time>.log`` next to the database."""
+    folder = Path(duckdb_path()).resolve().parent / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{job}-{datetime.now():%Y%m%d-%H%M%S}.log"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--job", default="replicate_afsv", help="job to materialise")
@@ -63,11 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         print("an earlier run was interrupted before it published these tables; they keep their previous "
               "contents and this run rebuilds them:\n" + "\n".join(pending))
 
+    os.environ["DAGSTER_HOME"] = str(instance_home())
+    os.environ.setdefault("DBT_USE_COLORS", "false")  # dbt's output goes to the log file
     from ree_assets.definitions import defs
+    from ree_assets.run_log import with_run_loggers
 
-    result = defs.resolve_job_def(args.job).execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+    log = log_file(args.job)
+    job, run_config = with_run_loggers(defs.resolve_job_def(args.job), str(log), console=sys.stdout)
+    print(f"running job {args.job} (full log: {log})", flush=True)
+    with open(log, "a", buffering=1, encoding="utf-8") as printed, contextlib.redirect_stdout(printed):
+        result = job.execute_in_process(run_config=run_config, instance=dg.DagsterInstance.get(),
+                                        raise_on_error=False)
     lines, failures = summarise(result)
-    print("\n" + "\n".join(lines))
+    print("\n" + "\n".join([*lines, f"full log: {log}"]))
     return 0 if result.success and not failures else 1
 
 

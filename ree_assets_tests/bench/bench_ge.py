@@ -29,9 +29,9 @@ import numpy as np
 import polars as pl
 from tabulate import tabulate
 
-from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table
-from ree_assets.core.ge.calibrate import (PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, Baseline, calibrate_baseline,
-                                          translate_parameters)
+from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table, default_region_map
+from ree_assets.core.ge.calibrate import (DEFAULT_ENDOWMENT_SHARES, PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES,
+                                          Baseline, calibrate_baseline, translate_parameters)
 from ree_assets.core.ge.estimate import EstimationOptions, estimate_elasticities
 from ree_assets.core.ge.solve import (ExportTax, Shocks, SolverOptions, max_abs_difference, solve_fixed_point,
                                       solve_ipopt, tax_sweep)
@@ -51,25 +51,44 @@ def todays_shocks(baseline: Baseline) -> Shocks:
     return Shocks(trade_cost_hat=np.ones((n_regions, n_regions, n_sectors)))
 
 
-def calibrate_full(wiot_npz: Path | str) -> Baseline:
-    """WIOD 2009 npz -> canonical long table -> WorldIOTable -> the full 41 x 35 baseline."""
-    table = world_io_table_from_long(read_wiod_npz(wiot_npz, 2009), 2009)
+def full_table_endowment(countries: tuple[str, ...]) -> dict[str, float]:
+    """REE endowment shares of an unaggregated table: DEFAULT_ENDOWMENT_SHARES where the table has a
+    rest-of-world economy (WIOD's ROW), else the non-China share split equally over the other
+    economies (the embedded world lists every economy)."""
+    if set(DEFAULT_ENDOWMENT_SHARES) <= set(countries):
+        return DEFAULT_ENDOWMENT_SHARES
+    others = [country for country in countries if country != "CHN"]
+    china = DEFAULT_ENDOWMENT_SHARES["CHN"]
+    return {"CHN": china, **{country: (1 - china) / len(others) for country in others}}
+
+
+def world_table(wiot: Path | str | pl.DataFrame):
+    """WIOD 2009 as a WorldIOTable: from the npz (path), or from canonical long ``wiod`` rows."""
+    return world_io_table_from_long(read_wiod_npz(wiot, 2009) if isinstance(wiot, (Path, str)) else wiot, 2009)
+
+
+def calibrate_full(wiot: Path | str | pl.DataFrame) -> Baseline:
+    """WIOD 2009 (npz or canonical long rows) -> WorldIOTable -> the unaggregated baseline."""
+    table = world_table(wiot)
     return calibrate_baseline(table, omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
-                              eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP), kappa=0.5)
+                              eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP), kappa=0.5,
+                              endowment_shares=full_table_endowment(table.countries))
 
 
-def ge_timings(wiot_npz: Path | str) -> list[Timing]:
-    """Read and calibrate WIOD 2009, then each case with each solver, new and today's path."""
-    seconds, full = timed(lambda: calibrate_full(wiot_npz))
-    rows = [Timing("ge read+calibrate 41x35", f"WIOD 2009 npz -> long table -> 41x35 baseline "
-                   f"(cpu {cpu_seconds(lambda: calibrate_full(wiot_npz)):.2f} s)", seconds, 1.0)]
-    small = calibrate_baseline(aggregate_world_io_table(world_io_table_from_long(read_wiod_npz(wiot_npz, 2009), 2009)),
-                               kappa=0.5)
+def ge_timings(wiot: Path | str | pl.DataFrame) -> list[Timing]:
+    """Read and calibrate WIOD 2009 (the npz, or canonical long rows of the embedded world), then
+    each case with each solver, new and today's path."""
+    seconds, full = timed(lambda: calibrate_full(wiot))
+    size = f"{len(full.regions)}x{len(full.sectors)}"
+    rows = [Timing(f"ge read+calibrate {size}", f"WIOD 2009 -> long table -> {size} baseline "
+                   f"(cpu {cpu_seconds(lambda: calibrate_full(wiot)):.2f} s)", seconds, 1.0)]
+    table = world_table(wiot)
+    small = calibrate_baseline(aggregate_world_io_table(table, default_region_map(table.countries)), kappa=0.5)
     cases = {
         "one counterfactual 5x14": (small, lambda solver, options, shocks: [solver(small, ExportTax(1.0), shocks, options)]),
         "20-point tax sweep 5x14": (small, lambda solver, options, shocks: tax_sweep(small, SWEEP_RATES, solver, shocks,
                                                                                       options)),
-        "one counterfactual 41x35": (full, lambda solver, options, shocks: [solver(full, ExportTax(1.0), shocks, options)]),
+        f"one counterfactual {size}": (full, lambda solver, options, shocks: [solver(full, ExportTax(1.0), shocks, options)]),
     }
     for case, (baseline, run) in cases.items():
         solutions = {}
@@ -154,9 +173,12 @@ def legacy_bootstrap_seconds(panel: pl.DataFrame, draws: int) -> float:
     return seconds
 
 
-def print_table(rows: list[Timing]) -> None:
-    print(tabulate([[r.name, r.what, f"{r.seconds:.3f}", "-" if r.target is None else f"< {r.target:.3g}", r.status]
-                    for r in rows], headers=["name", "what", "seconds", "target", "ok/SLOW"]))
+def print_table(rows: list[Timing], data: list[str] | None = None) -> None:
+    """One table of every figure: its target and the ratio seconds / target (and the data used)."""
+    print(tabulate([[r.name, r.what, *([source] if data else []), f"{r.seconds:.3f}",
+                     "-" if r.target is None else f"< {r.target:.3g}", "-" if r.ratio is None else f"{r.ratio:.2f}",
+                     r.status] for r, source in zip(rows, data or rows, strict=True)],
+                   headers=["name", "what", *(["data"] if data else []), "seconds", "target", "ratio", "ok/SLOW"]))
 
 
 def main() -> None:

@@ -18,6 +18,11 @@ class Timing:
     target: float | None = None
 
     @property
+    def ratio(self) -> float | None:
+        """seconds / target (above 1: the target is missed)."""
+        return None if self.target is None else self.seconds / self.target
+
+    @property
     def status(self) -> str:
         if self.target is None:
             return "report"

@@ -1,0 +1,73 @@
+"""Every command of the README's fenced shell blocks works verbatim: each runs, in README order,
+in a temporary copy of the project (as ``make setup`` leaves it, without an activated venv) on the
+small embedded world, exits 0 within its timeout and prints no deprecation warning or telemetry
+banner. ``make test``/``run``/``bench``/``dev`` and ``dg dev`` are left to CI and the other tests."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)
+NOT_RUN = re.compile(r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev)\b")
+TIMEOUT = 300  # seconds per command: a guard against a hang, not a timing assertion
+#: What a fresh clone does not have (environment, data, instance, caches).
+NOT_COPIED = (".git", ".venv", "data", ".dagster_home*", "__pycache__", "*_cache", "logs", "*.duckdb*")
+#: Words that must not appear in a command's output.
+NOISE = ("deprecat", "supersede", "telemetry")
+
+
+def shell_commands(markdown: str) -> list[str]:
+    """The commands of the fenced bash/sh/shell blocks of ``markdown``, in order: one per line
+    (a trailing backslash continues it), comments and blank lines dropped."""
+    commands = []
+    for block in SHELL_BLOCK.findall(markdown):
+        for line in block.replace("\\\n", " ").splitlines():
+            command = re.sub(r"\s+#.*$", "", line).strip()
+            if command and not command.startswith("#"):
+                commands.append(command)
+    return commands
+
+
+def test_shell_commands_are_read_from_fenced_blocks_only():
+    markdown = "text `dg dev`\n```bash\nmake run   # all\n.venv/bin/dg list \\\n  defs\n```\n```python\nx = 1\n```\n"
+    assert shell_commands(markdown) == ["make run", ".venv/bin/dg list    defs"]
+    assert [c for c in shell_commands(markdown) if not NOT_RUN.match(c)] == [".venv/bin/dg list    defs"]
+
+
+@pytest.fixture(scope="module")
+def project_copy(tmp_path_factory) -> Path:
+    """The project copied as ``make setup`` leaves it: this environment as ``.venv``, the parsed
+    dbt project, an empty instance in ``.dagster_home``; no data yet."""
+    copy = tmp_path_factory.mktemp("readme") / "ree_assets"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*NOT_COPIED))
+    (copy / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    (copy / ".dagster_home").mkdir()
+    shutil.copy(copy / "dagster_home" / "dagster.yaml", copy / ".dagster_home" / "dagster.yaml")
+    return copy
+
+
+def test_every_readme_command_works_verbatim(project_copy):
+    commands = [c for c in shell_commands((ROOT / "README.md").read_text()) if not NOT_RUN.match(c)]
+    assert any(c.startswith(".venv/bin/dg launch") for c in commands), commands
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DAGSTER_HOME", "REE_DUCKDB_PATH", "VIRTUAL_ENV", "REE_SOURCE", "REE_DATA_DIR")
+    }
+    env.update(REE_WORLD_SIZE="small", PYTHONPATH=str(project_copy), PWD=str(project_copy))
+    outputs = {}
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=project_copy, env=env, capture_output=True, text=True, timeout=TIMEOUT
+        )
+        outputs[command] = output = done.stdout + done.stderr
+        assert done.returncode == 0, f"README command failed ({done.returncode}): {command}\n{output[-3000:]}"
+        assert not [word for word in NOISE if word in output.lower()], f"{command} printed:\n{output[-3000:]}"
+    assert "Run: " in outputs[".venv/bin/dagster run list"], "runs launched by dg are not in the project's instance"
