@@ -47,10 +47,11 @@ class Finding:
 
 
 def offending_rows(database: str, schema: str, query: str) -> str:
-    """For a contract rule written as ``SELECT COUNT(*) FROM <table> WHERE ...``, the first rows it
-    counts (as text); empty when the rule has another form or cannot be run."""
+    """For a contract rule written as ``SELECT COUNT(*) FROM <table or subquery> ...``, the first
+    rows it counts (as text: the offending rows, or the offending keys of a grouped subquery); empty
+    when the rule has another form or cannot be run."""
     match = _COUNT_QUERY.match(query or "")
-    if match is None or " group by " in query.lower():
+    if match is None:
         return ""
     try:
         with duckdb.connect(database, read_only=True) as con:
