@@ -26,8 +26,13 @@ def test_partitions_are_2002_to_2018_with_an_explicit_end():
 
 def test_replicate_afsv_stays_unpartitioned_and_the_trade_refresh_is_yearly():
     assert definitions.defs.resolve_job_def("replicate_afsv").partitions_def is None
-    schedule = next(s for s in definitions.defs.get_repository_def().schedule_defs if s.job_name == "refresh_trade")
-    assert schedule.cron_schedule == "0 0 1 1 *"
+    for job in ("refresh_trade", "refresh_patents"):
+        schedule = next(s for s in definitions.defs.get_repository_def().schedule_defs if s.job_name == job)
+        assert schedule.cron_schedule == "0 0 1 1 *"
+        assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED  # off until a user turns it on
+    fvd = definitions.defs.resolve_job_def("replicate_fvd")
+    assert fvd.partitions_def is None and {key.path[-1] for key in fvd.asset_layer.executable_asset_keys} >= {
+        "fvd_citation_variables", "fvd_mixture_restricted", "fvd_parameter_sets"}
 
 
 def test_range_run_and_single_year_runs_write_their_years_only(tmp_path):

@@ -1,5 +1,5 @@
-"""Jobs and schedules: the replication job of the AFSV chain. The yearly refresh of the data
-pulls (a schedule over ``yearly_partitions``) comes with the partitioned pull assets."""
+"""Jobs and schedules: the replication jobs of the two studies and the yearly refreshes of the
+partitioned pulls (their schedules are off until a user turns them on in the UI)."""
 
 from __future__ import annotations
 
@@ -16,5 +16,20 @@ replicate_afsv = dg.define_asset_job(
 refresh_trade = dg.define_asset_job("refresh_trade", selection=dg.AssetSelection.assets("trade"),
                                     description="Pull one year of Comtrade trade (partitioned by year).")
 
-jobs = [replicate_afsv, refresh_trade]
-schedules: list[dg.ScheduleDefinition] = [dg.build_schedule_from_partitioned_job(refresh_trade)]
+#: The yearly patent pull: every grant of a year into the six canonical patent tables and its
+#: REE subset (backfills over 1969-2018 from the UI, or ``dg launch --partition-range``).
+refresh_patents = dg.define_asset_job(
+    "refresh_patents",
+    selection=dg.AssetSelection.assets("patents", "patent_texts", "patent_assignees", "patent_inventors",
+                                       "patent_classes", "patent_citations", "ree_patents"),
+    description="Pull one grant year of patents (partitioned by grant year 1969-2018) and its REE subset.")
+
+#: The FVD replication on the stored patent pulls (backfill 1969-2001 first, with refresh_patents).
+replicate_fvd = dg.define_asset_job(
+    "replicate_fvd", selection=dg.AssetSelection.groups("spillovers"),
+    description="Rebuild the FVD evidence: patent sets, citation variables, descriptives, logit shares, "
+                "mixture models with identified and confidence sets (reads the stored patent pulls).")
+
+jobs = [replicate_afsv, replicate_fvd, refresh_trade, refresh_patents]
+schedules: list[dg.ScheduleDefinition] = [dg.build_schedule_from_partitioned_job(job)
+                                          for job in (refresh_trade, refresh_patents)]
