@@ -32,7 +32,7 @@ def test_replicate_afsv_stays_unpartitioned_and_the_trade_refresh_is_yearly():
         assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED  # off until a user turns it on
     fvd = definitions.defs.resolve_job_def("replicate_fvd")
     assert fvd.partitions_def is None and {key.path[-1] for key in fvd.asset_layer.executable_asset_keys} >= {
-        "fvd_citation_variables", "fvd_mixture_restricted", "fvd_parameter_sets"}
+        "fvd_citation_variables", "fvd_mixture_restricted", "fvd_parameter_sets", "synthetic_truth"}
 
 
 def test_range_run_and_single_year_runs_write_their_years_only(tmp_path):

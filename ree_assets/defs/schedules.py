@@ -26,7 +26,7 @@ refresh_patents = dg.define_asset_job(
 
 #: The FVD replication on the stored patent pulls (backfill 1969-2001 first, with refresh_patents).
 replicate_fvd = dg.define_asset_job(
-    "replicate_fvd", selection=dg.AssetSelection.groups("spillovers"),
+    "replicate_fvd", selection=dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
     description="Rebuild the FVD evidence: patent sets, citation variables, descriptives, logit shares, "
                 "mixture models with identified and confidence sets (reads the stored patent pulls).")
 
