@@ -14,11 +14,12 @@ def test_loading_the_code_location_imports_no_heavy_library():
 
 
 def test_yearly_partitions_and_the_duckdb_pool():
-    from ree_assets.defs.partitions import DUCKDB_POOL, yearly_partitions
+    from ree_assets.defs.partitions import DUCKDB_POOL, patent_year_partitions, trade_year_partitions
     from ree_assets.definitions import defs
 
-    keys = yearly_partitions.get_partition_keys()
-    assert keys[0] == "2002" and all(len(k) == 4 for k in keys)
+    for partitions, first in ((patent_year_partitions, "1969"), (trade_year_partitions, "2002")):
+        keys = partitions.get_partition_keys()
+        assert keys[0] == first and keys[-1] == "2018" and all(len(k) == 4 for k in keys)
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         assert graph.get(key).pools == {DUCKDB_POOL}, key

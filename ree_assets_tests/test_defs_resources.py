@@ -2,20 +2,20 @@
 
 import dagster as dg
 import polars as pl
-from ree_assets.defs.partitions import yearly_partitions
+from ree_assets.defs.partitions import trade_year_partitions
 from ree_assets.defs.resources import DuckDBStore, PolarsDuckDBIOManager
 from ree_assets_tests.helpers import read_table
 
 VALUE = {"value": 1.0}
 
 
-@dg.asset(partitions_def=yearly_partitions, metadata={"schema": "raw", "partition_expr": "year"})
+@dg.asset(partitions_def=trade_year_partitions, metadata={"schema": "raw", "partition_expr": "year"})
 def yearly_pull(context: dg.AssetExecutionContext) -> pl.DataFrame:
     year = int(context.partition_key)
     return pl.DataFrame({"year": [year, year], "item": ["a", "b"], "value": [VALUE["value"]] * 2})
 
 
-@dg.asset(partitions_def=yearly_partitions, metadata={"schema": "raw", "partition_expr": "year"})
+@dg.asset(partitions_def=trade_year_partitions, metadata={"schema": "raw", "partition_expr": "year"})
 def leaky_pull(context: dg.AssetExecutionContext) -> pl.DataFrame:
     return pl.DataFrame({"year": [int(context.partition_key) + 1], "value": [1.0]})
 

@@ -1,16 +1,9 @@
-"""Partitions and concurrency pools shared by the stages."""
+"""Partitions and concurrency pools shared by the stages. The pulls are partitioned by year:
+Dagster has no YearlyPartitionsDefinition; a Jan-1 cron with a %Y key is the same thing."""
 
 from __future__ import annotations
 
 import dagster as dg
-
-from ree_assets.sources.embedded.dims import FIRST_YEAR
-
-#: Yearly partitions of the data pulls (patents by grant year, trade by year). Dagster has no
-#: YearlyPartitionsDefinition; a Jan-1 cron with a %Y key is the same thing.
-yearly_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", fmt="%Y", start=str(FIRST_YEAR), end_offset=0,
-)
 
 #: Every step that opens the DuckDB file takes this pool (limit 1 in dagster.yaml): DuckDB
 #: allows one writing process, and a writer locks readers in other processes out.
