@@ -54,8 +54,6 @@ def summarise(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
 
 def interrupted_versions(database: str) -> list[str]:
     """One line per table version an earlier, interrupted run staged but never published."""
-    from pathlib import Path
-
     if not Path(database).exists():
         return []
     with connect(database, "looking for interrupted runs", read_only=True) as con:

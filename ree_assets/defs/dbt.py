@@ -17,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import PROJECT_ROOT, DuckDBStore
-from ree_assets.sources.contracts import contract_path, contract_schema
+from ree_assets.sources.contracts import contract_path
 from ree_assets.storage.audit import run_contract
 from ree_assets.storage.lock import database_lock
 from ree_assets.storage.wap import STAGING_PREFIX
@@ -89,9 +89,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
         staged = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
         checks = [event for event in staged.stream() if isinstance(event, dg.AssetCheckResult)]
         models = [key.path[-1] for key in context.selected_asset_keys]
-        findings = {model: run_contract(path, database, f"wap_{contract_schema(path)}")
-                    for model, path in _contract_audits(models)}
-        record_audits(database, context.run.run_id, {model: {"odcs_contract": found} for model, found in findings.items()})
+        staged_in = {model: STAGING_PREFIX + model_schemas()[model] for model in models}
+        findings = {model: run_contract(path, database, staged_in[model]) for model, path in _contract_audits(models)}
+        record_audits(database, context.run.run_id,
+                      {model: {"odcs_contract": found} for model, found in findings.items()})
         failed = [c for c in checks if not c.passed] + [f for found in findings.values() for f in found]
         if failed or not staged.is_successful():
             yield from checks
@@ -100,7 +101,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
         yield from (event for event in dbt.cli(["run"], context=context).stream()
                     if not isinstance(event, dg.AssetCheckResult))
         yield from checks
-        drop_staged(database, [(STAGING_PREFIX + model_schemas()[model], model) for model in models])
+        drop_staged(database, [(schema, model) for model, schema in staged_in.items()])
 
 
 def _describe(failure) -> str:

@@ -109,15 +109,14 @@ class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
         schema, table = _schema_and_table(context)
         predicate = _partition_filter(context, context)
         source = (context.output_metadata or {}).get("source_files")
-        target = wap.Target(schema, table, predicate)
+        keys = context.asset_partition_keys if predicate is not None else []
+        target = wap.Target(schema, table, predicate, partitions=f"{keys[0]}...{keys[-1]}" if keys else "")
         audits = self.audits(table)
         if predicate is not None:
             outside = obj.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({predicate})").item()
             if outside:
                 raise ValueError(f"{schema}.{table}: {outside} rows fall outside the written "
                                  f"partitions ({predicate}); refusing to store them")
-            keys = context.asset_partition_keys
-            target = wap.Target(schema, table, predicate, partitions=f"{keys[0]}...{keys[-1]}")
             empty = _years_without_rows(context, obj)
             audits.append(("odcs_contract", lambda *_: [Finding(
                 "odcs_contract", "every written partition has rows", _partition_column(context),

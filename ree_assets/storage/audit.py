@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
+from ree_assets.sources.contracts import contract_schema, load_contract
+from ree_assets.storage.lock import database_lock
+
 if TYPE_CHECKING:
     from ree_assets.expectations import TableSuite
 
@@ -75,37 +78,28 @@ def run_contract(contract_file: Path, database: str, schema: str | None = None) 
     config = {"DATACONTRACT_DUCKDB_DATABASE": str(Path(database).resolve())}
     if schema:
         config["DATACONTRACT_DUCKDB_SCHEMA"] = schema
-    run = DataContract(data_contract_file=str(contract_file), server="ree", config=config).test()
     queries = _rule_queries(contract_file)
     findings = []
-    for check in run.checks:
-        outcome = check.result.value if check.result is not None else "error"
-        if outcome == "passed":
-            continue
-        sample = offending_rows(database, schema or _server_schema(contract_file), queries.get(check.name, ""))
-        detail = (check.reason or outcome) + (f"; offending rows: {sample}" if sample else "")
-        findings.append(Finding("odcs_contract", check.name, check.field or "", detail))
+    with database_lock(database, f"testing {contract_file.name}"):  # re-entrant inside an audit
+        run = DataContract(data_contract_file=str(contract_file), server="ree", config=config).test()
+        for check in run.checks:
+            outcome = check.result.value if check.result is not None else "error"
+            if outcome == "passed":
+                continue
+            sample = offending_rows(database, schema or contract_schema(contract_file), queries.get(check.name, ""))
+            detail = (check.reason or outcome) + (f"; offending rows: {sample}" if sample else "")
+            findings.append(Finding("odcs_contract", check.name, check.field or "", detail))
     if not findings and (run.result is None or run.result.value != "passed"):
         reasons = "; ".join(log.message for log in run.logs if log.level in ("ERROR", "WARN")) or "no checks ran"
         findings.append(Finding("odcs_contract", "contract test", "", f"could not be run: {reasons}"))
     return findings
 
 
-def _contract(contract_file: Path) -> dict:
-    from ree_assets.sources.contracts import load_contract
-
-    return load_contract(contract_file.stem)
-
-
-def _server_schema(contract_file: Path) -> str:
-    return _contract(contract_file)["servers"][0].get("schema", "main")
-
-
 def _rule_queries(contract_file: Path) -> dict[str, str]:
     """Description of each SQL rule of the contract -> its query (datacontract names a check by
     the rule's description)."""
     queries = {}
-    for obj in _contract(contract_file)["schema"]:
+    for obj in load_contract(contract_file.stem)["schema"]:
         for rule in [*obj.get("quality", []), *(q for p in obj["properties"] for q in p.get("quality", []))]:
             if rule.get("type") == "sql":
                 queries[rule.get("description", "")] = rule["query"]

@@ -45,8 +45,7 @@ class AuditFailed(ValueError):
 @contextmanager
 def connect(database: str, activity: str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the project's file, opened under its cross-process lock."""
-    with database_lock(database, activity):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    with database_lock(database, activity):  # the lock creates the file's folder
         con = duckdb.connect(database, read_only=read_only)
         try:
             yield con
@@ -59,8 +58,7 @@ def has_table(database: str, schema: str, table: str) -> bool:
     if not Path(database).exists():
         return False
     with connect(database, f"looking up {schema}.{table}", read_only=True) as con:
-        return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? "
-                           "AND table_name = ?", [schema, table]).fetchone()[0] > 0
+        return wap.table_exists(con, schema, table)
 
 
 def read_table(database: str, schema: str, table: str, where: str | None = None) -> pl.DataFrame:
@@ -126,8 +124,7 @@ def recorded_audit(database: str, run_id: str, asset: str, check: str) -> list[F
     if not Path(database).exists():
         return None
     with connect(database, f"reading the audit of {asset}", read_only=True) as con:
-        if not con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'wap' "
-                           "AND table_name = 'audits'").fetchone()[0]:
+        if not wap.table_exists(con, "wap", "audits"):
             return None
         row = con.execute("SELECT findings FROM wap.audits WHERE run_id = ? AND asset = ? AND check_name = ? "
                           "ORDER BY recorded_at DESC LIMIT 1", [run_id, asset, check]).fetchone()

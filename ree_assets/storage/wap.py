@@ -62,7 +62,8 @@ class Target:
         return f'{self.staging_schema}."{self.table}__new"'
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``<schema>.<table>`` (a table or view) exists."""
     return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
                        [schema, table]).fetchone()[0] > 0
 
@@ -84,7 +85,7 @@ def stage(con: duckdb.DuckDBPyConnection, target: Target, frame: pl.DataFrame, *
     else:
         con.execute(f"CREATE OR REPLACE TABLE {target.new_rows} AS SELECT * FROM arrow")
         kept = (f"SELECT * FROM {target.published} WHERE NOT ({target.predicate}) UNION ALL BY NAME "
-                if _exists(con, target.schema, target.table) else "")
+                if table_exists(con, target.schema, target.table) else "")
         con.execute(f"CREATE OR REPLACE VIEW {target.candidate} AS {kept}SELECT * FROM {target.new_rows}")
     _journal(con, run_id, asset, target, "staged")
     con.execute("COMMIT")
@@ -125,7 +126,7 @@ def reject(con: duckdb.DuckDBPyConnection, target: Target, *, run_id: str, asset
 def unpublished(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Versions staged by a run that never published nor rejected them (the run was
     interrupted), and that no later run has replaced: (run_id, asset, target, partitions, at)."""
-    if not _exists(con, "wap", "journal"):
+    if not table_exists(con, "wap", "journal"):
         return pl.DataFrame(schema={"run_id": pl.String, "asset": pl.String, "target": pl.String,
                                     "partitions": pl.String, "recorded_at": pl.Datetime})
     query = """
