@@ -58,8 +58,11 @@ def interrupted_versions(database: str) -> list[str]:
         return []
     with connect(database, "looking for interrupted runs", read_only=True) as con:
         pending = wap.unpublished(con)
-    return [f"  {row['target']}{' ' + row['partitions'] if row['partitions'] else ''} (asset {row['asset']}, "
-            f"run {row['run_id']}, staged {row['recorded_at']:%Y-%m-%d %H:%M:%S})" for row in pending.iter_rows(named=True)]
+    return [
+        f"  {row['target']}{' ' + row['partitions'] if row['partitions'] else ''} (asset {row['asset']}, "
+        f"run {row['run_id']}, staged {row['recorded_at']:%Y-%m-%d %H:%M:%S})"
+        for row in pending.iter_rows(named=True)
+    ]
 
 
 def instance_home() -> Path:
@@ -87,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 
     pending = interrupted_versions(duckdb_path())
     if pending:
-        print("an earlier run was interrupted before it published these tables; they keep their previous "
-              "contents and this run rebuilds them:\n" + "\n".join(pending))
+        print(
+            "an earlier run was interrupted before it published these tables; they keep their previous "
+            "contents and this run rebuilds them:\n" + "\n".join(pending)
+        )
 
     os.environ["DAGSTER_HOME"] = str(instance_home())
     os.environ.setdefault("DBT_USE_COLORS", "false")  # dbt's output goes to the log file
@@ -99,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     job, run_config = with_run_loggers(defs.resolve_job_def(args.job), str(log), console=sys.stdout)
     print(f"running job {args.job} (full log: {log})", flush=True)
     with open(log, "a", buffering=1, encoding="utf-8") as printed, contextlib.redirect_stdout(printed):
-        result = job.execute_in_process(run_config=run_config, instance=dg.DagsterInstance.get(),
-                                        raise_on_error=False)
+        result = job.execute_in_process(run_config=run_config, instance=dg.DagsterInstance.get(), raise_on_error=False)
     lines, failures = summarise(result)
     print("\n" + "\n".join([*lines, f"full log: {log}"]))
     return 0 if result.success and not failures else 1

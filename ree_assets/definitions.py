@@ -6,8 +6,20 @@ imported inside the steps that use them.
 
 import dagster as dg
 
-from ree_assets.defs import (dbt, did, ge_model, io_table, panels, patents, quality, schedules, sensitivity, sources,
-                             spillovers, trade)
+from ree_assets.defs import (
+    dbt,
+    did,
+    ge_model,
+    io_table,
+    panels,
+    patents,
+    quality,
+    schedules,
+    sensitivity,
+    sources,
+    spillovers,
+    trade,
+)
 from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
 
 
@@ -23,17 +35,31 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
     }
 
 
-assets = [*sources.raw_assets, dbt.dbt_models,
-          io_table.ree_extended_tables, io_table.total_requirements, io_table.ree_total_requirements,
-          io_table.total_requirements_vs_published, io_table.ree_requirements_vs_published,
-          sensitivity.ree_sensitivity, sensitivity.ree_sensitivity_country,
-          ge_model.ree_elasticities, ge_model.ge_baseline, ge_model.ge_counterfactual_exogenous,
-          ge_model.ge_counterfactual_endogenous, ge_model.ge_tax_sweep,
-          *patents.assets, *spillovers.assets,
-          trade.trade, panels.export_growth, panels.tfp_growth, panels.ge_innovation_panel_from_patents,
-          *did.did_assets, *did.event_study_assets]
-asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}),
-                *quality.gx_checks]
+assets = [
+    *sources.raw_assets,
+    dbt.dbt_models,
+    io_table.ree_extended_tables,
+    io_table.total_requirements,
+    io_table.ree_total_requirements,
+    io_table.total_requirements_vs_published,
+    io_table.ree_requirements_vs_published,
+    sensitivity.ree_sensitivity,
+    sensitivity.ree_sensitivity_country,
+    ge_model.ree_elasticities,
+    ge_model.ge_baseline,
+    ge_model.ge_counterfactual_exogenous,
+    ge_model.ge_counterfactual_endogenous,
+    ge_model.ge_tax_sweep,
+    *patents.assets,
+    *spillovers.assets,
+    trade.trade,
+    panels.export_growth,
+    panels.tfp_growth,
+    panels.ge_innovation_panel_from_patents,
+    *did.did_assets,
+    *did.event_study_assets,
+]
+asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}), *quality.gx_checks]
 
 defs = dg.Definitions(
     assets=assets,

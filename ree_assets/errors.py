@@ -30,26 +30,45 @@ class DataValidationError(SourceError, ValueError):
     line and contract with :meth:`located`.
     """
 
-    def __init__(self, table: str, rule: str, *, row: object = None, column: object = None,
-                 detail: str = "", file: str | Path | None = None, line: int | None = None,
-                 contract: str | Path | None = None):
+    def __init__(
+        self,
+        table: str,
+        rule: str,
+        *,
+        row: object = None,
+        column: object = None,
+        detail: str = "",
+        file: str | Path | None = None,
+        line: int | None = None,
+        contract: str | Path | None = None,
+    ):
         self.table, self.rule, self.row, self.column, self.detail = table, rule, row, column, detail
         self.file, self.line, self.contract = file, line, contract
         place = [f"file {str(file)!r}"] if file is not None else []
-        place += [f"{label} {value!r}" for label, value in (("line", line), ("row", row), ("column", column))
-                  if value is not None]
+        place += [
+            f"{label} {value!r}"
+            for label, value in (("line", line), ("row", row), ("column", column))
+            if value is not None
+        ]
         message = f"{table}: {', '.join(place) + ': ' if place else ''}violates rule '{rule}'"
         message = f"{message} ({detail})" if detail else message
         super().__init__(f"{message} [contract: {contract}]" if contract is not None else message)
 
-    def located(self, *, table: str | None = None, file: str | Path | None = None,
-                contract: str | Path | None = None) -> DataValidationError:
+    def located(
+        self, *, table: str | None = None, file: str | Path | None = None, contract: str | Path | None = None
+    ) -> DataValidationError:
         """The same error, for ``table`` if given (a reader naming the table it was called for),
         with the file and contract filled in where it had none."""
-        return type(self)(table or self.table, self.rule, row=self.row,
-                          column=self.column, detail=self.detail, line=self.line,
-                          file=self.file if self.file is not None else file,
-                          contract=self.contract if self.contract is not None else contract)
+        return type(self)(
+            table or self.table,
+            self.rule,
+            row=self.row,
+            column=self.column,
+            detail=self.detail,
+            line=self.line,
+            file=self.file if self.file is not None else file,
+            contract=self.contract if self.contract is not None else contract,
+        )
 
 
 class SourceFormatError(DataValidationError):
@@ -62,8 +81,7 @@ class SourceUnavailableError(SourceError, FileNotFoundError):
     def __init__(self, table: str, expected: str, mode: str, contract: str):
         self.table, self.expected, self.mode, self.contract = table, expected, mode, contract
         super().__init__(
-            f"source mode {mode!r} cannot serve table {table!r}: expected {expected} "
-            f"(contract: {contract})"
+            f"source mode {mode!r} cannot serve table {table!r}: expected {expected} (contract: {contract})"
         )
 
 

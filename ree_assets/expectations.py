@@ -32,8 +32,10 @@ def ree_prices_suite(ree_complementarity: pl.DataFrame) -> list[Expectation]:
     return [
         ("ExpectColumnValuesToNotBeNull", {"column": "price_usd_per_kg"}),
         ("ExpectColumnValuesToBeBetween", {"column": "price_usd_per_kg", "min_value": 0, "strict_min": True}),
-        ("ExpectColumnDistinctValuesToEqualSet",
-         {"column": "element", "value_set": sorted(ree_complementarity["element"].to_list())}),
+        (
+            "ExpectColumnDistinctValuesToEqualSet",
+            {"column": "element", "value_set": sorted(ree_complementarity["element"].to_list())},
+        ),
         ("ExpectCompoundColumnsToBeUnique", {"column_list": ["element", "market", "year"]}),
     ]
 
@@ -59,10 +61,15 @@ def ree_sensitivity_suite() -> list[Expectation]:
 
 #: Stored table -> its suite.
 SUITES: dict[str, TableSuite] = {
-    "ree_total_requirements": TableSuite(ree_total_requirements_suite,
-                                         "No negative REE requirements; keys unique (Great Expectations)."),
-    "ree_sensitivity": TableSuite(ree_sensitivity_suite,
-                                  "One sensitivity in [0, 1] per SIC industry (Great Expectations)."),
-    "ree_prices": TableSuite(ree_prices_suite, "Prices > 0, every scored element priced, keys unique "
-                                               "(Great Expectations).", {"ree_complementarity": "raw"}),
+    "ree_total_requirements": TableSuite(
+        ree_total_requirements_suite, "No negative REE requirements; keys unique (Great Expectations)."
+    ),
+    "ree_sensitivity": TableSuite(
+        ree_sensitivity_suite, "One sensitivity in [0, 1] per SIC industry (Great Expectations)."
+    ),
+    "ree_prices": TableSuite(
+        ree_prices_suite,
+        "Prices > 0, every scored element priced, keys unique (Great Expectations).",
+        {"ree_complementarity": "raw"},
+    ),
 }

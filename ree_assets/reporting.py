@@ -39,20 +39,28 @@ def figure_metadata(figure, name: str, folder: Path) -> dict[str, dg.MetadataVal
     figure.savefig(svg, bbox_inches="tight")
     plt.close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
-    return {f"{name}_figure": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
-            f"{name}_png": dg.MetadataValue.path(str(png)), f"{name}_svg": dg.MetadataValue.path(str(svg))}
+    return {
+        f"{name}_figure": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
+        f"{name}_png": dg.MetadataValue.path(str(png)),
+        f"{name}_svg": dg.MetadataValue.path(str(svg)),
+    }
 
 
-def render_ree_total_requirements(ree_tr: pl.DataFrame, sic_titles: Mapping[str, str] | None = None,
-                                  top_n: int = 10) -> str:
+def render_ree_total_requirements(
+    ree_tr: pl.DataFrame, sic_titles: Mapping[str, str] | None = None, top_n: int = 10
+) -> str:
     """Markdown table "REE Total Requirements (1e-3 USD of REE per 1 USD of SIC final demand)":
     the ``top_n`` SIC industries by the ``All`` row, one column per element plus All, x 1e3."""
     titles = dict(sic_titles or {})
     elements = [e for e in ree_tr["element"].unique(maintain_order=True) if e != ALL_ELEMENTS]
     wide = ree_tr.pivot(on="element", index="sic4", values="tr").sort(ALL_ELEMENTS, descending=True).head(top_n)
     header = ["SIC", "industry", *elements, ALL_ELEMENTS]
-    lines = ["REE Total Requirements (1e-3 USD of REE per 1 USD of SIC final demand)", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        "REE Total Requirements (1e-3 USD of REE per 1 USD of SIC final demand)",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     for row in wide.iter_rows(named=True):
         values = [f"{1e3 * row[e]:.2f}" for e in [*elements, ALL_ELEMENTS]]
         lines.append("| " + " | ".join([row["sic4"], titles.get(row["sic4"], ""), *values]) + " |")

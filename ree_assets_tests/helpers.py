@@ -15,8 +15,13 @@ def small_world(**overrides) -> DataSource:
     return DataSource(**{"mode": "embedded", "size": "small", **overrides})
 
 
-def materialize(database: Path, selection=None, data_source: DataSource | None = None,
-                partition_key: str | None = None, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+def materialize(
+    database: Path,
+    selection=None,
+    data_source: DataSource | None = None,
+    partition_key: str | None = None,
+    run_config: dict | None = None,
+) -> dg.ExecuteInProcessResult:
     """Materialise assets and their checks of the code location into ``database``."""
     from ree_assets import definitions
 
@@ -31,17 +36,21 @@ def materialize(database: Path, selection=None, data_source: DataSource | None =
     )
 
 
-def materialize_years(database: Path, first: str, last: str, selection,
-                      data_source: DataSource | None = None) -> dg.ExecuteInProcessResult:
+def materialize_years(
+    database: Path, first: str, last: str, selection, data_source: DataSource | None = None
+) -> dg.ExecuteInProcessResult:
     """One run over the yearly partitions first..last (what ``--partition-range first...last``
     launches for assets with a single-run backfill policy)."""
     from ree_assets import definitions
 
     return dg.materialize(
-        [*definitions.assets, *definitions.asset_checks], selection=selection,
+        [*definitions.assets, *definitions.asset_checks],
+        selection=selection,
         resources=definitions.build_resources(str(database), data_source or small_world()),
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+    )
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
@@ -56,8 +65,9 @@ def failed_checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], st
 
 def step_errors(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     """step -> error message of every step that failed."""
-    return {e.step_key: str(e.event_specific_data.error) for e in result.all_events
-            if e.event_type_value == "STEP_FAILURE"}
+    return {
+        e.step_key: str(e.event_specific_data.error) for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    }
 
 
 def read_table(database: Path, qualified_name: str) -> pl.DataFrame:
@@ -75,8 +85,11 @@ def fingerprint(database: Path, qualified_name: str) -> tuple[int, int]:
 
 def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
     """(asset, check name) -> evaluation, for every check the run evaluated."""
-    return {(e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name): e.event_specific_data
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        (e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name): e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def store(database, schema: str, table: str, frame: pl.DataFrame) -> None:

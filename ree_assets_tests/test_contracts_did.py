@@ -18,29 +18,41 @@ from ree_assets_tests.helpers import store
 def _mart(outcome: str) -> pl.DataFrame:
     """A growth panel with the mart's columns (the dbt-only controls filled)."""
     return panels()[outcome].with_columns(
-        sensitivity_price_spike=pl.lit(None, pl.Float64), sensitivity_china_import_share=pl.lit(None, pl.Float64),
-        gap=pl.lit(1, pl.Int32), capital_intensity_post=pl.col("post") * 0.5,
-        labour_intensity_post=pl.col("post") * 0.2, demand_growth_lag=pl.lit(0.01))
+        sensitivity_price_spike=pl.lit(None, pl.Float64),
+        sensitivity_china_import_share=pl.lit(None, pl.Float64),
+        gap=pl.lit(1, pl.Int32),
+        capital_intensity_post=pl.col("post") * 0.5,
+        labour_intensity_post=pl.col("post") * 0.2,
+        demand_growth_lag=pl.lit(0.01),
+    )
 
 
 def _did_results() -> pl.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         panel = panels()["export_growth"]
-        return pl.concat([did.fit(panel, outcome="export_growth", estimator="ols", sample=s,
-                                  controls=["subsidy_post"], unit="country") for s in did.SAMPLES])
+        return pl.concat(
+            [
+                did.fit(
+                    panel, outcome="export_growth", estimator="ols", sample=s, controls=["subsidy_post"], unit="country"
+                )
+                for s in did.SAMPLES
+            ]
+        )
 
 
 def _event_study() -> pl.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return did.event_study(panels()["export_growth"], outcome="export_growth", estimator="ols",
-                               sample="NONCHN", unit="country")
+        return did.event_study(
+            panels()["export_growth"], outcome="export_growth", estimator="ols", sample="NONCHN", unit="country"
+        )
 
 
 TABLES = {
-    "export_growth": lambda: core_panels.export_growth(embedded_table("trade", SEED, "small"),
-                                                      embedded_table("hs_sic_concordance", SEED, "small")),
+    "export_growth": lambda: core_panels.export_growth(
+        embedded_table("trade", SEED, "small"), embedded_table("hs_sic_concordance", SEED, "small")
+    ),
     "fct_export_growth_panel": lambda: _mart("export_growth"),
     "fct_export_growth_vs_china_panel": lambda: _mart("export_growth_vs_china"),
     "did_export_growth": _did_results,
@@ -48,15 +60,30 @@ TABLES = {
 }
 
 BROKEN = [
-    ("export_growth", lambda f: f.with_columns(export_growth=pl.col("export_growth") + 2.5), "midpoint growth lies in [-2, 2]"),
+    (
+        "export_growth",
+        lambda f: f.with_columns(export_growth=pl.col("export_growth") + 2.5),
+        "midpoint growth lies in [-2, 2]",
+    ),
     ("fct_export_growth_panel", lambda f: pl.concat([f, f.head(1)]), "one row per country, sic4 and year"),
-    ("fct_export_growth_panel", lambda f: f.with_columns(sic4=pl.lit("1311")), "manufacturing only: sic4 between 2000 and 3999"),
+    (
+        "fct_export_growth_panel",
+        lambda f: f.with_columns(sic4=pl.lit("1311")),
+        "manufacturing only: sic4 between 2000 and 3999",
+    ),
     ("fct_export_growth_panel", lambda f: f.with_columns(post=1 - pl.col("post")), "post = 1{year >= 2010}"),
     ("fct_export_growth_vs_china_panel", lambda f: f.with_columns(country=pl.lit("CHN")), "China is not in the panel"),
     ("did_export_growth", lambda f: f.with_columns(p_value=pl.col("p_value") + 2), "p-values lie in [0, 1]"),
-    ("did_export_growth", lambda f: f.with_columns(effect_per_sd=pl.lit(None, pl.Float64)),
-     "effect_per_sd is finite on the Sens x post rows"),
-    ("event_study_export_growth", lambda f: f.with_columns(ci_low=pl.col("estimate") + 1), "the interval contains the estimate"),
+    (
+        "did_export_growth",
+        lambda f: f.with_columns(effect_per_sd=pl.lit(None, pl.Float64)),
+        "effect_per_sd is finite on the Sens x post rows",
+    ),
+    (
+        "event_study_export_growth",
+        lambda f: f.with_columns(ci_low=pl.col("estimate") + 1),
+        "the interval contains the estimate",
+    ),
 ]
 
 

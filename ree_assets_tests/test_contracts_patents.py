@@ -10,8 +10,12 @@ pytestmark = pytest.mark.slow
 
 
 def _set_first(column: str, value):
-    return lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(value, f.schema[column]))
-                                    .otherwise(pl.col(column)).alias(column))
+    return lambda f: f.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(value, f.schema[column]))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
 
 
 def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
@@ -25,12 +29,18 @@ BROKEN = [
     ("patents", lambda f: f.head(0), "at least 1 row (an empty table is bad data)"),
     ("patent_texts", _duplicate_first, "one row per patent and section"),
     ("patent_assignees", _set_first("country", "US"), "country is an ISO 3166 alpha-3 code"),
-    ("patent_assignees", _set_first("assignee_type", "company"),
-     "assignee_type is organisation, individual, government or unknown"),
+    (
+        "patent_assignees",
+        _set_first("assignee_type", "company"),
+        "assignee_type is organisation, individual, government or unknown",
+    ),
     ("patent_inventors", _duplicate_first, "one row per patent and sequence"),
     ("patent_classes", _set_first("scheme", "ecla"), "scheme is cpc, ipc or uspc"),
-    ("patent_classes", lambda f: pl.concat([f, f.head(1).with_columns(pl.lit("X99Z 1/00").alias("code"))]),
-     "at most one main class per patent and scheme"),
+    (
+        "patent_classes",
+        lambda f: pl.concat([f, f.head(1).with_columns(pl.lit("X99Z 1/00").alias("code"))]),
+        "at most one main class per patent and scheme",
+    ),
     ("patent_citations", _set_first("cited_office", "USA"), "cited_office is a two-letter office code"),
 ]
 

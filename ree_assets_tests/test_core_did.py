@@ -30,11 +30,17 @@ def quiet():
 
 
 def patent_panel(pre_trend_per_sd: float = 0.0) -> tuple[pl.DataFrame, dict[str, float]]:
-    frame, beta = poisson_did_panel(stage_rng(SEED, "poisson_did_panel"), world_dims("small"),
-                                       embedded_sensitivity(SEED, "small"), pre_trend_per_sd=pre_trend_per_sd)
-    return (frame.join(embedded_sensitivity(SEED, "small"), on="sic4")
-            .with_columns(post=(pl.col("year") >= 2010).cast(pl.Int32),
-                          log_non_ree_patents=(pl.col("non_ree_patents") + 1).log())), beta
+    frame, beta = poisson_did_panel(
+        stage_rng(SEED, "poisson_did_panel"),
+        world_dims("small"),
+        embedded_sensitivity(SEED, "small"),
+        pre_trend_per_sd=pre_trend_per_sd,
+    )
+    return (
+        frame.join(embedded_sensitivity(SEED, "small"), on="sic4").with_columns(
+            post=(pl.col("year") >= 2010).cast(pl.Int32), log_non_ree_patents=(pl.col("non_ree_patents") + 1).log()
+        )
+    ), beta
 
 
 @pytest.mark.parametrize("estimator", ["ols", "ppml"])
@@ -46,10 +52,11 @@ def test_fit_equals_pyfixest(estimator):
     else:
         (panel, _), outcome, unit, controls = patent_panel(), "ree_enhancing_flow", "region", ["log_non_ree_patents"]
     got = did.fit(panel, outcome=outcome, estimator=estimator, sample="NONCHN", controls=controls, unit=unit)
-    data = (panel.filter(pl.col("region") != "CHN")
-            .with_columns(treat=pl.col("sensitivity") * pl.col("post"),
-                          us=pl.concat_str(unit, "sic4", separator="|"),
-                          uy=pl.concat_str(unit, pl.col("year").cast(pl.String), separator="|")))
+    data = panel.filter(pl.col("region") != "CHN").with_columns(
+        treat=pl.col("sensitivity") * pl.col("post"),
+        us=pl.concat_str(unit, "sic4", separator="|"),
+        uy=pl.concat_str(unit, pl.col("year").cast(pl.String), separator="|"),
+    )
     formula = f"{outcome} ~ treat + {controls[0]} | us + uy"
     tolerances = {"fixef_tol": 1e-12} | ({"iwls_tol": 1e-12} if estimator == "ppml" else {})
     model = (pf.feols if estimator == "ols" else pf.fepois)(formula, data=data, vcov={"CRV1": "us"}, **tolerances)
@@ -69,14 +76,23 @@ def test_bad_panels_fail_before_any_regression_naming_the_keys():
     duplicated = pl.concat([panel, panel.head(2)])
     with pytest.raises(DataValidationError, match=r"AUS 2011 2003; AUS 2011 2004.*one row per country, sic4, year"):
         did.fit(duplicated, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
-    no_sens = panel.with_columns(sensitivity=pl.when(pl.col("sic4") == "3691").then(None)
-                                 .otherwise(pl.col("sensitivity")))
+    no_sens = panel.with_columns(
+        sensitivity=pl.when(pl.col("sic4") == "3691").then(None).otherwise(pl.col("sensitivity"))
+    )
     with pytest.raises(DataValidationError, match=r"'3691', column 'sensitivity'.*every sector has a sensitivity"):
         did.fit(no_sens, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
     with pytest.raises(DataValidationError, match="column .subsidy_post."):
-        did.fit(panel.drop("subsidy_post"), outcome="tfp_growth", estimator="ols", sample="ALL",
-                controls=CONTROLS, unit="country")
-    nan = panel.with_columns(tfp_growth=pl.when(pl.col("year") == 2012).then(float("nan")).otherwise(pl.col("tfp_growth")))
+        did.fit(
+            panel.drop("subsidy_post"),
+            outcome="tfp_growth",
+            estimator="ols",
+            sample="ALL",
+            controls=CONTROLS,
+            unit="country",
+        )
+    nan = panel.with_columns(
+        tfp_growth=pl.when(pl.col("year") == 2012).then(float("nan")).otherwise(pl.col("tfp_growth"))
+    )
     with pytest.raises(DataValidationError, match=r"2012.*column 'tfp_growth'.*finite, non-null tfp_growth"):
         did.fit(nan, outcome="tfp_growth", estimator="ols", sample="ALL", unit="country")
     with pytest.raises(DataValidationError, match="tfp_growth >= 0 \\(PPML\\)"):
@@ -87,8 +103,12 @@ def test_bad_panels_fail_before_any_regression_naming_the_keys():
 
 
 def _estimates(outcome: str, samples) -> dict[str, dict]:
-    return {s: did.fit(panels()[outcome], outcome=outcome, estimator="ols", sample=s, controls=CONTROLS,
-                       unit="country").row(0, named=True) for s in samples}
+    return {
+        s: did.fit(
+            panels()[outcome], outcome=outcome, estimator="ols", sample=s, controls=CONTROLS, unit="country"
+        ).row(0, named=True)
+        for s in samples
+    }
 
 
 def test_growth_effects_recovered_family_wise():
@@ -107,15 +127,22 @@ def test_chn_contrast_has_the_generators_sign():
     true = truth()
     for outcome in ("tfp_growth", "export_growth"):
         rows = _estimates(outcome, ("NONCHN", "CHN"))
-        assert np.sign(rows["NONCHN"]["estimate"] - rows["CHN"]["estimate"]) == np.sign(
-            true[f"{outcome}:NONCHN"] - true[f"{outcome}:CHN"]) == 1
+        assert (
+            np.sign(rows["NONCHN"]["estimate"] - rows["CHN"]["estimate"])
+            == np.sign(true[f"{outcome}:NONCHN"] - true[f"{outcome}:CHN"])
+            == 1
+        )
         assert rows["CHN"]["estimate"] < 0 < rows["NONCHN"]["estimate"]
 
 
 def test_patent_flow_effect_recovered_by_ppml():
     panel, beta = patent_panel()
-    rows = {s: did.fit(panel, outcome="ree_enhancing_flow", estimator="ppml", sample=s,
-                       controls=["log_non_ree_patents"]).row(0, named=True) for s in ("NONCHN", "CHN")}
+    rows = {
+        s: did.fit(
+            panel, outcome="ree_enhancing_flow", estimator="ppml", sample=s, controls=["log_non_ree_patents"]
+        ).row(0, named=True)
+        for s in ("NONCHN", "CHN")
+    }
     assert abs(rows["NONCHN"]["estimate"] - beta["USA"]) < 4 * rows["NONCHN"]["std_error"]
     assert abs(rows["CHN"]["estimate"] - beta["CHN"]) < 4 * rows["CHN"]["std_error"]
     assert rows["NONCHN"]["estimate"] > rows["CHN"]["estimate"]
@@ -124,13 +151,21 @@ def test_patent_flow_effect_recovered_by_ppml():
 def test_event_study_flags_a_pre_trend_and_not_its_absence():
     panel = panels()["export_growth"]
     sd = panel.unique("sic4")["sensitivity"].std()
-    trend = panel.with_columns(export_growth=pl.col("export_growth") + 0.03 * pl.col("sensitivity") / sd
-                               * pl.when(pl.col("year") < 2010).then(pl.col("year") - 2009).otherwise(0))
-    clean, bad = (did.event_study(p, outcome="export_growth", estimator="ols", sample="NONCHN",
-                                  controls=CONTROLS, unit="country") for p in (panel, trend))
-    assert clean["year"].to_list() == list(range(2003, 2019)) and clean.filter(pl.col("year") == 2009)["estimate"][0] == 0
+    trend = panel.with_columns(
+        export_growth=pl.col("export_growth")
+        + 0.03 * pl.col("sensitivity") / sd * pl.when(pl.col("year") < 2010).then(pl.col("year") - 2009).otherwise(0)
+    )
+    clean, bad = (
+        did.event_study(p, outcome="export_growth", estimator="ols", sample="NONCHN", controls=CONTROLS, unit="country")
+        for p in (panel, trend)
+    )
+    assert (
+        clean["year"].to_list() == list(range(2003, 2019)) and clean.filter(pl.col("year") == 2009)["estimate"][0] == 0
+    )
     assert clean["pre_trend_p_value"][0] > 0.01 > bad["pre_trend_p_value"][0]
     assert (clean["ci_low"] <= clean["estimate"]).all() and (clean["estimate"] <= clean["ci_high"]).all()
-    patents_clean, patents_bad = (did.event_study(patent_panel(k)[0], outcome="ree_enhancing_flow", estimator="ppml",
-                                                  sample="NONCHN") for k in (0.0, 0.05))
+    patents_clean, patents_bad = (
+        did.event_study(patent_panel(k)[0], outcome="ree_enhancing_flow", estimator="ppml", sample="NONCHN")
+        for k in (0.0, 0.05)
+    )
     assert patents_clean["pre_trend_p_value"][0] > 0.01 > patents_bad["pre_trend_p_value"][0]

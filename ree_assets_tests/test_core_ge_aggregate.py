@@ -7,8 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ree_assets.core.ge.aggregate import (DEFAULT_REGION_MAP, DEFAULT_SECTOR_MAP, EU27_2009,
-                                          WIOD_2013_COUNTRIES, aggregate_world_io_table)
+from ree_assets.core.ge.aggregate import (
+    DEFAULT_REGION_MAP,
+    DEFAULT_SECTOR_MAP,
+    EU27_2009,
+    WIOD_2013_COUNTRIES,
+    aggregate_world_io_table,
+)
 from ree_assets.core.ge.data import WorldIOTable
 from ree_assets.errors import DataValidationError
 
@@ -35,7 +40,7 @@ def test_default_maps_are_complete_and_eu27_has_27_members():
 
 def test_row_identity_holds_within_rounding_before_and_after_aggregation(wiod_2009):
     cells_in_row = wiod_2009.intermediate.shape[1] + wiod_2009.final.shape[1] + 1
-    bound = 0.5 * cells_in_row                       # each rounded cell is off by at most 0.5
+    bound = 0.5 * cells_in_row  # each rounded cell is off by at most 0.5
     residuals = wiod_2009.row_residuals()
     assert np.max(np.abs(residuals)) <= bound
 

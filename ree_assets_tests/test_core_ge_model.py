@@ -5,12 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ree_assets.core.ge.calibrate import (PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, calibrate_baseline,
-                                          restrict_parameters)
+from ree_assets.core.ge.calibrate import (
+    PUBLISHED_EPS,
+    PUBLISHED_REE_COST_SHARES,
+    calibrate_baseline,
+    restrict_parameters,
+)
 from ree_assets.core.ge.data import WorldIOTable
-from ree_assets.core.ge.model import (InnovationConditionError, labour_demand, price_index_hat, ree_demand,
-                                      ree_share_new, solve_price_indices, spending_new, spending_new_matrix_free,
-                                      technology_hats, value_added_cost_hat)
+from ree_assets.core.ge.model import (
+    InnovationConditionError,
+    labour_demand,
+    price_index_hat,
+    ree_demand,
+    ree_share_new,
+    solve_price_indices,
+    spending_new,
+    spending_new_matrix_free,
+    technology_hats,
+    value_added_cost_hat,
+)
 from ree_assets.errors import DataValidationError
 
 SECTORS = ("agriculture", "basic_fabricated_metals", "transport_equipment", "wood_paper", "services")
@@ -25,18 +38,28 @@ def small_world(seed: int = 7) -> WorldIOTable:
     home = np.kron(np.eye(n), np.ones((j, j))) * 4.0 + 1.0
     intermediate = rng.uniform(5.0, 15.0, (n * j, n * j)) * home
     final = rng.uniform(20.0, 60.0, (n * j, n * f)) * (np.kron(np.eye(n), np.ones((j, f))) * 4.0 + 1.0)
-    final[1, 3] = -8.0                      # an inventory drawdown
-    intermediate[0, 2 * j:3 * j] = 0.0      # CHN agriculture sells nothing to the USA ...
-    final[0, 2 * f:3 * f] = 0.0
+    final[1, 3] = -8.0  # an inventory drawdown
+    intermediate[0, 2 * j : 3 * j] = 0.0  # CHN agriculture sells nothing to the USA ...
+    final[0, 2 * f : 3 * f] = 0.0
     output = intermediate.sum(axis=1) + final.sum(axis=1)
-    return WorldIOTable(countries=REGIONS, sectors=SECTORS, final_uses=("CONS_h", "INVEN"),
-                        intermediate=intermediate, final=final, output=output)
+    return WorldIOTable(
+        countries=REGIONS,
+        sectors=SECTORS,
+        final_uses=("CONS_h", "INVEN"),
+        intermediate=intermediate,
+        final=final,
+        output=output,
+    )
 
 
 def small_baseline(**kwargs):
     """The calibrated baseline of :func:`small_world` with the published omega and eps."""
-    return calibrate_baseline(small_world(), omega=restrict_parameters(PUBLISHED_REE_COST_SHARES, SECTORS),
-                              eps=restrict_parameters(PUBLISHED_EPS, SECTORS), **kwargs)
+    return calibrate_baseline(
+        small_world(),
+        omega=restrict_parameters(PUBLISHED_REE_COST_SHARES, SECTORS),
+        eps=restrict_parameters(PUBLISHED_EPS, SECTORS),
+        **kwargs,
+    )
 
 
 def test_closed_form_ree_share_solves_steps_1_and_2():
@@ -79,12 +102,12 @@ def test_ree_price_rise_tilts_technology_toward_ree_when_complements():
 def test_price_index_skips_zero_cells_and_nonbuyers():
     pi = np.zeros((2, 2, 2))
     pi[0, :, 0] = [0.5, 0.5]
-    pi[1, :, 0] = [0.0, 1.0]            # region 1 buys sector 0 only from region 1
+    pi[1, :, 0] = [0.0, 1.0]  # region 1 buys sector 0 only from region 1
     ln_c = np.log(np.array([[2.0, 1.0], [1.0, 1.0]]))
     ln_P = price_index_hat(pi, ln_c, np.array([4.0, 4.0]))
     assert ln_P[1, 0] == pytest.approx(0.0, abs=1e-15)
-    assert ln_P[0, 0] == pytest.approx(-np.log(0.5 * 2.0 ** -4 + 0.5) / 4.0, rel=1e-14)
-    assert np.all(ln_P[:, 1] == 0.0)    # sector 1 bought by nobody: P_hat = 1
+    assert ln_P[0, 0] == pytest.approx(-np.log(0.5 * 2.0**-4 + 0.5) / 4.0, rel=1e-14)
+    assert np.all(ln_P[:, 1] == 0.0)  # sector 1 bought by nobody: P_hat = 1
 
 
 def test_baseline_is_a_fixed_point_of_prices_and_spending():
@@ -102,7 +125,7 @@ def test_baseline_is_a_fixed_point_of_prices_and_spending():
 
 def test_calibration_identities():
     baseline = small_baseline()
-    assert baseline.pi[2, 0, 0] == 0.0                                  # zero flow stays zero
+    assert baseline.pi[2, 0, 0] == 0.0  # zero flow stays zero
     np.testing.assert_allclose(baseline.pi.sum(axis=1), 1.0, rtol=1e-14)
     np.testing.assert_allclose(baseline.beta + baseline.gam.sum(axis=2), 1.0, rtol=1e-14)
     assert abs(baseline.deficit.sum()) < 1e-9 * baseline.income.sum()
@@ -127,20 +150,20 @@ def test_ces_is_exact_across_eps_one(rho):
     omega, p_R_hat, w_hat, ones = np.array([[0.3]]), np.array([2.0]), np.array([1.2]), np.ones((1, 1))
     gap = np.log(2.0) - np.log(1.2)
     value = value_added_cost_hat(omega, np.array([1.0 - rho]), p_R_hat, w_hat, ones, ones)[0, 0]
-    expansion = np.log(1.2) + 0.3 * gap + rho * 0.3 * 0.7 * gap ** 2 / 2
+    expansion = np.log(1.2) + 0.3 * gap + rho * 0.3 * 0.7 * gap**2 / 2
     assert value == pytest.approx(expansion, abs=1e-15)
     plain = np.log(0.3 * np.exp(rho * np.log(2.0)) + 0.7 * np.exp(rho * np.log(1.2))) / rho
-    assert abs(plain - expansion) > 1e-12          # the check fails the formula it replaced
+    assert abs(plain - expansion) > 1e-12  # the check fails the formula it replaced
 
 
 def test_ree_share_stays_a_share_at_extreme_price_ratios():
     omega, eps = np.array([[0.01, 0.01]]), np.array([0.2, 1.8])
     high = ree_share_new(omega, eps, 0.5, np.array([1e300]), np.array([1e-300]))
     low = ree_share_new(omega, eps, 0.5, np.array([1e-300]), np.array([1e300]))
-    np.testing.assert_array_equal(high, [[1.0, 0.0]])   # complements: REEs take all; substitutes: none
+    np.testing.assert_array_equal(high, [[1.0, 0.0]])  # complements: REEs take all; substitutes: none
     np.testing.assert_array_equal(low, [[0.0, 1.0]])
     with np.errstate(over="ignore", invalid="ignore"):
-        tilt = np.exp(0.8 * (np.log(1e300) - np.log(1e-300)) / 1.4)    # the ratio form: inf / inf
+        tilt = np.exp(0.8 * (np.log(1e300) - np.log(1e-300)) / 1.4)  # the ratio form: inf / inf
         assert np.isnan(0.01 * tilt / (0.99 + 0.01 * tilt))
 
 
@@ -151,15 +174,24 @@ def test_matrix_free_spending_equals_the_direct_solve_with_tax_revenue():
     pi_new /= np.where(pi_new.sum(axis=1, keepdims=True) > 0, pi_new.sum(axis=1, keepdims=True), 1.0)
     fixed_income = baseline.labour_income * 1.05 + baseline.ree_endowment + baseline.deficit
     income_per_output = np.zeros_like(baseline.beta)
-    income_per_output[0] = -30.0 * baseline.parameters.omega[0] * baseline.beta[0]   # tax margin 30: no contraction
+    income_per_output[0] = -30.0 * baseline.parameters.omega[0] * baseline.beta[0]  # tax margin 30: no contraction
     direct = spending_new(pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output)
-    matrix_free = spending_new_matrix_free(pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output, 0,
-                                           baseline.X, np.zeros_like(baseline.X))
-    for a, b in zip(direct, matrix_free[:3]):
+    matrix_free = spending_new_matrix_free(
+        pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output, 0, baseline.X, np.zeros_like(baseline.X)
+    )
+    for a, b in zip(direct, matrix_free[:3], strict=False):
         np.testing.assert_allclose(b, a, rtol=1e-12)
     with pytest.raises(ValueError, match="zero outside the taxed region"):
-        spending_new_matrix_free(pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output, 1,
-                                 baseline.X, np.zeros_like(baseline.X))
+        spending_new_matrix_free(
+            pi_new,
+            baseline.gam,
+            baseline.alpha,
+            fixed_income,
+            income_per_output,
+            1,
+            baseline.X,
+            np.zeros_like(baseline.X),
+        )
 
 
 def test_ree_demand_and_labour_demand_by_hand():

@@ -10,13 +10,36 @@ import polars as pl
 import pytest
 
 from ree_assets.core.ge.aggregate import DEFAULT_SECTOR_MAP, aggregate_world_io_table
-from ree_assets.core.ge.calibrate import (PUBLISHED_EPS, PUBLISHED_REE_COST_SHARES, Baseline,
-                                          baseline_identity_errors, calibrate_baseline, translate_parameters)
-from ree_assets.core.ge.outcomes import (consumer_price_hat, counterfactual_results, decomposition_from_results,
-                                         real_consumption_hat, real_gdp_hat, scenario_name, sector_changes)
-from ree_assets.core.ge.solve import (ChinaNetImporterError, EquilibriumNotFoundError, ExportQuota, ExportTax,
-                                      Shocks, SolverOptions, labour_residuals, max_abs_difference,
-                                      solve_fixed_point, solve_ipopt, tax_sweep)
+from ree_assets.core.ge.calibrate import (
+    PUBLISHED_EPS,
+    PUBLISHED_REE_COST_SHARES,
+    Baseline,
+    baseline_identity_errors,
+    calibrate_baseline,
+    translate_parameters,
+)
+from ree_assets.core.ge.outcomes import (
+    consumer_price_hat,
+    counterfactual_results,
+    decomposition_from_results,
+    real_consumption_hat,
+    real_gdp_hat,
+    scenario_name,
+    sector_changes,
+)
+from ree_assets.core.ge.solve import (
+    ChinaNetImporterError,
+    EquilibriumNotFoundError,
+    ExportQuota,
+    ExportTax,
+    Shocks,
+    SolverOptions,
+    labour_residuals,
+    max_abs_difference,
+    solve_fixed_point,
+    solve_ipopt,
+    tax_sweep,
+)
 from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
 from ree_assets_tests.test_core_ge_aggregate import load_wiod_2009
 from ree_assets_tests.test_core_ge_model import REGIONS, SECTORS, small_baseline, small_world
@@ -33,8 +56,15 @@ def baseline() -> Baseline:
 @pytest.mark.parametrize("instrument", [ExportTax(0.0), ExportQuota(1.0)])
 def test_no_shock_gives_hats_of_exactly_one(baseline, solver, instrument):
     solution = solver(baseline, instrument)
-    for hats in (solution.w_hat, solution.p_R_hat, solution.P_hat, solution.A_R_hat, solution.A_L_hat,
-                 solution.Y_new / baseline.Y, solution.pi_new[baseline.pi > 0] / baseline.pi[baseline.pi > 0]):
+    for hats in (
+        solution.w_hat,
+        solution.p_R_hat,
+        solution.P_hat,
+        solution.A_R_hat,
+        solution.A_L_hat,
+        solution.Y_new / baseline.Y,
+        solution.pi_new[baseline.pi > 0] / baseline.pi[baseline.pi > 0],
+    ):
         np.testing.assert_allclose(hats, 1.0, rtol=0, atol=1e-12)
     assert solution.p_W_hat == pytest.approx(1.0, abs=1e-12) and abs(solution.tau) < 1e-12
 
@@ -45,7 +75,7 @@ def test_ipopt_and_fixed_point_agree_and_walras_law_holds(baseline, instrument, 
     economy = baseline.with_kappa(kappa)
     by_ipopt, by_fixed_point = (solver(economy, instrument) for solver in SOLVERS)
     assert max_abs_difference(by_ipopt, by_fixed_point) < 1e-8
-    for solution in (by_ipopt, by_fixed_point):   # the dropped (last) labour market clears too
+    for solution in (by_ipopt, by_fixed_point):  # the dropped (last) labour market clears too
         assert abs(labour_residuals(economy, solution)[-1]) < 1e-10
         assert solution.p_W_hat > 1.0
     if isinstance(instrument, ExportQuota):
@@ -55,14 +85,16 @@ def test_ipopt_and_fixed_point_agree_and_walras_law_holds(baseline, instrument, 
 
 def test_results_do_not_depend_on_the_numeraire(baseline):
     world_labour = solve_fixed_point(baseline, ExportTax(0.5))
-    usa_wage = solve_fixed_point(baseline, ExportTax(0.5),
-                                 Shocks(numeraire_weights=(np.array(REGIONS) == "USA").astype(float)))
+    usa_wage = solve_fixed_point(
+        baseline, ExportTax(0.5), Shocks(numeraire_weights=(np.array(REGIONS) == "USA").astype(float))
+    )
     assert usa_wage.w_hat[REGIONS.index("USA")] == pytest.approx(1.0, abs=1e-13)
     scale = usa_wage.w_hat[0] / world_labour.w_hat[0]
     np.testing.assert_allclose(usa_wage.w_hat, scale * world_labour.w_hat, rtol=1e-10)
     np.testing.assert_allclose(usa_wage.p_R_hat, scale * world_labour.p_R_hat, rtol=1e-10)
-    np.testing.assert_allclose(real_consumption_hat(baseline, usa_wage),
-                               real_consumption_hat(baseline, world_labour), rtol=1e-10)
+    np.testing.assert_allclose(
+        real_consumption_hat(baseline, usa_wage), real_consumption_hat(baseline, world_labour), rtol=1e-10
+    )
     np.testing.assert_allclose(usa_wage.omega_new, world_labour.omega_new, rtol=1e-10)
 
 
@@ -92,8 +124,8 @@ def caliendo_parro(baseline: Baseline, trade_cost_hat: np.ndarray) -> tuple[np.n
         M = np.zeros((n * j, n * j))
         for m in range(n):
             for k in range(j):
-                for buyer in range(n):      # X'_(buyer, s) gets gam[buyer, k, s] * pi'[m, buyer, k] X'_(m, k)
-                    M[buyer * j:(buyer + 1) * j, m * j + k] += gam[buyer, k, :] * new_pi[m, buyer, k]
+                for buyer in range(n):  # X'_(buyer, s) gets gam[buyer, k, s] * pi'[m, buyer, k] X'_(m, k)
+                    M[buyer * j : (buyer + 1) * j, m * j + k] += gam[buyer, k, :] * new_pi[m, buyer, k]
         X = np.linalg.solve(np.eye(n * j) - M, (alpha * income[:, None]).ravel()).reshape(n, j)
         Y = np.einsum("nik,nk->ik", new_pi, X)
         demand = (beta * Y).sum(axis=1) / value_added
@@ -112,7 +144,7 @@ def test_without_rees_and_innovation_the_model_is_caliendo_parro():
     w_cp, P_cp = caliendo_parro(economy, trade_cost_hat)
     np.testing.assert_allclose(solution.w_hat, w_cp, rtol=1e-9)
     np.testing.assert_allclose(solution.P_hat, P_cp, rtol=1e-9)
-    assert np.max(np.abs(P_cp - 1)) > 1e-3               # the shock is not trivial
+    assert np.max(np.abs(P_cp - 1)) > 1e-3  # the shock is not trivial
 
 
 def test_ree_price_rise_tilts_innovation_toward_ree_outside_china(baseline):
@@ -121,8 +153,8 @@ def test_ree_price_rise_tilts_innovation_toward_ree_outside_china(baseline):
     bias = solution.A_R_hat / solution.A_L_hat
     complements = [SECTORS.index("basic_fabricated_metals"), SECTORS.index("transport_equipment")]
     assert np.all(bias[np.ix_(abroad, complements)] > 1.0)
-    assert np.all(bias[abroad, SECTORS.index("wood_paper")] < 1.0)      # eps > 1: tilts away
-    assert np.all(bias[~abroad][:, complements] < 1.0)                  # China's REE price falls
+    assert np.all(bias[abroad, SECTORS.index("wood_paper")] < 1.0)  # eps > 1: tilts away
+    assert np.all(bias[~abroad][:, complements] < 1.0)  # China's REE price falls
 
 
 def test_a_tax_making_china_a_net_importer_is_an_error_naming_tau(baseline):
@@ -141,13 +173,18 @@ def test_outcomes_are_tidy_and_the_decomposition_adds_up(baseline):
     assert frame.select(["scenario", "region", "sector", "variable"]).is_unique().all()
     assert frame["value"].is_finite().all()
     wide = frame.filter(pl.col("variable").str.starts_with("revenue_")).pivot(
-        on="variable", index=["region", "sector"], values="value")
-    np.testing.assert_allclose(wide["revenue_factor_cost_effect_pct"],
-                               sector_changes(baseline.with_kappa(0.0), fixed)["revenue_pct"].ravel(), atol=1e-12)
+        on="variable", index=["region", "sector"], values="value"
+    )
+    np.testing.assert_allclose(
+        wide["revenue_factor_cost_effect_pct"],
+        sector_changes(baseline.with_kappa(0.0), fixed)["revenue_pct"].ravel(),
+        atol=1e-12,
+    )
     technology = wide["revenue_technology_effect_pct"].abs()
     assert technology.max() > 1e-6  # directed innovation moves revenue
-    itself = decomposition_from_results(fixed_rows, fixed_rows.with_columns(
-        pl.col("scenario").str.replace("_kappa_0$", "_kappa_0.5")))
+    itself = decomposition_from_results(
+        fixed_rows, fixed_rows.with_columns(pl.col("scenario").str.replace("_kappa_0$", "_kappa_0.5"))
+    )
     assert itself.filter(pl.col("variable").str.ends_with("technology_effect_pct"))["value"].abs().max() == 0.0
 
 
@@ -170,8 +207,9 @@ def reference_baseline(shared_data) -> Baseline:
 
 def test_reference_settings_net_final_uses_and_clip_nothing_at_5x14(reference_baseline, shared_data):
     assert (reference_baseline.clipped_final_cells, reference_baseline.clipped_final_value) == (0, 0.0)
-    per_use = calibrate_baseline(aggregate_world_io_table(load_wiod_2009(shared_data)), kappa=0.0,
-                                 negative_final_demand="clip_each_use")
+    per_use = calibrate_baseline(
+        aggregate_world_io_table(load_wiod_2009(shared_data)), kappa=0.0, negative_final_demand="clip_each_use"
+    )
     assert per_use.clipped_final_cells > 0
     assert solve_ipopt(per_use, ExportTax(1.0)).p_W_hat == pytest.approx(1.141, abs=5e-4)
 
@@ -192,8 +230,14 @@ def test_reference_solve_innovation_bias_in_the_usa(reference_baseline):
     solution = solve_ipopt(economy, ExportTax(0.25))
     usa = economy.regions.index("USA")
     bias = 100 * (solution.A_R_hat[usa] / solution.A_L_hat[usa] - 1)
-    published = dict(transport_equipment=0.418, basic_fabricated_metals=0.342, mining_petroleum_coal=0.246,
-                     rubber_plastics=0.246, chemicals=0.109, wood_paper=-0.239)
+    published = dict(
+        transport_equipment=0.418,
+        basic_fabricated_metals=0.342,
+        mining_petroleum_coal=0.246,
+        rubber_plastics=0.246,
+        chemicals=0.109,
+        wood_paper=-0.239,
+    )
     for sector, value in published.items():
         assert bias[economy.sectors.index(sector)] == pytest.approx(value, abs=5e-4), sector
 
@@ -207,13 +251,16 @@ def test_reference_solve_export_quota(reference_baseline):
 @pytest.fixture(scope="module")
 def full_baseline(shared_data) -> Baseline:
     """The full WIOD 2009 table (41 x 35) calibrated with the defaults, published omega and eps by industry."""
-    return calibrate_baseline(load_wiod_2009(shared_data), kappa=0.5,
-                              omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
-                              eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP))
+    return calibrate_baseline(
+        load_wiod_2009(shared_data),
+        kappa=0.5,
+        omega=translate_parameters(PUBLISHED_REE_COST_SHARES, DEFAULT_SECTOR_MAP),
+        eps=translate_parameters(PUBLISHED_EPS, DEFAULT_SECTOR_MAP),
+    )
 
 
 def test_the_full_table_calibrates_with_the_default_rule_clipping_67_cells(full_baseline, shared_data):
-    assert full_baseline.clipped_final_cells == 67             # specs/ge_model.md, Reference solve
+    assert full_baseline.clipped_final_cells == 67  # specs/ge_model.md, Reference solve
     assert 0 < full_baseline.clipped_final_value < 1e-3 * full_baseline.income.sum()
     assert max(baseline_identity_errors(full_baseline).values()) < 1e-12
 
@@ -222,8 +269,8 @@ def test_the_full_table_solves_with_both_solvers_in_agreement(full_baseline):
     by_ipopt = solve_ipopt(full_baseline, ExportTax(1.0))
     by_fixed_point = solve_fixed_point(full_baseline, ExportTax(1.0))
     assert by_ipopt.converged and by_fixed_point.converged
-    assert max_abs_difference(by_ipopt, by_fixed_point) < 6e-11      # observed 2.8e-11
-    assert by_ipopt.spending_response is not None                      # the matrix-free path was taken
+    assert max_abs_difference(by_ipopt, by_fixed_point) < 6e-11  # observed 2.8e-11
+    assert by_ipopt.spending_response is not None  # the matrix-free path was taken
 
 
 def test_matrix_free_and_direct_spending_give_the_same_equilibrium(baseline):
@@ -248,10 +295,10 @@ def test_a_solution_short_of_the_stated_tolerance_is_not_converged(baseline):
 def test_a_tight_quota_is_solved_by_adaptive_continuation(baseline):
     economy = baseline.with_kappa(0.0)
     cold = solve_ipopt(economy, ExportQuota(0.28), options=SolverOptions(continuation_steps=0))
-    assert cold.converged                                   # the default quota needs no continuation
-    with pytest.raises(EquilibriumNotFoundError):           # quota 0.1 fails from a cold start ...
+    assert cold.converged  # the default quota needs no continuation
+    with pytest.raises(EquilibriumNotFoundError):  # quota 0.1 fails from a cold start ...
         solve_ipopt(economy, ExportQuota(0.1), options=SolverOptions(continuation_steps=0))
-    solution = solve_ipopt(economy, ExportQuota(0.1))       # ... and is reached by continuation
+    solution = solve_ipopt(economy, ExportQuota(0.1))  # ... and is reached by continuation
     assert solution.converged
     assert solution.china_exports_new / economy.china_exports == pytest.approx(0.1, abs=1e-10)
 
@@ -268,15 +315,17 @@ def test_damping_is_a_setting_that_changes_the_path_not_the_solution(baseline):
 def test_warm_started_sweeps_do_not_depend_on_their_order(baseline, solver):
     rates = np.linspace(0.0, 1.0, 5)
     up, down = tax_sweep(baseline, rates, solver), tax_sweep(baseline, rates[::-1], solver)
-    assert max(max_abs_difference(a, b) for a, b in zip(up, down[::-1])) < 1e-10
+    assert max(max_abs_difference(a, b) for a, b in zip(up, down[::-1], strict=False)) < 1e-10
 
 
 def test_the_baseline_survives_its_long_table(reference_baseline, full_baseline):
     for baseline in (small_baseline(negative_final_demand="clip_each_use"), reference_baseline):
         back = baseline_from_long(baseline_to_long(baseline))
         assert (back.regions, back.sectors, back.china) == (baseline.regions, baseline.sectors, baseline.china)
-        assert (back.clipped_final_cells, back.clipped_final_value) == (baseline.clipped_final_cells,
-                                                                        baseline.clipped_final_value)
+        assert (back.clipped_final_cells, back.clipped_final_value) == (
+            baseline.clipped_final_cells,
+            baseline.clipped_final_value,
+        )
         for name in ("pi", "X", "Y", "gam", "beta", "alpha", "income", "labour_income", "ree_endowment", "deficit"):
             np.testing.assert_array_equal(getattr(back, name), getattr(baseline, name), err_msg=name)
         for name in ("omega", "eps", "theta", "kappa"):
@@ -285,11 +334,15 @@ def test_the_baseline_survives_its_long_table(reference_baseline, full_baseline)
 
 
 def test_real_gdp_and_consumer_price_by_hand():
-    baseline = SimpleNamespace(alpha=np.array([[0.25, 0.75], [0.5, 0.5]]), labour_income=np.array([100.0, 50.0]),
-                               ree_endowment=np.array([10.0, 0.0]))
-    solution = SimpleNamespace(P_hat=np.array([[2.0, 0.5], [4.0, 1.0]]), w_hat=np.array([1.1, 0.9]),
-                               p_R_hat=np.array([2.0, 1.0]))
+    baseline = SimpleNamespace(
+        alpha=np.array([[0.25, 0.75], [0.5, 0.5]]),
+        labour_income=np.array([100.0, 50.0]),
+        ree_endowment=np.array([10.0, 0.0]),
+    )
+    solution = SimpleNamespace(
+        P_hat=np.array([[2.0, 0.5], [4.0, 1.0]]), w_hat=np.array([1.1, 0.9]), p_R_hat=np.array([2.0, 1.0])
+    )
     # P_C = prod_j P_j^alpha_j: 2^0.25 0.5^0.75 = 2^-0.5; 4^0.5 = 2
-    np.testing.assert_allclose(consumer_price_hat(baseline, solution), [2 ** -0.5, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(consumer_price_hat(baseline, solution), [2**-0.5, 2.0], rtol=1e-15)
     # (w' L + p'_R R) / (w L + R) / P_C: (110 + 20) / 110 * 2^0.5; 45 / 50 / 2
-    np.testing.assert_allclose(real_gdp_hat(baseline, solution), [130 / 110 * 2 ** 0.5, 0.45], rtol=1e-15)
+    np.testing.assert_allclose(real_gdp_hat(baseline, solution), [130 / 110 * 2**0.5, 0.45], rtol=1e-15)

@@ -8,8 +8,10 @@ from ree_assets.errors import DataValidationError
 
 
 def _series(values: dict[int, float | None], key: str = "a") -> pl.DataFrame:
-    return pl.DataFrame({"k": [key] * len(values), "year": list(values), "x": list(values.values())},
-                        schema={"k": pl.String, "year": pl.Int64, "x": pl.Float64})
+    return pl.DataFrame(
+        {"k": [key] * len(values), "year": list(values), "x": list(values.values())},
+        schema={"k": pl.String, "year": pl.Int64, "x": pl.Float64},
+    )
 
 
 def test_midpoint_growth_edge_cases_by_hand():
@@ -53,9 +55,18 @@ def test_perpetual_inventory_rejects_gaps_and_missing_investment():
 
 
 def _indstat(wages_2003: float = 66.0) -> pl.DataFrame:
-    return pl.DataFrame({"country": ["DEU", "DEU"], "isic4": ["2710", "2710"], "year": [2002, 2003],
-                         "output": [300.0, 330.0], "value_added": [100.0, 110.0], "employment": [10.0, 10.0],
-                         "wages": [60.0, wages_2003], "gfcf": [10.0, 20.0]})
+    return pl.DataFrame(
+        {
+            "country": ["DEU", "DEU"],
+            "isic4": ["2710", "2710"],
+            "year": [2002, 2003],
+            "output": [300.0, 330.0],
+            "value_added": [100.0, 110.0],
+            "employment": [10.0, 10.0],
+            "wages": [60.0, wages_2003],
+            "gfcf": [10.0, 20.0],
+        }
+    )
 
 
 def test_indstat_tfp_growth_by_hand():

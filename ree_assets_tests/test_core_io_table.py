@@ -26,9 +26,14 @@ def textbook() -> io.SupplyUse:
     By hand: (I - B D)^-1 = [[204, 42], [66, 198]] / 171 and D (I - B D)^-1 = [[210, 60], [60, 180]] / 171.
     """
     return io.SupplyUse(
-        commodities=("c1", "c2"), industries=("i1", "i2"), final_uses=("F01000",), value_added_rows=("V00100",),
-        use=np.array([[10.0, 20.0], [30.0, 5.0]]), final_demand=np.array([[60.0], [75.0]]),
-        value_added=np.array([[60.0, 75.0]]), make=np.array([[90.0, 10.0], [0.0, 100.0]]),
+        commodities=("c1", "c2"),
+        industries=("i1", "i2"),
+        final_uses=("F01000",),
+        value_added_rows=("V00100",),
+        use=np.array([[10.0, 20.0], [30.0, 5.0]]),
+        final_demand=np.array([[60.0], [75.0]]),
+        value_added=np.array([[60.0, 75.0]]),
+        make=np.array([[90.0, 10.0], [0.0, 100.0]]),
     )
 
 
@@ -40,8 +45,9 @@ def test_textbook_total_requirements_match_hand_computation():
 
 def test_element_requirements_are_rows_of_the_commodity_inverse():
     tables = textbook()
-    np.testing.assert_allclose(io.element_requirements(tables, ["c2"]),
-                               io.commodity_total_requirements(tables)[[1]], atol=1e-14)
+    np.testing.assert_allclose(
+        io.element_requirements(tables, ["c2"]), io.commodity_total_requirements(tables)[[1]], atol=1e-14
+    )
 
 
 def test_canonical_round_trip_keeps_matrices_and_reconciles():
@@ -58,15 +64,18 @@ def test_canonical_round_trip_keeps_matrices_and_reconciles():
 def test_non_reconciling_use_names_table_row_and_rule():
     use = io.use_to_canonical(textbook()).with_columns(
         value_musd=pl.when((pl.col("row_code") == "c2") & (pl.col("col_code") == "i1"))
-        .then(pl.col("value_musd") + 5).otherwise(pl.col("value_musd")))
+        .then(pl.col("value_musd") + 5)
+        .otherwise(pl.col("value_musd"))
+    )
     with pytest.raises(DataValidationError, match=r"bea_use: row 'c2'.*T007 = row sum") as caught:
         io.check_use_totals(use)
     assert "tolerance 2.0" in str(caught.value)  # 0.5 USD million x (3 summed cells + 1)
 
 
 def _purchases(value: float, carriers: list[str]) -> pl.DataFrame:
-    return pl.DataFrame({"application": ["A"], "element": ["Nd"], "bea_code": ["i2"],
-                         "carriers": [carriers], "value_musd": [value]})
+    return pl.DataFrame(
+        {"application": ["A"], "element": ["Nd"], "bea_code": ["i2"], "carriers": [carriers], "value_musd": [value]}
+    )
 
 
 def _assert_totals_hold(before: io.SupplyUse, after: io.SupplyUse) -> None:
@@ -75,7 +84,8 @@ def _assert_totals_hold(before: io.SupplyUse, after: io.SupplyUse) -> None:
     np.testing.assert_allclose(after.make.sum(axis=1)[:n_i], before.make.sum(axis=1))
     np.testing.assert_allclose(after.commodity_row_total, after.commodity_output, atol=1e-9)
     assert after.commodity_output[:n_c].sum() + after.commodity_output[n_c:].sum() == pytest.approx(
-        before.commodity_output.sum())
+        before.commodity_output.sum()
+    )
 
 
 def test_element_rows_come_from_carriers_then_pro_rata():
@@ -106,15 +116,18 @@ def test_magnet_split_preserves_every_total():
 
 def test_shares_not_summing_to_one_raise():
     end_use = defaults.ree_end_use().with_columns(
-        end_use_share=pl.when(pl.col("application") == "Magnets").then(0.5).otherwise(pl.col("end_use_share")))
+        end_use_share=pl.when(pl.col("application") == "Magnets").then(0.5).otherwise(pl.col("end_use_share"))
+    )
     with pytest.raises(DataValidationError, match=r"ree_end_use: row 'all'.*end_use_share sums to 1"):
         io.element_end_use_tonnes(defaults.ree_application_composition(), end_use, 12_000.0)
 
 
 def test_price_not_positive_raises():
     prices = defaults.ree_prices().with_columns(
-        price_usd_per_kg=pl.when((pl.col("element") == "Dy") & (pl.col("year") == 2009)).then(0.0)
-        .otherwise(pl.col("price_usd_per_kg")))
+        price_usd_per_kg=pl.when((pl.col("element") == "Dy") & (pl.col("year") == 2009))
+        .then(0.0)
+        .otherwise(pl.col("price_usd_per_kg"))
+    )
     with pytest.raises(DataValidationError, match=r"ree_prices: row 'Dy fob_china 2009'.*price_usd_per_kg > 0"):
         io.price_at(prices, 2009)
 
@@ -127,16 +140,23 @@ def test_missing_map_code_is_named():
 
 # --- real BEA 2012 detail tables -------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real(shared_data):
     folder = shared_data / "bea"
-    tables = bea.read_bea_tables(folder / "Detail_Use_2012_PRO_BeforeRedef.csv",
-                                 folder / "Detail_Make_2012_BeforeRedef.csv")
+    tables = bea.read_bea_tables(
+        folder / "Detail_Use_2012_PRO_BeforeRedef.csv", folder / "Detail_Make_2012_BeforeRedef.csv"
+    )
     supply_use = io.supply_use_from_canonical(tables["bea_use"], tables["bea_make"])
     extended = io.build_ree_extended_table(
-        supply_use, defaults.ree_application_composition(), defaults.ree_end_use(),
-        defaults.US_CONSUMPTION_TONNES_REO, defaults.ree_prices(), defaults.application_industry_map(),
-        defaults.MAGNET_REE_COST_SHARE)
+        supply_use,
+        defaults.ree_application_composition(),
+        defaults.ree_end_use(),
+        defaults.US_CONSUMPTION_TONNES_REO,
+        defaults.ree_prices(),
+        defaults.application_industry_map(),
+        defaults.MAGNET_REE_COST_SHARE,
+    )
     codes = tables["bea_codes"].filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique().to_list()
     assert (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").is_file()
     concordance = read_bea_sic_concordance(shared_data / "concordances", codes)
@@ -158,8 +178,12 @@ def test_real_requirements_are_not_negative_except_where_bea_records_negative_in
     _, extended, _ = real
     tables = extended.tables
     inverse = io.commodity_total_requirements(tables)
-    negative_rows = {tables.commodities[i] for i, j in zip(*np.nonzero(
-        inverse < -io.COLUMN_SUM_TOLERANCE * inverse.sum(axis=0, keepdims=True)))}
+    negative_rows = {
+        tables.commodities[i]
+        for i, j in zip(
+            *np.nonzero(inverse < -io.COLUMN_SUM_TOLERANCE * inverse.sum(axis=0, keepdims=True)), strict=False
+        )
+    }
     rows_with_negative_inputs = {tables.commodities[i] for i in np.flatnonzero(tables.use.min(axis=1) < 0)}
     assert negative_rows <= rows_with_negative_inputs
     assert not negative_rows & set(extended.elements)
@@ -184,8 +208,10 @@ def test_real_extension_preserves_every_total(real):
     magnet_commodity = after.commodities.index(io.MAGNET_CODE)
     assert gap[parent] + gap[magnet_commodity] == pytest.approx(original_gap[parent])
     shortfall = extended.shortfall
-    assert ((shortfall["pro_rata_shortfall_musd"] >= 0)
-            & (shortfall["pro_rata_shortfall_musd"] <= shortfall["ree_purchases_musd"])).all()
+    assert (
+        (shortfall["pro_rata_shortfall_musd"] >= 0)
+        & (shortfall["pro_rata_shortfall_musd"] <= shortfall["ree_purchases_musd"])
+    ).all()
 
 
 def test_real_every_sic_manufacturing_industry_has_a_sensitivity(real):
@@ -200,10 +226,15 @@ def test_real_top_ten_table_is_rendered_and_printed(real):
     _, _, ree_tr = real
     table = render_ree_total_requirements(ree_tr, dict(sic1987_manufacturing()), top_n=10)
     print("\n" + table)
-    print("published (AFSV): 3691 6.93 | 3499 5.91 | 3625 0.58 | 3511 0.53 | 3292 0.47 | 3714 0.41 | 3519 0.39 | 3585 0.37")
+    print(
+        "published (AFSV): 3691 6.93 | 3499 5.91 | 3625 0.58 | 3511 0.53 | 3292 0.47 | 3714 0.41 | 3519 0.39 | "
+        "3585 0.37"
+    )
     assert len(table.strip().splitlines()) == 4 + 10
     all_rows = ree_tr.filter(pl.col("element") == io.ALL_ELEMENTS).sort("sic4")
-    by_element = ree_tr.filter(pl.col("element") != io.ALL_ELEMENTS).group_by("sic4").agg(pl.col("tr").sum()).sort("sic4")
+    by_element = (
+        ree_tr.filter(pl.col("element") != io.ALL_ELEMENTS).group_by("sic4").agg(pl.col("tr").sum()).sort("sic4")
+    )
     np.testing.assert_allclose(all_rows["tr"].to_numpy(), by_element["tr"].to_numpy())
 
 

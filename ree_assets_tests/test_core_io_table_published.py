@@ -51,18 +51,22 @@ def test_the_afsv_rows_are_the_spec_table_in_usd_per_usd():
 
 # --- the summary-level diagnostic on BEA's published 2012 table -----------------------------------
 
+
 @pytest.fixture(scope="module")
 def summary(shared_data):
     folder = shared_data / "bea"
-    tables = io.supply_use_from_canonical(bea.read_use(folder / "Summary_Use_2012_PRO_AfterRedef.csv"),
-                                          bea.read_make(folder / "Summary_Make_2012_AfterRedef.csv"))
+    tables = io.supply_use_from_canonical(
+        bea.read_use(folder / "Summary_Use_2012_PRO_AfterRedef.csv"),
+        bea.read_make(folder / "Summary_Make_2012_AfterRedef.csv"),
+    )
     published = bea.read_published_total_requirements(folder / "derived_IxC_TR_2012_Summary_published2017.csv")
     return tables, published
 
 
 def _frame(tables: io.SupplyUse, matrix: np.ndarray) -> pl.DataFrame:
     return io.long_frame(tables.industries, tables.commodities, matrix, "industry_code", "commodity_code").rename(
-        {"value_musd": "tr"})
+        {"value_musd": "tr"}
+    )
 
 
 def test_summary_total_requirements_track_bea_published(summary):
@@ -78,13 +82,25 @@ def test_summary_total_requirements_track_bea_published(summary):
     assert io.tracks_published(comparison)
 
 
-@pytest.mark.parametrize(("name", "wrong"), [
-    ("D, no inverse", lambda t: io.market_shares(t)),
-    ("D (I + B D), one round", lambda t: io.market_shares(t) @ (np.eye(len(t.commodities))
-                                                                + io.direct_requirements(t) @ io.market_shares(t))),
-    ("D (I - (B D)')^-1, transposed", lambda t: io.market_shares(t) @ np.linalg.inv(
-        np.eye(len(t.commodities)) - (io.direct_requirements(t) @ io.market_shares(t)).T)),
-])
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("D, no inverse", lambda t: io.market_shares(t)),
+        (
+            "D (I + B D), one round",
+            lambda t: (
+                io.market_shares(t) @ (np.eye(len(t.commodities)) + io.direct_requirements(t) @ io.market_shares(t))
+            ),
+        ),
+        (
+            "D (I - (B D)')^-1, transposed",
+            lambda t: (
+                io.market_shares(t)
+                @ np.linalg.inv(np.eye(len(t.commodities)) - (io.direct_requirements(t) @ io.market_shares(t)).T)
+            ),
+        ),
+    ],
+)
 def test_a_wrong_total_requirements_table_fails_the_diagnostic(summary, name, wrong):
     """Observed: D scores cell 0.970 / off-diagonal 0.557 / column sums 45%; one round 0.993 /
     0.921 / 22%; transposed 0.950 / 0.318 / 34%: each fails at least one of the three bounds."""
@@ -94,7 +110,9 @@ def test_a_wrong_total_requirements_table_fails_the_diagnostic(summary, name, wr
 
 
 def test_approximate_inputs_are_the_tables_whose_quality_is_not_published():
-    frames = {"a": pl.DataFrame({"quality": ["published"]}),
-              "b": pl.DataFrame({"quality": ["approximate", "placeholder", "approximate"]}),
-              "c": pl.DataFrame({"value": [1.0]})}
+    frames = {
+        "a": pl.DataFrame({"quality": ["published"]}),
+        "b": pl.DataFrame({"quality": ["approximate", "placeholder", "approximate"]}),
+        "c": pl.DataFrame({"value": [1.0]}),
+    }
     assert io.approximate_inputs(frames) == ["b (approximate, placeholder)"]

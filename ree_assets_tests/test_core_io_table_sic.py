@@ -19,9 +19,17 @@ def _concordance(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
 
 
 def _app_map(split_sic4: str | None) -> pl.DataFrame:
-    return pl.DataFrame({"application": ["Magnets"], "bea_code": [io.MAGNET_PARENT], "weight": [1.0],
-                         "carriers": [["c1"]], "split_sic4": [split_sic4], "split_sic4_source": ["SIC manual"]},
-                        schema_overrides={"split_sic4": pl.String})
+    return pl.DataFrame(
+        {
+            "application": ["Magnets"],
+            "bea_code": [io.MAGNET_PARENT],
+            "weight": [1.0],
+            "carriers": [["c1"]],
+            "split_sic4": [split_sic4],
+            "split_sic4_source": ["SIC manual"],
+        },
+        schema_overrides={"split_sic4": pl.String},
+    )
 
 
 def _with_magnet_ree() -> io.SupplyUse:
@@ -48,7 +56,7 @@ def test_the_magnet_requirement_lands_in_the_sic_industry_the_map_declares(magne
     parent_links = _concordance([("c1", "2000", 1.0), (io.MAGNET_PARENT, "3431", 0.5), (io.MAGNET_PARENT, "3543", 0.5)])
     concordance = pl.concat([parent_links, io.split_sic_links(_app_map("3499"))])
     ree_tr = io.requirements_to_sic(magnet_tables, ["Nd"], concordance)
-    tr = dict(zip(magnet_tables.commodities, io.element_requirements(magnet_tables, ["Nd"])[0]))
+    tr = dict(zip(magnet_tables.commodities, io.element_requirements(magnet_tables, ["Nd"])[0], strict=False))
     assert _value(ree_tr, "3499") == pytest.approx(tr[io.MAGNET_CODE], rel=1e-12)
     assert _value(ree_tr, "3499") >= 0.3
     assert _value(ree_tr, "3431") == _value(ree_tr, "3543") == pytest.approx(tr[io.MAGNET_PARENT], rel=1e-12)
@@ -56,8 +64,11 @@ def test_the_magnet_requirement_lands_in_the_sic_industry_the_map_declares(magne
 
 
 def test_a_split_without_a_declared_sic_is_an_error_naming_it(magnet_tables):
-    with pytest.raises(DataValidationError, match=r"application_industry_map: row 'Magnets 332999', "
-                                                  r"column 'split_sic4'.*declares its own SIC"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"application_industry_map: row 'Magnets 332999', "
+        r"column 'split_sic4'.*declares its own SIC",
+    ):
         io.split_sic_links(_app_map(None))
     parent_links = _concordance([("c1", "2000", 1.0), (io.MAGNET_PARENT, "3431", 1.0)])
     with pytest.raises(DataValidationError, match=r"bea_sic_concordance: row '33299M'.*maps to SIC"):
@@ -99,8 +110,7 @@ def test_a_magnet_use_map_sends_the_magnet_row_to_the_named_buyers_and_keeps_eve
     """The 332999 row holds 30 (i1) + 5 (332999) + 75 (final use) = 110 = q. Magnet output is 10,
     so the magnet row total is 10 / 110 x 110 = 10: half to i1, half to final use F01000."""
     with_elements = _with_magnet_ree()
-    split = io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3,
-                             buyers=_buyers([("i1", 0.5), ("F01000", 0.5)]))
+    split = io.split_magnets(with_elements, {"Nd": 3.0}, cost_share=0.3, buyers=_buyers([("i1", 0.5), ("F01000", 0.5)]))
     magnet, parent = split.commodities.index(io.MAGNET_CODE), split.commodities.index(io.MAGNET_PARENT)
     np.testing.assert_allclose(split.use[magnet], [5.0, 0.0, 0.0])
     np.testing.assert_allclose(split.final_demand[magnet], [5.0])
@@ -113,18 +123,25 @@ def test_a_magnet_use_map_sends_the_magnet_row_to_the_named_buyers_and_keeps_eve
     np.testing.assert_array_equal(default.use, proportional.use)
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ([("i1", 0.5), ("F01000", 0.4)], r"magnet_use_map: row 'all'.*share sums to 1"),
-    ([("999999", 1.0)], r"magnet_use_map: row '999999'.*is an industry or final use"),
-    ([("332999", 1.0)], r"magnet_use_map: row '332999'.*fit within the buyer's purchases"),
-    ([("*", 0.5), ("i1", 0.5)], r"magnet_use_map: row '\*'.*the pro-rata marker '\*' stands alone"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([("i1", 0.5), ("F01000", 0.4)], r"magnet_use_map: row 'all'.*share sums to 1"),
+        ([("999999", 1.0)], r"magnet_use_map: row '999999'.*is an industry or final use"),
+        ([("332999", 1.0)], r"magnet_use_map: row '332999'.*fit within the buyer's purchases"),
+        ([("*", 0.5), ("i1", 0.5)], r"magnet_use_map: row '\*'.*the pro-rata marker '\*' stands alone"),
+    ],
+)
 def test_a_bad_magnet_use_map_is_an_error_naming_the_buyer(rows, message):
     with pytest.raises(DataValidationError, match=message):
         io.split_magnets(_with_magnet_ree(), {"Nd": 3.0}, cost_share=0.3, buyers=_buyers(rows))
 
 
 def test_the_concordance_weighting_is_named():
-    assert io.concordance_weighting(_concordance([("a", "S1", 1.0), ("b", "S2", 1.0)])) == "one SIC industry per BEA code"
-    assert io.concordance_weighting(_concordance([("a", "S1", 0.5), ("a", "S2", 0.5), ("b", "S2", 1.0)])) == "equal splits"
+    assert (
+        io.concordance_weighting(_concordance([("a", "S1", 1.0), ("b", "S2", 1.0)])) == "one SIC industry per BEA code"
+    )
+    assert (
+        io.concordance_weighting(_concordance([("a", "S1", 0.5), ("a", "S2", 0.5), ("b", "S2", 1.0)])) == "equal splits"
+    )
     assert io.concordance_weighting(_concordance([("a", "S1", 0.2), ("a", "S2", 0.8)])) == "output-weighted"

@@ -6,22 +6,37 @@ import pytest
 
 from ree_assets.core.patents import classify
 
-SIC_TITLES = pl.DataFrame({"sic4": ["3621", "3691", "3714", "2819"],
-                           "title": ["Motors and Generators", "Storage Batteries", "Motor Vehicle Parts and Accessories",
-                                     "Industrial Inorganic Chemicals, Not Elsewhere Classified"]})
+SIC_TITLES = pl.DataFrame(
+    {
+        "sic4": ["3621", "3691", "3714", "2819"],
+        "title": [
+            "Motors and Generators",
+            "Storage Batteries",
+            "Motor Vehicle Parts and Accessories",
+            "Industrial Inorganic Chemicals, Not Elsewhere Classified",
+        ],
+    }
+)
 
 
 def frame(*abstracts, titles=None):
-    return pl.DataFrame({"patent_id": [str(k) for k in range(len(abstracts))],
-                         "title": titles or ["Invention"] * len(abstracts), "abstract": list(abstracts)})
+    return pl.DataFrame(
+        {
+            "patent_id": [str(k) for k in range(len(abstracts))],
+            "title": titles or ["Invention"] * len(abstracts),
+            "abstract": list(abstracts),
+        }
+    )
 
 
 def test_keyword_rules():
-    patents = frame("A sintered Nd-Fe-B magnet with reduced dysprosium for storage batteries.",
-                    "An interior permanent magnet motor for motor vehicle parts, containing neodymium.",
-                    "A wind turbine generator without reducing the neodymium content.",
-                    "A red phosphor activated by Eu3+; a lamp free of mercury.",
-                    "An Nd:YAG laser.")
+    patents = frame(
+        "A sintered Nd-Fe-B magnet with reduced dysprosium for storage batteries.",
+        "An interior permanent magnet motor for motor vehicle parts, containing neodymium.",
+        "A wind turbine generator without reducing the neodymium content.",
+        "A red phosphor activated by Eu3+; a lamp free of mercury.",
+        "An Nd:YAG laser.",
+    )
     labels = classify.keyword_classify(patents, SIC_TITLES)
     assert labels["technology"].to_list() == ["Magnet", "Motor", "Turbine", "Lamp", "Other"]
     assert labels["ree_enhancing"].to_list() == [True, False, False, True, False]
@@ -53,11 +68,18 @@ def test_control_weights_add_up_to_every_region_year_total():
     rng = np.random.default_rng(1)
     n = 5000
     patents = pl.DataFrame({"patent_id": [str(k) for k in range(n)], "grant_year": rng.integers(2002, 2005, n)})
-    country = pl.DataFrame({"patent_id": patents["patent_id"], "country": rng.choice(["USA", "DEU", "CHN", "AUS"], n,
-                                                                                     p=[0.5, 0.3, 0.199, 0.001])})
+    country = pl.DataFrame(
+        {
+            "patent_id": patents["patent_id"],
+            "country": rng.choice(["USA", "DEU", "CHN", "AUS"], n, p=[0.5, 0.3, 0.199, 0.001]),
+        }
+    )
     sample = classify.control_sample(patents, country, 0.05, seed=3)
-    totals = (patents.join(country, on="patent_id").group_by(classify.region_expr(pl.col("country")).alias("region"),
-                                                             "grant_year").len())
+    totals = (
+        patents.join(country, on="patent_id")
+        .group_by(classify.region_expr(pl.col("country")).alias("region"), "grant_year")
+        .len()
+    )
     weighted = sample.group_by("region", "grant_year").agg(pl.col("weight").sum())
     both = totals.join(weighted, on=["region", "grant_year"], how="left")
     assert ((both["weight"] - both["len"]).abs() < 1e-9).all()
@@ -73,8 +95,11 @@ def test_metrics():
     assert classify.macro_f1(truth, truth) == 1.0
     matrix = classify.confusion_matrix(truth, predicted)
     assert matrix.row(0, named=True) == {"true": "a", "a": 1, "b": 1, "c": 0}
-    table = classify.evaluate(pl.DataFrame({"patent_id": ["1", "2"], "technology": ["Magnet", "Lamp"]}),
-                              pl.DataFrame({"patent_id": ["1", "2"], "technology": ["Magnet", "Magnet"]}), ["technology"])
+    table = classify.evaluate(
+        pl.DataFrame({"patent_id": ["1", "2"], "technology": ["Magnet", "Lamp"]}),
+        pl.DataFrame({"patent_id": ["1", "2"], "technology": ["Magnet", "Magnet"]}),
+        ["technology"],
+    )
     assert table.row(0, named=True)["accuracy"] == 0.5
 
 
@@ -94,4 +119,9 @@ def test_embedding_classifier_takes_the_nearest_prototype():
         return vectors
 
     labels = classify.embedding_classify(patents, SIC_TITLES, encode)
-    assert labels.row(0, named=True) == {"patent_id": "0", "sic4": "3691", "technology": "Magnet", "ree_enhancing": True}
+    assert labels.row(0, named=True) == {
+        "patent_id": "0",
+        "sic4": "3691",
+        "technology": "Magnet",
+        "ree_enhancing": True,
+    }

@@ -8,9 +8,13 @@ import pytest
 from ree_assets.core.sensitivity import china_import_share, price_spike, ree_sensitivity, ree_sensitivity_country
 from ree_assets.errors import DataValidationError
 
-TR = pl.DataFrame({"sic4": ["3691", "3691", "3691", "3499", "3499", "3499"],
-                   "element": ["La", "Nd", "All", "La", "Nd", "All"],
-                   "tr": [2e-3, 1e-3, 3e-3, 0.0, 4e-3, 4e-3]})
+TR = pl.DataFrame(
+    {
+        "sic4": ["3691", "3691", "3691", "3499", "3499", "3499"],
+        "element": ["La", "Nd", "All", "La", "Nd", "All"],
+        "tr": [2e-3, 1e-3, 3e-3, 0.0, 4e-3, 4e-3],
+    }
+)
 SCORES = pl.DataFrame({"element": ["La", "Nd"], "complementarity": [80.0, 50.0]})
 
 
@@ -26,8 +30,14 @@ def test_complementarity_out_of_range_is_named():
 
 
 def _prices(deu_la_2011: float) -> pl.DataFrame:
-    rows = [("La", "DEU", 2009, 5.0), ("La", "DEU", 2011, deu_la_2011), ("Nd", "DEU", 2009, 10.0),
-            ("Nd", "DEU", 2011, 40.0), ("La", "fob_china", 2009, 1.0), ("La", "fob_china", 2011, 99.0)]
+    rows = [
+        ("La", "DEU", 2009, 5.0),
+        ("La", "DEU", 2011, deu_la_2011),
+        ("Nd", "DEU", 2009, 10.0),
+        ("Nd", "DEU", 2011, 40.0),
+        ("La", "fob_china", 2009, 1.0),
+        ("La", "fob_china", 2011, 99.0),
+    ]
     return pl.DataFrame(rows, schema=["element", "market", "year", "price_usd_per_kg"], orient="row")
 
 
@@ -43,15 +53,23 @@ def test_non_positive_country_price_raises():
 
 def test_china_import_share_is_pre_2010_and_ignores_world_totals():
     imports = pl.DataFrame(
-        [("DEU", "La", "CHN", 2008, 30.0), ("DEU", "La", "JPN", 2008, 10.0), ("DEU", "La", "WLD", 2008, 40.0),
-         ("DEU", "La", "CHN", 2011, 0.0), ("DEU", "La", "JPN", 2011, 99.0)],
-        schema=["country", "element", "partner", "year", "value_usd"], orient="row")
+        [
+            ("DEU", "La", "CHN", 2008, 30.0),
+            ("DEU", "La", "JPN", 2008, 10.0),
+            ("DEU", "La", "WLD", 2008, 40.0),
+            ("DEU", "La", "CHN", 2011, 0.0),
+            ("DEU", "La", "JPN", 2011, 99.0),
+        ],
+        schema=["country", "element", "partner", "year", "value_usd"],
+        orient="row",
+    )
     assert china_import_share(imports).row(0) == ("DEU", "La", pytest.approx(0.75))
 
 
 def test_country_variants_are_stacked_with_their_names():
-    imports = pl.DataFrame([("DEU", "Nd", "CHN", 2005, 1.0)],
-                           schema=["country", "element", "partner", "year", "value_usd"], orient="row")
+    imports = pl.DataFrame(
+        [("DEU", "Nd", "CHN", 2005, 1.0)], schema=["country", "element", "partner", "year", "value_usd"], orient="row"
+    )
     result = ree_sensitivity_country(TR, _prices(50.0), imports)
     values = {(v, s): x for _, s, v, x in result.iter_rows()}
     assert values[("price_spike", "3691")] == pytest.approx(2e-3 * 10 + 1e-3 * 4)
@@ -62,8 +80,14 @@ def test_china_import_share_counts_2009_and_stops_before_2010():
     """Pre-2010 means years < 2010: 2009 counts (CHN 20 of 20 + 60 = 0.25),
     2010 does not (its 100% Chinese imports would raise the share to 120 / 180 = 0.667)."""
     imports = pl.DataFrame(
-        [("DEU", "Nd", "CHN", 2009, 20.0), ("DEU", "Nd", "JPN", 2009, 60.0),
-         ("DEU", "Nd", "CHN", 2010, 100.0), ("DEU", "Nd", "JPN", 2010, 0.0)],
-        schema=["country", "element", "partner", "year", "value_usd"], orient="row")
+        [
+            ("DEU", "Nd", "CHN", 2009, 20.0),
+            ("DEU", "Nd", "JPN", 2009, 60.0),
+            ("DEU", "Nd", "CHN", 2010, 100.0),
+            ("DEU", "Nd", "JPN", 2010, 0.0),
+        ],
+        schema=["country", "element", "partner", "year", "value_usd"],
+        orient="row",
+    )
     assert china_import_share(imports).row(0) == ("DEU", "Nd", pytest.approx(0.25))
     assert china_import_share(imports, before_year=2011).row(0) == ("DEU", "Nd", pytest.approx(120 / 180))

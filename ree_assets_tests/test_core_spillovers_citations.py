@@ -35,21 +35,37 @@ FOCAL = {"F1": "magnet", "F2": "magnet", "M3": "magnet", "P1": "magnet", "F3": "
 def canonical_tables() -> dict[str, pl.DataFrame]:
     ids = list(UNIVERSE)
     return {
-        "patents": pl.DataFrame({
-            "patent_id": ids,
-            "application_date": [dt.date(y, 6, 1) if y else None for y, _, _ in UNIVERSE.values()],
-            "grant_date": [dt.date((y or 1990) + 2, 1, 1) for y, _, _ in UNIVERSE.values()],
-            "title": ["Nd2Fe14B magnet" if i in FOCAL else "Layer of steel" for i in ids],
-            "abstract": [""] * len(ids), "kind": ["B1"] * len(ids), "source": ["test"] * len(ids)}),
-        "patent_inventors": pl.DataFrame({"patent_id": ids, "sequence": [0] * len(ids), "name": ids,
-                                          "country": [c for _, c, _ in UNIVERSE.values()]}),
+        "patents": pl.DataFrame(
+            {
+                "patent_id": ids,
+                "application_date": [dt.date(y, 6, 1) if y else None for y, _, _ in UNIVERSE.values()],
+                "grant_date": [dt.date((y or 1990) + 2, 1, 1) for y, _, _ in UNIVERSE.values()],
+                "title": ["Nd2Fe14B magnet" if i in FOCAL else "Layer of steel" for i in ids],
+                "abstract": [""] * len(ids),
+                "kind": ["B1"] * len(ids),
+                "source": ["test"] * len(ids),
+            }
+        ),
+        "patent_inventors": pl.DataFrame(
+            {"patent_id": ids, "sequence": [0] * len(ids), "name": ids, "country": [c for _, c, _ in UNIVERSE.values()]}
+        ),
         "patent_classes": pl.DataFrame(
             [(i, "uspc", code, k == 0) for i, (_, _, codes) in UNIVERSE.items() for k, code in enumerate(codes)],
-            schema=["patent_id", "scheme", "code", "is_main"], orient="row"),
+            schema=["patent_id", "scheme", "code", "is_main"],
+            orient="row",
+        ),
         "patent_citations": pl.DataFrame(
             [(i, c, None, "US", "cited by examiner", k) for i, cs in CITATIONS.items() for k, c in enumerate(cs)],
-            schema={"citing_id": pl.String, "cited_id": pl.String, "cited_date": pl.Date, "cited_office": pl.String,
-                    "category": pl.String, "sequence": pl.Int64}, orient="row"),
+            schema={
+                "citing_id": pl.String,
+                "cited_id": pl.String,
+                "cited_date": pl.Date,
+                "cited_office": pl.String,
+                "category": pl.String,
+                "sequence": pl.Int64,
+            },
+            orient="row",
+        ),
     }
 
 
@@ -59,8 +75,9 @@ def focal_frame() -> pl.DataFrame:
 
 def variables(window: int = 7):
     t = canonical_tables()
-    return citation_variables(focal_frame(), t["patents"], t["patent_classes"], t["patent_inventors"],
-                              t["patent_citations"], window=window)
+    return citation_variables(
+        focal_frame(), t["patents"], t["patent_classes"], t["patent_inventors"], t["patent_citations"], window=window
+    )
 
 
 def row(result, patent_id: str) -> dict:
@@ -111,23 +128,57 @@ def test_cited_patents_are_always_available():
 
 def test_patent_sets_need_class_keyword_organisation_and_years():
     ids = ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]
-    patents = pl.DataFrame({
-        "patent_id": ids,
-        "application_date": [dt.date(1985, 1, 1)] * 5 + [dt.date(1975, 1, 1), None],
-        "title": ["Sintered NdFeB magnet", "Layered steel for Europe", "Catalyst with cerium oxide",
-                  "Magnet alloy", "SmCo5 magnet", "Nd magnet", "Nd magnet"],
-        "abstract": ["", "However, no rare metals", "", "", "", "", ""]}).with_columns(
-        grant_date=pl.lit(dt.date(1990, 1, 1)), kind=pl.lit("B1"), source=pl.lit("test"))
+    patents = pl.DataFrame(
+        {
+            "patent_id": ids,
+            "application_date": [dt.date(1985, 1, 1)] * 5 + [dt.date(1975, 1, 1), None],
+            "title": [
+                "Sintered NdFeB magnet",
+                "Layered steel for Europe",
+                "Catalyst with cerium oxide",
+                "Magnet alloy",
+                "SmCo5 magnet",
+                "Nd magnet",
+                "Nd magnet",
+            ],
+            "abstract": ["", "However, no rare metals", "", "", "", "", ""],
+        }
+    ).with_columns(grant_date=pl.lit(dt.date(1990, 1, 1)), kind=pl.lit("B1"), source=pl.lit("test"))
     texts = pl.DataFrame({"patent_id": ["A4"], "section": ["claims"], "text": ["comprising 30% Dy by weight"]})
-    classes = pl.DataFrame({"patent_id": ids, "scheme": ["uspc"] * 7,
-                            "code": ["148/302", "148/302", "502/304", "148/101", "148/101", "148/302", "148/302"],
-                            "is_main": [True] * 7})
-    assignees = pl.DataFrame({"patent_id": ids[:4] + ids[5:], "sequence": [0] * 6, "name": ids[:4] + ids[5:],
-                              "country": ["USA"] * 6,
-                              "assignee_type": ["organisation", "organisation", "government", "organisation",
-                                                "organisation", "organisation"]})
+    classes = pl.DataFrame(
+        {
+            "patent_id": ids,
+            "scheme": ["uspc"] * 7,
+            "code": ["148/302", "148/302", "502/304", "148/101", "148/101", "148/302", "148/302"],
+            "is_main": [True] * 7,
+        }
+    )
+    assignees = pl.DataFrame(
+        {
+            "patent_id": ids[:4] + ids[5:],
+            "sequence": [0] * 6,
+            "name": ids[:4] + ids[5:],
+            "country": ["USA"] * 6,
+            "assignee_type": [
+                "organisation",
+                "organisation",
+                "government",
+                "organisation",
+                "organisation",
+                "organisation",
+            ],
+        }
+    )
     sets = fvd_patent_sets(patents, texts, classes, assignees)
-    assert sets.table.select("patent_id", "technology").rows() == [("A3", "catalyst"), ("A1", "magnet"),
-                                                                    ("A4", "magnet")]
-    assert sets.report == {"candidates_without_application_date": 1, "candidates_without_keyword": 1,
-                           "candidates_not_organisation": 1, "magnet_patents": 2, "catalyst_patents": 1}
+    assert sets.table.select("patent_id", "technology").rows() == [
+        ("A3", "catalyst"),
+        ("A1", "magnet"),
+        ("A4", "magnet"),
+    ]
+    assert sets.report == {
+        "candidates_without_application_date": 1,
+        "candidates_without_keyword": 1,
+        "candidates_not_organisation": 1,
+        "magnet_patents": 2,
+        "catalyst_patents": 1,
+    }

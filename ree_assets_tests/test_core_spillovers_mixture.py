@@ -36,19 +36,24 @@ def test_exact_derivatives_match_finite_differences():
     moments = m.citation_moments(citations, available, period)
     theta = TRUTH + 0.01
     for d in (0, 1):
-        np.testing.assert_allclose(m.delta_jacobian(theta, d), numeric_jacobian(lambda t: m.deltas(t, d), theta),
-                                   atol=1e-8)
+        np.testing.assert_allclose(
+            m.delta_jacobian(theta, d), numeric_jacobian(lambda t: m.deltas(t, d), theta), atol=1e-8
+        )
         numeric = numeric_jacobian(lambda t: m.delta_jacobian(t, d).ravel(), theta).reshape(4, 8, 8)
         np.testing.assert_allclose(m.delta_hessians(theta, d), numeric, atol=1e-7)
     _, grad, hess = m.sse(theta, moments)
-    np.testing.assert_allclose(grad, numeric_jacobian(lambda t: np.array([m.sse(t, moments)[0]]), theta)[0],
-                               rtol=1e-6)
+    np.testing.assert_allclose(grad, numeric_jacobian(lambda t: np.array([m.sse(t, moments)[0]]), theta)[0], rtol=1e-6)
     np.testing.assert_allclose(hess, numeric_jacobian(lambda t: m.sse(t, moments)[1], theta), rtol=1e-5, atol=1e-3)
     for name, (quantity, _) in m.QUANTITIES.items():
-        np.testing.assert_allclose(quantity(theta)[1], numeric_jacobian(lambda t: np.array([quantity(t)[0]]),
-                                                                        theta)[0], atol=1e-7, err_msg=name)
-        np.testing.assert_allclose(quantity(theta)[2], numeric_jacobian(lambda t: quantity(t)[1], theta),
-                                   atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(
+            quantity(theta)[1],
+            numeric_jacobian(lambda t: np.array([quantity(t)[0]]), theta)[0],
+            atol=1e-7,
+            err_msg=name,
+        )
+        np.testing.assert_allclose(
+            quantity(theta)[2], numeric_jacobian(lambda t: quantity(t)[1], theta), atol=1e-6, err_msg=name
+        )
 
 
 def test_delta_map_has_rank_six_at_the_published_magnet_point():
@@ -81,9 +86,19 @@ def closed_form_ranges(q: np.ndarray, grid: int = 801) -> dict[str, tuple[float,
     feasible = (dl >= 0) & (dg >= 0) & np.all((s >= 0) & (s <= 1), axis=1)
     a0, a1, (s_ll, s_lg, s_gl, s_gg) = a0[feasible], a1[feasible], s[feasible].T
     p_ll, p_lg = s_ll / (s_ll + s_gl), s_lg / (s_lg + s_gg)
-    values = {"a": a0, "a_d": a1 - a0, "a_after": a1, "s_ll": s_ll, "s_lg": s_lg, "s_gl": s_gl, "s_gg": s_gg,
-              "p_local_given_local": p_ll, "p_local_given_global": p_lg,
-              "local_share_before": a0 * p_ll + (1 - a0) * p_lg, "local_share_after": a1 * p_ll + (1 - a1) * p_lg}
+    values = {
+        "a": a0,
+        "a_d": a1 - a0,
+        "a_after": a1,
+        "s_ll": s_ll,
+        "s_lg": s_lg,
+        "s_gl": s_gl,
+        "s_gg": s_gg,
+        "p_local_given_local": p_ll,
+        "p_local_given_global": p_lg,
+        "local_share_before": a0 * p_ll + (1 - a0) * p_lg,
+        "local_share_after": a1 * p_ll + (1 - a1) * p_lg,
+    }
     return {name: (float(v.min()), float(v.max())) for name, v in values.items()}
 
 
@@ -101,14 +116,18 @@ def test_identified_set_at_the_true_deltas_contains_the_truth(truth_set):
     points = truth_set.filter(pl.col("identified"))
     assert set(points["parameter"]) >= {"w", "w_d", "m_l0", "m_l1", "m_g0", "m_g1"}
     np.testing.assert_allclose(points["set_min"], points["set_max"])
-    bounds = dict(zip(truth_set["parameter"], zip(truth_set["set_min"], truth_set["set_max"])))
+    bounds = dict(
+        zip(truth_set["parameter"], zip(truth_set["set_min"], truth_set["set_max"], strict=False), strict=False)
+    )
     assert bounds["w"][0] == pytest.approx(TRUTH[m.W]) and bounds["w_d"][0] == pytest.approx(TRUTH[m.WD])
 
 
 def test_identified_set_matches_the_closed_form(truth_set):
     q = m.reduced_form(TRUTH)
     _, _, ml0, ml1, mg0, mg1 = q
-    bounds = dict(zip(truth_set["parameter"], zip(truth_set["set_min"], truth_set["set_max"])))
+    bounds = dict(
+        zip(truth_set["parameter"], zip(truth_set["set_min"], truth_set["set_max"], strict=False), strict=False)
+    )
     # m_l rises and m_g falls, so a rose: a < m_l0/m_l1 < 1, a + a_d > 1 - m_g1/m_g0 > 0,
     # a_d >= r_l r_g / (r_l + r_g) with r_l = m_l1/m_l0 - 1, r_g = 1 - m_g1/m_g0.
     r_l, r_g = ml1 / ml0 - 1, 1 - mg1 / mg0
@@ -118,7 +137,9 @@ def test_identified_set_matches_the_closed_form(truth_set):
     grid = closed_form_ranges(q)
     for name, (low, high) in grid.items():
         assert bounds[name][0] <= low + 1e-7 and high <= bounds[name][1] + 1e-7, name
-        assert bounds[name][0] == pytest.approx(low, abs=0.02) and bounds[name][1] == pytest.approx(high, abs=0.02), name
+        assert bounds[name][0] == pytest.approx(low, abs=0.02) and bounds[name][1] == pytest.approx(high, abs=0.02), (
+            name
+        )
 
 
 def test_identified_set_flags_deltas_the_restricted_model_cannot_reproduce():
@@ -148,7 +169,7 @@ def test_multistart_fit_recovers_the_identified_quantities_within_three_se():
     assert fit.n_reached >= fit.n_starts // 2
     se = draws.std(axis=0, ddof=1)
     z = (fit.reduced_form - m.reduced_form(TRUTH)) / se
-    assert np.all(np.abs(z) < 3), dict(zip(m.REDUCED_FORM, z))
+    assert np.all(np.abs(z) < 3), dict(zip(m.REDUCED_FORM, z, strict=False))
 
 
 def test_confidence_set_contains_the_truth():

@@ -7,15 +7,14 @@ HEAVY_MODULES = ("great_expectations", "datacontract", "cvxpy", "cyipopt", "pyfi
 
 
 def test_loading_the_code_location_imports_no_heavy_library():
-    code = ("import sys, ree_assets.definitions; "
-            f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+    code = f"import sys, ree_assets.definitions; print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""
 
 
 def test_yearly_partitions_and_the_duckdb_pool():
-    from ree_assets.defs.partitions import DUCKDB_POOL, patent_year_partitions, trade_year_partitions
     from ree_assets.definitions import defs
+    from ree_assets.defs.partitions import DUCKDB_POOL, patent_year_partitions, trade_year_partitions
 
     for partitions, first in ((patent_year_partitions, "1969"), (trade_year_partitions, "2002")):
         keys = partitions.get_partition_keys()

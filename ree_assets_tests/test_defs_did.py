@@ -8,9 +8,16 @@ import pytest
 
 from ree_assets.core.did import TREATMENT
 from ree_assets.defs import dbt
-from ree_assets_tests.did_world import panels, truth
 from ree_assets.sources.patent_tables import PATENT_TABLES
-from ree_assets_tests.helpers import failed_checks, materialize, materialize_years, materialized, read_table, step_errors
+from ree_assets_tests.did_world import panels, truth
+from ree_assets_tests.helpers import (
+    failed_checks,
+    materialize,
+    materialize_years,
+    materialized,
+    read_table,
+    step_errors,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -45,10 +52,20 @@ def test_panels_and_tables_materialise_with_every_check_passing(did_run):
     assert result.success, step_errors(result)
     assert {"export_growth", "tfp_growth", "patents_classified"} <= materialized(upstream)
     assert failed_checks(upstream) == {}
-    assert {"fct_export_growth_panel", "fct_tfp_growth_panel",
-            "fct_export_growth_vs_china_panel", "fct_patent_did_panel", "did_patents", "did_tfp_growth",
-            "did_export_growth", "did_export_growth_vs_china", "event_study_export_growth", "did_results",
-            "event_study_results", "patent_panel"} <= materialized(result)
+    assert {
+        "fct_export_growth_panel",
+        "fct_tfp_growth_panel",
+        "fct_export_growth_vs_china_panel",
+        "fct_patent_did_panel",
+        "did_patents",
+        "did_tfp_growth",
+        "did_export_growth",
+        "did_export_growth_vs_china",
+        "event_study_export_growth",
+        "did_results",
+        "event_study_results",
+        "patent_panel",
+    } <= materialized(result)
     assert failed_checks(result) == {}
     assert (database.parent / "reports" / "event_study_tfp_growth_baseline.png").stat().st_size > 10_000
     assert "\\toprule" in (database.parent / "reports" / "did_tfp_growth_baseline.tex").read_text()
@@ -62,8 +79,10 @@ def test_dbt_panel_equals_the_python_assembly(did_run, outcome):
     python = panels()[outcome].select(columns).sort("country", "sic4", "year")
     assert mart.height == python.height
     for column in columns:
-        assert mart[column].cast(python[column].dtype).equals(python[column]) or \
-            (mart[column] - python[column]).abs().max() < 1e-12, column
+        assert (
+            mart[column].cast(python[column].dtype).equals(python[column])
+            or (mart[column] - python[column]).abs().max() < 1e-12
+        ), column
 
 
 def test_stored_results_recover_the_truth_and_have_no_chn_column_for_the_contrast(did_run):

@@ -9,10 +9,18 @@ from ree_assets.defs.did import SPECS, variant_panel
 
 
 def _panel() -> pl.DataFrame:
-    return pl.DataFrame({"country": ["DEU", "DEU", "CHN"], "sic4": ["3691"] * 3, "year": [2009, 2010, 2010],
-                         "sensitivity": [1.0, 1.0, 1.0], "sensitivity_price_spike": [5.0, 5.0, None],
-                         "sensitivity_china_import_share": [0.2, 0.2, 0.3],
-                         "tfp_growth": [0.1, 0.2, 0.3], "labour_productivity_growth": [0.4, None, 0.6]})
+    return pl.DataFrame(
+        {
+            "country": ["DEU", "DEU", "CHN"],
+            "sic4": ["3691"] * 3,
+            "year": [2009, 2010, 2010],
+            "sensitivity": [1.0, 1.0, 1.0],
+            "sensitivity_price_spike": [5.0, 5.0, None],
+            "sensitivity_china_import_share": [0.2, 0.2, 0.3],
+            "tfp_growth": [0.1, 0.2, 0.3],
+            "labour_productivity_growth": [0.4, None, 0.6],
+        }
+    )
 
 
 def test_country_sensitivity_variants_replace_sens_and_drop_rows_without_it():
@@ -28,12 +36,15 @@ def test_labour_productivity_is_the_tfp_panels_alternative_outcome():
     assert variant_panel(SPECS["tfp_growth"], _panel(), "baseline")[1] == "tfp_growth"
 
 
-@pytest.mark.parametrize(("outcome", "variant", "message"), [
-    ("patents", "price_spike", "does not apply to patents"),
-    ("export_growth", "labour_productivity", "does not apply to export_growth"),
-    ("patents", "application_year", "application year"),
-    ("tfp_growth", "typo", "'typo' does not apply"),
-])
+@pytest.mark.parametrize(
+    ("outcome", "variant", "message"),
+    [
+        ("patents", "price_spike", "does not apply to patents"),
+        ("export_growth", "labour_productivity", "does not apply to export_growth"),
+        ("patents", "application_year", "application year"),
+        ("tfp_growth", "typo", "'typo' does not apply"),
+    ],
+)
 def test_inapplicable_variants_fail(outcome, variant, message):
     with pytest.raises(dg.Failure, match=message):
         variant_panel(SPECS[outcome], _panel(), variant)

@@ -26,18 +26,22 @@ def _shift_labour_income(baseline, amount: float):
     """Move labour income from region 1 to region 0 and redefine the deficits from it, D = I - wL - R:
     the deficits still sum to zero and match their definition, but no longer the trade balance."""
     labour_income = baseline.labour_income + amount * np.array([1.0, -1.0, 0.0, 0.0])
-    return replace(baseline, labour_income=labour_income,
-                   deficit=baseline.income - labour_income - baseline.ree_endowment)
+    return replace(
+        baseline, labour_income=labour_income, deficit=baseline.income - labour_income - baseline.ree_endowment
+    )
 
 
-@pytest.mark.parametrize("corrupt, identity", [
-    (lambda b: replace(b, pi=b.pi * 1.01), "trade_shares"),
-    (lambda b: replace(b, alpha=b.alpha * 1.01), "final_shares"),
-    (lambda b: replace(b, beta=b.beta * 1.01), "cost_shares"),
-    (lambda b: replace(b, Y=b.Y * 1.01), "market_clearing"),
-    (lambda b: replace(b, deficit=b.deficit + 1.0), "deficits"),
-    (lambda b: _shift_labour_income(b, 5.0), "deficits"),
-])
+@pytest.mark.parametrize(
+    "corrupt, identity",
+    [
+        (lambda b: replace(b, pi=b.pi * 1.01), "trade_shares"),
+        (lambda b: replace(b, alpha=b.alpha * 1.01), "final_shares"),
+        (lambda b: replace(b, beta=b.beta * 1.01), "cost_shares"),
+        (lambda b: replace(b, Y=b.Y * 1.01), "market_clearing"),
+        (lambda b: replace(b, deficit=b.deficit + 1.0), "deficits"),
+        (lambda b: _shift_labour_income(b, 5.0), "deficits"),
+    ],
+)
 def test_baseline_identities_fail_on_a_corrupted_baseline(baseline, corrupt, identity):
     bad = corrupt(baseline)
     errors = baseline_identity_errors(bad)
@@ -53,6 +57,6 @@ def test_shifted_labour_income_keeps_the_definitional_deficit_identities(baselin
 
 def test_solvers_agree_passes_and_fails():
     assert solver_check([1e-12, 5e-9], [True, True], 1e-11).passed
-    assert not solver_check([1e-12, 2 * SOLVER_AGREEMENT], [True, True], 1e-11).passed   # solvers disagree
-    assert not solver_check([1e-12, 1e-12], [True, False], 1e-11).passed                 # a solution misses tol
+    assert not solver_check([1e-12, 2 * SOLVER_AGREEMENT], [True, True], 1e-11).passed  # solvers disagree
+    assert not solver_check([1e-12, 1e-12], [True, False], 1e-11).passed  # a solution misses tol
     assert solver_check([1e-12], [False], 1e-11).metadata["solutions_within_tolerance"].value == "0 of 1"

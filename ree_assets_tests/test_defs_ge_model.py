@@ -12,11 +12,17 @@ from ree_assets_tests.helpers import failed_checks, materialize, materialized, r
 
 pytestmark = pytest.mark.slow
 
-GE = ((dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity"))
-      - dg.AssetSelection.assets("ree_price_spikes")).required_multi_asset_neighbors()
-FAST = {"ops": {"ree_elasticities": {"config": {"n_bootstrap": 30}},
-                "ge_baseline": {"config": {"omega_source": "from_io"}},
-                "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}}}}
+GE = (
+    (dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity"))
+    - dg.AssetSelection.assets("ree_price_spikes")
+).required_multi_asset_neighbors()
+FAST = {
+    "ops": {
+        "ree_elasticities": {"config": {"n_bootstrap": 30}},
+        "ge_baseline": {"config": {"omega_source": "from_io"}},
+        "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}},
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +34,14 @@ def ge_run(tmp_path_factory):
 def test_the_stage_materialises_and_every_check_passes(ge_run):
     database, result = ge_run
     assert result.success, step_errors(result)
-    assert {"ree_elasticities", "ge_baseline", "ge_counterfactual_exogenous", "ge_counterfactual_endogenous",
-            "ge_tax_sweep", "ge_results"} <= materialized(result)
+    assert {
+        "ree_elasticities",
+        "ge_baseline",
+        "ge_counterfactual_exogenous",
+        "ge_counterfactual_endogenous",
+        "ge_tax_sweep",
+        "ge_results",
+    } <= materialized(result)
     assert failed_checks(result) == {}
     for figure in ("ge_innovation_bias", "ge_real_outcomes", "ge_tax_sweep"):
         assert (database.parent / "reports" / f"{figure}.png").stat().st_size > 10_000
@@ -39,7 +51,7 @@ def test_elasticities_recover_the_synthetic_truth(ge_run):
     database, _ = ge_run
     table = read_table(database, "core.ree_elasticities")
     assert table.height == 12
-    assert (table["eps_hat"] - table["eps_true"]).abs().max() < 0.08    # twice the 0.04 observed
+    assert (table["eps_hat"] - table["eps_true"]).abs().max() < 0.08  # twice the 0.04 observed
     assert ((table["ci_low"] <= table["eps_true"]) & (table["eps_true"] <= table["ci_high"])).mean() >= 0.75
 
 
@@ -53,8 +65,12 @@ def test_the_baseline_reports_its_final_demand_rule_and_what_it_clipped(ge_run):
 
 
 def _value(results: pl.DataFrame, scenario: str, variable: str, region: str = "WLD", sector: str = "all") -> float:
-    return results.filter((pl.col("scenario") == scenario) & (pl.col("variable") == variable)
-                          & (pl.col("region") == region) & (pl.col("sector") == sector))["value"].item()
+    return results.filter(
+        (pl.col("scenario") == scenario)
+        & (pl.col("variable") == variable)
+        & (pl.col("region") == region)
+        & (pl.col("sector") == sector)
+    )["value"].item()
 
 
 def test_the_restriction_raises_the_world_price_and_directed_innovation_cushions_it(ge_run):
@@ -67,25 +83,38 @@ def test_the_restriction_raises_the_world_price_and_directed_innovation_cushions
     assert _value(exogenous, "tax_0.25_kappa_0", "world_ree_price_hat") > 1.0
     assert _value(exogenous, "tax_0.25_kappa_0", "ree_price_hat", region="CHN") < 1.0
     bias = endogenous.filter((pl.col("variable") == "innovation_bias_pct") & (pl.col("region") == "non_CHN"))
-    by_sector = dict(zip(bias.filter(pl.col("scenario") == "quota_0.28_kappa_0.5")["sector"],
-                         bias.filter(pl.col("scenario") == "quota_0.28_kappa_0.5")["value"]))
+    by_sector = dict(
+        zip(
+            bias.filter(pl.col("scenario") == "quota_0.28_kappa_0.5")["sector"],
+            bias.filter(pl.col("scenario") == "quota_0.28_kappa_0.5")["value"],
+            strict=False,
+        )
+    )
     assert by_sector["transport_equipment"] > 0 and by_sector["wood_paper"] < 0
 
 
 def test_the_decomposition_takes_the_factor_cost_effect_from_the_exogenous_solve(ge_run):
     database, _ = ge_run
     endogenous = read_table(database, "results.ge_counterfactual_endogenous").filter(
-        pl.col("scenario") == "tax_0.25_kappa_0.5")
+        pl.col("scenario") == "tax_0.25_kappa_0.5"
+    )
     exogenous = read_table(database, "results.ge_counterfactual_exogenous").filter(
-        (pl.col("scenario") == "tax_0.25_kappa_0") & (pl.col("variable") == "exports_pct"))
-    wide = endogenous.filter(pl.col("variable").str.starts_with("exports")).pivot(
-        on="variable", index=["region", "sector"], values="value").join(
-        exogenous.select("region", "sector", pl.col("value").alias("exogenous_pct")), on=["region", "sector"])
+        (pl.col("scenario") == "tax_0.25_kappa_0") & (pl.col("variable") == "exports_pct")
+    )
+    wide = (
+        endogenous.filter(pl.col("variable").str.starts_with("exports"))
+        .pivot(on="variable", index=["region", "sector"], values="value")
+        .join(exogenous.select("region", "sector", pl.col("value").alias("exogenous_pct")), on=["region", "sector"])
+    )
     assert wide.height == exogenous.height > 0
-    np.testing.assert_allclose(wide["exports_factor_cost_effect_pct"].to_numpy(), wide["exogenous_pct"].to_numpy(),
-                               atol=1e-12)
-    np.testing.assert_allclose((wide["exports_factor_cost_effect_pct"] + wide["exports_technology_effect_pct"]).to_numpy(),
-                               wide["exports_pct"].to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        wide["exports_factor_cost_effect_pct"].to_numpy(), wide["exogenous_pct"].to_numpy(), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        (wide["exports_factor_cost_effect_pct"] + wide["exports_technology_effect_pct"]).to_numpy(),
+        wide["exports_pct"].to_numpy(),
+        atol=1e-12,
+    )
     assert wide["exports_technology_effect_pct"].abs().max() > 1e-6
 
 
@@ -97,8 +126,10 @@ def test_the_sweep_is_a_curve_and_ge_results_is_the_union(ge_run):
     assert ordered.height == 6 and ordered["value"][0] == pytest.approx(1.0, abs=1e-10)
     assert (ordered["value"].diff().drop_nulls() > 0).all()
     union = read_table(database, "results.ge_results")
-    parts = [read_table(database, f"results.{name}").height
-             for name in ("ge_counterfactual_exogenous", "ge_counterfactual_endogenous", "ge_tax_sweep")]
+    parts = [
+        read_table(database, f"results.{name}").height
+        for name in ("ge_counterfactual_exogenous", "ge_counterfactual_endogenous", "ge_tax_sweep")
+    ]
     assert union.height == sum(parts)
 
 
@@ -106,6 +137,8 @@ def test_omega_from_the_ree_extended_use_table_reaches_the_baseline(ge_run):
     database, _ = ge_run
     baseline = read_table(database, "core.ge_baseline").filter(pl.col("variable") == "omega")
     omega = dict(baseline.filter(pl.col("region") == "USA").select("sector", "value").iter_rows())
-    expected = ree_cost_shares_from_io(read_table(database, "core.ree_extended_use_table"), ["Ce", "Dy", "La", "Nd", "Pr"])
+    expected = ree_cost_shares_from_io(
+        read_table(database, "core.ree_extended_use_table"), ["Ce", "Dy", "La", "Nd", "Pr"]
+    )
     assert omega == pytest.approx({sector: expected.get(sector, 0.0) for sector in omega}, abs=1e-15)
     assert omega["basic_fabricated_metals"] != PUBLISHED_REE_COST_SHARES["basic_fabricated_metals"]

@@ -7,19 +7,41 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from ree_assets.sources.catalog import (BEA_MAKE, BEA_PUBLISHED_TR, BEA_SUMMARY_MAKE, BEA_SUMMARY_USE, BEA_USE,
-                                       LOCAL_LAYOUT)
+from ree_assets.sources.catalog import (
+    BEA_MAKE,
+    BEA_PUBLISHED_TR,
+    BEA_SUMMARY_MAKE,
+    BEA_SUMMARY_USE,
+    BEA_USE,
+    LOCAL_LAYOUT,
+)
 from ree_assets.sources.embedded.dims import sic1987_manufacturing, world_dims
 from ree_assets.sources.embedded.world import embedded_table
-from ree_assets_tests.helpers import check_results, failed_checks, materialize, materialized, read_table, small_world, step_errors
+from ree_assets_tests.helpers import (
+    check_results,
+    failed_checks,
+    materialize,
+    materialized,
+    read_table,
+    small_world,
+    step_errors,
+)
 
 pytestmark = pytest.mark.slow
 
-IO_TABLE = (dg.AssetSelection.groups("io_table").upstream()
-            - dg.AssetSelection.assets("stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"))
-STAGE = {"ree_extended_use_table", "ree_extended_make_table", "total_requirements", "ree_total_requirements",
-         "ree_sensitivity", "ree_sensitivity_country", "total_requirements_vs_published",
-         "ree_requirements_vs_published"}
+IO_TABLE = dg.AssetSelection.groups("io_table").upstream() - dg.AssetSelection.assets(
+    "stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"
+)
+STAGE = {
+    "ree_extended_use_table",
+    "ree_extended_make_table",
+    "total_requirements",
+    "ree_total_requirements",
+    "ree_sensitivity",
+    "ree_sensitivity_country",
+    "total_requirements_vs_published",
+    "ree_requirements_vs_published",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +60,10 @@ def test_the_stage_materialises_with_every_check_passing(embedded_run):
     assert set(failed) <= {("ree_requirements_vs_published", "ranks_like_published")}
     ranks = check_results(result)[("ree_requirements_vs_published", "ranks_like_published")]
     assert ranks.severity == dg.AssetCheckSeverity.WARN
-    print(f"\nembedded world vs AFSV: {ranks.metadata['rank_correlation'].value:.3f} rank correlation, "
-          f"in our top 10: {ranks.metadata['published_in_our_top'].value}")
+    print(
+        f"\nembedded world vs AFSV: {ranks.metadata['rank_correlation'].value:.3f} rank correlation, "
+        f"in our top 10: {ranks.metadata['published_in_our_top'].value}"
+    )
     assert (database.parent / "reports" / "ree_requirements_vs_published.png").stat().st_size > 10_000
     assert (database.parent / "reports" / "ree_requirements_vs_published.svg").is_file()
 
@@ -53,9 +77,12 @@ def test_requirements_add_up_and_sensitivity_covers_the_world(embedded_run):
     assert (wide.select(pl.sum_horizontal(elements) - pl.col("All")).to_series().abs() < 1e-15).all()
     sensitivity = read_table(database, "core.ree_sensitivity")
     assert set(world_dims("small").sic4) <= set(sensitivity["sic4"])
-    expected = tr.filter(pl.col("element") != "All").join(
-        embedded_table("ree_complementarity", 20100701, "small"), on="element").group_by("sic4").agg(
-        (pl.col("tr") * pl.col("complementarity") / 100).sum().alias("expected"))
+    expected = (
+        tr.filter(pl.col("element") != "All")
+        .join(embedded_table("ree_complementarity", 20100701, "small"), on="element")
+        .group_by("sic4")
+        .agg((pl.col("tr") * pl.col("complementarity") / 100).sum().alias("expected"))
+    )
     joined = sensitivity.join(expected, on="sic4")
     assert joined.height == sensitivity.height > 0
     assert ((joined["sensitivity"] - joined["expected"]).abs() < 1e-15).all()
@@ -67,7 +94,9 @@ def _real_data_folder(shared_data, folder):
     """REE_DATA_DIR holding the real BEA 2012 tables (tidy CSV under the layout's names), the real
     concordances and the default REE tables as CSV."""
     (folder / "bea").mkdir(parents=True)
-    shutil.copy(shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE.path).with_suffix(".csv"))
+    shutil.copy(
+        shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE.path).with_suffix(".csv")
+    )
     shutil.copy(shared_data / "bea" / "Detail_Make_2012_BeforeRedef.csv", (folder / BEA_MAKE.path).with_suffix(".csv"))
     shutil.copytree(shared_data / "concordances", folder / "concordances")
     for summary in (BEA_SUMMARY_USE, BEA_SUMMARY_MAKE):
@@ -85,8 +114,11 @@ def _real_data_folder(shared_data, folder):
 def test_the_stage_on_real_bea_2012_tables_in_local_mode(shared_data, tmp_path):
     folder = _real_data_folder(shared_data, tmp_path / "sources")
     database = tmp_path / "ree.duckdb"
-    result = materialize(database, IO_TABLE - dg.AssetSelection.assets("wiod", "ge_innovation_panel"),
-                         small_world(mode="local", data_dir=str(folder)))
+    result = materialize(
+        database,
+        IO_TABLE - dg.AssetSelection.assets("wiod", "ge_innovation_panel"),
+        small_world(mode="local", data_dir=str(folder)),
+    )
     assert result.success, step_errors(result)
     # rank correlation 0.14 with AFSV's rows on the default tables: the diagnostic warns, never blocks
     assert set(failed_checks(result)) <= {("ree_requirements_vs_published", "ranks_like_published")}
@@ -113,11 +145,13 @@ def test_a_use_table_whose_totals_do_not_reconcile_fails_naming_the_row(shared_d
     folder = _real_data_folder(shared_data, tmp_path / "sources")
     use_file = (folder / BEA_USE.path).with_suffix(".csv")
     use = pl.read_csv(use_file, infer_schema_length=0)
-    use = use.with_columns(pl.when(pl.col("code") == "331410").then(pl.lit("999999")).otherwise(pl.col("331410"))
-                           .alias("331410"))
+    use = use.with_columns(
+        pl.when(pl.col("code") == "331410").then(pl.lit("999999")).otherwise(pl.col("331410")).alias("331410")
+    )
     use.write_csv(use_file)
-    result = materialize(tmp_path / "ree.duckdb", dg.AssetSelection.assets("bea_use"),
-                         small_world(mode="local", data_dir=str(folder)))
+    result = materialize(
+        tmp_path / "ree.duckdb", dg.AssetSelection.assets("bea_use"), small_world(mode="local", data_dir=str(folder))
+    )
     assert not result.success
     message = step_errors(result)["bea_use"]
     assert "bea_use" in message and "331410" in message

@@ -38,9 +38,20 @@ def check_of(events) -> dg.AssetCheckResult:
 
 @pytest.fixture(scope="module")
 def extension_inputs() -> dict[str, pl.DataFrame]:
-    return {name: raw(name) for name in (
-        "bea_use", "bea_make", "ree_application_composition", "ree_end_use", "ree_consumption", "ree_prices",
-        "application_industry_map", "ree_parameters", "magnet_use_map")}
+    return {
+        name: raw(name)
+        for name in (
+            "bea_use",
+            "bea_make",
+            "ree_application_composition",
+            "ree_end_use",
+            "ree_consumption",
+            "ree_prices",
+            "application_industry_map",
+            "ree_parameters",
+            "magnet_use_map",
+        )
+    }
 
 
 def _extend(inputs: dict[str, pl.DataFrame]) -> dg.AssetCheckResult:
@@ -65,8 +76,9 @@ def test_splits_preserve_totals_fails_when_the_extension_loses_a_cell(extension_
 
 @pytest.fixture(scope="module")
 def extended(extension_inputs) -> tuple[pl.DataFrame, pl.DataFrame]:
-    events = list(io_table.ree_extended_tables(dg.build_asset_context(), io_table.ReeExtensionConfig(),
-                                               **extension_inputs))
+    events = list(
+        io_table.ree_extended_tables(dg.build_asset_context(), io_table.ReeExtensionConfig(), **extension_inputs)
+    )
     outputs = {e.output_name: e.value for e in events if isinstance(e, dg.Output)}
     return outputs["ree_extended_use_table"], outputs["ree_extended_make_table"]
 
@@ -84,10 +96,14 @@ def test_leontief_column_sums_fails_on_a_table_with_a_large_negative_input(exten
 
 def test_every_bea_commodity_mapped_fails_on_a_code_the_concordance_lacks(extended, tmp_path):
     use, make = extended
-    inputs = {"store": DuckDBStore(database=str(tmp_path / "ree.duckdb")), "ree_extended_use_table": use,
-              "ree_extended_make_table": make, "bea_sic_concordance": raw("bea_sic_concordance"),
-              "ree_application_composition": raw("ree_application_composition"),
-              "application_industry_map": raw("application_industry_map")}
+    inputs = {
+        "store": DuckDBStore(database=str(tmp_path / "ree.duckdb")),
+        "ree_extended_use_table": use,
+        "ree_extended_make_table": make,
+        "bea_sic_concordance": raw("bea_sic_concordance"),
+        "ree_application_composition": raw("ree_application_composition"),
+        "application_industry_map": raw("application_industry_map"),
+    }
     codes = raw("bea_codes")
     assert check_of(io_table.ree_total_requirements(bea_codes=codes, **inputs)).passed
     extra = pl.DataFrame({"code": ["999990"], "kind": ["industry"], "name": ["an industry no concordance row has"]})
@@ -100,6 +116,7 @@ def test_covers_sic_manufacturing_fails_when_an_industry_has_no_requirement():
     sic4 = sorted(set(concordance["sic4"]))
     tr = pl.DataFrame({"sic4": sic4, "element": "Nd", "tr": np.linspace(1e-4, 1e-3, len(sic4))})
     assert check_of(sensitivity.ree_sensitivity(tr, raw("ree_complementarity"), concordance)).passed
-    result = check_of(sensitivity.ree_sensitivity(tr.filter(pl.col("sic4") != "3691"), raw("ree_complementarity"),
-                                                  concordance))
+    result = check_of(
+        sensitivity.ree_sensitivity(tr.filter(pl.col("sic4") != "3691"), raw("ree_complementarity"), concordance)
+    )
     assert not result.passed and result.metadata["missing_sic4"].value == "3691"

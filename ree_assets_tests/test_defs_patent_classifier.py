@@ -8,13 +8,17 @@ import pytest
 
 from ree_assets.defs.patents import PatentClassifier
 
-PATENTS = pl.DataFrame({
-    "patent_id": ["1", "2", "3"],
-    "title": ["Sintered permanent magnet", "Exhaust gas purification catalyst", "Red phosphor for white LEDs"],
-    "abstract": ["A sintered Nd-Fe-B permanent magnet of high coercivity for loudspeakers.",
-                 "A three-way catalytic converter with a ceria-zirconia oxygen storage layer for car exhaust.",
-                 "A europium-activated phosphor emitting red light in a light-emitting diode lamp."],
-})
+PATENTS = pl.DataFrame(
+    {
+        "patent_id": ["1", "2", "3"],
+        "title": ["Sintered permanent magnet", "Exhaust gas purification catalyst", "Red phosphor for white LEDs"],
+        "abstract": [
+            "A sintered Nd-Fe-B permanent magnet of high coercivity for loudspeakers.",
+            "A three-way catalytic converter with a ceria-zirconia oxygen storage layer for car exhaust.",
+            "A europium-activated phosphor emitting red light in a light-emitting diode lamp.",
+        ],
+    }
+)
 
 
 def test_keyword_is_the_default():

@@ -38,7 +38,9 @@ def test_single_run_writes_every_year_of_the_range(database):
         assert sorted(stored["grant_year"].unique()) == [2009, 2010, 2011]
         assert stored.height == expected.height > 0, table
     patents = read_table(database, "raw.patents").sort("patent_id")
-    assert patents.equals(pl.concat([patent_tables(y, 0, "small")["patents"] for y in (2009, 2010, 2011)]).sort("patent_id"))
+    assert patents.equals(
+        pl.concat([patent_tables(y, 0, "small")["patents"] for y in (2009, 2010, 2011)]).sort("patent_id")
+    )
 
 
 def test_ree_patents_is_the_true_ree_subset(database):
@@ -72,11 +74,19 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
     shutil.copy(database, copy)
     result = dg.materialize(
         [*definitions.assets, *definitions.asset_checks],
-        selection=dg.AssetSelection.assets("patents_classified", "patent_evaluation_set", "patent_classifier_evaluation",
-                                           "ree_patent_grants", "stg_patents__patents_classified", "patent_panel"),
+        selection=dg.AssetSelection.assets(
+            "patents_classified",
+            "patent_evaluation_set",
+            "patent_classifier_evaluation",
+            "ree_patent_grants",
+            "stg_patents__patents_classified",
+            "patent_panel",
+        ),
         resources=definitions.build_resources(str(copy), small_world(seed=0)),
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-        run_config={"ops": {"patent_classifier_evaluation": {"config": {"classifiers": ["keyword", "llm"]}}}})
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        run_config={"ops": {"patent_classifier_evaluation": {"config": {"classifiers": ["keyword", "llm"]}}}},
+    )
     assert result.success, step_errors(result)
     assert failed_checks(result) == {}
     classified = read_table(copy, "core.patents_classified")
@@ -86,16 +96,24 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
     patents = read_table(copy, "raw.patents").join(ree.select("patent_id"), on="patent_id", how="anti")
     from ree_assets.core.patents.classify import patent_country, region_expr
 
-    located = patents.join(patent_country(read_table(copy, "raw.patent_assignees"),
-                                          read_table(copy, "raw.patent_inventors")), on="patent_id", how="left")
+    located = patents.join(
+        patent_country(read_table(copy, "raw.patent_assignees"), read_table(copy, "raw.patent_inventors")),
+        on="patent_id",
+        how="left",
+    )
     totals = located.group_by(region_expr(pl.col("country")).alias("region"), "grant_year").len("total")
     weighted = classified.filter(~pl.col("is_ree")).group_by("region", "grant_year").agg(pl.col("weight").sum())
     both = totals.join(weighted, on=["region", "grant_year"])
     assert both.height == totals.height and ((both["weight"] - both["total"]).abs() < 1e-9).all()
     evaluation = read_table(copy, "results.patent_classifier_evaluation")
     assert set(evaluation["classifier"]) == {"ree_filter", "keyword"}
-    keyword = {r["label"]: r["accuracy"] for r in evaluation.filter(pl.col("classifier") == "keyword").iter_rows(named=True)}
-    assert keyword["technology"] > 0.8 and evaluation.filter(pl.col("classifier") == "ree_filter")["accuracy"].item() == 1.0
+    keyword = {
+        r["label"]: r["accuracy"] for r in evaluation.filter(pl.col("classifier") == "keyword").iter_rows(named=True)
+    }
+    assert (
+        keyword["technology"] > 0.8
+        and evaluation.filter(pl.col("classifier") == "ree_filter")["accuracy"].item() == 1.0
+    )
     grants = read_table(copy, "core.ree_patent_grants")
     assert grants["grants"].sum() == classified["is_ree"].sum()
     assert (copy.parent / "reports" / "ree_patent_grants.png").stat().st_size > 10_000
@@ -107,8 +125,9 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
     assert abs(panel["non_ree_patents"].sum() - counted.filter(~pl.col("is_ree"))["weight"].sum()) < 1e-6
     assert panel.height == panel["region"].n_unique() * panel["sic4"].n_unique() * 3  # full grid over 2009-2011
     # K_t = 0.85 K_(t-1) + flow_t, starting from the first pulled year
-    recursion = panel.with_columns((0.85 * pl.col("ree_stock").shift(1).over("region", "sic4")).fill_null(0.0)
-                                   .alias("carried"))
+    recursion = panel.with_columns(
+        (0.85 * pl.col("ree_stock").shift(1).over("region", "sic4")).fill_null(0.0).alias("carried")
+    )
     assert ((recursion["ree_stock"] - recursion["carried"] - recursion["ree_flow"]).abs() < 1e-9).all()
 
 
@@ -118,8 +137,12 @@ def test_one_partition_run_from_the_ui_writes_its_year(tmp_path):
 
     database = tmp_path / "ui.duckdb"
     for year in ("2013", "2015"):
-        result = materialize(database, selection=dg.AssetSelection.assets(*PATENT_TABLES), partition_key=year,
-                             data_source=small_world(seed=0))
+        result = materialize(
+            database,
+            selection=dg.AssetSelection.assets(*PATENT_TABLES),
+            partition_key=year,
+            data_source=small_world(seed=0),
+        )
         assert result.success, step_errors(result)
     stored = read_table(database, "raw.patents")
     assert sorted(stored["grant_year"].unique()) == [2013, 2015]
@@ -148,8 +171,13 @@ def test_local_xml_pull_skips_or_fails_on_a_malformed_record(local_folder, tmp_p
     def pull(policy):
         from ree_assets_tests.helpers import materialize
 
-        return materialize(database, selection=dg.AssetSelection.assets(*PATENT_TABLES), partition_key="2012",
-                           data_source=source, run_config={"ops": {"patent_pull": {"config": {"on_bad_record": policy}}}})
+        return materialize(
+            database,
+            selection=dg.AssetSelection.assets(*PATENT_TABLES),
+            partition_key="2012",
+            data_source=source,
+            run_config={"ops": {"patent_pull": {"config": {"on_bad_record": policy}}}},
+        )
 
     assert pull("fail").success  # the real file is well-formed
     assert read_table(database, "raw.patents").height == 18
@@ -160,6 +188,9 @@ def test_local_xml_pull_skips_or_fails_on_a_malformed_record(local_folder, tmp_p
     skipped = pull("skip")
     assert skipped.success
     assert read_table(database, "raw.patents").height == 17
-    metadata = [e.event_specific_data.materialization.metadata for e in skipped.get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey("patents")][0]
+    metadata = [
+        e.event_specific_data.materialization.metadata
+        for e in skipped.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("patents")
+    ][0]
     assert metadata["malformed_records_skipped"].value == 1

@@ -2,6 +2,7 @@
 
 import dagster as dg
 import polars as pl
+
 from ree_assets.defs.partitions import trade_year_partitions
 from ree_assets.defs.resources import DuckDBStore, PolarsDuckDBIOManager
 from ree_assets_tests.helpers import read_table
@@ -27,8 +28,13 @@ def all_years(yearly_pull: pl.DataFrame) -> pl.DataFrame:
 
 def _materialize(database, assets, partition_key=None):
     store = DuckDBStore(database=str(database))
-    return dg.materialize(assets, partition_key=partition_key, instance=dg.DagsterInstance.ephemeral(),
-                          resources={"io_manager": PolarsDuckDBIOManager(store=store)}, raise_on_error=False)
+    return dg.materialize(
+        assets,
+        partition_key=partition_key,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"io_manager": PolarsDuckDBIOManager(store=store)},
+        raise_on_error=False,
+    )
 
 
 def test_a_partition_replaces_only_its_own_year_and_downstream_reads_every_year(tmp_path, monkeypatch):

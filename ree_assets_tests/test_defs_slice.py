@@ -7,13 +7,18 @@ import pytest
 
 from ree_assets.core.sensitivity import price_spike
 from ree_assets.sources.embedded import ree_defaults
-from ree_assets_tests.helpers import (check_results, fingerprint, materialize, read_table, small_world,
-                                      step_errors)
+from ree_assets_tests.helpers import check_results, fingerprint, materialize, read_table, small_world, step_errors
 
 pytestmark = pytest.mark.slow
 
-SLICE = dg.AssetSelection.assets("ree_prices", "ree_complementarity", "synthetic_truth",
-                                 "stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes")
+SLICE = dg.AssetSelection.assets(
+    "ree_prices",
+    "ree_complementarity",
+    "synthetic_truth",
+    "stg_raw__ree_prices",
+    "stg_raw__ree_complementarity",
+    "ree_price_spikes",
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +32,14 @@ def test_slice_materialises_and_every_check_passes(good_database):
     database, result = good_database
     assert result.success
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert materialised == {"ree_prices", "ree_complementarity", "synthetic_truth", "stg_raw__ree_prices",
-                            "stg_raw__ree_complementarity", "ree_price_spikes"}
+    assert materialised == {
+        "ree_prices",
+        "ree_complementarity",
+        "synthetic_truth",
+        "stg_raw__ree_prices",
+        "stg_raw__ree_complementarity",
+        "ree_price_spikes",
+    }
     checks = check_results(result)
     assert ("ree_prices", "great_expectations") in checks and ("ree_price_spikes", "odcs_contract") in checks
     assert all(c.passed for c in checks.values()), [k for k, c in checks.items() if not c.passed]
@@ -37,16 +48,17 @@ def test_slice_materialises_and_every_check_passes(good_database):
 def test_price_spike_mart_reproduces_the_10_to_45x_spike(good_database):
     database, _ = good_database
     spikes = read_table(database, "marts.ree_price_spikes").filter(pl.col("market") == "fob_china")
-    ratio = dict(zip(spikes["element"], spikes["spike_ratio"]))
+    ratio = dict(zip(spikes["element"], spikes["spike_ratio"], strict=False))
     assert ratio == pytest.approx({"La": 100 / 5, "Ce": 100 / 4, "Pr": 180 / 15, "Nd": 200 / 15, "Dy": 1400 / 115})
     assert set(spikes["peak_year"]) == {2011}
-    assert dict(zip(spikes["element"], spikes["complementarity_share"]))["Dy"] == pytest.approx(0.90)
+    assert dict(zip(spikes["element"], spikes["complementarity_share"], strict=False))["Dy"] == pytest.approx(0.90)
 
 
 def test_the_mart_and_the_sensitivity_variant_measure_the_same_spike(good_database):
     database, _ = good_database
-    mart = read_table(database, "marts.ree_price_spikes").select("element", pl.col("market").alias("country"),
-                                                                  "spike_ratio")
+    mart = read_table(database, "marts.ree_price_spikes").select(
+        "element", pl.col("market").alias("country"), "spike_ratio"
+    )
     core = price_spike(read_table(database, "raw.ree_prices"))
     joined = core.join(mart, on=["country", "element"])
     assert joined.height == core.height > 0
@@ -62,17 +74,26 @@ def write_local_tables(folder, prices: pl.DataFrame) -> None:
 def test_broken_prices_fail_the_checks_block_downstream_and_keep_the_mart(good_database, tmp_path):
     database, _ = good_database
     before = read_table(database, "marts.ree_price_spikes")
-    broken = (ree_defaults.ree_prices()
-              .filter(pl.col("element") != "Dy")
-              .with_columns(pl.when((pl.col("element") == "La") & (pl.col("year") == 2011))
-                            .then(-100.0).otherwise(pl.col("price_usd_per_kg")).alias("price_usd_per_kg")))
+    broken = (
+        ree_defaults.ree_prices()
+        .filter(pl.col("element") != "Dy")
+        .with_columns(
+            pl.when((pl.col("element") == "La") & (pl.col("year") == 2011))
+            .then(-100.0)
+            .otherwise(pl.col("price_usd_per_kg"))
+            .alias("price_usd_per_kg")
+        )
+    )
     write_local_tables(tmp_path, broken)
 
-    stored = {name: fingerprint(database, name) for name in ("raw.ree_prices", "staging.stg_raw__ree_prices",
-                                                             "marts.ree_price_spikes")}
+    stored = {
+        name: fingerprint(database, name)
+        for name in ("raw.ree_prices", "staging.stg_raw__ree_prices", "marts.ree_price_spikes")
+    }
 
-    result = materialize(database, SLICE - dg.AssetSelection.assets("synthetic_truth"),
-                         small_world(mode="local", data_dir=str(tmp_path)))
+    result = materialize(
+        database, SLICE - dg.AssetSelection.assets("synthetic_truth"), small_world(mode="local", data_dir=str(tmp_path))
+    )
 
     assert not result.success
     error = step_errors(result)["ree_prices"]
@@ -86,8 +107,11 @@ def test_broken_prices_fail_the_checks_block_downstream_and_keep_the_mart(good_d
 
 
 def test_local_mode_with_a_missing_file_names_the_file_and_the_contract(tmp_path):
-    result = materialize(tmp_path / "ree.duckdb", dg.AssetSelection.assets("ree_prices"),
-                         small_world(mode="local", data_dir=str(tmp_path / "nowhere")))
+    result = materialize(
+        tmp_path / "ree.duckdb",
+        dg.AssetSelection.assets("ree_prices"),
+        small_world(mode="local", data_dir=str(tmp_path / "nowhere")),
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = str(failure.event_specific_data.error)

@@ -14,8 +14,9 @@ def test_columns_not_stored_are_listed_in_the_asset_metadata(tmp_path):
     folder.mkdir(parents=True)
     scores = ree_defaults.ree_complementarity().with_columns(comment=pl.lit("checked"))
     scores.write_csv(folder / "ree_complementarity.csv")
-    result = materialize(tmp_path / "ree.duckdb", ["ree_complementarity"],
-                         small_world(mode="local", data_dir=str(tmp_path / "sources")))
+    result = materialize(
+        tmp_path / "ree.duckdb", ["ree_complementarity"], small_world(mode="local", data_dir=str(tmp_path / "sources"))
+    )
     assert result.success, step_errors(result)
     (event,) = result.get_asset_materialization_events()
     notes = event.materialization.metadata["source_notes"].value

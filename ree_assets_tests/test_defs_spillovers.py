@@ -19,8 +19,10 @@ def materialize_group(database):
     pulled = materialize_years(database, "1969", "2001", dg.AssetSelection.assets(*PATENT_TABLES))
     assert pulled.success, step_errors(pulled)
     return materialize(
-        database, dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
-        run_config={"ops": {name: {"config": FAST} for name in ("fvd_mixture_restricted", "fvd_mixture_unrestricted")}})
+        database,
+        dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
+        run_config={"ops": {name: {"config": FAST} for name in ("fvd_mixture_restricted", "fvd_mixture_unrestricted")}},
+    )
 
 
 @pytest.mark.slow
@@ -39,15 +41,19 @@ def test_spillovers_group_on_the_small_world(tmp_path):
     restricted = read_table(database, "results.fvd_mixture_restricted")
     parameters = restricted.filter(pl.col("parameter").is_in(mixture.PARAMETERS))
     assert parameters["truth"].is_not_null().all()
-    outside = parameters.filter((pl.col("truth") < pl.col("conf_min") - 1e-6) | (pl.col("truth") > pl.col("conf_max") + 1e-6))
+    outside = parameters.filter(
+        (pl.col("truth") < pl.col("conf_min") - 1e-6) | (pl.col("truth") > pl.col("conf_max") + 1e-6)
+    )
     assert outside.is_empty(), outside
     points = read_table(database, "results.fvd_parameter_sets").filter(pl.col("identified"))
     assert (points["set_min"] == points["set_max"]).all() and (points["std_error"] > 0).all()
     probabilities = read_table(database, "results.fvd_probability_tables")
     assert set(probabilities["section"]) == {"probability", "conditional", "weighted_average"}
 
-    metadata = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
-                for e in result.get_asset_materialization_events()}
+    metadata = {
+        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     report = metadata["fvd_citation_variables"]
     assert report["citations_to_unknown_patents"].value > 0
     assert "focal_without_citations_in_window" in report and "focal_without_application_date" in report
@@ -75,9 +81,11 @@ def test_contracts_pass_good_tables_and_catch_bad_ones(tmp_path):
     assert contract_failures(tmp_path, "core", "fvd_citation_variables", good) == []
     bad = good.with_columns(c_uw=pl.col("a_uw") + 1, perus=pl.lit(1.5))
     assert len(contract_failures(tmp_path, "core", "fvd_citation_variables", bad)) >= 2
-    sets = estimates.parameter_sets(pl.concat([restricted_rows(0.5), restricted_rows(0.5).with_columns(
-        technology=pl.lit("catalyst"))]))
+    sets = estimates.parameter_sets(
+        pl.concat([restricted_rows(0.5), restricted_rows(0.5).with_columns(technology=pl.lit("catalyst"))])
+    )
     assert contract_failures(tmp_path, "results", "fvd_parameter_sets", sets) == []
-    widened = sets.with_columns(set_max=pl.when(pl.col("identified")).then(pl.col("set_max") + 0.1)
-                                .otherwise(pl.col("set_max")))
+    widened = sets.with_columns(
+        set_max=pl.when(pl.col("identified")).then(pl.col("set_max") + 0.1).otherwise(pl.col("set_max"))
+    )
     assert len(contract_failures(tmp_path, "results", "fvd_parameter_sets", widened)) == 1

@@ -14,9 +14,13 @@ pytestmark = pytest.mark.slow
 
 
 def _run(database, tags: dict | None = None, partition_key: str | None = None) -> dg.ExecuteInProcessResult:
-    return dg.materialize([trade],
-                          resources=definitions.build_resources(str(database), small_world()),
-                          instance=dg.DagsterInstance.ephemeral(), tags=tags, partition_key=partition_key)
+    return dg.materialize(
+        [trade],
+        resources=definitions.build_resources(str(database), small_world()),
+        instance=dg.DagsterInstance.ephemeral(),
+        tags=tags,
+        partition_key=partition_key,
+    )
 
 
 def test_partitions_are_2002_to_2018_with_an_explicit_end():
@@ -32,13 +36,18 @@ def test_replicate_afsv_stays_unpartitioned_and_the_trade_refresh_is_yearly():
         assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED  # off until a user turns it on
     fvd = definitions.defs.resolve_job_def("replicate_fvd")
     assert fvd.partitions_def is None and {key.path[-1] for key in fvd.asset_layer.executable_asset_keys} >= {
-        "fvd_citation_variables", "fvd_mixture_restricted", "fvd_parameter_sets", "synthetic_truth"}
+        "fvd_citation_variables",
+        "fvd_mixture_restricted",
+        "fvd_parameter_sets",
+        "synthetic_truth",
+    }
 
 
 def test_range_run_and_single_year_runs_write_their_years_only(tmp_path):
     database = tmp_path / "ree.duckdb"
-    assert _run(database, tags={"dagster/asset_partition_range_start": "2002",
-                                "dagster/asset_partition_range_end": "2004"}).success
+    assert _run(
+        database, tags={"dagster/asset_partition_range_start": "2002", "dagster/asset_partition_range_end": "2004"}
+    ).success
     assert _run(database, partition_key="2006").success
     stored = read_table(database, "raw.trade")
     assert sorted(stored["year"].unique()) == [2002, 2003, 2004, 2006]

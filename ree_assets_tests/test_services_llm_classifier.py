@@ -9,8 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 
-from ree_assets.services.llm_classifier import (ANSWER_SCHEMA, LlmClassificationError, LlmSettings, llm_classify,
-                                                parse_answer)
+from ree_assets.services.llm_classifier import (
+    ANSWER_SCHEMA,
+    LlmClassificationError,
+    LlmSettings,
+    llm_classify,
+    parse_answer,
+)
 
 GOOD = {"sic4": "3499", "technology": "Magnet", "ree_enhancing": True}
 
@@ -29,8 +34,12 @@ class FakeEndpoint(BaseHTTPRequestHandler):
             self.send_response(503)
             self.end_headers()
             return
-        content = {"ok": json.dumps(GOOD), "slow": json.dumps(GOOD), "garbage": "not json {",
-                   "bad_label": json.dumps({**GOOD, "technology": "Toaster"})}[behaviour]
+        content = {
+            "ok": json.dumps(GOOD),
+            "slow": json.dumps(GOOD),
+            "garbage": "not json {",
+            "bad_label": json.dumps({**GOOD, "technology": "Toaster"}),
+        }[behaviour]
         payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -54,13 +63,26 @@ def server():
 
 
 def settings(server, tmp_path, **overrides):
-    return LlmSettings(**{"base_url": f"http://127.0.0.1:{server.server_address[1]}/v1", "model": "fake-model",
-                          "cache_dir": tmp_path / "cache", "timeout": 0.2, "max_retries": 2, "backoff": 0.01,
-                          **overrides})
+    return LlmSettings(
+        **{
+            "base_url": f"http://127.0.0.1:{server.server_address[1]}/v1",
+            "model": "fake-model",
+            "cache_dir": tmp_path / "cache",
+            "timeout": 0.2,
+            "max_retries": 2,
+            "backoff": 0.01,
+            **overrides,
+        }
+    )
 
 
-PATENTS = pl.DataFrame({"patent_id": ["1", "2"], "title": ["Magnet", "Magnet"],
-                        "abstract": ["An Nd-Fe-B magnet with less Dy.", "A magnet free of heavy rare earths."]})
+PATENTS = pl.DataFrame(
+    {
+        "patent_id": ["1", "2"],
+        "title": ["Magnet", "Magnet"],
+        "abstract": ["An Nd-Fe-B magnet with less Dy.", "A magnet free of heavy rare earths."],
+    }
+)
 
 
 def test_answers_follow_the_schema_and_are_cached(server, tmp_path):

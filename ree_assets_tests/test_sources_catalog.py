@@ -37,7 +37,9 @@ def test_an_optional_local_file_that_is_absent_reads_as_its_default(tmp_path):
     settings = SourceSettings(mode="local", data_dir=tmp_path)
     assert read_table("magnet_use_map", settings).equals(ree_defaults.magnet_use_map())
     (tmp_path / "ree").mkdir()
-    (tmp_path / "ree" / "magnet_use_map.csv").write_text("bea_code,share,source\n335312,0.6,survey\nF01000,0.4,survey\n")
+    (tmp_path / "ree" / "magnet_use_map.csv").write_text(
+        "bea_code,share,source\n335312,0.6,survey\nF01000,0.4,survey\n"
+    )
     assert read_table("magnet_use_map", settings).rows() == [("335312", 0.6, "survey"), ("F01000", 0.4, "survey")]
 
 
@@ -65,8 +67,11 @@ def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopba
     root, url = loopback_server
     (root / "ree").mkdir()
     ree_defaults.ree_complementarity().write_csv(root / "ree" / "ree_complementarity.csv")
-    published = TableSource("ree_complementarity", (SourceFile("ree/ree_complementarity.csv", publisher="test_publisher"),),
-                            catalog.LOCAL_LAYOUT["ree_complementarity"].read)
+    published = TableSource(
+        "ree_complementarity",
+        (SourceFile("ree/ree_complementarity.csv", publisher="test_publisher"),),
+        catalog.LOCAL_LAYOUT["ree_complementarity"].read,
+    )
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_complementarity", published)
     settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test_publisher": url})
 
@@ -77,8 +82,11 @@ def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopba
 
 
 def test_download_mode_without_a_base_url_says_which_publisher(tmp_path, monkeypatch):
-    published = TableSource("ree_prices", (SourceFile("ree/ree_prices.csv", publisher="asian_metal"),),
-                            catalog.LOCAL_LAYOUT["ree_prices"].read)
+    published = TableSource(
+        "ree_prices",
+        (SourceFile("ree/ree_prices.csv", publisher="asian_metal"),),
+        catalog.LOCAL_LAYOUT["ree_prices"].read,
+    )
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
     with pytest.raises(SourceUnavailableError, match="asian_metal"):
         read_table("ree_prices", SourceSettings(mode="download", cache_dir=tmp_path))

@@ -10,8 +10,13 @@ import pytest
 from ree_assets.errors import DataValidationError
 from ree_assets.sources import bea
 from ree_assets.sources.concordances import (
-    build_bea_sic_concordance, read_bea_naics2012, read_bea_sic_concordance, read_naics2002_sic1987,
-    read_sic_weights, sic_code, unmapped_bea_codes,
+    build_bea_sic_concordance,
+    read_bea_naics2012,
+    read_bea_sic_concordance,
+    read_naics2002_sic1987,
+    read_sic_weights,
+    sic_code,
+    unmapped_bea_codes,
 )
 from ree_assets.sources.embedded.dims import sic1987_manufacturing
 
@@ -27,15 +32,21 @@ def test_unequal_links_split_by_output_and_equally_without_it():
     equal = {s: w for _, s, w in build_bea_sic_concordance(bea_naics, n12_n02, n02_sic, bea_codes=["B"]).iter_rows()}
     assert equal == {"3499": pytest.approx(0.75), "3691": pytest.approx(0.25)}
     output = pl.DataFrame({"sic4": ["3691", "3499"], "output": [3.0, 1.0]})
-    weighted = {s: w for _, s, w in build_bea_sic_concordance(bea_naics, n12_n02, n02_sic, bea_codes=["B"],
-                                                               sic_output=output).iter_rows()}
+    weighted = {
+        s: w
+        for _, s, w in build_bea_sic_concordance(
+            bea_naics, n12_n02, n02_sic, bea_codes=["B"], sic_output=output
+        ).iter_rows()
+    }
     assert weighted == {"3499": pytest.approx(0.5 + 0.5 * 0.25), "3691": pytest.approx(0.5 * 0.75)}
 
 
 @pytest.fixture(scope="module")
 def real(shared_data):
     folder = shared_data / "bea"
-    tables = bea.read_bea_tables(folder / "Detail_Use_2012_PRO_BeforeRedef.csv", folder / "Detail_Make_2012_BeforeRedef.csv")
+    tables = bea.read_bea_tables(
+        folder / "Detail_Use_2012_PRO_BeforeRedef.csv", folder / "Detail_Make_2012_BeforeRedef.csv"
+    )
     codes = tables["bea_codes"].filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique().to_list()
     assert (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").is_file()
     return tables["bea_codes"], read_bea_sic_concordance(shared_data / "concordances", codes)
@@ -69,8 +80,9 @@ def test_census_xls_and_its_csv_conversion_agree(shared_data):
 
 def test_both_bea_naics_files_give_the_same_links(shared_data):
     folder = shared_data / "concordances"
-    assert (set(read_bea_naics2012(folder / "2012_BEA_to_2012_NAICS.csv").iter_rows())
-            == set(read_bea_naics2012(folder / "bea2012_naics2012.csv").iter_rows()))
+    assert set(read_bea_naics2012(folder / "2012_BEA_to_2012_NAICS.csv").iter_rows()) == set(
+        read_bea_naics2012(folder / "bea2012_naics2012.csv").iter_rows()
+    )
 
 
 # --- output weights from a user's sic_weights.csv (local mode) -----------------------------------
@@ -89,7 +101,9 @@ def _local_concordance(shared_data, folder, sic_weights_rows=None):
 
     shutil.copytree(shared_data / "concordances", folder / "concordances")
     (folder / "bea").mkdir()
-    shutil.copy(shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE.path).with_suffix(".csv"))
+    shutil.copy(
+        shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv", (folder / BEA_USE.path).with_suffix(".csv")
+    )
     if sic_weights_rows is not None:
         _write_sic_weights(folder / "concordances" / "sic_weights.csv", sic_weights_rows)
     concordance = read_table("bea_sic_concordance", SourceSettings(mode="local", data_dir=folder))
@@ -110,12 +124,18 @@ def test_local_sic_weights_split_by_shipments_and_equal_without_them(shared_data
     assert weighted["3431"] == pytest.approx(1 / 3) and sum(weighted.values()) == pytest.approx(1, abs=1e-12)
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ([("3499", "vship", 1.0), ("3691", "vship", -2.0)], r"row 'line 3', column 'value'.*value is finite and >= 0"),
-    ([("3499", "vship", 1.0), ("3691", "employment", 2.0)], r"row 'line 3', column 'weight_basis'.*one weight_basis"),
-    ([("3499", "vship", 1.0), ("3499", "vship", 2.0)], r"row 'line 2', column 'sic4'.*one row per sic4"),
-    ([("34x9", "vship", 1.0)], r"row 'line 2', column 'sic4'.*sic4 is a SIC 1987 code"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([("3499", "vship", 1.0), ("3691", "vship", -2.0)], r"row 'line 3', column 'value'.*value is finite and >= 0"),
+        (
+            [("3499", "vship", 1.0), ("3691", "employment", 2.0)],
+            r"row 'line 3', column 'weight_basis'.*one weight_basis",
+        ),
+        ([("3499", "vship", 1.0), ("3499", "vship", 2.0)], r"row 'line 2', column 'sic4'.*one row per sic4"),
+        ([("34x9", "vship", 1.0)], r"row 'line 2', column 'sic4'.*sic4 is a SIC 1987 code"),
+    ],
+)
 def test_a_bad_sic_weights_file_is_an_error_naming_file_line_and_column(tmp_path, rows, message):
     path = _write_sic_weights(tmp_path / "sic_weights.csv", rows)
     with pytest.raises(DataValidationError, match=r"bea_sic_concordance \(sic_weights.csv\): " + message):

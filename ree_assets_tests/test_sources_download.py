@@ -115,19 +115,34 @@ def test_a_valid_file_is_cached_once_and_then_reused(publisher, tmp_path):
     assert [p.name for p in cached.parent.iterdir()] == ["use.xlsx"]
 
 
-@pytest.mark.parametrize(("name", "path", "body", "content_type", "mode", "reason"), [
-    ("html with status 200", "/bea/use.xlsx", HTML, "text/html; charset=utf-8", "plain", "HTML page"),
-    ("html served as binary", "/bea/use.xlsx", HTML, "application/octet-stream", "plain", "HTML page"),
-    ("truncated body", "/bea/use.xlsx", _xlsx_bytes(), "application/octet-stream", "truncate", "truncated body"),
-    ("not a zip", "/bea/use.xlsx", b"PK\x03\x04 cut short", "application/octet-stream", "plain", "BadZipFile"),
-    ("zip without the workbook", "/bea/use.xlsx", _zip_bytes("readme.txt"), "application/zip", "plain",
-     "without the workbook parts"),
-    ("xls that is not OLE2", "/census/sic.xls", b"SIC,NAICS\n", "application/vnd.ms-excel", "plain", "OLE2"),
-    ("RData without R's header", "/wiod/wiot.RData", gzip.compress(b"<xml/>", mtime=0), "application/octet-stream",
-     "plain", "R save header"),
-    ("npz without arrays", "/wiod/wiot.npz", _zip_bytes("Z.txt"), "application/octet-stream", "plain", ".npy"),
-    ("empty body", "/bea/use.xlsx", b"", "application/octet-stream", "plain", "empty"),
-])
+@pytest.mark.parametrize(
+    ("name", "path", "body", "content_type", "mode", "reason"),
+    [
+        ("html with status 200", "/bea/use.xlsx", HTML, "text/html; charset=utf-8", "plain", "HTML page"),
+        ("html served as binary", "/bea/use.xlsx", HTML, "application/octet-stream", "plain", "HTML page"),
+        ("truncated body", "/bea/use.xlsx", _xlsx_bytes(), "application/octet-stream", "truncate", "truncated body"),
+        ("not a zip", "/bea/use.xlsx", b"PK\x03\x04 cut short", "application/octet-stream", "plain", "BadZipFile"),
+        (
+            "zip without the workbook",
+            "/bea/use.xlsx",
+            _zip_bytes("readme.txt"),
+            "application/zip",
+            "plain",
+            "without the workbook parts",
+        ),
+        ("xls that is not OLE2", "/census/sic.xls", b"SIC,NAICS\n", "application/vnd.ms-excel", "plain", "OLE2"),
+        (
+            "RData without R's header",
+            "/wiod/wiot.RData",
+            gzip.compress(b"<xml/>", mtime=0),
+            "application/octet-stream",
+            "plain",
+            "R save header",
+        ),
+        ("npz without arrays", "/wiod/wiot.npz", _zip_bytes("Z.txt"), "application/octet-stream", "plain", ".npy"),
+        ("empty body", "/bea/use.xlsx", b"", "application/octet-stream", "plain", "empty"),
+    ],
+)
 def test_a_bad_download_never_enters_the_cache(publisher, tmp_path, name, path, body, content_type, mode, reason):
     routes, _, base = publisher
     _serve(routes, path, body, content_type, mode=mode)
@@ -184,11 +199,14 @@ def test_a_listed_checksum_must_match(publisher, tmp_path):
 
 
 def test_real_formats_pass_the_content_check(shared_data):
-    for path in [shared_data / "wiod" / "wiot_2009.RData", shared_data / "wiod" / "wiod_2013.RData",
-                 shared_data / "wiod" / "derived_wiot_2009.npz",
-                 shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls",
-                 shared_data / "bea" / "bea_xlsx" / "IOMake_Before_Redefinitions_2007_2012_Detail.xlsx",
-                 shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv"]:
+    for path in [
+        shared_data / "wiod" / "wiot_2009.RData",
+        shared_data / "wiod" / "wiod_2013.RData",
+        shared_data / "wiod" / "derived_wiot_2009.npz",
+        shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls",
+        shared_data / "bea" / "bea_xlsx" / "IOMake_Before_Redefinitions_2007_2012_Detail.xlsx",
+        shared_data / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv",
+    ]:
         check_content(path, "any")
     assert OLE2_MAGIC == (shared_data / "concordances" / "2002_NAICS_to_1987_SIC.xls").read_bytes()[:8]
     assert bz2.decompress((shared_data / "wiod" / "wiot_2009.RData").read_bytes())[:4] == b"RDX2"
@@ -207,13 +225,16 @@ def test_a_poisoned_cache_file_is_detected_and_refetched(publisher, tmp_path):
 
 
 def test_a_poisoned_cache_is_refetched_in_download_mode_and_a_failed_refetch_leaves_no_file(
-        publisher, tmp_path, monkeypatch):
+    publisher, tmp_path, monkeypatch
+):
     routes, hits, base = publisher
     prices = ree_defaults.ree_prices()
     _serve(routes, "/ree/ree_prices.csv", prices.write_csv().encode())
-    published = TableSource("ree_prices", (SourceFile("ree/ree_prices.csv", publisher="test",
-                                                      columns=tuple(prices.columns)),),
-                            catalog.LOCAL_LAYOUT["ree_prices"].read)
+    published = TableSource(
+        "ree_prices",
+        (SourceFile("ree/ree_prices.csv", publisher="test", columns=tuple(prices.columns)),),
+        catalog.LOCAL_LAYOUT["ree_prices"].read,
+    )
     monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
     settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test": base})
     cached = tmp_path / "cache" / "ree" / "ree_prices.csv"

@@ -47,8 +47,14 @@ def test_concordance_covers_every_sic_and_names_the_ree_links(world):
 def test_default_ree_tables_build_on_the_synthetic_world(world):
     tables = io.supply_use_from_canonical(world["bea_use"], world["bea_make"])
     extended = io.build_ree_extended_table(
-        tables, defaults.ree_application_composition(), defaults.ree_end_use(), defaults.US_CONSUMPTION_TONNES_REO,
-        defaults.ree_prices(), defaults.application_industry_map(), defaults.MAGNET_REE_COST_SHARE)
+        tables,
+        defaults.ree_application_composition(),
+        defaults.ree_end_use(),
+        defaults.US_CONSUMPTION_TONNES_REO,
+        defaults.ree_prices(),
+        defaults.application_industry_map(),
+        defaults.MAGNET_REE_COST_SHARE,
+    )
     concordance = pl.concat([world["bea_sic_concordance"], io.split_sic_links(defaults.application_industry_map())])
     ree_tr = io.requirements_to_sic(extended.tables, extended.elements, concordance)
     top = ree_tr.filter(pl.col("element") == io.ALL_ELEMENTS).sort("tr", descending=True)["sic4"].head(3)

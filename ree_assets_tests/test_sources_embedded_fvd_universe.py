@@ -20,16 +20,21 @@ def tables() -> dict[str, pl.DataFrame]:
     years = [fu.fvd_universe_tables(year, SEED, "small") for year in range(fu.FIRST_GRANT_YEAR, fu.LAST_GRANT_YEAR + 1)]
     tables = {name: pl.concat([y[name] for y in years]) for name in fu.CANONICAL}
     everything = fu.fvd_universe_all_years(SEED, "small")
-    assert all(tables[name].sort(tables[name].columns).equals(everything[name].sort(everything[name].columns))
-               for name in fu.CANONICAL)
+    assert all(
+        tables[name].sort(tables[name].columns).equals(everything[name].sort(everything[name].columns))
+        for name in fu.CANONICAL
+    )
     return tables
 
 
 @pytest.fixture(scope="module")
 def variables(tables):
-    sets = fvd_patent_sets(tables["patents"], tables["patent_texts"], tables["patent_classes"], tables["patent_assignees"])
-    return sets, citation_variables(sets.table, tables["patents"], tables["patent_classes"],
-                                    tables["patent_inventors"], tables["patent_citations"])
+    sets = fvd_patent_sets(
+        tables["patents"], tables["patent_texts"], tables["patent_classes"], tables["patent_assignees"]
+    )
+    return sets, citation_variables(
+        sets.table, tables["patents"], tables["patent_classes"], tables["patent_inventors"], tables["patent_citations"]
+    )
 
 
 def test_years_partition_the_universe_with_ids_below_the_afsv_range(tables):
@@ -53,8 +58,12 @@ def test_subclass_sizes_are_heavy_tailed(tables):
 
 def test_pipeline_rules_find_exactly_the_designed_sets(variables):
     sets, _ = variables
-    designed = (fu.generate_universe(SEED, "small")["patents"].filter(pl.col("role") == "set")
-                .select(pl.col("patent_id").cast(pl.String), "technology").sort("technology", "patent_id"))
+    designed = (
+        fu.generate_universe(SEED, "small")["patents"]
+        .filter(pl.col("role") == "set")
+        .select(pl.col("patent_id").cast(pl.String), "technology")
+        .sort("technology", "patent_id")
+    )
     assert sets.table.select("patent_id", "technology").equals(designed)
     assert sets.report["candidates_without_keyword"] > 0 and sets.report["candidates_not_organisation"] > 0
 
@@ -73,7 +82,7 @@ def test_identified_quantities_of_the_truth_are_recovered_within_three_se(variab
     fit = mixture.fit_mixture(mixture.citation_moments(citations, available, period), n_starts=6, seed=1)
     draws = mixture.bootstrap_reduced_forms(citations, available, period, fit, n_draws=60, seed=1)
     z = (fit.reduced_form - mixture.reduced_form(fu.truth_theta(technology))) / draws.std(axis=0, ddof=1)
-    assert np.all(np.abs(z) < 3), dict(zip(mixture.REDUCED_FORM, z))
+    assert np.all(np.abs(z) < 3), dict(zip(mixture.REDUCED_FORM, z, strict=False))
 
 
 def test_logit_coefficients_have_the_signs_the_generator_implies(variables):

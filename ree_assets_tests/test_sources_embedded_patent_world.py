@@ -5,18 +5,26 @@ import polars as pl
 import pytest
 
 from ree_assets.core.patents.ree_filter import ree_subset
-from ree_assets.sources.embedded.patent_world import (AFSV_FIRST_YEAR, LAST_GRANT_YEAR, POST_YEAR, afsv_grant_year_ids,
-                                                      afsv_year, did_design, patent_tables, year_counts)
+from ree_assets.sources.contracts import contract_columns
+from ree_assets.sources.embedded.patent_world import (
+    AFSV_FIRST_YEAR,
+    LAST_GRANT_YEAR,
+    POST_YEAR,
+    afsv_grant_year_ids,
+    afsv_year,
+    did_design,
+    patent_tables,
+    year_counts,
+)
 from ree_assets.sources.embedded.world import embedded_table
 from ree_assets.sources.patent_tables import PATENT_TABLES
-from ree_assets.sources.contracts import contract_columns
 
 SEED = 0
 
 
 def test_truth_rows_of_the_patent_did():
     truth = embedded_table("synthetic_truth", SEED, "small").filter(pl.col("stage") == "did")
-    betas = dict(zip(truth["key"], truth["value"]))
+    betas = dict(zip(truth["key"], truth["value"], strict=False))
     assert betas["patents:NONCHN"] == betas["patents:USA"] == betas["patents:EUR"] == betas["patents:JPN"] > 0
     assert betas["patents:CHN"] == 0.0
 
@@ -26,14 +34,22 @@ def test_ppml_on_the_drawn_flows_recovers_beta():
     of the truth outside China, and the NONCHN / CHN contrast has the generator's sign."""
     pf = pytest.importorskip("pyfixest")
     cells = did_design(SEED, "small")[0].select("region", "sic4", "sens")
-    panel = (pl.concat([year_counts(y, SEED, "small").with_columns(pl.lit(y).alias("year"))
-                        for y in range(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)])
-             .join(cells, on=["region", "sic4"])
-             .with_columns((pl.col("sens") * (pl.col("year") >= POST_YEAR)).alias("treatment"),
-                           (pl.col("region") + pl.col("sic4")).alias("rs"),
-                           (pl.col("region") + pl.col("year").cast(pl.String)).alias("rt")))
+    panel = (
+        pl.concat(
+            [
+                year_counts(y, SEED, "small").with_columns(pl.lit(y).alias("year"))
+                for y in range(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
+            ]
+        )
+        .join(cells, on=["region", "sic4"])
+        .with_columns(
+            (pl.col("sens") * (pl.col("year") >= POST_YEAR)).alias("treatment"),
+            (pl.col("region") + pl.col("sic4")).alias("rs"),
+            (pl.col("region") + pl.col("year").cast(pl.String)).alias("rt"),
+        )
+    )
     truth = embedded_table("synthetic_truth", SEED, "small").filter(pl.col("stage") == "did")
-    beta = dict(zip(truth["key"], truth["value"]))
+    beta = dict(zip(truth["key"], truth["value"], strict=False))
     estimates = {}
     for sample, rows in (("NONCHN", pl.col("region") != "CHN"), ("CHN", pl.col("region") == "CHN")):
         fit = pf.fepois("enhancing ~ treatment | rs + rt", data=panel.filter(rows).to_pandas(), vcov={"CRV1": "rs"})
@@ -55,7 +71,11 @@ def test_years_are_reproducible_and_have_their_own_id_block():
     assert ids.min() >= low >= 6_300_000 and ids.max() < high and ids.is_unique().all()
     assert (first["patents"]["grant_date"].dt.weekday() == 2).all()  # USPTO grants on Tuesdays
     assert (first["patents"]["grant_date"].dt.year() == 2012).all()
-    assert not patent_tables(2013, SEED, "small")["patents"]["patent_id"].is_in(first["patents"]["patent_id"].implode()).any()
+    assert (
+        not patent_tables(2013, SEED, "small")["patents"]["patent_id"]
+        .is_in(first["patents"]["patent_id"].implode())
+        .any()
+    )
     assert (first["patents"]["application_date"] < first["patents"]["grant_date"]).all()
 
 

@@ -13,8 +13,28 @@ from ree_assets.sources.embedded.wiod_world import INDUSTRIES, MANUFACTURING, SE
 from ree_assets.sources.wiod import FINAL_USES, WIOD_SCHEMA, world_io_table_from_long
 
 GE_REGIONS = {"CHN", "USA", "JPN"}
-EU_MEMBERS_2009 = {"AUT", "BEL", "BGR", "CZE", "DEU", "DNK", "ESP", "FIN", "FRA", "GBR", "GRC", "HUN",
-                   "IRL", "ITA", "NLD", "POL", "PRT", "ROU", "SVK", "SWE"}
+EU_MEMBERS_2009 = {
+    "AUT",
+    "BEL",
+    "BGR",
+    "CZE",
+    "DEU",
+    "DNK",
+    "ESP",
+    "FIN",
+    "FRA",
+    "GBR",
+    "GRC",
+    "HUN",
+    "IRL",
+    "ITA",
+    "NLD",
+    "POL",
+    "PRT",
+    "ROU",
+    "SVK",
+    "SWE",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +73,7 @@ def test_structure_is_realistic(small_world):
     services = output[:, [table.sectors.index(c) for c in SERVICES]].sum()
     assert table.countries[int(np.argmax(manufacturing))] == "CHN"
     assert 0.6 < services / output.sum() < 0.85
-    inventories = table.final[:, table.final_uses.index("INVEN")::len(table.final_uses)]
+    inventories = table.final[:, table.final_uses.index("INVEN") :: len(table.final_uses)]
     assert (inventories < 0).any()  # inventory changes can be negative, as in WIOD
     value_added = table.output - table.intermediate.sum(axis=0)
     assert np.all(value_added > 0)
@@ -61,7 +81,7 @@ def test_structure_is_realistic(small_world):
 
 def test_spending_grows_between_years(small_world):
     totals = small_world.filter(pl.col("col_use") == "GO").group_by("year").agg(pl.col("value_musd").sum())
-    by_year = dict(zip(totals["year"], totals["value_musd"]))
+    by_year = dict(zip(totals["year"], totals["value_musd"], strict=False))
     assert by_year[2010] > by_year[2009]
 
 

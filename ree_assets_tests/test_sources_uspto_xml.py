@@ -16,7 +16,9 @@ ALPHA3 = {"US": "USA", "CH": "CHE", "DE": "DEU", "FR": "FRA", "IT": "ITA", "": N
 
 def expected(shared_data, name: str, columns: list[str]) -> pl.DataFrame:
     path = shared_data / "patents" / "uspto_xml" / "expected_parse_ipg120327.18" / f"{name}.csv"
-    return pl.read_csv(path, has_header=False, new_columns=columns, infer_schema=False).with_columns(pl.all().fill_null(""))
+    return pl.read_csv(path, has_header=False, new_columns=columns, infer_schema=False).with_columns(
+        pl.all().fill_null("")
+    )
 
 
 def unpadded(column: str) -> pl.Expr:
@@ -47,9 +49,14 @@ def test_patents_equal_the_expected_parse(shared_data, weekly):
 def test_classes_equal_the_expected_parse(shared_data, weekly):
     want = expected(shared_data, "class", ["id", "main", "cls", "sub"]).select(
         unpadded("id").alias("patent_id"),
-        (pl.col("cls") + "/" + pl.col("sub").str.slice(0, 3).str.strip_chars_start("0")
-         + pl.when(pl.col("sub").str.len_chars() > 3).then("." + pl.col("sub").str.slice(3)).otherwise(pl.lit("")))
-        .alias("code"), (pl.col("main") == "1").alias("is_main"))
+        (
+            pl.col("cls")
+            + "/"
+            + pl.col("sub").str.slice(0, 3).str.strip_chars_start("0")
+            + pl.when(pl.col("sub").str.len_chars() > 3).then("." + pl.col("sub").str.slice(3)).otherwise(pl.lit(""))
+        ).alias("code"),
+        (pl.col("main") == "1").alias("is_main"),
+    )
     got = weekly["patent_classes"].filter(pl.col("scheme") == "uspc").select("patent_id", "code", "is_main")
     assert got.sort(pl.all()).equals(want.sort(pl.all()))
     assert "D3/203.1" in got["code"].to_list()  # main-classification "D 32031"
@@ -57,21 +64,33 @@ def test_classes_equal_the_expected_parse(shared_data, weekly):
 
 def test_assignees_and_inventors_equal_the_expected_parse(shared_data, weekly):
     assignees = expected(shared_data, "assignee", ["id", "role", "name", "city", "state", "country", "n", "r", "seq"])
-    want = assignees.select(unpadded("id").alias("patent_id"), pl.col("seq").cast(pl.Int64).alias("sequence"),
-                            "name", pl.col("country").replace_strict(ALPHA3).alias("country"))
+    want = assignees.select(
+        unpadded("id").alias("patent_id"),
+        pl.col("seq").cast(pl.Int64).alias("sequence"),
+        "name",
+        pl.col("country").replace_strict(ALPHA3).alias("country"),
+    )
     got = weekly["patent_assignees"]
     assert got.select(want.columns).sort(pl.all()).equals(want.sort(pl.all()))
     assert set(assignees["role"]) == {"2", "3"} and (got["assignee_type"] == "organisation").all()
-    inventors = expected(shared_data, "inventor", ["id", "first", "last", "street", "city", "state", "country", "zip",
-                                                   "nationality", "seq"])
+    inventors = expected(
+        shared_data,
+        "inventor",
+        ["id", "first", "last", "street", "city", "state", "country", "zip", "nationality", "seq"],
+    )
     # The expected parse lists every v4.2 applicant as an inventor, the two legal representatives
     # of D0656313's deceased inventor (app-type "applicant", not "applicant-inventor") included;
     # the reader keeps inventors only, numbered 0, 1, ... in their order on the grant.
     assert inventors.filter(pl.col("last").str.contains("legal representative")).height == 2
-    want = (inventors.filter(~pl.col("last").str.contains("legal representative"))
-            .select(unpadded("id").alias("patent_id"), (pl.col("first") + " " + pl.col("last")).alias("name"),
-                    pl.col("country").replace_strict(ALPHA3).alias("country"))
-            .with_columns(pl.int_range(pl.len()).over("patent_id").alias("sequence")))
+    want = (
+        inventors.filter(~pl.col("last").str.contains("legal representative"))
+        .select(
+            unpadded("id").alias("patent_id"),
+            (pl.col("first") + " " + pl.col("last")).alias("name"),
+            pl.col("country").replace_strict(ALPHA3).alias("country"),
+        )
+        .with_columns(pl.int_range(pl.len()).over("patent_id").alias("sequence"))
+    )
     got = weekly["patent_inventors"]
     assert got.select(want.columns).sort(pl.all()).equals(want.sort(pl.all()))
     assert got.filter(pl.col("patent_id") == "D656313")["name"].to_list() == ["Jean-Louis Dumas", "Couli Jobert"]
@@ -80,9 +99,14 @@ def test_assignees_and_inventors_equal_the_expected_parse(shared_data, weekly):
 def test_citations_equal_the_expected_parse(shared_data, weekly):
     want = expected(shared_data, "citation", ["id", "date", "name", "kind", "office", "number", "category", "seq"])
     want = want.select(
-        unpadded("id").alias("citing_id"), "number", "office", "category", pl.col("seq").cast(pl.Int64).alias("sequence"),
+        unpadded("id").alias("citing_id"),
+        "number",
+        "office",
+        "category",
+        pl.col("seq").cast(pl.Int64).alias("sequence"),
         # month-precision dates (day 00) are read as the 1st
-        pl.col("date").str.replace(r"00$", "01").str.to_date("%Y%m%d").alias("cited_date"))
+        pl.col("date").str.replace(r"00$", "01").str.to_date("%Y%m%d").alias("cited_date"),
+    )
     got = weekly["patent_citations"].join(want, on=["citing_id", "sequence"], how="full", coalesce=True)
     assert got.height == want.height == 442
     assert (got["cited_office"] == got["office"]).all() and (got["category"] == got["category_right"]).all()
@@ -94,11 +118,17 @@ def test_citations_equal_the_expected_parse(shared_data, weekly):
 
 
 def test_utility_grant_fields(shared_data):
-    tables, _ = read_uspto_xml(shared_data / "patents" / "uspto_xml" / "utility_2009" / "patent_three_unparsed_.xml",
-                               sections=("claims", "description"))
+    tables, _ = read_uspto_xml(
+        shared_data / "patents" / "uspto_xml" / "utility_2009" / "patent_three_unparsed_.xml",
+        sections=("claims", "description"),
+    )
     (patent,) = tables["patents"].iter_rows(named=True)
-    assert (patent["patent_id"], patent["kind"], patent["grant_date"], patent["application_date"]) == \
-        ("7521045", "B2", date(2009, 4, 21), date(2005, 8, 4))
+    assert (patent["patent_id"], patent["kind"], patent["grant_date"], patent["application_date"]) == (
+        "7521045",
+        "B2",
+        date(2009, 4, 21),
+        date(2005, 8, 4),
+    )
     assert patent["title"] == "Methods of inhibiting metastasis" and patent["abstract"]
     classes = {(r["scheme"], r["code"], r["is_main"]) for r in tables["patent_classes"].iter_rows(named=True)}
     assert {("uspc", "424/130.1", True), ("ipc", "A61K 39/395", True)} <= classes
@@ -117,8 +147,14 @@ def test_larger_weekly_sample_reads_every_grant(shared_data):
 
 
 def test_uspc_code_format():
-    assert [uspc_code(c) for c in ("148301", "D 1128", " D1106", "4241301", "426 99", "502304")] == \
-        ["148/301", "D1/128", "D1/106", "424/130.1", "426/99", "502/304"]
+    assert [uspc_code(c) for c in ("148301", "D 1128", " D1106", "4241301", "426 99", "502304")] == [
+        "148/301",
+        "D1/128",
+        "D1/106",
+        "424/130.1",
+        "426/99",
+        "502/304",
+    ]
 
 
 @pytest.fixture

@@ -46,9 +46,16 @@ def test_real_2009_identity_holds_within_rounding_bound(wiod_2009):
 
 def test_corrupted_cell_fails_naming_its_row(wiod_2009):
     corrupted = wiod_2009.with_columns(
-        pl.when((pl.col("row_country") == "DEU") & (pl.col("row_industry") == "c12")
-                & (pl.col("col_country") == "CHN") & (pl.col("col_use") == "c13"))
-        .then(pl.col("value_musd") + 5000).otherwise(pl.col("value_musd")).alias("value_musd"))
+        pl.when(
+            (pl.col("row_country") == "DEU")
+            & (pl.col("row_industry") == "c12")
+            & (pl.col("col_country") == "CHN")
+            & (pl.col("col_use") == "c13")
+        )
+        .then(pl.col("value_musd") + 5000)
+        .otherwise(pl.col("value_musd"))
+        .alias("value_musd")
+    )
     with pytest.raises(DataValidationError) as error:
         wiod.world_io_table_from_long(corrupted, 2009)
     assert error.value.row == ("DEU", "c12")
@@ -109,14 +116,20 @@ def test_2016_layout_csv_reads_to_canonical_table(tmp_path):
     long = wiod.read_wiod_2016(path)
     table = wiod.world_io_table_from_long(long, 2009, bound=0.0)
     assert table.countries == ("AUS", "CHN") and table.sectors == ("A01", "C20", "C26")
-    assert long.filter((pl.col("row_country") == "CHN") & (pl.col("row_industry") == "C20")
-                       & (pl.col("col_country") == "AUS") & (pl.col("col_use") == "GFCF")
-                       )["value_musd"].item() == frame.filter(
-        (pl.col("Country") == "CHN") & (pl.col("IndustryCode") == "C20"))["AUS60"].item()
+    assert (
+        long.filter(
+            (pl.col("row_country") == "CHN")
+            & (pl.col("row_industry") == "C20")
+            & (pl.col("col_country") == "AUS")
+            & (pl.col("col_use") == "GFCF")
+        )["value_musd"].item()
+        == frame.filter((pl.col("Country") == "CHN") & (pl.col("IndustryCode") == "C20"))["AUS60"].item()
+    )
 
 
 def test_2016_layout_rdata_matches_csv(tmp_path):
     import rdata
+
     frame = _synthetic_2016_frame(np.random.default_rng(4))
     csv_path, rda_path = tmp_path / "wiot.csv", tmp_path / "wiot.RData"
     frame.write_csv(csv_path)
@@ -129,7 +142,10 @@ def test_2016_layout_broken_identity_names_row(tmp_path):
     frame = _synthetic_2016_frame(np.random.default_rng(5))
     broken = frame.with_columns(
         pl.when((pl.col("Country") == "AUS") & (pl.col("IndustryCode") == "C26"))
-        .then(pl.col("CHN2") + 100).otherwise(pl.col("CHN2")).alias("CHN2"))
+        .then(pl.col("CHN2") + 100)
+        .otherwise(pl.col("CHN2"))
+        .alias("CHN2")
+    )
     path = tmp_path / "broken.csv"
     broken.write_csv(path)
     with pytest.raises(DataValidationError, match="broken.csv") as error:
@@ -154,6 +170,8 @@ def test_real_2009_file_passes_its_contract_in_local_mode_values_unchanged(share
         (raw,) = rdata.conversion.convert(rdata.parser.parse_file(shared_data / WIOD_2013.path)).values()
     cells = frame.filter(pl.col("col_country") != wiod.OUTPUT_COUNTRY)["value_musd"].to_numpy().reshape(1435, -1)
     assert np.array_equal(cells, np.hstack([np.asarray(raw["inter"]), np.asarray(raw["final"])]))
-    assert np.array_equal(frame.filter(pl.col("col_use") == wiod.OUTPUT_USE)["value_musd"].to_numpy(),
-                          np.asarray(raw["output"], dtype=float))
+    assert np.array_equal(
+        frame.filter(pl.col("col_use") == wiod.OUTPUT_USE)["value_musd"].to_numpy(),
+        np.asarray(raw["output"], dtype=float),
+    )
     assert failed_rules(tmp_path / "ree.duckdb", "wiod", frame) == set()

@@ -61,8 +61,9 @@ def test_a_timed_out_wait_names_the_holder(tmp_path):
 
 def test_two_runs_at_once_both_complete(tmp_path):
     database = str(tmp_path / "ree.duckdb")
-    runs = [_python(RUN, database, "20100701", *RAW, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-            for _ in range(2)]
+    runs = [
+        _python(RUN, database, "20100701", *RAW, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL) for _ in range(2)
+    ]
     assert [run.wait(timeout=600) for run in runs] == [0, 0]
     assert all(fingerprint(tmp_path / "ree.duckdb", f"raw.{table}")[0] > 0 for table in RAW)
 
@@ -108,8 +109,12 @@ def test_a_contract_that_cannot_open_the_database_reports_it(tmp_path):
     from ree_assets.storage.audit import run_contract
 
     database = str(tmp_path / "ree.duckdb")
-    other = _python("import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('open', flush=True); "
-                    "time.sleep(60)", database, stdout=subprocess.PIPE, text=True)
+    other = _python(
+        "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)",
+        database,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert other.stdout.readline().strip() == "open"
         findings = run_contract(contract_path("ree_prices"), database)

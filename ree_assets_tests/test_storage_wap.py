@@ -40,8 +40,10 @@ BAD_VERSIONS = {
     "empty table": (GOOD.head(0), "an empty table is bad data"),
     "base year dropped": (GOOD.filter(pl.col("year") != 2009), "base year 2009"),
     "missing column": (GOOD.drop("quality"), "quality"),
-    "null element": (GOOD.with_columns(pl.when(pl.col("element") == "Ce").then(None).otherwise(pl.col("element"))
-                                       .alias("element")), "element"),
+    "null element": (
+        GOOD.with_columns(pl.when(pl.col("element") == "Ce").then(None).otherwise(pl.col("element")).alias("element")),
+        "element",
+    ),
     "unknown quality label": (GOOD.with_columns(pl.lit("guessed").alias("quality")), "quality is approximate"),
 }
 
@@ -74,8 +76,11 @@ def test_a_bad_version_is_never_published(published, case):
 def test_a_good_version_replaces_the_published_one(published):
     newer = _with_price(GOOD, 99.0)
     _publish(published, newer, run_id="run-newer")
-    assert read_table(published, "raw.ree_prices").sort(["element", "market", "year"]).equals(
-        newer.sort(["element", "market", "year"]))
+    assert (
+        read_table(published, "raw.ree_prices")
+        .sort(["element", "market", "year"])
+        .equals(newer.sort(["element", "market", "year"]))
+    )
 
 
 def test_partitioned_writes_publish_only_their_years_and_refuse_an_empty_year(tmp_path):
@@ -83,13 +88,20 @@ def test_partitioned_writes_publish_only_their_years_and_refuse_an_empty_year(tm
     frame = pl.DataFrame({"year": [2002, 2003, 2004], "value": [1.0, 2.0, 3.0]})
     target = wap.Target("raw", "by_year", "coalesce(year >= 2003 AND year < 2004, false)", "2003...2003")
     write_audit_publish(str(database), wap.Target("raw", "by_year"), frame, [], run_id="r1", asset="by_year")
-    write_audit_publish(str(database), target, pl.DataFrame({"year": [2003], "value": [20.0]}), [],
-                        run_id="r2", asset="by_year")
+    write_audit_publish(
+        str(database), target, pl.DataFrame({"year": [2003], "value": [20.0]}), [], run_id="r2", asset="by_year"
+    )
     assert read_table(database, "raw.by_year").sort("year")["value"].to_list() == [1.0, 20.0, 3.0]
     before = fingerprint(database, "raw.by_year")
     with pytest.raises(AuditFailed, match="value >= 0"):
-        write_audit_publish(str(database), target, pl.DataFrame({"year": [2003], "value": [-1.0]}),
-                            [("odcs_contract", _no_negative_values)], run_id="r3", asset="by_year")
+        write_audit_publish(
+            str(database),
+            target,
+            pl.DataFrame({"year": [2003], "value": [-1.0]}),
+            [("odcs_contract", _no_negative_values)],
+            run_id="r3",
+            asset="by_year",
+        )
     assert fingerprint(database, "raw.by_year") == before
 
 
@@ -121,8 +133,9 @@ def test_dbt_marts_are_built_and_tested_aside_then_published(tmp_path):
     """A mart whose contract fails in the staging schemas is not published; renaming the file
     keeps every view working (no catalog name is stored)."""
     database = tmp_path / "ree.duckdb"
-    mart = dg.AssetSelection.assets("ree_prices", "ree_complementarity", "stg_raw__ree_prices",
-                                    "stg_raw__ree_complementarity", "ree_price_spikes")
+    mart = dg.AssetSelection.assets(
+        "ree_prices", "ree_complementarity", "stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"
+    )
     assert materialize(database, mart).success
     before = fingerprint(database, "marts.ree_price_spikes")
     store(database, "raw", "ree_complementarity", ree_defaults.ree_complementarity().filter(pl.col("element") != "Dy"))

@@ -32,13 +32,33 @@ UNIT_SECTOR, UNIT_YEAR = "unit_sector", "unit_year"
 #: (PPML) between processes; at these tolerances results repeat to better than 1e-8.
 FIXEF_TOL, IWLS_TOL = 1e-12, 1e-12
 
-RESULT_SCHEMA = {"outcome": pl.String, "sample": pl.String, "variant": pl.String, "term": pl.String,
-                 "estimate": pl.Float64, "std_error": pl.Float64, "p_value": pl.Float64, "n_obs": pl.Int64,
-                 "n_clusters": pl.Int64, "n_dropped": pl.Int64, "estimator": pl.String,
-                 "effect_per_sd": pl.Float64}
-EVENT_SCHEMA = {"outcome": pl.String, "sample": pl.String, "variant": pl.String, "year": pl.Int64,
-                "estimate": pl.Float64, "std_error": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
-                "pre_trend_p_value": pl.Float64, "n_obs": pl.Int64, "n_clusters": pl.Int64}
+RESULT_SCHEMA = {
+    "outcome": pl.String,
+    "sample": pl.String,
+    "variant": pl.String,
+    "term": pl.String,
+    "estimate": pl.Float64,
+    "std_error": pl.Float64,
+    "p_value": pl.Float64,
+    "n_obs": pl.Int64,
+    "n_clusters": pl.Int64,
+    "n_dropped": pl.Int64,
+    "estimator": pl.String,
+    "effect_per_sd": pl.Float64,
+}
+EVENT_SCHEMA = {
+    "outcome": pl.String,
+    "sample": pl.String,
+    "variant": pl.String,
+    "year": pl.Int64,
+    "estimate": pl.Float64,
+    "std_error": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "pre_trend_p_value": pl.Float64,
+    "n_obs": pl.Int64,
+    "n_clusters": pl.Int64,
+}
 
 
 def _keys_text(frame: pl.DataFrame, keys: Sequence[str], limit: int = 5) -> str:
@@ -46,8 +66,9 @@ def _keys_text(frame: pl.DataFrame, keys: Sequence[str], limit: int = 5) -> str:
     return "; ".join(" ".join(str(v) for v in row) for row in rows)
 
 
-def validate_panel(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, controls: Sequence[str] = (),
-                   unit: str = "region") -> None:
+def validate_panel(
+    panel: pl.DataFrame, *, outcome: str, estimator: Estimator, controls: Sequence[str] = (), unit: str = "region"
+) -> None:
     """Refuse a panel before any regression: missing columns, duplicate (unit, sic4, year) keys,
     a sector without sensitivity, non-finite or null numbers, a negative PPML outcome.
     DataValidationError names the offending keys."""
@@ -72,8 +93,9 @@ def validate_panel(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, c
     for rule, (column, rows, where) in rules.items():
         if found[rule]:
             offending = panel.filter(pl.struct(keys).is_duplicated() if column is None else rows)
-            raise DataValidationError("panel", rule, column=column, row=_keys_text(offending, where),
-                                      detail=f"{offending.height} rows")
+            raise DataValidationError(
+                "panel", rule, column=column, row=_keys_text(offending, where), detail=f"{offending.height} rows"
+            )
 
 
 def sample_rows(panel: pl.DataFrame, sample: str) -> pl.DataFrame:
@@ -84,8 +106,12 @@ def sample_rows(panel: pl.DataFrame, sample: str) -> pl.DataFrame:
         return panel.filter(pl.col("region") != CHINA)
     rows = panel.filter(pl.col("region") == sample)
     if rows.is_empty():
-        raise DataValidationError("panel", f"sample {sample!r} is NONCHN, ALL or a region of the panel",
-                                  column="region", detail=f"regions: {', '.join(sorted(panel['region'].unique()))}")
+        raise DataValidationError(
+            "panel",
+            f"sample {sample!r} is NONCHN, ALL or a region of the panel",
+            column="region",
+            detail=f"regions: {', '.join(sorted(panel['region'].unique()))}",
+        )
     return rows
 
 
@@ -116,8 +142,9 @@ def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator):
 
     vcov = {"CRV1": UNIT_SECTOR}
     if estimator == "ppml":
-        return pf.fepois(formula, data=frame, vcov=vcov, separation_check=["fe"], fixef_tol=FIXEF_TOL,
-                         iwls_tol=IWLS_TOL)
+        return pf.fepois(
+            formula, data=frame, vcov=vcov, separation_check=["fe"], fixef_tol=FIXEF_TOL, iwls_tol=IWLS_TOL
+        )
     return pf.feols(formula, data=frame, vcov=vcov, fixef_tol=FIXEF_TOL)
 
 
@@ -135,8 +162,15 @@ def _prepared(panel, outcome, estimator, sample, controls, unit) -> pl.DataFrame
     return estimation_frame(sample_rows(panel.select(needed), sample), unit=unit)
 
 
-def fit(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, sample: str, controls: Sequence[str] = (),
-        unit: str = "region") -> pl.DataFrame:
+def fit(
+    panel: pl.DataFrame,
+    *,
+    outcome: str,
+    estimator: Estimator,
+    sample: str,
+    controls: Sequence[str] = (),
+    unit: str = "region",
+) -> pl.DataFrame:
     """Estimate beta of Sens_s x post_t for one outcome and sample; ``did_results`` rows, one per
     term (the treatment, then the controls).
 
@@ -146,24 +180,42 @@ def fit(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, sample: str,
     (singletons, PPML separation); variant is ``baseline`` (the robustness assets rename it).
     """
     frame = _prepared(panel, outcome, estimator, sample, controls, unit)
-    model = _estimate(frame.select(outcome, TREATMENT, *controls, UNIT_SECTOR, UNIT_YEAR),
-                      did_formula(outcome, controls), estimator)
+    model = _estimate(
+        frame.select(outcome, TREATMENT, *controls, UNIT_SECTOR, UNIT_YEAR), did_formula(outcome, controls), estimator
+    )
     tidy = model.tidy()
     sd = sensitivity_sd(frame)
     n_obs = int(model._N)
     terms = list(tidy.index)
-    return pl.DataFrame({
-        "outcome": outcome, "sample": sample, "variant": "baseline", "term": terms,
-        "estimate": tidy["Estimate"].to_numpy(), "std_error": tidy["Std. Error"].to_numpy(),
-        "p_value": tidy["Pr(>|t|)"].to_numpy(), "n_obs": n_obs, "n_clusters": int(model._G[0]),
-        "n_dropped": frame.height - n_obs, "estimator": estimator,
-        "effect_per_sd": [float(tidy.loc[t, "Estimate"]) * sd if t == TREATMENT else None for t in terms],
-    }, schema=RESULT_SCHEMA)
+    return pl.DataFrame(
+        {
+            "outcome": outcome,
+            "sample": sample,
+            "variant": "baseline",
+            "term": terms,
+            "estimate": tidy["Estimate"].to_numpy(),
+            "std_error": tidy["Std. Error"].to_numpy(),
+            "p_value": tidy["Pr(>|t|)"].to_numpy(),
+            "n_obs": n_obs,
+            "n_clusters": int(model._G[0]),
+            "n_dropped": frame.height - n_obs,
+            "estimator": estimator,
+            "effect_per_sd": [float(tidy.loc[t, "Estimate"]) * sd if t == TREATMENT else None for t in terms],
+        },
+        schema=RESULT_SCHEMA,
+    )
 
 
-def event_study(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, sample: str,
-                controls: Sequence[str] = (), unit: str = "region",
-                reference_year: int = REFERENCE_YEAR) -> pl.DataFrame:
+def event_study(
+    panel: pl.DataFrame,
+    *,
+    outcome: str,
+    estimator: Estimator,
+    sample: str,
+    controls: Sequence[str] = (),
+    unit: str = "region",
+    reference_year: int = REFERENCE_YEAR,
+) -> pl.DataFrame:
     """Year-by-sensitivity coefficients beta_t of Sens_s x 1{t = year} (beta_ref = 0), with 95%
     confidence intervals from the clustered SEs, and ``pre_trend_p_value``: the Wald test
     (F, CRV1) that every pre-``POST_YEAR`` coefficient is zero. A small p-value flags a pre-trend.
@@ -171,21 +223,44 @@ def event_study(panel: pl.DataFrame, *, outcome: str, estimator: Estimator, samp
     import numpy as np
 
     frame = _prepared(panel, outcome, estimator, sample, controls, unit)
-    model = _estimate(frame.select(outcome, "year", "sensitivity", *controls, UNIT_SECTOR, UNIT_YEAR),
-                      event_formula(outcome, controls, reference_year), estimator)
+    model = _estimate(
+        frame.select(outcome, "year", "sensitivity", *controls, UNIT_SECTOR, UNIT_YEAR),
+        event_formula(outcome, controls, reference_year),
+        estimator,
+    )
     tidy, intervals = model.tidy(), model.confint(alpha=0.05)
     terms = [t for t in tidy.index if t.startswith("year::")]
     years = [int(t.split("::")[1].split(":")[0]) for t in terms]
     names = list(model._coefnames)
-    pre = [names.index(t) for t, y in zip(terms, years) if y < POST_YEAR]
+    pre = [names.index(t) for t, y in zip(terms, years, strict=False) if y < POST_YEAR]
     restriction = np.zeros((len(pre), len(names)))
     restriction[np.arange(len(pre)), pre] = 1.0
     pre_p = float(model.wald_test(R=restriction)["pvalue"]) if pre else float("nan")
-    rows = [(y, float(tidy.loc[t, "Estimate"]), float(tidy.loc[t, "Std. Error"]),
-             float(intervals.loc[t].iloc[0]), float(intervals.loc[t].iloc[1])) for t, y in zip(terms, years)]
+    rows = [
+        (
+            y,
+            float(tidy.loc[t, "Estimate"]),
+            float(tidy.loc[t, "Std. Error"]),
+            float(intervals.loc[t].iloc[0]),
+            float(intervals.loc[t].iloc[1]),
+        )
+        for t, y in zip(terms, years, strict=False)
+    ]
     rows.append((reference_year, 0.0, 0.0, 0.0, 0.0))
-    years_col, est, se, lo, hi = zip(*sorted(rows))
-    return pl.DataFrame({"outcome": outcome, "sample": sample, "variant": "baseline", "year": list(years_col),
-                         "estimate": list(est), "std_error": list(se), "ci_low": list(lo), "ci_high": list(hi),
-                         "pre_trend_p_value": pre_p, "n_obs": int(model._N), "n_clusters": int(model._G[0])},
-                        schema=EVENT_SCHEMA)
+    years_col, est, se, lo, hi = zip(*sorted(rows), strict=False)
+    return pl.DataFrame(
+        {
+            "outcome": outcome,
+            "sample": sample,
+            "variant": "baseline",
+            "year": list(years_col),
+            "estimate": list(est),
+            "std_error": list(se),
+            "ci_low": list(lo),
+            "ci_high": list(hi),
+            "pre_trend_p_value": pre_p,
+            "n_obs": int(model._N),
+            "n_clusters": int(model._G[0]),
+        },
+        schema=EVENT_SCHEMA,
+    )

@@ -19,8 +19,9 @@ def stars(p_value: float) -> str:
     return next((mark for level, mark in STARS if p_value < level), "")
 
 
-def table_rows(results: pl.DataFrame, *, unit_label: str, controls: Sequence[str], digits: int = 3,
-               per_sd: bool = True) -> tuple[list[str], list[list[str]]]:
+def table_rows(
+    results: pl.DataFrame, *, unit_label: str, controls: Sequence[str], digits: int = 3, per_sd: bool = True
+) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the table for one outcome and variant: columns in the order of ``SAMPLES``
     present in ``results``."""
     rows = results.filter(pl.col("term") == TREATMENT)
@@ -32,7 +33,9 @@ def table_rows(results: pl.DataFrame, *, unit_label: str, controls: Sequence[str
         ["", *(cell(s, lambda r: f"({r['std_error']:.{digits}f})") for s in samples)],
     ]
     if per_sd:
-        body.append(["Effect of 1 SD of Sens", *(cell(s, lambda r: f"{r['effect_per_sd']:.{digits}g}") for s in samples)])
+        body.append(
+            ["Effect of 1 SD of Sens", *(cell(s, lambda r: f"{r['effect_per_sd']:.{digits}g}") for s in samples)]
+        )
     body += [
         ["Observations", *(cell(s, lambda r: f"{r['n_obs']:,}") for s in samples)],
         ["Clusters", *(cell(s, lambda r: f"{r['n_clusters']:,}") for s in samples)],

@@ -32,45 +32,80 @@ def sic_ge_map() -> pl.DataFrame:
 def ge_sector_of(sic4: pl.Series, mapping: pl.DataFrame) -> pl.Series:
     """The GE sector of each SIC code: the map row with the longest prefix of the code (null if none)."""
     prefixes = sorted(mapping.select("sic_prefix", "ge_sector").iter_rows(), key=lambda r: -len(r[0]))
-    lookup = {code: next((sector for prefix, sector in prefixes if code.startswith(prefix)), None)
-              for code in sic4.unique()}
+    lookup = {
+        code: next((sector for prefix, sector in prefixes if code.startswith(prefix)), None) for code in sic4.unique()
+    }
     return sic4.replace_strict(lookup, return_dtype=pl.String).alias("sector")
 
 
-def ge_innovation_panel(patent_panel: pl.DataFrame, ree_total_requirements: pl.DataFrame, ree_prices: pl.DataFrame,
-                        industry_stats_us: pl.DataFrame, mapping: pl.DataFrame, *, market: str = "fob_china"
-                        ) -> pl.DataFrame:
+def ge_innovation_panel(
+    patent_panel: pl.DataFrame,
+    ree_total_requirements: pl.DataFrame,
+    ree_prices: pl.DataFrame,
+    industry_stats_us: pl.DataFrame,
+    mapping: pl.DataFrame,
+    *,
+    market: str = "fob_china",
+) -> pl.DataFrame:
     """Canonical ``ge_innovation_panel`` (sector, year: ree_enhancing_flow, non_ree_flow,
     ree_price_index, wage_index) for the years every input covers. A sector with a zero flow in
     some year, or without REE requirements, raises DataValidationError naming it."""
     with_sector = lambda f: f.with_columns(ge_sector_of(f["sic4"], mapping)).drop_nulls("sector")  # noqa: E731
-    flows = (with_sector(patent_panel).group_by("sector", "year")
-             .agg(pl.col("ree_enhancing_flow").sum(), pl.col("non_ree_patents").sum().alias("non_ree_flow")))
-    mix = (with_sector(ree_total_requirements.filter(pl.col("element") != ALL_ELEMENTS))
-           .group_by("sector", "element").agg(pl.col("tr").sum())
-           .with_columns(weight=pl.col("tr") / pl.col("tr").sum().over("sector")))
-    prices = (ree_prices.filter(pl.col("market") == market).group_by("element", "year")
-              .agg(pl.col("price_usd_per_kg").mean()))
+    flows = (
+        with_sector(patent_panel)
+        .group_by("sector", "year")
+        .agg(pl.col("ree_enhancing_flow").sum(), pl.col("non_ree_patents").sum().alias("non_ree_flow"))
+    )
+    mix = (
+        with_sector(ree_total_requirements.filter(pl.col("element") != ALL_ELEMENTS))
+        .group_by("sector", "element")
+        .agg(pl.col("tr").sum())
+        .with_columns(weight=pl.col("tr") / pl.col("tr").sum().over("sector"))
+    )
+    prices = (
+        ree_prices.filter(pl.col("market") == market).group_by("element", "year").agg(pl.col("price_usd_per_kg").mean())
+    )
     years = sorted(set(flows["year"]) & set(prices["year"]) & set(industry_stats_us["year"]))
     if not years:
         raise DataValidationError("ge_innovation_panel", "patents, prices and wages share some years")
-    relative = (prices.filter(pl.col("year").is_in(years))
-                .with_columns(relative=pl.col("price_usd_per_kg") / pl.col("price_usd_per_kg").sort_by("year").first()
-                              .over("element")))
-    price_index = (mix.join(relative, on="element").group_by("sector", "year")
-                   .agg((pl.col("weight") * pl.col("relative")).sum().alias("ree_price_index")))
-    wages = (industry_stats_us.filter(pl.col("year").is_in(years)).group_by("year")
-             .agg((pl.col("pay").sum() / pl.col("emp").sum()).alias("wage")).sort("year")
-             .select("year", wage_index=pl.col("wage") / pl.col("wage").first()))
-    panel = (flows.filter(pl.col("year").is_in(years)).join(price_index, on=["sector", "year"], how="left")
-             .join(wages, on="year").sort("sector", "year"))
+    relative = prices.filter(pl.col("year").is_in(years)).with_columns(
+        relative=pl.col("price_usd_per_kg") / pl.col("price_usd_per_kg").sort_by("year").first().over("element")
+    )
+    price_index = (
+        mix.join(relative, on="element")
+        .group_by("sector", "year")
+        .agg((pl.col("weight") * pl.col("relative")).sum().alias("ree_price_index"))
+    )
+    wages = (
+        industry_stats_us.filter(pl.col("year").is_in(years))
+        .group_by("year")
+        .agg((pl.col("pay").sum() / pl.col("emp").sum()).alias("wage"))
+        .sort("year")
+        .select("year", wage_index=pl.col("wage") / pl.col("wage").first())
+    )
+    panel = (
+        flows.filter(pl.col("year").is_in(years))
+        .join(price_index, on=["sector", "year"], how="left")
+        .join(wages, on="year")
+        .sort("sector", "year")
+    )
     no_price = panel.filter(pl.col("ree_price_index").is_null())
     if no_price.height:
-        raise DataValidationError("ree_total_requirements", "every GE sector has REE requirements",
-                                  row=no_price["sector"][0])
+        raise DataValidationError(
+            "ree_total_requirements", "every GE sector has REE requirements", row=no_price["sector"][0]
+        )
     zero = panel.filter((pl.col("ree_enhancing_flow") <= 0) | (pl.col("non_ree_flow") <= 0))
     if zero.height:
-        raise DataValidationError("patent_panel", "patent flows > 0 in every GE sector and year (logs)",
-                                  row=f"{zero['sector'][0]} {zero['year'][0]}")
-    return panel.select("sector", "year", pl.col("ree_enhancing_flow").cast(pl.Float64),
-                        pl.col("non_ree_flow").cast(pl.Float64), "ree_price_index", "wage_index")
+        raise DataValidationError(
+            "patent_panel",
+            "patent flows > 0 in every GE sector and year (logs)",
+            row=f"{zero['sector'][0]} {zero['year'][0]}",
+        )
+    return panel.select(
+        "sector",
+        "year",
+        pl.col("ree_enhancing_flow").cast(pl.Float64),
+        pl.col("non_ree_flow").cast(pl.Float64),
+        "ree_price_index",
+        "wage_index",
+    )

@@ -23,12 +23,14 @@ def _first_row(frame: pl.DataFrame, columns: Sequence[str]) -> str:
 def _check_unique(frame: pl.DataFrame, table: str, keys: Sequence[str]) -> None:
     dup = frame.filter(pl.struct(keys).is_duplicated())
     if dup.height:
-        raise DataValidationError(table, f"one row per {', '.join(keys)}", row=_first_row(dup, keys),
-                                  detail=f"{dup.height} duplicated rows")
+        raise DataValidationError(
+            table, f"one row per {', '.join(keys)}", row=_first_row(dup, keys), detail=f"{dup.height} duplicated rows"
+        )
 
 
-def midpoint_growth(frame: pl.DataFrame, *, keys: Sequence[str], value: str, year: str = "year",
-                    table: str = "panel") -> pl.DataFrame:
+def midpoint_growth(
+    frame: pl.DataFrame, *, keys: Sequence[str], value: str, year: str = "year", table: str = "panel"
+) -> pl.DataFrame:
     """Annualised midpoint growth of ``value`` within each ``keys`` group.
 
     g_t = 2 (x_t - x_p) / (x_t + x_p) / (t - p), with p the previous year the group is observed
@@ -40,20 +42,30 @@ def midpoint_growth(frame: pl.DataFrame, *, keys: Sequence[str], value: str, yea
     _check_unique(data, table, [*keys, year])
     negative = data.filter(pl.col(value) < 0)
     if negative.height:
-        raise DataValidationError(table, f"{value} >= 0 (midpoint growth)", column=value,
-                                  row=_first_row(negative, [*keys, year]))
+        raise DataValidationError(
+            table, f"{value} >= 0 (midpoint growth)", column=value, row=_first_row(negative, [*keys, year])
+        )
     previous = pl.col(value).shift(1).over(keys, order_by=year)
-    gap = (pl.col(year) - pl.col(year).shift(1).over(keys, order_by=year))
+    gap = pl.col(year) - pl.col(year).shift(1).over(keys, order_by=year)
     growth = 2 * (pl.col(value) - previous) / (pl.col(value) + previous) / gap
-    return (data.with_columns(growth=growth, gap=gap)
-            .filter(pl.col("growth").is_not_null() & pl.col("growth").is_not_nan())
-            .select(*keys, year, "growth", pl.col("gap").cast(pl.Int64))
-            .sort([*keys, year]))
+    return (
+        data.with_columns(growth=growth, gap=gap)
+        .filter(pl.col("growth").is_not_null() & pl.col("growth").is_not_nan())
+        .select(*keys, year, "growth", pl.col("gap").cast(pl.Int64))
+        .sort([*keys, year])
+    )
 
 
-def perpetual_inventory_capital(frame: pl.DataFrame, *, keys: Sequence[str], investment: str = "gfcf",
-                                year: str = "year", depreciation: float = 0.05,
-                                initial_growth: float = 0.05, table: str = "industry_stats") -> pl.DataFrame:
+def perpetual_inventory_capital(
+    frame: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    investment: str = "gfcf",
+    year: str = "year",
+    depreciation: float = 0.05,
+    initial_growth: float = 0.05,
+    table: str = "industry_stats",
+) -> pl.DataFrame:
     """Capital by perpetual inventory: K_t = (1 - delta) K_{t-1} + I_t, starting from the
     steady-state stock K_0 = I_0 / (g + delta) (Harberger 1978; the INDSTAT practice of
     e.g. Isaksson 2007), with delta = ``depreciation`` and g = ``initial_growth``.
@@ -65,24 +77,39 @@ def perpetual_inventory_capital(frame: pl.DataFrame, *, keys: Sequence[str], inv
     _check_unique(data, table, [*keys, year])
     bad = data.filter(pl.col(investment).is_null() | (pl.col(investment) < 0))
     if bad.height:
-        raise DataValidationError(table, f"{investment} present and >= 0 (perpetual inventory)", column=investment,
-                                  row=_first_row(bad, [*keys, year]))
+        raise DataValidationError(
+            table,
+            f"{investment} present and >= 0 (perpetual inventory)",
+            column=investment,
+            row=_first_row(bad, [*keys, year]),
+        )
     gaps = data.filter((pl.col(year) - pl.col(year).shift(1).over(keys)) > 1)
     if gaps.height:
-        raise DataValidationError(table, "consecutive years of investment (perpetual inventory)", column=year,
-                                  row=_first_row(gaps, [*keys, year]), detail="a year before this one is missing")
+        raise DataValidationError(
+            table,
+            "consecutive years of investment (perpetual inventory)",
+            column=year,
+            row=_first_row(gaps, [*keys, year]),
+            detail="a year before this one is missing",
+        )
     # Closed form of the recursion: K_t = (1-delta)^t (K_0 + sum_{j=1..t} I_j / (1-delta)^j).
     step = pl.int_range(pl.len()).over(keys)
     keep = 1.0 - depreciation
-    discounted = pl.col(investment) / keep ** step
+    discounted = pl.col(investment) / keep**step
     first = pl.col(investment).first().over(keys)
-    capital = keep ** step * (discounted.cum_sum().over(keys) - first + first / (initial_growth + depreciation))
+    capital = keep**step * (discounted.cum_sum().over(keys) - first + first / (initial_growth + depreciation))
     return data.with_columns(capital=capital).select(*keys, year, "capital")
 
 
-def indstat_tfp_growth(frame: pl.DataFrame, *, keys: Sequence[str] = ("country", "isic4"), year: str = "year",
-                       depreciation: float = 0.05, initial_growth: float = 0.05,
-                       table: str = "industry_stats") -> pl.DataFrame:
+def indstat_tfp_growth(
+    frame: pl.DataFrame,
+    *,
+    keys: Sequence[str] = ("country", "isic4"),
+    year: str = "year",
+    depreciation: float = 0.05,
+    initial_growth: float = 0.05,
+    table: str = "industry_stats",
+) -> pl.DataFrame:
     """Annualised TFP growth from INDSTAT-like columns (value_added, employment, wages, gfcf).
 
     g_TFP = g_VA - s_L g_L - (1 - s_L) g_K, with g the annualised midpoint growth, K from
@@ -92,17 +119,25 @@ def indstat_tfp_growth(frame: pl.DataFrame, *, keys: Sequence[str] = ("country",
     naming the row. Returns keys, year, ``tfp_growth``, ``gap``.
     """
     keys = list(keys)
-    capital = perpetual_inventory_capital(frame, keys=keys, year=year, depreciation=depreciation,
-                                          initial_growth=initial_growth, table=table)
+    capital = perpetual_inventory_capital(
+        frame, keys=keys, year=year, depreciation=depreciation, initial_growth=initial_growth, table=table
+    )
     data = frame.join(capital, on=[*keys, year]).with_columns(labour_share=pl.col("wages") / pl.col("value_added"))
     bad = data.filter(~pl.col("labour_share").is_between(0, 1, closed="none"))
     if bad.height:
-        raise DataValidationError(table, "0 < wages / value_added < 1 (labour cost share)", column="wages",
-                                  row=_first_row(bad, [*keys, year]))
+        raise DataValidationError(
+            table, "0 < wages / value_added < 1 (labour cost share)", column="wages", row=_first_row(bad, [*keys, year])
+        )
     share = data.select(*keys, year, pl.col("labour_share").rolling_mean(2).over(keys, order_by=year).alias("s_l"))
-    growth = {v: midpoint_growth(data, keys=keys, value=v, year=year, table=table).rename({"growth": f"g_{v}"})
-              for v in ("value_added", "employment", "capital")}
-    joined = (growth["value_added"].join(growth["employment"].drop("gap"), on=[*keys, year])
-              .join(growth["capital"].drop("gap"), on=[*keys, year]).join(share, on=[*keys, year]))
+    growth = {
+        v: midpoint_growth(data, keys=keys, value=v, year=year, table=table).rename({"growth": f"g_{v}"})
+        for v in ("value_added", "employment", "capital")
+    }
+    joined = (
+        growth["value_added"]
+        .join(growth["employment"].drop("gap"), on=[*keys, year])
+        .join(growth["capital"].drop("gap"), on=[*keys, year])
+        .join(share, on=[*keys, year])
+    )
     tfp = pl.col("g_value_added") - pl.col("s_l") * pl.col("g_employment") - (1 - pl.col("s_l")) * pl.col("g_capital")
     return joined.select(*keys, year, tfp.alias("tfp_growth"), "gap").sort([*keys, year])

@@ -39,9 +39,12 @@ def ree_sensitivity(ree_tr: pl.DataFrame, complementarity: pl.DataFrame) -> pl.D
     missing = set(tr["element"]) - set(complementarity["element"])
     if missing:
         raise DataValidationError("ree_complementarity", "every element has a score", row=sorted(missing)[0])
-    return (tr.join(complementarity.select("element", "complementarity"), on="element")
-            .group_by("sic4").agg((pl.col("tr") * pl.col("complementarity") / 100).sum().alias("sensitivity"))
-            .sort("sic4"))
+    return (
+        tr.join(complementarity.select("element", "complementarity"), on="element")
+        .group_by("sic4")
+        .agg((pl.col("tr") * pl.col("complementarity") / 100).sum().alias("sensitivity"))
+        .sort("sic4")
+    )
 
 
 def price_spike(prices: pl.DataFrame, peak_year: int = 2011, base_year: int = 2009) -> pl.DataFrame:
@@ -51,36 +54,57 @@ def price_spike(prices: pl.DataFrame, peak_year: int = 2011, base_year: int = 20
     country = prices.filter(pl.col("market").str.contains(COUNTRY_MARKET))
     bad = country.filter(pl.col("price_usd_per_kg") <= 0)
     if bad.height:
-        raise DataValidationError("ree_prices", "price_usd_per_kg > 0",
-                                  row=f"{bad['element'][0]} {bad['market'][0]} {bad['year'][0]}")
-    peak = country.filter(pl.col("year") == peak_year).group_by("market", "element").agg(
-        pl.col("price_usd_per_kg").max().alias("peak"))
-    base = country.filter(pl.col("year") == base_year).group_by("market", "element").agg(
-        pl.col("price_usd_per_kg").mean().alias("base"))
-    return (peak.join(base, on=["market", "element"])
-            .select(pl.col("market").alias("country"), "element", (pl.col("peak") / pl.col("base")).alias("exposure")))
+        raise DataValidationError(
+            "ree_prices", "price_usd_per_kg > 0", row=f"{bad['element'][0]} {bad['market'][0]} {bad['year'][0]}"
+        )
+    peak = (
+        country.filter(pl.col("year") == peak_year)
+        .group_by("market", "element")
+        .agg(pl.col("price_usd_per_kg").max().alias("peak"))
+    )
+    base = (
+        country.filter(pl.col("year") == base_year)
+        .group_by("market", "element")
+        .agg(pl.col("price_usd_per_kg").mean().alias("base"))
+    )
+    return peak.join(base, on=["market", "element"]).select(
+        pl.col("market").alias("country"), "element", (pl.col("peak") / pl.col("base")).alias("exposure")
+    )
 
 
 def china_import_share(imports: pl.DataFrame, before_year: int = 2010) -> pl.DataFrame:
     """(country, element, exposure): sum_{y < before_year} imports from CHN / sum over all partners
     (a ``WLD`` total row, if present, is not a partner and is ignored)."""
     early = imports.filter((pl.col("year") < before_year) & (pl.col("partner") != WORLD))
-    return (early.group_by("country", "element").agg(
-        (pl.col("value_usd").filter(pl.col("partner") == CHINA).sum() / pl.col("value_usd").sum()).alias("exposure"))
-        .filter(pl.col("exposure").is_not_nan()))
+    return (
+        early.group_by("country", "element")
+        .agg(
+            (pl.col("value_usd").filter(pl.col("partner") == CHINA).sum() / pl.col("value_usd").sum()).alias("exposure")
+        )
+        .filter(pl.col("exposure").is_not_nan())
+    )
 
 
 def country_sensitivity(ree_tr: pl.DataFrame, exposure: pl.DataFrame, variant: str) -> pl.DataFrame:
     """(country, sic4, variant, sensitivity): sum_e tr_es x exposure_e,n over the elements the
     country has an exposure for."""
-    return (_element_rows(ree_tr).join(exposure, on="element")
-            .group_by("country", "sic4").agg((pl.col("tr") * pl.col("exposure")).sum().alias("sensitivity"))
-            .with_columns(variant=pl.lit(variant))
-            .select("country", "sic4", "variant", "sensitivity").sort("country", "sic4"))
+    return (
+        _element_rows(ree_tr)
+        .join(exposure, on="element")
+        .group_by("country", "sic4")
+        .agg((pl.col("tr") * pl.col("exposure")).sum().alias("sensitivity"))
+        .with_columns(variant=pl.lit(variant))
+        .select("country", "sic4", "variant", "sensitivity")
+        .sort("country", "sic4")
+    )
 
 
 def ree_sensitivity_country(ree_tr: pl.DataFrame, prices: pl.DataFrame, imports: pl.DataFrame) -> pl.DataFrame:
     """Canonical ``ree_sensitivity_country``: the ``price_spike`` and ``china_import_share``
     variants of :func:`country_sensitivity` stacked."""
-    return pl.concat([country_sensitivity(ree_tr, price_spike(prices), "price_spike"),
-                      country_sensitivity(ree_tr, china_import_share(imports), "china_import_share")])
+    return pl.concat(
+        [
+            country_sensitivity(ree_tr, price_spike(prices), "price_spike"),
+            country_sensitivity(ree_tr, china_import_share(imports), "china_import_share"),
+        ]
+    )

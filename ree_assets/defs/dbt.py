@@ -1,6 +1,5 @@
 """dbt models (staging views, marts) as Dagster assets, built inside the DuckDB lock discipline."""
 
-
 import json
 import os
 import shutil
@@ -20,8 +19,8 @@ from ree_assets.defs.resources import PROJECT_ROOT, DuckDBStore
 from ree_assets.sources.contracts import contract_path
 from ree_assets.storage.audit import run_contract
 from ree_assets.storage.lock import database_lock
-from ree_assets.storage.wap import STAGING_PREFIX
 from ree_assets.storage.publish import drop_staged, record_audits
+from ree_assets.storage.wap import STAGING_PREFIX
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
@@ -37,12 +36,20 @@ def dbt_project() -> DbtProject:
     model makes it stale, so parse it here with this environment's dbt when a model, macro or the
     project file is newer than the manifest (``prepare_if_dev`` only runs under ``dagster dev``)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *(DBT_PROJECT_DIR / "models").rglob("*"),
-               *(DBT_PROJECT_DIR / "macros").rglob("*")]
-    if not project.manifest_path.exists() or \
-            max(path.stat().st_mtime for path in sources) > project.manifest_path.stat().st_mtime:
-        subprocess.run([dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
-                       cwd=DBT_PROJECT_DIR, check=True)
+    sources = [
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        *(DBT_PROJECT_DIR / "models").rglob("*"),
+        *(DBT_PROJECT_DIR / "macros").rglob("*"),
+    ]
+    if (
+        not project.manifest_path.exists()
+        or max(path.stat().st_mtime for path in sources) > project.manifest_path.stat().st_mtime
+    ):
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+            cwd=DBT_PROJECT_DIR,
+            check=True,
+        )
     return project
 
 
@@ -91,15 +98,21 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
         models = [key.path[-1] for key in context.selected_asset_keys]
         staged_in = {model: STAGING_PREFIX + model_schemas()[model] for model in models}
         findings = {model: run_contract(path, database, staged_in[model]) for model, path in _contract_audits(models)}
-        record_audits(database, context.run.run_id,
-                      {model: {"odcs_contract": found} for model, found in findings.items()})
+        record_audits(
+            database, context.run.run_id, {model: {"odcs_contract": found} for model, found in findings.items()}
+        )
         failed = [c for c in checks if not c.passed] + [f for found in findings.values() for f in found]
         if failed or not staged.is_successful():
             yield from checks
-            raise dg.Failure(description="dbt models NOT published (the published views and marts keep their rows): "
-                             + "; ".join(_describe(f) for f in failed) if failed else "dbt build failed; see its log")
-        yield from (event for event in dbt.cli(["run"], context=context).stream()
-                    if not isinstance(event, dg.AssetCheckResult))
+            raise dg.Failure(
+                description="dbt models NOT published (the published views and marts keep their rows): "
+                + "; ".join(_describe(f) for f in failed)
+                if failed
+                else "dbt build failed; see its log"
+            )
+        yield from (
+            event for event in dbt.cli(["run"], context=context).stream() if not isinstance(event, dg.AssetCheckResult)
+        )
         yield from checks
         drop_staged(database, [(schema, model) for model, schema in staged_in.items()])
 

@@ -40,21 +40,41 @@ class DidSpec:
     alternative_outcome: tuple[str, str] | None = None  # (variant, outcome column)
 
 
-SPECS = {spec.name: spec for spec in (
-    DidSpec("patents", "fct_patent_did_panel", "ree_enhancing_stock", "ppml", "region", ("log_non_ree_patents",)),
-    DidSpec("tfp_growth", "fct_tfp_growth_panel", "tfp_growth", "ols", "country", GROWTH_CONTROLS,
-            alternative_outcome=("labour_productivity", "labour_productivity_growth")),
-    DidSpec("export_growth", "fct_export_growth_panel", "export_growth", "ols", "country", GROWTH_CONTROLS),
-    DidSpec("export_growth_vs_china", "fct_export_growth_vs_china_panel", "export_growth_vs_china", "ols", "country",
-            GROWTH_CONTROLS, samples=tuple(s for s in did.SAMPLES if s != did.CHINA)),
-)}
+SPECS = {
+    spec.name: spec
+    for spec in (
+        DidSpec("patents", "fct_patent_did_panel", "ree_enhancing_stock", "ppml", "region", ("log_non_ree_patents",)),
+        DidSpec(
+            "tfp_growth",
+            "fct_tfp_growth_panel",
+            "tfp_growth",
+            "ols",
+            "country",
+            GROWTH_CONTROLS,
+            alternative_outcome=("labour_productivity", "labour_productivity_growth"),
+        ),
+        DidSpec("export_growth", "fct_export_growth_panel", "export_growth", "ols", "country", GROWTH_CONTROLS),
+        DidSpec(
+            "export_growth_vs_china",
+            "fct_export_growth_vs_china_panel",
+            "export_growth_vs_china",
+            "ols",
+            "country",
+            GROWTH_CONTROLS,
+            samples=tuple(s for s in did.SAMPLES if s != did.CHINA),
+        ),
+    )
+}
 
 
 class DidConfig(dg.Config):
     """Run configuration of a DiD or event-study asset."""
 
-    variant: str = Field("baseline", description="baseline | price_spike | china_import_share | "
-                                                  "labour_productivity (TFP) | application_year (patents)")
+    variant: str = Field(
+        "baseline",
+        description="baseline | price_spike | china_import_share | "
+        "labour_productivity (TFP) | application_year (patents)",
+    )
     controls: bool = Field(True, description="Include the spec's controls (False: FE only).")
 
 
@@ -69,13 +89,16 @@ def variant_panel(spec: DidSpec, panel: pl.DataFrame, variant: str) -> tuple[pl.
     if spec.alternative_outcome and variant == spec.alternative_outcome[0]:
         return panel.drop_nulls(spec.alternative_outcome[1]), spec.alternative_outcome[1]
     if variant == "application_year" and spec.name == "patents":
-        raise dg.Failure("variant application_year needs patent_panel by application year from the patents stage, "
-                         "which it does not provide yet")
+        raise dg.Failure(
+            "variant application_year needs patent_panel by application year from the patents stage, "
+            "which it does not provide yet"
+        )
     raise dg.Failure(f"variant {variant!r} does not apply to {spec.name}")
 
 
-def _inputs(context: dg.AssetExecutionContext, spec: DidSpec, config: DidConfig, store: DuckDBStore
-            ) -> tuple[pl.DataFrame, str, tuple[str, ...]]:
+def _inputs(
+    context: dg.AssetExecutionContext, spec: DidSpec, config: DidConfig, store: DuckDBStore
+) -> tuple[pl.DataFrame, str, tuple[str, ...]]:
     """The variant's panel, outcome and controls; rows without a control (e.g. no bilateral
     exports for the demand control) are left out and counted in the metadata."""
     panel, outcome = variant_panel(spec, store.read_table("marts", spec.panel), config.variant)
@@ -89,15 +112,27 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
     """``did_<outcome>``: beta of Sens x post for every sample, stored as did_results rows and
     rendered like the AFSV tables (Markdown, LaTeX, HTML) in the metadata."""
 
-    @dg.asset(name=f"did_{spec.name}", group_name="did", deps=[dg.AssetKey(spec.panel)],
-              metadata={"schema": "results"}, kinds={"pyfixest", "duckdb"}, pool=DUCKDB_POOL,
-              description=f"AFSV DiD of {spec.outcome} ({spec.estimator.upper()}, {spec.unit} x sector and "
-                          f"{spec.unit} x year FE, SEs clustered by {spec.unit} x sector) for "
-                          f"{', '.join(spec.samples)}.")
+    @dg.asset(
+        name=f"did_{spec.name}",
+        group_name="did",
+        deps=[dg.AssetKey(spec.panel)],
+        metadata={"schema": "results"},
+        kinds={"pyfixest", "duckdb"},
+        pool=DUCKDB_POOL,
+        description=f"AFSV DiD of {spec.outcome} ({spec.estimator.upper()}, {spec.unit} x sector and "
+        f"{spec.unit} x year FE, SEs clustered by {spec.unit} x sector) for "
+        f"{', '.join(spec.samples)}.",
+    )
     def _did(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
         panel, outcome, controls = _inputs(context, spec, config, store)
-        results = pl.concat([did.fit(panel, outcome=outcome, estimator=spec.estimator, sample=sample,
-                                     controls=controls, unit=spec.unit) for sample in spec.samples])
+        results = pl.concat(
+            [
+                did.fit(
+                    panel, outcome=outcome, estimator=spec.estimator, sample=sample, controls=controls, unit=spec.unit
+                )
+                for sample in spec.samples
+            ]
+        )
         results = results.with_columns(outcome=pl.lit(spec.name), variant=pl.lit(config.variant))
         tables = render_tables(results, unit_label=spec.unit.capitalize(), controls=controls)
         folder = reports_dir(store.database)
@@ -106,12 +141,21 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
             (folder / f"did_{spec.name}_{config.variant}.{suffix}").write_text(tables[name])
         treatment = results.filter(pl.col("term") == did.TREATMENT)
         context.log.info(f"did_{spec.name} ({config.variant}):\n{tables['markdown']}")
-        return dg.Output(results, metadata={
-            "table": dg.MetadataValue.md(tables["markdown"]), "table_latex": dg.MetadataValue.text(tables["latex"]),
-            "table_html": dg.MetadataValue.text(tables["html"]), "variant": config.variant,
-            "observations_dropped": dg.MetadataValue.json(dict(treatment.select("sample", "n_dropped").iter_rows())),
-            "estimates": frame_markdown(treatment.select("sample", "estimate", "std_error", "p_value", "effect_per_sd")),
-        })
+        return dg.Output(
+            results,
+            metadata={
+                "table": dg.MetadataValue.md(tables["markdown"]),
+                "table_latex": dg.MetadataValue.text(tables["latex"]),
+                "table_html": dg.MetadataValue.text(tables["html"]),
+                "variant": config.variant,
+                "observations_dropped": dg.MetadataValue.json(
+                    dict(treatment.select("sample", "n_dropped").iter_rows())
+                ),
+                "estimates": frame_markdown(
+                    treatment.select("sample", "estimate", "std_error", "p_value", "effect_per_sd")
+                ),
+            },
+        )
 
     return _did
 
@@ -121,25 +165,43 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
     NONCHN (and CHN where it exists), the figure, and a pre-trend flag from the joint test."""
     samples = tuple(s for s in ("NONCHN", did.CHINA) if s in spec.samples)
 
-    @dg.asset(name=f"event_study_{spec.name}", group_name="did", deps=[dg.AssetKey(spec.panel)],
-              metadata={"schema": "results"}, kinds={"pyfixest", "duckdb"}, pool=DUCKDB_POOL,
-              description=f"Event study of {spec.outcome}: Sens x year coefficients (ref. {did.REFERENCE_YEAR}) "
-                          f"for {', '.join(samples)}, with 95% CIs and a pre-trend test.")
+    @dg.asset(
+        name=f"event_study_{spec.name}",
+        group_name="did",
+        deps=[dg.AssetKey(spec.panel)],
+        metadata={"schema": "results"},
+        kinds={"pyfixest", "duckdb"},
+        pool=DUCKDB_POOL,
+        description=f"Event study of {spec.outcome}: Sens x year coefficients (ref. {did.REFERENCE_YEAR}) "
+        f"for {', '.join(samples)}, with 95% CIs and a pre-trend test.",
+    )
     def _event(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
         panel, outcome, controls = _inputs(context, spec, config, store)
-        results = pl.concat([did.event_study(panel, outcome=outcome, estimator=spec.estimator, sample=sample,
-                                             controls=controls, unit=spec.unit) for sample in samples])
+        results = pl.concat(
+            [
+                did.event_study(
+                    panel, outcome=outcome, estimator=spec.estimator, sample=sample, controls=controls, unit=spec.unit
+                )
+                for sample in samples
+            ]
+        )
         results = results.with_columns(outcome=pl.lit(spec.name), variant=pl.lit(config.variant))
         pre = dict(results.select("sample", "pre_trend_p_value").unique().iter_rows())
         flagged = sorted(s for s, p in pre.items() if p < PRE_TREND_LEVEL)
         if flagged:
-            context.log.warning(f"event_study_{spec.name}: pre-trend in {flagged} (joint test of the pre-"
-                                f"{did.POST_YEAR} coefficients, p < {PRE_TREND_LEVEL})")
+            context.log.warning(
+                f"event_study_{spec.name}: pre-trend in {flagged} (joint test of the pre-"
+                f"{did.POST_YEAR} coefficients, p < {PRE_TREND_LEVEL})"
+            )
         figure = event_study_figure(results, f"Event study: {spec.outcome} ({config.variant})")
-        return dg.Output(results, metadata={
-            "pre_trend_p_value": dg.MetadataValue.json(pre), "pre_trend_flagged": ", ".join(flagged) or "none",
-            **figure_metadata(figure, f"event_study_{spec.name}_{config.variant}", reports_dir(store.database)),
-        })
+        return dg.Output(
+            results,
+            metadata={
+                "pre_trend_p_value": dg.MetadataValue.json(pre),
+                "pre_trend_flagged": ", ".join(flagged) or "none",
+                **figure_metadata(figure, f"event_study_{spec.name}_{config.variant}", reports_dir(store.database)),
+            },
+        )
 
     return _event
 

@@ -13,8 +13,10 @@ def publish_if_invariants_hold(outputs: Iterable[dg.Output], checks: Sequence[dg
     yield from checks
     broken = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     if broken:
-        details = "; ".join(f"{c.check_name or 'invariant'} on {c.asset_key.to_user_string() if c.asset_key else 'the asset'}: "
-                            + ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in (c.metadata or {}).items())
-                            for c in broken)
+        details = "; ".join(
+            f"{c.check_name or 'invariant'} on {c.asset_key.to_user_string() if c.asset_key else 'the asset'}: "
+            + ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in (c.metadata or {}).items())
+            for c in broken
+        )
         raise dg.Failure(description=f"not published: broken invariant(s) {details}")
     yield from outputs

@@ -11,9 +11,13 @@ from ree_assets.reporting import frame_markdown
 
 
 def _summary(frame: pl.DataFrame, column: str) -> dict:
-    return {"countries": frame["country"].n_unique(), "sic_industries": frame["sic4"].n_unique(),
-            "years": f"{frame['year'].min()}-{frame['year'].max()}", f"mean_{column}": float(frame[column].mean()),
-            "annualised_over_gaps": int((frame["gap"] > 1).sum())}
+    return {
+        "countries": frame["country"].n_unique(),
+        "sic_industries": frame["sic4"].n_unique(),
+        "years": f"{frame['year'].min()}-{frame['year'].max()}",
+        f"mean_{column}": float(frame[column].mean()),
+        "annualised_over_gaps": int((frame["gap"] > 1).sum()),
+    }
 
 
 @dg.asset(group_name="panels", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL)
@@ -25,29 +29,42 @@ def export_growth(trade: pl.DataFrame, hs_sic_concordance: pl.DataFrame) -> dg.O
 
 
 @dg.asset(group_name="panels", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL)
-def tfp_growth(industry_stats_us: pl.DataFrame, industry_stats: pl.DataFrame,
-               isic_sic_concordance: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def tfp_growth(
+    industry_stats_us: pl.DataFrame, industry_stats: pl.DataFrame, isic_sic_concordance: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """Annualised TFP growth by country and SIC industry: NBER-CES tfp4 for the USA, INDSTAT-like
     TFP construction (perpetual-inventory capital, cost-share weights) elsewhere; also labour
     productivity growth (a robustness outcome)."""
     frame = panels.tfp_growth(industry_stats_us, industry_stats, isic_sic_concordance)
-    return dg.Output(frame, metadata={**_summary(frame, "tfp_growth"),
-                                      "sources": ", ".join(sorted(frame["source"].unique()))})
+    return dg.Output(
+        frame, metadata={**_summary(frame, "tfp_growth"), "sources": ", ".join(sorted(frame["source"].unique()))}
+    )
 
 
-@dg.asset(group_name="panels", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
-          deps=[dg.AssetKey("patent_panel")])
-def ge_innovation_panel_from_patents(store: DuckDBStore, ree_total_requirements: pl.DataFrame,
-                                     ree_prices: pl.DataFrame, industry_stats_us: pl.DataFrame
-                                     ) -> dg.Output[pl.DataFrame]:
+@dg.asset(
+    group_name="panels",
+    metadata={"schema": "core"},
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
+    deps=[dg.AssetKey("patent_panel")],
+)
+def ge_innovation_panel_from_patents(
+    store: DuckDBStore, ree_total_requirements: pl.DataFrame, ree_prices: pl.DataFrame, industry_stats_us: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """The GE estimation's innovation panel from the project's own tables: REE-enhancing and other
     patent flows of patent_panel by GE sector (SIC 1987 prefix map shipped as data, with its
     source), the Laspeyres REE price index of each sector's element mix in ree_total_requirements
     (FOB China prices) and the NBER-CES manufacturing wage index."""
     mapping = ge_panel.sic_ge_map()
-    frame = ge_panel.ge_innovation_panel(store.read_table("marts", "patent_panel"), ree_total_requirements,
-                                         ree_prices, industry_stats_us, mapping)
-    return dg.Output(frame, metadata={"sectors": frame["sector"].n_unique(),
-                                      "years": f"{frame['year'].min()}-{frame['year'].max()}",
-                                      "sic_ge_map": frame_markdown(mapping.select("sic_prefix", "ge_sector", "title")),
-                                      "map_source": mapping["source"][0]})
+    frame = ge_panel.ge_innovation_panel(
+        store.read_table("marts", "patent_panel"), ree_total_requirements, ree_prices, industry_stats_us, mapping
+    )
+    return dg.Output(
+        frame,
+        metadata={
+            "sectors": frame["sector"].n_unique(),
+            "years": f"{frame['year'].min()}-{frame['year'].max()}",
+            "sic_ge_map": frame_markdown(mapping.select("sic_prefix", "ge_sector", "title")),
+            "map_source": mapping["source"][0],
+        },
+    )

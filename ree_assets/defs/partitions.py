@@ -13,11 +13,17 @@ DUCKDB_POOL = "duckdb"
 #: focal application year, 1976) to 2018, with an explicit end (``end`` is exclusive) so no empty
 #: partitions appear as years pass (``specs/patents_and_did.md``).
 patent_year_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", fmt="%Y", start="1969", end="2019",
+    cron_schedule="0 0 1 1 *",
+    fmt="%Y",
+    start="1969",
+    end="2019",
 )
 
 #: Trade by year, 2002-2018 (specs/patents_and_did.md): an explicit end, so no empty partitions
 #: appear as years pass (the end is exclusive: 2019-01-01 closes 2018).
 trade_year_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", fmt="%Y", start="2002", end="2019",
+    cron_schedule="0 0 1 1 *",
+    fmt="%Y",
+    start="2002",
+    end="2019",
 )

@@ -33,8 +33,14 @@ def _report(findings: list[Finding], table: str, what: str) -> dg.AssetCheckResu
     )
 
 
-def _audited(context: dg.AssetCheckExecutionContext, store: DuckDBStore, table: str, check: str,
-             audit: Callable[[str, str], list[Finding]], schema: str) -> list[Finding]:
+def _audited(
+    context: dg.AssetCheckExecutionContext,
+    store: DuckDBStore,
+    table: str,
+    check: str,
+    audit: Callable[[str, str], list[Finding]],
+    schema: str,
+) -> list[Finding]:
     """The findings the run's audit recorded, or (no audit in this run) a test of the published table."""
     recorded = recorded_audit(store.database, context.run.run_id, table, check)
     return audit(store.database, schema) if recorded is None else recorded
@@ -44,9 +50,13 @@ def contract_check(contract_file: Path) -> dg.AssetChecksDefinition:
     """A blocking asset check reporting the contract audit of the table."""
     table, schema = contract_table(contract_file), contract_schema(contract_file)
 
-    @dg.asset_check(asset=table, name="odcs_contract", blocking=True,
-                    description=f"ODCS contract {contract_file.name}: schema, required, unique, row count, "
-                                "finite numbers, bounds (audited before publishing).")
+    @dg.asset_check(
+        asset=table,
+        name="odcs_contract",
+        blocking=True,
+        description=f"ODCS contract {contract_file.name}: schema, required, unique, row count, "
+        "finite numbers, bounds (audited before publishing).",
+    )
     def _contract(context: dg.AssetCheckExecutionContext, store: DuckDBStore) -> dg.AssetCheckResult:
         findings = _audited(context, store, table, "odcs_contract", contract_audit(contract_file), schema)
         return _report(findings, table, contract_file.name)
@@ -56,16 +66,24 @@ def contract_check(contract_file: Path) -> dg.AssetChecksDefinition:
 
 def contract_checks(asset_keys: set[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """One check per contract in ``data_contracts/`` whose table is an asset of the code location."""
-    return [contract_check(path) for path in sorted(CONTRACTS_DIR.glob("*.yaml"))
-            if dg.AssetKey(contract_table(path)) in asset_keys]
+    return [
+        contract_check(path)
+        for path in sorted(CONTRACTS_DIR.glob("*.yaml"))
+        if dg.AssetKey(contract_table(path)) in asset_keys
+    ]
 
 
 def gx_check(table: str, table_suite: TableSuite) -> dg.AssetChecksDefinition:
     """A blocking asset check reporting the Great Expectations audit of the table."""
     schema = contract_schema(CONTRACTS_DIR / f"{table}.yaml")
 
-    @dg.asset_check(asset=table, name="great_expectations", blocking=True, description=table_suite.description,
-                    additional_deps=list(table_suite.compares_with))
+    @dg.asset_check(
+        asset=table,
+        name="great_expectations",
+        blocking=True,
+        description=table_suite.description,
+        additional_deps=list(table_suite.compares_with),
+    )
     def _gx(context: dg.AssetCheckExecutionContext, store: DuckDBStore) -> dg.AssetCheckResult:
         findings = _audited(context, store, table, "great_expectations", suite_audit(table, table_suite), schema)
         return _report(findings, table, "its Great Expectations suite")

@@ -1,6 +1,5 @@
 """Resources: DuckDB storage, the Polars <-> DuckDB IO manager, dbt, and the data source."""
 
-
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,23 +114,50 @@ class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
         if predicate is not None:
             outside = obj.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({predicate})").item()
             if outside:
-                raise ValueError(f"{schema}.{table}: {outside} rows fall outside the written "
-                                 f"partitions ({predicate}); refusing to store them")
+                raise ValueError(
+                    f"{schema}.{table}: {outside} rows fall outside the written "
+                    f"partitions ({predicate}); refusing to store them"
+                )
             empty = _years_without_rows(context, obj)
-            audits.append(("odcs_contract", lambda *_: [Finding(
-                "odcs_contract", "every written partition has rows", _partition_column(context),
-                f"no rows for year(s) {empty}")] if empty else []))
-        publish.write_audit_publish(self.store.database, target, obj, audits, run_id=context.run_id, asset=table,
-                                    source=str(getattr(source, "value", source or "")))
-        context.add_output_metadata({
-            "dagster/row_count": obj.height,
-            "dagster/table_name": target.published,
-            "dagster/column_schema": dg.TableSchema(columns=[
-                dg.TableColumn(name, str(dtype)) for name, dtype in obj.schema.items()]),
-            "audit": ("passed: " + ", ".join(dict.fromkeys(check for check, _ in audits))) if audits
-            else "none: no contract in data_contracts/ (stored unaudited)",
-            "preview": frame_markdown(obj.head(10)),
-        })
+            audits.append(
+                (
+                    "odcs_contract",
+                    lambda *_: (
+                        [
+                            Finding(
+                                "odcs_contract",
+                                "every written partition has rows",
+                                _partition_column(context),
+                                f"no rows for year(s) {empty}",
+                            )
+                        ]
+                        if empty
+                        else []
+                    ),
+                )
+            )
+        publish.write_audit_publish(
+            self.store.database,
+            target,
+            obj,
+            audits,
+            run_id=context.run_id,
+            asset=table,
+            source=str(getattr(source, "value", source or "")),
+        )
+        context.add_output_metadata(
+            {
+                "dagster/row_count": obj.height,
+                "dagster/table_name": target.published,
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name, str(dtype)) for name, dtype in obj.schema.items()]
+                ),
+                "audit": ("passed: " + ", ".join(dict.fromkeys(check for check, _ in audits)))
+                if audits
+                else "none: no contract in data_contracts/ (stored unaudited)",
+                "preview": frame_markdown(obj.head(10)),
+            }
+        )
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = _schema_and_table(context.upstream_output)
@@ -145,24 +171,38 @@ class DataSource(dg.ConfigurableResource):
     ``REE_SEED``) or per run in the UI's launchpad.
     """
 
-    mode: str = Field(default_factory=lambda: os.environ.get("REE_SOURCE", "embedded"),
-                      description="embedded | local | download")
-    data_dir: str = Field(default_factory=lambda: os.environ.get("REE_DATA_DIR", "data/sources"),
-                          description="Folder of the user's files (local mode; see README).")
-    cache_dir: str = Field(default_factory=lambda: os.environ.get("REE_CACHE_DIR", "data/cache"),
-                           description="Where download mode keeps fetched files.")
-    size: str = Field(default_factory=lambda: os.environ.get("REE_WORLD_SIZE", "full"),
-                      description="Embedded world size: small (tests) or full.")
-    seed: int = Field(default_factory=lambda: int(os.environ.get("REE_SEED", "20100701")),
-                      description="Seed of the embedded world: same seed, same bytes.")
-    base_urls: dict[str, str] = Field(default_factory=dict,
-                                      description="Publisher -> base URL for download mode.")
+    mode: str = Field(
+        default_factory=lambda: os.environ.get("REE_SOURCE", "embedded"), description="embedded | local | download"
+    )
+    data_dir: str = Field(
+        default_factory=lambda: os.environ.get("REE_DATA_DIR", "data/sources"),
+        description="Folder of the user's files (local mode; see README).",
+    )
+    cache_dir: str = Field(
+        default_factory=lambda: os.environ.get("REE_CACHE_DIR", "data/cache"),
+        description="Where download mode keeps fetched files.",
+    )
+    size: str = Field(
+        default_factory=lambda: os.environ.get("REE_WORLD_SIZE", "full"),
+        description="Embedded world size: small (tests) or full.",
+    )
+    seed: int = Field(
+        default_factory=lambda: int(os.environ.get("REE_SEED", "20100701")),
+        description="Seed of the embedded world: same seed, same bytes.",
+    )
+    base_urls: dict[str, str] = Field(default_factory=dict, description="Publisher -> base URL for download mode.")
 
     def settings(self) -> SourceSettings:
         if self.mode not in ("embedded", "local", "download"):
             raise ValueError(f"unknown data-source mode {self.mode!r}: use embedded, local or download")
-        return SourceSettings(mode=self.mode, data_dir=Path(self.data_dir), cache_dir=Path(self.cache_dir),
-                              size=self.size, seed=self.seed, base_urls=self.base_urls)
+        return SourceSettings(
+            mode=self.mode,
+            data_dir=Path(self.data_dir),
+            cache_dir=Path(self.cache_dir),
+            size=self.size,
+            seed=self.seed,
+            base_urls=self.base_urls,
+        )
 
     def origin(self, table: str) -> str:
         """Where ``table`` is read from, in words (files, or the embedded world's seed)."""

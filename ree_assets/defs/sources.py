@@ -1,15 +1,14 @@
 """Group ``sources``: one asset per canonical raw table, fed by the selected data-source mode."""
 
-
 import warnings
 
 import dagster as dg
 import polars as pl
 
 from ree_assets.defs.partitions import DUCKDB_POOL
-from ree_assets.expectations import SUITES
 from ree_assets.defs.resources import DataSource
 from ree_assets.errors import SourceNote
+from ree_assets.expectations import SUITES
 from ree_assets.sources.catalog import raw_tables
 from ree_assets.sources.contracts import contract_path, contract_purpose
 
@@ -40,8 +39,14 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         for note in notes:
             context.log.warning(note)
         context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")
-        return dg.Output(frame, metadata={"source_mode": data_source.mode, "source_files": data_source.origin(table),
-                                          "source_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes))})
+        return dg.Output(
+            frame,
+            metadata={
+                "source_mode": data_source.mode,
+                "source_files": data_source.origin(table),
+                "source_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes)),
+            },
+        )
 
     return _raw_table
 

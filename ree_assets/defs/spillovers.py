@@ -18,8 +18,10 @@ SPILLOVERS_GROUP = "spillovers"
 class CitationConfig(dg.Config):
     """The citation and availability window of ``specs/spillovers.md``."""
 
-    window: int = Field(citations.WINDOW, description="Years before the focal application year that count "
-                        "(t - window <= a <= t, same year included).")
+    window: int = Field(
+        citations.WINDOW,
+        description="Years before the focal application year that count (t - window <= a <= t, same year included).",
+    )
 
 
 class MixtureConfig(dg.Config):
@@ -31,8 +33,9 @@ class MixtureConfig(dg.Config):
     level: float = Field(0.95, description="Level of the confidence set (Wald ellipsoid of the identified quantities).")
 
     def options(self) -> estimates.MixtureOptions:
-        return estimates.MixtureOptions(n_starts=self.n_starts, seed=self.seed, n_bootstrap=self.n_bootstrap,
-                                        level=self.level)
+        return estimates.MixtureOptions(
+            n_starts=self.n_starts, seed=self.seed, n_bootstrap=self.n_bootstrap, level=self.level
+        )
 
 
 def _asset(**kwargs):
@@ -41,8 +44,13 @@ def _asset(**kwargs):
 
 
 @_asset(metadata={"schema": "core"}, kinds={"duckdb", "polars"})
-def fvd_patent_sets(context: dg.AssetExecutionContext, patents: pl.DataFrame, patent_texts: pl.DataFrame,
-                    patent_classes: pl.DataFrame, patent_assignees: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def fvd_patent_sets(
+    context: dg.AssetExecutionContext,
+    patents: pl.DataFrame,
+    patent_texts: pl.DataFrame,
+    patent_classes: pl.DataFrame,
+    patent_assignees: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
     """The rare-earth magnet and catalyst patent sets (USPC subclasses + rare-earth keyword +
     organisation as first assignee, application years 1976-2002), with what each rule dropped."""
     sets = patent_sets.fvd_patent_sets(patents, patent_texts, patent_classes, patent_assignees)
@@ -51,15 +59,22 @@ def fvd_patent_sets(context: dg.AssetExecutionContext, patents: pl.DataFrame, pa
 
 
 @_asset(metadata={"schema": "core"}, kinds={"duckdb", "polars"})
-def fvd_citation_variables(context: dg.AssetExecutionContext, config: CitationConfig, fvd_patent_sets: pl.DataFrame,
-                           patents: pl.DataFrame, patent_classes: pl.DataFrame, patent_inventors: pl.DataFrame,
-                           patent_citations: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def fvd_citation_variables(
+    context: dg.AssetExecutionContext,
+    config: CitationConfig,
+    fvd_patent_sets: pl.DataFrame,
+    patents: pl.DataFrame,
+    patent_classes: pl.DataFrame,
+    patent_inventors: pl.DataFrame,
+    patent_citations: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
     """Per focal patent: citations C and available patents A by US/non-US and within/outside
     technology in the window, the augmented class list (';'-joined), perus, perus_avail, US, d.
     Citations to unknown patents, undated or unlocated patents and focal patents without
     citations are counted in the metadata and left out."""
-    result = citations.citation_variables(fvd_patent_sets, patents, patent_classes, patent_inventors,
-                                          patent_citations, window=config.window)
+    result = citations.citation_variables(
+        fvd_patent_sets, patents, patent_classes, patent_inventors, patent_citations, window=config.window
+    )
     context.log.info(f"citation variables: {result.report}")
     return dg.Output(result.table.with_columns(pl.col("class_list").list.join(";")), metadata=result.report)
 
@@ -67,11 +82,15 @@ def fvd_citation_variables(context: dg.AssetExecutionContext, config: CitationCo
 @_asset(metadata={"schema": "results"}, kinds={"polars", "duckdb"})
 def fvd_descriptives(store: DuckDBStore, fvd_citation_variables: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """FVD Tables 3 and 4 analogues: descriptive statistics and correlations per technology."""
-    table = pl.concat([descriptives.descriptive_statistics(fvd_citation_variables),
-                       descriptives.correlations(fvd_citation_variables)])
+    table = pl.concat(
+        [descriptives.descriptive_statistics(fvd_citation_variables), descriptives.correlations(fvd_citation_variables)]
+    )
     wide = table.pivot(on="statistic", index=["technology", "section", "variable"], values="value")
-    return dg.Output(table, metadata={"tables": frame_markdown(wide, floatfmt=".3f")} | table_metadata(
-        frame_markdown(wide, floatfmt=".3f").value, "fvd_descriptives", reports_dir(store.database)))
+    return dg.Output(
+        table,
+        metadata={"tables": frame_markdown(wide, floatfmt=".3f")}
+        | table_metadata(frame_markdown(wide, floatfmt=".3f").value, "fvd_descriptives", reports_dir(store.database)),
+    )
 
 
 @_asset(metadata={"schema": "results"}, kinds={"pyfixest", "duckdb"})
@@ -81,19 +100,29 @@ def fvd_logit_regressions(store: DuckDBStore, fvd_citation_variables: pl.DataFra
     from ree_assets.core.spillovers import logit
 
     table = logit.logit_regressions(fvd_citation_variables)
-    return dg.Output(table, metadata=table_metadata(descriptives.render_logit_table(table), "fvd_logit_regressions",
-                                                    reports_dir(store.database)))
+    return dg.Output(
+        table,
+        metadata=table_metadata(
+            descriptives.render_logit_table(table), "fvd_logit_regressions", reports_dir(store.database)
+        ),
+    )
 
 
 def _mixture_output(result: estimates.MixtureEstimates, synthetic_truth: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     table = estimates.with_truth(result.table, synthetic_truth)
-    return dg.Output(table, metadata={"solver": frame_markdown(result.solver, floatfmt=".6g"),
-                                      "estimates": frame_markdown(table, floatfmt=".4f")})
+    return dg.Output(
+        table,
+        metadata={
+            "solver": frame_markdown(result.solver, floatfmt=".6g"),
+            "estimates": frame_markdown(table, floatfmt=".4f"),
+        },
+    )
 
 
 @_asset(metadata={"schema": "results"}, kinds={"ipopt", "duckdb"})
-def fvd_mixture_restricted(config: MixtureConfig, fvd_citation_variables: pl.DataFrame,
-                           synthetic_truth: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def fvd_mixture_restricted(
+    config: MixtureConfig, fvd_citation_variables: pl.DataFrame, synthetic_truth: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """The restricted mixture model (one Theta across periods) per technology: the multistart
     point (not identified), bootstrap SEs of the identified quantities, identified and confidence
     sets of every parameter and derived quantity, FVD's Table 7 and, in the embedded world, the truth."""
@@ -101,21 +130,27 @@ def fvd_mixture_restricted(config: MixtureConfig, fvd_citation_variables: pl.Dat
 
 
 @_asset(metadata={"schema": "results"}, kinds={"ipopt", "duckdb"})
-def fvd_mixture_unrestricted(config: MixtureConfig, fvd_citation_variables: pl.DataFrame,
-                             synthetic_truth: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def fvd_mixture_unrestricted(
+    config: MixtureConfig, fvd_citation_variables: pl.DataFrame, synthetic_truth: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """The unrestricted mixture model (a Theta before and one after 1990) per technology, as the
     restricted one."""
     return _mixture_output(estimates.unrestricted_estimates(fvd_citation_variables, config.options()), synthetic_truth)
 
 
 @_asset(metadata={"schema": "results"}, kinds={"polars", "duckdb"})
-def fvd_parameter_sets(store: DuckDBStore, fvd_mixture_restricted: pl.DataFrame,
-                       fvd_mixture_unrestricted: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def fvd_parameter_sets(
+    store: DuckDBStore, fvd_mixture_restricted: pl.DataFrame, fvd_mixture_unrestricted: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """Every mixture parameter and derived quantity: point, identified set, published value,
     whether identified (with SE and confidence set), restricted and unrestricted models."""
     table = estimates.parameter_sets(fvd_mixture_restricted, fvd_mixture_unrestricted)
-    return dg.Output(table, metadata=table_metadata(descriptives.render_parameter_table(table), "fvd_parameter_sets",
-                                                    reports_dir(store.database)))
+    return dg.Output(
+        table,
+        metadata=table_metadata(
+            descriptives.render_parameter_table(table), "fvd_parameter_sets", reports_dir(store.database)
+        ),
+    )
 
 
 @_asset(metadata={"schema": "results"}, kinds={"polars", "duckdb"})
@@ -124,9 +159,21 @@ def fvd_probability_tables(store: DuckDBStore, fvd_parameter_sets: pl.DataFrame)
     conditional probability of citing local knowledge for local and global activities) and the
     weighted averages before and after 1990, each with its identified set."""
     table = estimates.probability_tables(fvd_parameter_sets)
-    return dg.Output(table, metadata=table_metadata(descriptives.render_probability_tables(table),
-                                                    "fvd_probability_tables", reports_dir(store.database)))
+    return dg.Output(
+        table,
+        metadata=table_metadata(
+            descriptives.render_probability_tables(table), "fvd_probability_tables", reports_dir(store.database)
+        ),
+    )
 
 
-assets = [fvd_patent_sets, fvd_citation_variables, fvd_descriptives, fvd_logit_regressions, fvd_mixture_restricted,
-          fvd_mixture_unrestricted, fvd_parameter_sets, fvd_probability_tables]
+assets = [
+    fvd_patent_sets,
+    fvd_citation_variables,
+    fvd_descriptives,
+    fvd_logit_regressions,
+    fvd_mixture_restricted,
+    fvd_mixture_unrestricted,
+    fvd_parameter_sets,
+    fvd_probability_tables,
+]

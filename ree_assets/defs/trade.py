@@ -16,10 +16,14 @@ from ree_assets.sources.contracts import contract_path, contract_purpose
 
 
 @dg.asset(
-    name="trade", group_name="panels", description=contract_purpose("trade"),
-    partitions_def=trade_year_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
+    name="trade",
+    group_name="panels",
+    description=contract_purpose("trade"),
+    partitions_def=trade_year_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"schema": "raw", "contract": contract_path("trade").name, "partition_expr": "year"},
-    kinds={"polars", "duckdb"}, pool=DUCKDB_POOL,
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
 )
 def trade(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Output[pl.DataFrame]:
     """Canonical ``trade`` rows of the run's years (reporter, partner, flow, hs6, hs_vintage, year)."""
@@ -28,7 +32,13 @@ def trade(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Outp
     years = frame["year"].value_counts().sort("year")
     missing = sorted(set(range(window.start.year, window.end.year)) - set(years["year"]))
     if missing:
-        raise dg.Failure(f"trade: the {data_source.mode!r} source has no rows for {missing} "
-                         f"(minimum row count per partition is 1)")
-    return dg.Output(frame, metadata={"rows_per_year": dg.MetadataValue.md(
-        "\n".join(f"- {y}: {n}" for y, n in years.iter_rows())), "source_mode": data_source.mode})
+        raise dg.Failure(
+            f"trade: the {data_source.mode!r} source has no rows for {missing} (minimum row count per partition is 1)"
+        )
+    return dg.Output(
+        frame,
+        metadata={
+            "rows_per_year": dg.MetadataValue.md("\n".join(f"- {y}: {n}" for y, n in years.iter_rows())),
+            "source_mode": data_source.mode,
+        },
+    )

@@ -35,11 +35,18 @@ SYSTEM_PROMPT = (
     "(less, none, recycled or replaced), false otherwise."
 )
 ANSWER_SCHEMA = {
-    "name": "patent_classification", "strict": True,
-    "schema": {"type": "object", "additionalProperties": False, "required": ["sic4", "technology", "ree_enhancing"],
-               "properties": {"sic4": {"type": "string", "pattern": "^[23][0-9]{3}$"},
-                              "technology": {"type": "string", "enum": list(TECHNOLOGIES)},
-                              "ree_enhancing": {"type": "boolean"}}},
+    "name": "patent_classification",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["sic4", "technology", "ree_enhancing"],
+        "properties": {
+            "sic4": {"type": "string", "pattern": "^[23][0-9]{3}$"},
+            "technology": {"type": "string", "enum": list(TECHNOLOGIES)},
+            "ree_enhancing": {"type": "boolean"},
+        },
+    },
 }
 RETRIED_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -85,15 +92,24 @@ def parse_answer(content: str) -> dict:
 
 def _ask(settings: LlmSettings, title: str, abstract: str | None) -> dict:
     """One chat completion; raises on HTTP errors, timeouts and malformed answers."""
-    body = {"model": settings.model, "temperature": 0,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT},
-                         {"role": "user", "content": f"Title: {title}\nAbstract: {abstract or ''}"}],
-            "response_format": {"type": "json_schema", "json_schema": ANSWER_SCHEMA}}
+    body = {
+        "model": settings.model,
+        "temperature": 0,
+        "messages": [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Title: {title}\nAbstract: {abstract or ''}"},
+        ],
+        "response_format": {"type": "json_schema", "json_schema": ANSWER_SCHEMA},
+    }
     headers = {"Content-Type": "application/json"}
     if settings.api_key:
         headers["Authorization"] = f"Bearer {settings.api_key}"
-    request = urllib.request.Request(f"{settings.base_url.rstrip('/')}/chat/completions",
-                                     data=json.dumps(body).encode(), headers=headers, method="POST")
+    request = urllib.request.Request(
+        f"{settings.base_url.rstrip('/')}/chat/completions",
+        data=json.dumps(body).encode(),
+        headers=headers,
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=settings.timeout) as response:
         completion = json.loads(response.read())
     return parse_answer(completion["choices"][0]["message"]["content"])
@@ -111,7 +127,9 @@ def classify_one(settings: LlmSettings, patent_id: str, title: str, abstract: st
             answer = _ask(settings, title, abstract)
         except urllib.error.HTTPError as error:
             if error.code not in RETRIED_STATUS:
-                raise LlmClassificationError(f"patent {patent_id}: HTTP {error.code} from {settings.base_url}") from error
+                raise LlmClassificationError(
+                    f"patent {patent_id}: HTTP {error.code} from {settings.base_url}"
+                ) from error
             problems.append(f"HTTP {error.code}")
         except (TimeoutError, urllib.error.URLError) as error:
             problems.append(f"no answer ({error})")
@@ -124,13 +142,17 @@ def classify_one(settings: LlmSettings, patent_id: str, title: str, abstract: st
             partial.replace(cached)
             return answer
         if attempt < settings.max_retries:
-            time.sleep(settings.backoff * 2 ** attempt)
-    raise LlmClassificationError(f"patent {patent_id}: no valid answer from {settings.base_url} after "
-                                 f"{settings.max_retries + 1} attempts: {'; '.join(problems)}")
+            time.sleep(settings.backoff * 2**attempt)
+    raise LlmClassificationError(
+        f"patent {patent_id}: no valid answer from {settings.base_url} after "
+        f"{settings.max_retries + 1} attempts: {'; '.join(problems)}"
+    )
 
 
 def llm_classify(patents: pl.DataFrame, settings: LlmSettings) -> pl.DataFrame:
     """(patent_id, sic4, technology, ree_enhancing) of each patent, asked one by one."""
-    rows = [{"patent_id": row["patent_id"], **classify_one(settings, row["patent_id"], row["title"], row["abstract"])}
-            for row in patents.iter_rows(named=True)]
+    rows = [
+        {"patent_id": row["patent_id"], **classify_one(settings, row["patent_id"], row["title"], row["abstract"])}
+        for row in patents.iter_rows(named=True)
+    ]
     return pl.DataFrame(rows, schema=LABEL_SCHEMA)

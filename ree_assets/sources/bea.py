@@ -56,9 +56,12 @@ _PARTIAL_SUM = re.compile(r"^(Sum of .* Selected|.* Not Selected)$")
 _HEADER_MARKERS = ("Code", "IOCode")
 _CODE_LIKE = re.compile(r"^[0-9A-Z]{2,6}$")
 _TOTAL_NAMES: dict[str, str] = {
-    "T001": "Total intermediate use", "T004": "Total final uses (GDP)",
-    "T005": "Total intermediate inputs", "T006": "Total value added",
-    "T007": "Total commodity output", "T008": "Total industry output",
+    "T001": "Total intermediate use",
+    "T004": "Total final uses (GDP)",
+    "T005": "Total intermediate inputs",
+    "T006": "Total value added",
+    "T007": "Total commodity output",
+    "T008": "Total industry output",
 }
 
 
@@ -76,15 +79,23 @@ def _label_to_code(label: str, totals: Mapping[str, str]) -> str:
 def _long(wide: pl.DataFrame, row_name: str, col_name: str, table: str, path: Path) -> pl.DataFrame:
     """Wide (first column = row code, all str) -> long (row, column, value_musd as float); a cell
     that is neither a number, blank nor BEA's ``...`` is a SourceFormatError naming it."""
-    cells = (wide.unpivot(index=wide.columns[0], variable_name=col_name, value_name="text")
-             .rename({wide.columns[0]: row_name})
-             .with_columns(pl.col("text").str.strip_chars().replace({"...": "0", "": "0"}).alias("value_musd")))
+    cells = (
+        wide.unpivot(index=wide.columns[0], variable_name=col_name, value_name="text")
+        .rename({wide.columns[0]: row_name})
+        .with_columns(pl.col("text").str.strip_chars().replace({"...": "0", "": "0"}).alias("value_musd"))
+    )
     values = cells["value_musd"].cast(pl.Float64, strict=False)
     bad = cells["value_musd"].is_not_null() & values.is_null()
     if bad.any():
         cell = cells.row(int(bad.arg_max()), named=True)
-        raise SourceFormatError(table, "every cell is a number, blank or '...'", file=path, row=cell[row_name],
-                                column=cell[col_name], detail=f"value {cell['text']!r}")
+        raise SourceFormatError(
+            table,
+            "every cell is a number, blank or '...'",
+            file=path,
+            row=cell[row_name],
+            column=cell[col_name],
+            detail=f"value {cell['text']!r}",
+        )
     return cells.with_columns(value_musd=values.fill_null(0.0)).drop("text")
 
 
@@ -93,18 +104,21 @@ def _read_tidy_csv(path: Path, table: str) -> pl.DataFrame:
     wide = read_csv(path, table)
     wide = wide.rename({c: _label_to_code(c.strip(), COLUMN_TOTAL_LABELS) for c in wide.columns})
     first = wide.columns[0]
-    return wide.with_columns(pl.col(first).map_elements(
-        lambda c: _label_to_code(normalise_code(c), ROW_TOTAL_LABELS), return_dtype=pl.String))
+    return wide.with_columns(
+        pl.col(first).map_elements(
+            lambda c: _label_to_code(normalise_code(c), ROW_TOTAL_LABELS), return_dtype=pl.String
+        )
+    )
 
 
 def _code_row_index(rows: list[tuple]) -> int:
     """Index of the header line holding column codes: the line marked ``Code``/``IOCode`` or the
     line just above it, whichever has more code-like cells (detail and summary files differ)."""
-    marked = next((i for i, row in enumerate(rows) if row and normalise_code(row[0]) in _HEADER_MARKERS),
-                  None)
+    marked = next((i for i, row in enumerate(rows) if row and normalise_code(row[0]) in _HEADER_MARKERS), None)
     if marked is None:
-        raise DataValidationError("bea_xlsx", "header line starting with 'Code' or 'IOCode'",
-                                  detail="no such line in the sheet")
+        raise DataValidationError(
+            "bea_xlsx", "header line starting with 'Code' or 'IOCode'", detail="no such line in the sheet"
+        )
 
     def code_like(i: int) -> int:
         return sum(bool(_CODE_LIKE.match(normalise_code(c))) for c in rows[i][2:] if c is not None)
@@ -127,18 +141,21 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
-        raise SourceFormatError("bea_xlsx", "the file is an xlsx workbook",
-                                detail=f"{type(error).__name__}: {error}") from error
+        raise SourceFormatError(
+            "bea_xlsx", "the file is an xlsx workbook", detail=f"{type(error).__name__}: {error}"
+        ) from error
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
-        raise SourceFormatError("bea_xlsx", "the workbook has the year sheet",
-                                detail=f"no sheet {sheet!r}; sheets: {workbook.sheetnames}")
+        raise SourceFormatError(
+            "bea_xlsx", "the workbook has the year sheet", detail=f"no sheet {sheet!r}; sheets: {workbook.sheetnames}"
+        )
     try:
         worksheet = workbook[sheet if sheet is not None else workbook.sheetnames[-1]]
         rows = [tuple(row) for row in worksheet.iter_rows(values_only=True)]
     except (zipfile.BadZipFile, OSError) as error:
-        raise SourceFormatError("bea_xlsx", "the file is an xlsx workbook",
-                                detail=f"{type(error).__name__}: {error}") from error
+        raise SourceFormatError(
+            "bea_xlsx", "the file is an xlsx workbook", detail=f"{type(error).__name__}: {error}"
+        ) from error
     finally:
         workbook.close()
     code_row = _code_row_index(rows)
@@ -153,7 +170,7 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
         kept_columns.append((j, code))
         names[code] = name
     records: list[list[str]] = []
-    for row in rows[max(code_row, name_row) + 1:]:
+    for row in rows[max(code_row, name_row) + 1 :]:
         code = normalise_code(row[0] if row[0] is not None else "")
         name = normalise_code(row[1] if len(row) > 1 and row[1] is not None else "")
         if not code and not name:
@@ -175,8 +192,9 @@ def _read_wide(path: Path, sheet: str | None, table: str) -> tuple[pl.DataFrame,
     return _read_tidy_csv(path, table), {}
 
 
-def read_use(path: Path | str, sheet: str | None = None, *, validate: bool = True,
-             table: str = "bea_use") -> pl.DataFrame:
+def read_use(
+    path: Path | str, sheet: str | None = None, *, validate: bool = True, table: str = "bea_use"
+) -> pl.DataFrame:
     """Canonical ``bea_use`` (row_code, col_code, value_musd) from a BEA Use table (tidy CSV or
     BEA xlsx; ``sheet`` is the year sheet of a multi-year workbook, default the last sheet).
 
@@ -191,8 +209,9 @@ def read_use(path: Path | str, sheet: str | None = None, *, validate: bool = Tru
     return use
 
 
-def read_make(path: Path | str, sheet: str | None = None, *, validate: bool = True,
-              table: str = "bea_make") -> pl.DataFrame:
+def read_make(
+    path: Path | str, sheet: str | None = None, *, validate: bool = True, table: str = "bea_make"
+) -> pl.DataFrame:
     """Canonical ``bea_make`` (industry_code, commodity_code, value_musd) from a BEA Make table,
     totals (row T007, column T008) included; validated like :func:`read_use`."""
     path = Path(path)
@@ -228,8 +247,7 @@ def read_xlsx_code_names(path: Path | str, sheet: str | None = None) -> dict[str
     return _read_bea_xlsx(Path(path), sheet, "bea_codes")[1]
 
 
-def bea_codes(bea_use: pl.DataFrame, bea_make: pl.DataFrame,
-              names: Mapping[str, str] | None = None) -> pl.DataFrame:
+def bea_codes(bea_use: pl.DataFrame, bea_make: pl.DataFrame, names: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Canonical ``bea_codes`` (code, kind, name) classified by where a code sits in the tables.
 
     commodity: a Make column other than a total; industry: a Make row other than a total;
@@ -252,13 +270,17 @@ def bea_codes(bea_use: pl.DataFrame, bea_make: pl.DataFrame,
         + [(c, "total") for c in totals]
     )
     return pl.DataFrame(
-        {"code": [c for c, _ in kinds], "kind": [k for _, k in kinds],
-         "name": [names.get(c, _TOTAL_NAMES.get(c, c)) for c, _ in kinds]},
+        {
+            "code": [c for c, _ in kinds],
+            "kind": [k for _, k in kinds],
+            "name": [names.get(c, _TOTAL_NAMES.get(c, c)) for c, _ in kinds],
+        },
     )
 
 
-def read_bea_tables(use_path: Path | str, make_path: Path | str, *, sheet: str | None = None,
-                    name_files: Iterable[Path | str] = ()) -> dict[str, pl.DataFrame]:
+def read_bea_tables(
+    use_path: Path | str, make_path: Path | str, *, sheet: str | None = None, name_files: Iterable[Path | str] = ()
+) -> dict[str, pl.DataFrame]:
     """The three canonical BEA tables from one Use and one Make file (CSV or xlsx), with names
     from ``name_files`` (code-name CSVs) and, for xlsx, from the tables' own descriptions."""
     use_path, make_path = Path(use_path), Path(make_path)
@@ -277,5 +299,6 @@ def read_published_total_requirements(path: Path | str) -> pl.DataFrame:
     path = Path(path)
     wide = _read_tidy_csv(path, "bea_published_total_requirements")
     wide = wide.filter(pl.col(wide.columns[0]).str.contains(r"^[0-9A-Z]{2,6}$"))
-    return _long(wide, "industry_code", "commodity_code", "bea_published_total_requirements", path
-                 ).rename({"value_musd": "tr"})
+    return _long(wide, "industry_code", "commodity_code", "bea_published_total_requirements", path).rename(
+        {"value_musd": "tr"}
+    )

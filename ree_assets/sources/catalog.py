@@ -49,8 +49,12 @@ def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFr
     if missing:
         raise SourceUnavailableError(table, f"{path} with columns {missing}", mode, str(contract))
     if extra := [c for c in header if c not in columns]:
-        warnings.warn(SourceNote(f"{path}: columns {extra} are not in the contract {contract.name} of table "
-                                 f"{table!r} and are not stored"), stacklevel=2)
+        warnings.warn(
+            SourceNote(
+                f"{path}: columns {extra} are not in the contract {contract.name} of table {table!r} and are not stored"
+            ),
+            stacklevel=2,
+        )
     scalars = {c: dtype for c, dtype in columns.items() if c not in lists}
     frame = read_csv(path, table, scalars, contract)
     return frame.with_columns(pl.col(c).str.split(";") for c in lists).select(list(columns))
@@ -84,18 +88,20 @@ class TableSource:
 def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFrame] | None = None) -> TableSource:
     """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``; with a
     ``default`` the file is optional and its absence reads as the default table."""
-    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=default is not None,
-                                          columns=tuple(contract_columns(table))),),
-                       lambda path: read_canonical_csv(path, table) if path is not None else default())
+    return TableSource(
+        table,
+        (SourceFile(f"{folder}/{table}.csv", optional=default is not None, columns=tuple(contract_columns(table))),),
+        lambda path: read_canonical_csv(path, table) if path is not None else default(),
+    )
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
 BEA_USE = SourceFile("bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",), "bea")
 BEA_MAKE = SourceFile("bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",), "bea")
-BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea",
-                       columns=("BEA2012", "NAICS2012_6d"))
-NAICS_2012_2002 = SourceFile("concordances/naics2012_naics2002.csv", publisher="census",
-                             columns=("NAICS2012_6d", "NAICS2002_6d"))
+BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea", columns=("BEA2012", "NAICS2012_6d"))
+NAICS_2012_2002 = SourceFile(
+    "concordances/naics2012_naics2002.csv", publisher="census", columns=("NAICS2012_6d", "NAICS2002_6d")
+)
 NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher="census")
 BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", publisher="bea")
 BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", publisher="bea")
@@ -129,18 +135,21 @@ def _read_bea_codes(use: Path, make: Path) -> pl.DataFrame:
     return bea.read_bea_tables(use, make, sheet="2012")["bea_codes"]
 
 
-def _read_bea_sic_concordance(use: Path, bea_naics: Path, naics_2012_2002: Path, naics_2002_sic: Path,
-                              sic_weights: Path | None) -> pl.DataFrame:
+def _read_bea_sic_concordance(
+    use: Path, bea_naics: Path, naics_2012_2002: Path, naics_2002_sic: Path, sic_weights: Path | None
+) -> pl.DataFrame:
     """The BEA -> NAICS 2012 -> NAICS 2002 -> SIC 1987 chain for every code of the Use table, split
     by the SIC output weights where given."""
     from ree_assets.sources import bea, concordances
 
     codes = bea.read_use(use, sheet="2012", validate=False)
     return concordances.build_bea_sic_concordance(
-        concordances.read_bea_naics2012(bea_naics), concordances.read_naics2012_naics2002(naics_2012_2002),
+        concordances.read_bea_naics2012(bea_naics),
+        concordances.read_naics2012_naics2002(naics_2012_2002),
         concordances.read_naics2002_sic1987(naics_2002_sic),
         bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])),
-        sic_output=concordances.read_sic_weights(sic_weights) if sic_weights is not None else None)
+        sic_output=concordances.read_sic_weights(sic_weights) if sic_weights is not None else None,
+    )
 
 
 def _read_trade(path: Path) -> pl.DataFrame:
@@ -169,18 +178,33 @@ def _read_wiod(path: Path) -> pl.DataFrame:
 
 #: The documented layout of ``REE_DATA_DIR``: table -> its source files and reader.
 LOCAL_LAYOUT: dict[str, TableSource] = {
-    source.table: source for source in (
-        *(_canonical(table) for table in (
-            "ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition", "ree_end_use",
-            "ree_consumption", "application_industry_map", "ree_parameters")),
+    source.table: source
+    for source in (
+        *(
+            _canonical(table)
+            for table in (
+                "ree_prices",
+                "ree_imports",
+                "ree_complementarity",
+                "ree_application_composition",
+                "ree_end_use",
+                "ree_consumption",
+                "application_industry_map",
+                "ree_parameters",
+            )
+        ),
         TableSource("bea_use", (BEA_USE,), _read_bea_use),
         TableSource("bea_make", (BEA_MAKE,), _read_bea_make),
         TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes),
-        TableSource("bea_sic_concordance", (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC, SIC_WEIGHTS),
-                    _read_bea_sic_concordance),
+        TableSource(
+            "bea_sic_concordance",
+            (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC, SIC_WEIGHTS),
+            _read_bea_sic_concordance,
+        ),
         TableSource("bea_summary_use", (BEA_SUMMARY_USE,), functools.partial(_read_bea_use, table="bea_summary_use")),
-        TableSource("bea_summary_make", (BEA_SUMMARY_MAKE,),
-                    functools.partial(_read_bea_make, table="bea_summary_make")),
+        TableSource(
+            "bea_summary_make", (BEA_SUMMARY_MAKE,), functools.partial(_read_bea_make, table="bea_summary_make")
+        ),
         TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
         TableSource("wiod", (WIOD_2013,), _read_wiod),
         _canonical("ge_innovation_panel", "ge"),
@@ -188,8 +212,10 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         TableSource("trade", (SourceFile("trade/comtrade.csv", (".txt", ".tsv", ".json")),), _read_trade),
         TableSource("gdp", (SourceFile("worldbank/gdp.csv"),), _read_gdp),
         TableSource("industry_stats_us", (SourceFile("nber_ces/sic5811.csv"),), _read_nber_ces),
-        _canonical("industry_stats", "indstat"), _canonical("subsidies", "gta"),
-        _canonical("hs_sic_concordance", "concordances"), _canonical("isic_sic_concordance", "concordances"),
+        _canonical("industry_stats", "indstat"),
+        _canonical("subsidies", "gta"),
+        _canonical("hs_sic_concordance", "concordances"),
+        _canonical("isic_sic_concordance", "concordances"),
     )
 }
 
@@ -213,9 +239,13 @@ def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
     path = folder / file.path
     present = [p for p in (path, *(path.with_suffix(suffix) for suffix in file.other_formats)) if p.is_file()]
     if len(present) > 1:
-        raise DataValidationError(table, "one file per source: a file and its other-format twin are not both present",
-                                  file=present[0], contract=contract_path(table),
-                                  detail=f"found {[str(p) for p in present]}; remove the one not to be read")
+        raise DataValidationError(
+            table,
+            "one file per source: a file and its other-format twin are not both present",
+            file=present[0],
+            contract=contract_path(table),
+            detail=f"found {[str(p) for p in present]}; remove the one not to be read",
+        )
     return present[0] if present else None
 
 
@@ -226,17 +256,24 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
     if settings.mode == "download" and file.publisher is not None:
         base = settings.base_urls.get(file.publisher)
         if not base:
-            raise SourceUnavailableError(table, f"a base URL for publisher {file.publisher!r}", "download",
-                                         str(contract_path(table)))
-        return download.cached_or_fetched(f"{base.rstrip('/')}/{file.path}", settings.cache_dir / file.path, table,
-                                          columns=file.columns, sha256=file.sha256,
-                                          deadline_s=settings.download_deadline_s)
+            raise SourceUnavailableError(
+                table, f"a base URL for publisher {file.publisher!r}", "download", str(contract_path(table))
+            )
+        return download.cached_or_fetched(
+            f"{base.rstrip('/')}/{file.path}",
+            settings.cache_dir / file.path,
+            table,
+            columns=file.columns,
+            sha256=file.sha256,
+            deadline_s=settings.download_deadline_s,
+        )
     path = _find_local(settings.data_dir, file, table)
     if path is None and file.optional:
         return None
     if path is None:
-        raise SourceUnavailableError(table, f"file {settings.data_dir / file.path}", settings.mode,
-                                     str(contract_path(table)))
+        raise SourceUnavailableError(
+            table, f"file {settings.data_dir / file.path}", settings.mode, str(contract_path(table))
+        )
     check_content(path, table)  # the format's structure; the reader checks the columns it needs
     return path
 
@@ -248,6 +285,7 @@ def describe_origin(table: str, settings: SourceSettings) -> str:
         return f"the embedded world (seed {settings.seed}, size {settings.size})"
     if table not in LOCAL_LAYOUT:
         return f"no file ({settings.mode} mode)"
+
     def folder(file: SourceFile) -> Path:
         return settings.cache_dir if settings.mode == "download" and file.publisher else settings.data_dir
 
@@ -269,8 +307,9 @@ def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
         paths.extend(_locate(table, file, settings) for file in source.files)
         return source.read(*paths)
     except DataValidationError as error:  # add the file (when the table has one) and the contract
-        raise error.located(file=paths[0] if len(paths) == len(source.files) == 1 else None,
-                            contract=contract_path(table)) from error
+        raise error.located(
+            file=paths[0] if len(paths) == len(source.files) == 1 else None, contract=contract_path(table)
+        ) from error
 
 
 def raw_tables() -> tuple[str, ...]:

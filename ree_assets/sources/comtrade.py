@@ -26,8 +26,15 @@ import polars as pl
 from ree_assets.errors import DataValidationError
 
 #: Comtrade's HS classification codes -> the HS vintage (H0 is HS 1988/92).
-HS_VINTAGES = {"H0": "HS1992", "H1": "HS1996", "H2": "HS2002", "H3": "HS2007", "H4": "HS2012",
-               "H5": "HS2017", "H6": "HS2022"}
+HS_VINTAGES = {
+    "H0": "HS1992",
+    "H1": "HS1996",
+    "H2": "HS2002",
+    "H3": "HS2007",
+    "H4": "HS2012",
+    "H5": "HS2017",
+    "H6": "HS2022",
+}
 FLOWS = {"X": "export", "M": "import"}
 WORLD = {"W00": "WLD", "WLD": "WLD"}
 REQUIRED = ("refYear", "reporterISO", "flowCode", "partnerISO", "classificationCode", "cmdCode", "primaryValue")
@@ -38,8 +45,9 @@ def _camel(name: str) -> str:
     """comtradr's snake_case names back to the API's camelCase (``reporter_iso`` -> ``reporterISO``)."""
     head, *rest = name.split("_")
     word = head + "".join(part.upper() if part in ("iso",) else part.capitalize() for part in rest)
-    return re.sub(r"partner2(code|iso|desc)", lambda m: "partner2" + {"code": "Code", "iso": "ISO", "desc": "Desc"}[m[1]],
-                  word)
+    return re.sub(
+        r"partner2(code|iso|desc)", lambda m: "partner2" + {"code": "Code", "iso": "ISO", "desc": "Desc"}[m[1]], word
+    )
 
 
 def comtrade_records(frame: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -57,8 +65,9 @@ def comtrade_records(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     frame = frame.filter(pl.col("flowCode").is_in(list(FLOWS)))
     unknown_hs = frame.filter(~pl.col("classificationCode").is_in(list(HS_VINTAGES)))
     if unknown_hs.height:
-        raise DataValidationError(source, "an HS classification (H0-H6)", column="classificationCode",
-                                  row=unknown_hs["classificationCode"][0])
+        raise DataValidationError(
+            source, "an HS classification (H0-H6)", column="classificationCode", row=unknown_hs["classificationCode"][0]
+        )
     return frame.select(
         pl.col("reporterISO").cast(pl.String).alias("reporter"),
         pl.col("partnerISO").cast(pl.String).replace(WORLD).alias("partner"),
@@ -72,8 +81,11 @@ def comtrade_records(frame: pl.DataFrame, source: str) -> pl.DataFrame:
 
 def to_trade(records: pl.DataFrame) -> pl.DataFrame:
     """The canonical ``trade`` rows: HS6 commodities of the normalised records."""
-    return (records.filter(pl.col("cmd_code").str.contains(r"^\d{6}$")).rename({"cmd_code": "hs6"})
-            .select("reporter", "partner", "flow", "hs6", "hs_vintage", "year", "value_usd"))
+    return (
+        records.filter(pl.col("cmd_code").str.contains(r"^\d{6}$"))
+        .rename({"cmd_code": "hs6"})
+        .select("reporter", "partner", "flow", "hs6", "hs_vintage", "year", "value_usd")
+    )
 
 
 def read_api_json(path: Path) -> pl.DataFrame:
@@ -100,6 +112,7 @@ def read_trade_file(path: Path) -> pl.DataFrame:
 def read_trade_folder(folder: Path) -> pl.DataFrame:
     """Canonical ``trade`` from every API response ``*.json`` and bulk file ``*.csv``, ``*.txt``,
     ``*.tsv`` (bulk files optionally ``.gz``) under ``folder`` (one per query or download)."""
+
     def reader(path: Path):
         if path.suffix == ".json":
             return read_api_json

@@ -42,15 +42,20 @@ TABLE = "bea_sic_concordance"
 SPECIAL_BEA_SIC: dict[str, str] = {
     "4200ID": "9311",  # customs duties -> public finance, taxation
     "531HSO": "6514",  # owner-occupied housing -> operators of dwellings
-    "S00101": "4911", "S00202": "4911",  # government electric utilities -> electric services
+    "S00101": "4911",
+    "S00202": "4911",  # government electric utilities -> electric services
     "S00201": "4111",  # state and local passenger transit -> local and suburban transit
-    "S00102": "9199", "S00203": "9199", "S00600": "9199", "GSLGO": "9199",  # general government
+    "S00102": "9199",
+    "S00203": "9199",
+    "S00600": "9199",
+    "GSLGO": "9199",  # general government
     "S00500": "9711",  # federal defense -> national security
     "GSLGE": "8211",  # state and local education -> elementary and secondary schools
     "GSLGH": "8062",  # state and local hospitals -> general medical and surgical hospitals
     "S00401": "5093",  # scrap -> scrap and waste materials
     "S00402": "5932",  # used and secondhand goods -> used merchandise stores
-    "S00300": "9999", "S00900": "9999",  # noncomparable imports, rest-of-world adjustment
+    "S00300": "9999",
+    "S00900": "9999",  # noncomparable imports, rest-of-world adjustment
 }
 
 
@@ -77,24 +82,29 @@ def read_bea_naics2012(path: Path | str) -> pl.DataFrame:
     with :data:`BEA_NAICS_CORRECTIONS` applied."""
     frame = read_csv(Path(path), TABLE, {"BEA2012": pl.String, "NAICS2012_6d": pl.String}).select(
         pl.col("BEA2012").str.strip_chars().alias("bea_code"),
-        pl.col("NAICS2012_6d").str.strip_chars().alias("naics2012"))
-    corrections = pl.DataFrame([(b, n) for b, codes in BEA_NAICS_CORRECTIONS.items() for n in codes],
-                               schema={"bea_code": pl.String, "naics2012": pl.String}, orient="row")
-    return pl.concat([frame.filter(~pl.col("bea_code").is_in(list(BEA_NAICS_CORRECTIONS))), corrections]
-                     ).unique(maintain_order=True)
+        pl.col("NAICS2012_6d").str.strip_chars().alias("naics2012"),
+    )
+    corrections = pl.DataFrame(
+        [(b, n) for b, codes in BEA_NAICS_CORRECTIONS.items() for n in codes],
+        schema={"bea_code": pl.String, "naics2012": pl.String},
+        orient="row",
+    )
+    return pl.concat([frame.filter(~pl.col("bea_code").is_in(list(BEA_NAICS_CORRECTIONS))), corrections]).unique(
+        maintain_order=True
+    )
 
 
 def read_naics2012_naics2002(path: Path | str) -> pl.DataFrame:
     """(naics2012, naics2002) 6-digit links from ``naics2012_naics2002.csv``."""
     frame = read_csv(Path(path), TABLE, {"NAICS2012_6d": pl.String, "NAICS2002_6d": pl.String})
-    return frame.select(pl.col("NAICS2012_6d").alias("naics2012"),
-                        pl.col("NAICS2002_6d").alias("naics2002")).unique(maintain_order=True)
+    return frame.select(pl.col("NAICS2012_6d").alias("naics2012"), pl.col("NAICS2002_6d").alias("naics2002")).unique(
+        maintain_order=True
+    )
 
 
 def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
     """(naics2002, sic4) from Census ``2002_NAICS_to_1987_SIC.xls`` or ``sic87_naics02.csv``."""
     import pandas as pd  # for xlrd's Census xls; imported only when a concordance is read
-
     import xlrd
 
     path = Path(path)
@@ -102,19 +112,23 @@ def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
         try:
             raw = pd.read_excel(path, dtype=object, engine="xlrd")
         except (xlrd.XLRDError, ValueError, OSError) as error:
-            raise SourceFormatError(TABLE, "the file is an xls workbook", file=path,
-                                    detail=f"{type(error).__name__}: {error}") from error
+            raise SourceFormatError(
+                TABLE, "the file is an xls workbook", file=path, detail=f"{type(error).__name__}: {error}"
+            ) from error
         if missing := [c for c in ("2002 NAICS", "SIC") if c not in raw.columns]:
-            raise SourceFormatError(TABLE, "the header has the columns the reader needs", file=path,
-                                    detail=f"missing {missing}")
-        pairs = zip(raw["2002 NAICS"], raw["SIC"])
+            raise SourceFormatError(
+                TABLE, "the header has the columns the reader needs", file=path, detail=f"missing {missing}"
+            )
+        pairs = zip(raw["2002 NAICS"], raw["SIC"], strict=False)
     else:
         raw = read_csv(path, TABLE, {"NAICS_6d": pl.String, "SIC_4d": pl.String})
-        pairs = zip(raw["NAICS_6d"], raw["SIC_4d"])
+        pairs = zip(raw["NAICS_6d"], raw["SIC_4d"], strict=False)
     rows = [(str(naics).strip().removesuffix(".0"), sic_code(sic)) for naics, sic in pairs]
-    return pl.DataFrame([r for r in rows if r[1] is not None and r[0].isdigit()],
-                        schema={"naics2002": pl.String, "sic4": pl.String}, orient="row"
-                        ).unique(maintain_order=True)
+    return pl.DataFrame(
+        [r for r in rows if r[1] is not None and r[0].isdigit()],
+        schema={"naics2002": pl.String, "sic4": pl.String},
+        orient="row",
+    ).unique(maintain_order=True)
 
 
 def read_sic_weights(path: Path | str) -> pl.DataFrame:
@@ -128,10 +142,12 @@ def read_sic_weights(path: Path | str) -> pl.DataFrame:
     table = f"bea_sic_concordance ({Path(path).name})"
     frame = read_csv(Path(path), TABLE, {"sic4": pl.String, "weight_basis": pl.String, "value": pl.Float64})
     frame = frame.with_columns(pl.col("sic4").map_elements(sic_code, return_dtype=pl.String))
-    rules = [(pl.col("sic4").is_null(), "sic4", "sic4 is a SIC 1987 code"),
-             (pl.col("sic4").is_duplicated(), "sic4", "one row per sic4"),
-             (pl.col("weight_basis") != frame["weight_basis"][0], "weight_basis", "one weight_basis in the file"),
-             (~pl.col("value").is_finite() | (pl.col("value") < 0), "value", "value is finite and >= 0")]
+    rules = [
+        (pl.col("sic4").is_null(), "sic4", "sic4 is a SIC 1987 code"),
+        (pl.col("sic4").is_duplicated(), "sic4", "one row per sic4"),
+        (pl.col("weight_basis") != frame["weight_basis"][0], "weight_basis", "one weight_basis in the file"),
+        (~pl.col("value").is_finite() | (pl.col("value") < 0), "value", "value is finite and >= 0"),
+    ]
     for condition, column, rule in rules:
         bad = frame.with_row_index("line", offset=2).filter(condition.fill_null(True))
         if bad.height:
@@ -143,13 +159,13 @@ def _split(links: pl.DataFrame, source: str, target: str, output: pl.DataFrame |
     """Link weights (source, target, weight) summing to 1 per source: by ``output`` (target,
     output) when it covers every target of the source with a positive total, else 1/n."""
     if output is not None:
-        links = links.join(output.rename({output.columns[0]: target, output.columns[1]: "_out"}),
-                           on=target, how="left")
+        links = links.join(output.rename({output.columns[0]: target, output.columns[1]: "_out"}), on=target, how="left")
     else:
         links = links.with_columns(_out=pl.lit(None, dtype=pl.Float64))
     covered = pl.col("_out").is_not_null().all().over(source) & (pl.col("_out").sum().over(source) > 0)
     return links.with_columns(
-        weight=pl.when(covered).then(pl.col("_out") / pl.col("_out").sum().over(source))
+        weight=pl.when(covered)
+        .then(pl.col("_out") / pl.col("_out").sum().over(source))
         .otherwise(1.0 / pl.len().over(source))
     ).select(source, target, "weight")
 
@@ -165,32 +181,41 @@ def _prefix_links(codes: list[str], naics2012: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"bea_code": pl.String, "naics2012": pl.String}, orient="row")
 
 
-def build_bea_sic_concordance(bea_naics: pl.DataFrame, naics2012_2002: pl.DataFrame,
-                              naics2002_sic: pl.DataFrame, bea_codes: list[str] | None = None,
-                              naics_output: pl.DataFrame | None = None,
-                              sic_output: pl.DataFrame | None = None) -> pl.DataFrame:
+def build_bea_sic_concordance(
+    bea_naics: pl.DataFrame,
+    naics2012_2002: pl.DataFrame,
+    naics2002_sic: pl.DataFrame,
+    bea_codes: list[str] | None = None,
+    naics_output: pl.DataFrame | None = None,
+    sic_output: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Canonical ``bea_sic_concordance`` by the rule of the module docstring. ``bea_codes``
     (default: those in ``bea_naics`` and the special codes) are the codes that must land; codes missing from
     ``bea_naics`` take the prefix and special-code fallbacks."""
     naics2012_2002 = naics2012_2002.filter(pl.col("naics2002").is_in(naics2002_sic["naics2002"].implode()))
     bea_naics = bea_naics.filter(pl.col("naics2012").is_in(naics2012_2002["naics2012"].implode()))
-    codes = list(dict.fromkeys(bea_codes if bea_codes is not None
-                               else [*bea_naics["bea_code"].to_list(), *SPECIAL_BEA_SIC]))
+    codes = list(
+        dict.fromkeys(bea_codes if bea_codes is not None else [*bea_naics["bea_code"].to_list(), *SPECIAL_BEA_SIC])
+    )
     missing = [c for c in codes if c not in set(bea_naics["bea_code"]) and c not in SPECIAL_BEA_SIC]
     bea_naics = pl.concat([bea_naics, _prefix_links(missing, naics2012_2002["naics2012"])])
     chained = (
-        _split(bea_naics, "bea_code", "naics2012", naics_output).rename({"weight": "w1"})
+        _split(bea_naics, "bea_code", "naics2012", naics_output)
+        .rename({"weight": "w1"})
         .join(_split(naics2012_2002, "naics2012", "naics2002", None).rename({"weight": "w2"}), on="naics2012")
         .join(_split(naics2002_sic, "naics2002", "sic4", sic_output).rename({"weight": "w3"}), on="naics2002")
-        .group_by("bea_code", "sic4").agg((pl.col("w1") * pl.col("w2") * pl.col("w3")).sum().alias("weight"))
+        .group_by("bea_code", "sic4")
+        .agg((pl.col("w1") * pl.col("w2") * pl.col("w3")).sum().alias("weight"))
     )
-    special = pl.DataFrame({"bea_code": list(SPECIAL_BEA_SIC), "sic4": list(SPECIAL_BEA_SIC.values()),
-                            "weight": 1.0}).filter(~pl.col("bea_code").is_in(chained["bea_code"].implode()))
+    special = pl.DataFrame(
+        {"bea_code": list(SPECIAL_BEA_SIC), "sic4": list(SPECIAL_BEA_SIC.values()), "weight": 1.0}
+    ).filter(~pl.col("bea_code").is_in(chained["bea_code"].implode()))
     return pl.concat([chained, special]).filter(pl.col("bea_code").is_in(codes)).sort("bea_code", "sic4")
 
 
-def read_bea_sic_concordance(folder: Path | str, bea_codes: list[str] | None = None,
-                             sic_output: pl.DataFrame | None = None) -> pl.DataFrame:
+def read_bea_sic_concordance(
+    folder: Path | str, bea_codes: list[str] | None = None, sic_output: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """:func:`build_bea_sic_concordance` from the standard files in ``folder`` (the Census xls is
     preferred to its CSV conversion when both exist)."""
     folder = Path(folder)
@@ -199,7 +224,9 @@ def read_bea_sic_concordance(folder: Path | str, bea_codes: list[str] | None = N
         read_bea_naics2012(folder / "2012_BEA_to_2012_NAICS.csv"),
         read_naics2012_naics2002(folder / "naics2012_naics2002.csv"),
         read_naics2002_sic1987(sic_file if sic_file.exists() else folder / "sic87_naics02.csv"),
-        bea_codes=bea_codes, sic_output=sic_output)
+        bea_codes=bea_codes,
+        sic_output=sic_output,
+    )
 
 
 def unmapped_bea_codes(concordance: pl.DataFrame, bea_codes: pl.DataFrame) -> list[str]:

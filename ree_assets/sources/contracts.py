@@ -11,8 +11,14 @@ import yaml
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
 
 #: ODCS logical types -> Polars dtypes, for reading a canonical CSV with the contract's schema.
-_POLARS_TYPES = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64,
-                 "boolean": pl.Boolean, "date": pl.Date, "timestamp": pl.Datetime}
+_POLARS_TYPES = {
+    "string": pl.String,
+    "integer": pl.Int64,
+    "number": pl.Float64,
+    "boolean": pl.Boolean,
+    "date": pl.Date,
+    "timestamp": pl.Datetime,
+}
 
 
 def contract_path(table: str) -> Path:

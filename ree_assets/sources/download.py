@@ -51,8 +51,7 @@ def _stream(url: str, out, deadline_s: float) -> None:
             out.write(chunk)
             received += len(chunk)
             if time.monotonic() - start > deadline_s:
-                raise ValueError(f"not complete within the deadline of {deadline_s:g} s "
-                                 f"({received} bytes received)")
+                raise ValueError(f"not complete within the deadline of {deadline_s:g} s ({received} bytes received)")
         if declared is not None and received != int(declared):
             raise ValueError(f"truncated body: {received} of the {declared} bytes declared by Content-Length")
 
@@ -63,8 +62,15 @@ def _what_failed(error: SourceFormatError) -> str:
     return f"{error.rule}{line}: {error.detail}" if error.detail else f"{error.rule}{line}"
 
 
-def fetch(url: str, destination: Path, table: str, *, columns: Iterable[str] = (), sha256: str | None = None,
-          deadline_s: float = DEFAULT_DEADLINE_S) -> Path:
+def fetch(
+    url: str,
+    destination: Path,
+    table: str,
+    *,
+    columns: Iterable[str] = (),
+    sha256: str | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+) -> Path:
     """Download ``url`` to ``destination``, verified (see the module docstring) and atomically.
 
     Raises DownloadError naming the URL, ``destination`` and ``table``; nothing is left behind.
@@ -89,8 +95,15 @@ def fetch(url: str, destination: Path, table: str, *, columns: Iterable[str] = (
     return destination
 
 
-def cached_or_fetched(url: str, cached: Path, table: str, *, columns: Iterable[str] = (),
-                      sha256: str | None = None, deadline_s: float = DEFAULT_DEADLINE_S) -> Path:
+def cached_or_fetched(
+    url: str,
+    cached: Path,
+    table: str,
+    *,
+    columns: Iterable[str] = (),
+    sha256: str | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+) -> Path:
     """``cached`` if it passes verification; otherwise (absent, or bad: then deleted with a
     :class:`SourceNote`) the file fetched from ``url`` into it."""
     if cached.is_file():
@@ -98,7 +111,12 @@ def cached_or_fetched(url: str, cached: Path, table: str, *, columns: Iterable[s
             check_content(cached, table, columns=columns, sha256=sha256)
             return cached
         except SourceFormatError as error:
-            warnings.warn(SourceNote(f"{cached}: the cached file for table {table!r} fails verification "
-                                     f"({_what_failed(error)}); deleted and fetched again from {url}"), stacklevel=2)
+            warnings.warn(
+                SourceNote(
+                    f"{cached}: the cached file for table {table!r} fails verification "
+                    f"({_what_failed(error)}); deleted and fetched again from {url}"
+                ),
+                stacklevel=2,
+            )
             cached.unlink()
     return fetch(url, cached, table, columns=columns, sha256=sha256, deadline_s=deadline_s)

@@ -55,16 +55,23 @@ def decode_text(path: Path, table: str) -> str:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError as error:
-            raise SourceFormatError(table, "the file is UTF-8 or Windows-1252 text", file=path,
-                                    line=data.count(b"\n", 0, error.start) + 1,
-                                    detail=f"byte {data[error.start]:#04x} decodes in neither") from error
-        warnings.warn(SourceNote(f"{path}: not UTF-8 (byte {data[utf8_error.start]:#04x} on line {line}); "
-                                 "read as Windows-1252"), stacklevel=2)
+            raise SourceFormatError(
+                table,
+                "the file is UTF-8 or Windows-1252 text",
+                file=path,
+                line=data.count(b"\n", 0, error.start) + 1,
+                detail=f"byte {data[error.start]:#04x} decodes in neither",
+            ) from error
+        warnings.warn(
+            SourceNote(f"{path}: not UTF-8 (byte {data[utf8_error.start]:#04x} on line {line}); read as Windows-1252"),
+            stacklevel=2,
+        )
         return text
 
 
-def read_csv(path: Path, table: str, dtypes: Mapping[str, pl.DataType] | None = None,
-             contract: Path | None = None) -> pl.DataFrame:
+def read_csv(
+    path: Path, table: str, dtypes: Mapping[str, pl.DataType] | None = None, contract: Path | None = None
+) -> pl.DataFrame:
     """A CSV read strictly: unique header names, the same number of fields on every line (blank
     lines, whose fields are all empty, are skipped); empty fields are null. Columns named in
     ``dtypes`` must be present and are cast to their type (numbers after stripping blanks), the
@@ -81,35 +88,62 @@ def read_csv(path: Path, table: str, dtypes: Mapping[str, pl.DataType] | None = 
             raise SourceFormatError(table, "the file starts with a header line", file=path, line=1)
         duplicated = [name for name, count in Counter(header).items() if count > 1]
         if duplicated:
-            raise SourceFormatError(table, "header names are unique", file=path, line=1, column=duplicated[0],
-                                    detail=f"duplicated: {duplicated}", contract=contract)
+            raise SourceFormatError(
+                table,
+                "header names are unique",
+                file=path,
+                line=1,
+                column=duplicated[0],
+                detail=f"duplicated: {duplicated}",
+                contract=contract,
+            )
         end_of_last = reader.line_num
         for record in reader:
             line, end_of_last = end_of_last + 1, reader.line_num
             if not any(field.strip() for field in record):
                 continue
             if len(record) != len(header):
-                raise SourceFormatError(table, "every line has as many fields as the header", file=path, line=line,
-                                        detail=f"{len(record)} fields, the header has {len(header)}")
+                raise SourceFormatError(
+                    table,
+                    "every line has as many fields as the header",
+                    file=path,
+                    line=line,
+                    detail=f"{len(record)} fields, the header has {len(header)}",
+                )
             records.append([field if field != "" else None for field in record])
             lines.append(line)
     except csv.Error as error:
-        raise SourceFormatError(table, "the file is a well-formed CSV", file=path, line=reader.line_num,
-                                detail=str(error)) from error
+        raise SourceFormatError(
+            table, "the file is a well-formed CSV", file=path, line=reader.line_num, detail=str(error)
+        ) from error
     frame = pl.DataFrame(records, schema={name: pl.String for name in header}, orient="row")
     dtypes = dict(dtypes or {})
     if missing := [name for name in dtypes if name not in header]:
-        raise SourceFormatError(table, "the header has the columns the reader needs", file=path, line=1,
-                                detail=f"missing {missing}", contract=contract)
+        raise SourceFormatError(
+            table,
+            "the header has the columns the reader needs",
+            file=path,
+            line=1,
+            detail=f"missing {missing}",
+            contract=contract,
+        )
     cast = frame.with_columns(
         (pl.col(name).str.strip_chars() if dtype.is_numeric() else pl.col(name)).cast(dtype, strict=False)
-        for name, dtype in dtypes.items())
+        for name, dtype in dtypes.items()
+    )
     for name, dtype in dtypes.items():
         bad = frame[name].is_not_null() & cast[name].is_null()
         if bad.any():
             index = int(bad.arg_max())
-            raise SourceFormatError(table, f"values of {name} parse as {dtype}", file=path, line=lines[index],
-                                    column=name, detail=f"value {frame[name][index]!r}", contract=contract)
+            raise SourceFormatError(
+                table,
+                f"values of {name} parse as {dtype}",
+                file=path,
+                line=lines[index],
+                column=name,
+                detail=f"value {frame[name][index]!r}",
+                contract=contract,
+            )
     return cast
 
 
@@ -141,7 +175,9 @@ def _format_problem(path: Path, suffix: str, columns: Iterable[str], table: str)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
             return f"not a valid zip archive, as a {suffix} file is (BadZipFile: {error})"
         if suffix == ".npz":
-            return None if names and all(n.endswith(".npy") for n in names) else f"a zip without .npy arrays: {names[:5]}"
+            return (
+                None if names and all(n.endswith(".npy") for n in names) else f"a zip without .npy arrays: {names[:5]}"
+            )
         missing = [part for part in _XLSX_PARTS if part not in names]
         return f"a zip without the workbook parts {missing}" if missing else None
     if suffix == ".xls":
@@ -167,8 +203,9 @@ def _r_header(path: Path, head: bytes) -> bytes:
     return head[:3]
 
 
-def check_content(path: Path, table: str, *, suffix: str | None = None, columns: Iterable[str] = (),
-                  sha256: str | None = None) -> None:
+def check_content(
+    path: Path, table: str, *, suffix: str | None = None, columns: Iterable[str] = (), sha256: str | None = None
+) -> None:
     """Verify that ``path`` holds a usable file of its format (see the module docstring);
     ``suffix`` overrides the file's own (for a temporary download), ``columns`` are the header
     names a CSV must have, ``sha256`` the expected digest.

@@ -40,40 +40,78 @@ def _date(column: str) -> pl.Expr:
 
 def _parts(column: str) -> pl.Expr:
     """The number of a publication id "US-7521045-B2" without zero padding."""
-    return pl.col(column).str.split("-").list.get(1, null_on_oob=True).map_elements(patent_number, return_dtype=pl.String)
+    return (
+        pl.col(column).str.split("-").list.get(1, null_on_oob=True).map_elements(patent_number, return_dtype=pl.String)
+    )
 
 
 def publications_to_tables(rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The six canonical tables of the query's rows."""
     base = rows.with_columns(_parts("publication_number").alias("patent_id"), _date("grant_date").alias("granted"))
     base = base.with_columns(pl.col("granted").dt.year().alias("grant_year"))
-    tables = {"patents": base.select("patent_id", pl.col("granted").alias("grant_date"),
-                                     _date("filing_date").alias("application_date"), pl.col("title").fill_null(""),
-                                     "abstract", pl.col("kind_code").alias("kind"), pl.lit(SOURCE).alias("source"),
-                                     "grant_year"),
-              "patent_texts": base.filter(pl.col("claims").is_not_null()).select(
-                  "patent_id", pl.lit("claims").alias("section"), pl.col("claims").alias("text"), "grant_year")}
+    tables = {
+        "patents": base.select(
+            "patent_id",
+            pl.col("granted").alias("grant_date"),
+            _date("filing_date").alias("application_date"),
+            pl.col("title").fill_null(""),
+            "abstract",
+            pl.col("kind_code").alias("kind"),
+            pl.lit(SOURCE).alias("source"),
+            "grant_year",
+        ),
+        "patent_texts": base.filter(pl.col("claims").is_not_null()).select(
+            "patent_id", pl.lit("claims").alias("section"), pl.col("claims").alias("text"), "grant_year"
+        ),
+    }
     for table, column in (("patent_assignees", "assignees"), ("patent_inventors", "inventors")):
-        people = (base.select("patent_id", "grant_year", pl.col(column)).explode(column).drop_nulls(column)
-                  .with_columns(pl.int_range(pl.len()).over("patent_id").alias("sequence")).unnest(column))
+        people = (
+            base.select("patent_id", "grant_year", pl.col(column))
+            .explode(column)
+            .drop_nulls(column)
+            .with_columns(pl.int_range(pl.len()).over("patent_id").alias("sequence"))
+            .unnest(column)
+        )
         people = people.with_columns(pl.col("country_code").map_elements(iso3, return_dtype=pl.String).alias("country"))
         if table == "patent_assignees":  # the harmonized names carry no type code
             people = people.with_columns(pl.lit(assignee_type(None)).alias("assignee_type"))
         tables[table] = people
     classes = []
     for scheme in ("cpc", "ipc", "uspc"):
-        exploded = base.select("patent_id", "grant_year", pl.col(scheme)).explode(scheme).drop_nulls(scheme).unnest(scheme)
-        classes.append(exploded.select("patent_id", pl.lit(scheme).alias("scheme"), "code",
-                                       pl.col("first").fill_null(False).alias("is_main"), "grant_year"))
-    tables["patent_classes"] = pl.concat(classes).unique(["patent_id", "scheme", "code"], keep="first", maintain_order=True)
-    citations = (base.select("patent_id", "grant_year", "citations").explode("citations").drop_nulls("citations")
-                 .unnest("citations").with_columns(pl.int_range(pl.len()).over("patent_id").alias("sequence")))
+        exploded = (
+            base.select("patent_id", "grant_year", pl.col(scheme)).explode(scheme).drop_nulls(scheme).unnest(scheme)
+        )
+        classes.append(
+            exploded.select(
+                "patent_id",
+                pl.lit(scheme).alias("scheme"),
+                "code",
+                pl.col("first").fill_null(False).alias("is_main"),
+                "grant_year",
+            )
+        )
+    tables["patent_classes"] = pl.concat(classes).unique(
+        ["patent_id", "scheme", "code"], keep="first", maintain_order=True
+    )
+    citations = (
+        base.select("patent_id", "grant_year", "citations")
+        .explode("citations")
+        .drop_nulls("citations")
+        .unnest("citations")
+        .with_columns(pl.int_range(pl.len()).over("patent_id").alias("sequence"))
+    )
     tables["patent_citations"] = citations.select(
         pl.col("patent_id").alias("citing_id"),
-        pl.when(pl.col("publication_number").str.starts_with("US-")).then(_parts("publication_number"))
-        .otherwise(pl.col("publication_number")).alias("cited_id"),
-        _date("filing_date").alias("cited_date"), pl.col("publication_number").str.slice(0, 2).alias("cited_office"),
-        pl.col("category").replace("", None), "sequence", "grant_year")
+        pl.when(pl.col("publication_number").str.starts_with("US-"))
+        .then(_parts("publication_number"))
+        .otherwise(pl.col("publication_number"))
+        .alias("cited_id"),
+        _date("filing_date").alias("cited_date"),
+        pl.col("publication_number").str.slice(0, 2).alias("cited_office"),
+        pl.col("category").replace("", None),
+        "sequence",
+        "grant_year",
+    )
     return {table: conform(table, tables[table]) for table in PATENT_TABLES}
 
 
@@ -83,6 +121,9 @@ def read_google_patents(year: int, project: str | None = None, client=None) -> d
     from google.cloud import bigquery
 
     client = client or bigquery.Client(project=project)
-    config = bigquery.QueryJobConfig(query_parameters=[
-        bigquery.ScalarQueryParameter(name, "INT64", value) for name, value in query_parameters(year).items()])
+    config = bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ScalarQueryParameter(name, "INT64", value) for name, value in query_parameters(year).items()
+        ]
+    )
     return publications_to_tables(pl.from_arrow(client.query(google_patents_query(), job_config=config).to_arrow()))

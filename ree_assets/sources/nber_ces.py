@@ -24,8 +24,11 @@ def read_nber_ces(path: Path) -> pl.DataFrame:
     frame = frame.rename({c: c.lower() for c in frame.columns})
     missing = [c for c in ("sic", "year", *VALUES) if c not in frame.columns]
     if missing:
-        raise DataValidationError(str(path), "NBER-CES layout (sic, year, vship, vadd, emp, pay, cap, tfp4, tfp5)",
-                                  column=", ".join(missing))
-    return frame.select(pl.col("sic").str.strip_chars().str.zfill(4).alias("sic4"),
-                        pl.col("year").cast(pl.Int64),
-                        *(pl.col(c).cast(pl.Float64) for c in VALUES)).sort("sic4", "year")
+        raise DataValidationError(
+            str(path), "NBER-CES layout (sic, year, vship, vadd, emp, pay, cap, tfp4, tfp5)", column=", ".join(missing)
+        )
+    return frame.select(
+        pl.col("sic").str.strip_chars().str.zfill(4).alias("sic4"),
+        pl.col("year").cast(pl.Int64),
+        *(pl.col(c).cast(pl.Float64) for c in VALUES),
+    ).sort("sic4", "year")

@@ -20,28 +20,45 @@ EVALUATION_FILE = "patents/evaluation_labels.csv"
 EVALUATION_YEARS = (2004, 2009, 2012, 2016)
 
 
-def embedded_evaluation_set(seed: int, size: str, n_ree: int = 240, n_other: int = 60,
-                            noise: float = 0.03) -> pl.DataFrame:
+def embedded_evaluation_set(
+    seed: int, size: str, n_ree: int = 240, n_other: int = 60, noise: float = 0.03
+) -> pl.DataFrame:
     """A labelled sample of the synthetic grants of :data:`EVALUATION_YEARS` with label noise."""
     from ree_assets.sources.embedded.patent_world import TECHNOLOGIES, afsv_year
     from ree_assets.sources.embedded.world import stage_rng
 
     rng = stage_rng(seed, "patents:evaluation")
-    grants = pl.concat([afsv_year(year, seed, size)["patents"].join(afsv_year(year, seed, size)["patent_labels"],
-                                                                    on="patent_id") for year in EVALUATION_YEARS])
+    grants = pl.concat(
+        [
+            afsv_year(year, seed, size)["patents"].join(afsv_year(year, seed, size)["patent_labels"], on="patent_id")
+            for year in EVALUATION_YEARS
+        ]
+    )
     ree, other = grants.filter("is_ree"), grants.filter(~pl.col("is_ree"))
-    sample = pl.concat([ree.sample(min(n_ree, ree.height), seed=int(rng.integers(2**31))),
-                        other.sample(min(n_other, other.height), seed=int(rng.integers(2**31)))])
+    sample = pl.concat(
+        [
+            ree.sample(min(n_ree, ree.height), seed=int(rng.integers(2**31))),
+            other.sample(min(n_other, other.height), seed=int(rng.integers(2**31))),
+        ]
+    )
     flip_technology = (rng.random(sample.height) < noise) & sample["is_ree"].to_numpy()
     flip_enhancing = (rng.random(sample.height) < noise) & sample["is_ree"].to_numpy()
-    noisy_technology = [TECHNOLOGIES[(TECHNOLOGIES.index(t) + 1 + rng.integers(len(TECHNOLOGIES) - 1))
-                                     % len(TECHNOLOGIES)] if flip else t
-                        for t, flip in zip(sample["technology"].fill_null("Other"), flip_technology)]
+    noisy_technology = [
+        TECHNOLOGIES[(TECHNOLOGIES.index(t) + 1 + rng.integers(len(TECHNOLOGIES) - 1)) % len(TECHNOLOGIES)]
+        if flip
+        else t
+        for t, flip in zip(sample["technology"].fill_null("Other"), flip_technology, strict=False)
+    ]
     return sample.select(
-        "patent_id", "title", "abstract", "is_ree",
-        pl.when("is_ree").then(pl.Series(noisy_technology)).alias("technology"), "sic4",
+        "patent_id",
+        "title",
+        "abstract",
+        "is_ree",
+        pl.when("is_ree").then(pl.Series(noisy_technology)).alias("technology"),
+        "sic4",
         (pl.col("ree_enhancing") ^ pl.Series(flip_enhancing)).alias("ree_enhancing"),
-        pl.lit("synthetic").alias("label_source"))
+        pl.lit("synthetic").alias("label_source"),
+    )
 
 
 def read_evaluation_set(settings: SourceSettings) -> pl.DataFrame:
@@ -50,7 +67,10 @@ def read_evaluation_set(settings: SourceSettings) -> pl.DataFrame:
         return embedded_evaluation_set(settings.seed, settings.size)
     path = settings.data_dir / EVALUATION_FILE
     if not path.is_file():
-        raise SourceUnavailableError("patent_evaluation_set", f"hand-labelled file {path}", settings.mode,
-                                     str(contract_path("patent_evaluation_set")))
+        raise SourceUnavailableError(
+            "patent_evaluation_set",
+            f"hand-labelled file {path}",
+            settings.mode,
+            str(contract_path("patent_evaluation_set")),
+        )
     return read_canonical_csv(path, "patent_evaluation_set", settings.mode)
-

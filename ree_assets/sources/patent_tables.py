@@ -20,8 +20,14 @@ from ree_assets.errors import DataValidationError
 from ree_assets.sources.contracts import contract_columns
 
 #: The canonical patent tables, all partitioned by the patent's grant year (column ``grant_year``).
-PATENT_TABLES: tuple[str, ...] = ("patents", "patent_texts", "patent_assignees", "patent_inventors",
-                                  "patent_classes", "patent_citations")
+PATENT_TABLES: tuple[str, ...] = (
+    "patents",
+    "patent_texts",
+    "patent_assignees",
+    "patent_inventors",
+    "patent_classes",
+    "patent_citations",
+)
 PARTITION_COLUMN = "grant_year"
 
 #: What a reader does with a malformed record or row: fail the whole partition, or skip it and
@@ -44,8 +50,9 @@ class BadRecord:
 def bad_record(record: BadRecord, policy: BadRecordPolicy, table: str) -> BadRecord:
     """Apply ``policy`` to a malformed record: raise (``fail``) or return it for the report."""
     if policy == "fail":
-        raise DataValidationError(table, "every record is well-formed", row=f"{record.file}:{record.line}",
-                                  detail=record.problem)
+        raise DataValidationError(
+            table, "every record is well-formed", row=f"{record.file}:{record.line}", detail=record.problem
+        )
     if policy != "skip":
         raise ValueError(f"unknown bad-record policy {policy!r}: use 'fail' or 'skip'")
     return record
@@ -55,8 +62,11 @@ def conform(table: str, rows: pl.DataFrame | Mapping[str, Iterable]) -> pl.DataF
     """A frame with exactly the contract's columns, in order and typed; ``rows`` is a frame or
     column name -> values. Raises DataValidationError naming a missing contract column."""
     columns = contract_columns(table)
-    frame = rows if isinstance(rows, pl.DataFrame) else pl.DataFrame(
-        {c: list(v) for c, v in rows.items()}, schema={c: columns.get(c, pl.String) for c in rows})
+    frame = (
+        rows
+        if isinstance(rows, pl.DataFrame)
+        else pl.DataFrame({c: list(v) for c, v in rows.items()}, schema={c: columns.get(c, pl.String) for c in rows})
+    )
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataValidationError(table, "has every contract column", column=missing[0], detail=f"missing {missing}")
@@ -106,8 +116,16 @@ def iso3(code: str | None) -> str | None:
 
 
 #: USPTO / PatentsView assignee type codes (the last digit; 12-19 are part interests of 2-9).
-_ASSIGNEE_TYPES = {2: "organisation", 3: "organisation", 4: "individual", 5: "individual",
-                   6: "government", 7: "government", 8: "government", 9: "government"}
+_ASSIGNEE_TYPES = {
+    2: "organisation",
+    3: "organisation",
+    4: "individual",
+    5: "individual",
+    6: "government",
+    7: "government",
+    8: "government",
+    9: "government",
+}
 
 
 def assignee_type(code: str | int | None) -> str:

@@ -31,10 +31,16 @@ def uspto_xml_files(folder: Path, year: int) -> list[Path]:
     return sorted(folder.glob(f"ipg{year % 100:02d}[01][0-9][0-3][0-9]*.xml"))
 
 
-def read_patent_year(year: int, settings: SourceSettings, *, reader: PatentReader = "auto",
-                     policy: BadRecordPolicy = "skip", sections: Sequence[str] = ("claims",),
-                     bigquery_project: str | None = None,
-                     xml_workers: int = 1) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
+def read_patent_year(
+    year: int,
+    settings: SourceSettings,
+    *,
+    reader: PatentReader = "auto",
+    policy: BadRecordPolicy = "skip",
+    sections: Sequence[str] = ("claims",),
+    bigquery_project: str | None = None,
+    xml_workers: int = 1,
+) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
     """The six canonical tables of the grants of ``year`` and the malformed records skipped."""
     if reader == "bigquery":
         from ree_assets.sources.google_patents import read_google_patents
@@ -47,8 +53,12 @@ def read_patent_year(year: int, settings: SourceSettings, *, reader: PatentReade
     xml_files = uspto_xml_files(settings.data_dir / USPTO_XML_DIR, year)
     if reader == "uspto_xml" or (reader == "auto" and xml_files):
         if not xml_files:
-            raise SourceUnavailableError("patents", f"weekly grant files {settings.data_dir / USPTO_XML_DIR}/"
-                                         f"ipg{year % 100:02d}*.xml", settings.mode, str(contract_path("patents")))
+            raise SourceUnavailableError(
+                "patents",
+                f"weekly grant files {settings.data_dir / USPTO_XML_DIR}/ipg{year % 100:02d}*.xml",
+                settings.mode,
+                str(contract_path("patents")),
+            )
         from ree_assets.sources.uspto_xml import read_uspto_xml
 
         return read_uspto_xml(xml_files, sections=sections, policy=policy, workers=xml_workers)
@@ -57,8 +67,9 @@ def read_patent_year(year: int, settings: SourceSettings, *, reader: PatentReade
     return read_patentsview(settings.data_dir / PATENTSVIEW_DIR, year, policy=policy)
 
 
-def read_patent_years(years: Iterable[int], settings: SourceSettings, **options) -> tuple[dict[str, pl.DataFrame],
-                                                                                        list[BadRecord]]:
+def read_patent_years(
+    years: Iterable[int], settings: SourceSettings, **options
+) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
     """The six tables of several grant years, stacked (one run of a multi-year backfill)."""
     parts, bad = [], []
     for year in years:

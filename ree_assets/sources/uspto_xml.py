@@ -38,8 +38,19 @@ from pathlib import Path
 import polars as pl
 from lxml import etree
 
-from ree_assets.sources.patent_tables import (PATENT_TABLES, BadRecord, BadRecordPolicy, assignee_type, bad_record,
-                                              conform, empty_tables, iso3, patent_number, uspc_code, uspto_date)
+from ree_assets.sources.patent_tables import (
+    PATENT_TABLES,
+    BadRecord,
+    BadRecordPolicy,
+    assignee_type,
+    bad_record,
+    conform,
+    empty_tables,
+    iso3,
+    patent_number,
+    uspc_code,
+    uspto_date,
+)
 
 DECLARATION = b"<?xml"
 SOURCE = "uspto_xml"
@@ -110,13 +121,17 @@ def _classes(bib: etree._Element) -> list[tuple[str, str, bool]]:
     ipcs = bib.findall("classifications-ipcr/classification-ipcr")
     positions = [ipc.findtext("symbol-position") for ipc in ipcs]
     for k, ipc in enumerate(ipcs):
-        code = (f"{ipc.findtext('section', '')}{ipc.findtext('class', '')}{ipc.findtext('subclass', '')} "
-                f"{ipc.findtext('main-group', '').strip()}/{ipc.findtext('subgroup', '').strip()}")
+        code = (
+            f"{ipc.findtext('section', '')}{ipc.findtext('class', '')}{ipc.findtext('subclass', '')} "
+            f"{ipc.findtext('main-group', '').strip()}/{ipc.findtext('subgroup', '').strip()}"
+        )
         found.append(("ipc", code, positions[k] == "F" if "F" in positions else k == 0))
     for position in ("main-cpc", "further-cpc"):
         for cpc in bib.findall(f"classifications-cpc/{position}/classification-cpc"):
-            code = (f"{cpc.findtext('section', '')}{cpc.findtext('class', '')}{cpc.findtext('subclass', '')} "
-                    f"{cpc.findtext('main-group', '').strip()}/{cpc.findtext('subgroup', '').strip()}")
+            code = (
+                f"{cpc.findtext('section', '')}{cpc.findtext('class', '')}{cpc.findtext('subclass', '')} "
+                f"{cpc.findtext('main-group', '').strip()}/{cpc.findtext('subgroup', '').strip()}"
+            )
             found.append(("cpc", code, position == "main-cpc"))
     seen: set[tuple[str, str]] = set()
     return [row for row in found if (row[0], row[1]) not in seen and not seen.add((row[0], row[1]))]
@@ -126,8 +141,11 @@ def _inventors(bib: etree._Element) -> list[etree._Element]:
     explicit = bib.findall("parties/inventors/inventor") + bib.findall("us-parties/inventors/inventor")
     if explicit:
         return explicit
-    return [a for a in bib.findall("parties/applicants/applicant") + bib.findall("us-parties/us-applicants/us-applicant")
-            if a.get("app-type") == "applicant-inventor"]
+    return [
+        a
+        for a in bib.findall("parties/applicants/applicant") + bib.findall("us-parties/us-applicants/us-applicant")
+        if a.get("app-type") == "applicant-inventor"
+    ]
 
 
 def parse_grant(document: bytes, sections: Sequence[str] = ("claims",)) -> dict[str, list[tuple]]:
@@ -149,21 +167,40 @@ def parse_grant(document: bytes, sections: Sequence[str] = ("claims",)) -> dict[
         raise ValueError(f"patent {patent_id} has no grant date")
     year = granted.year
     rows: dict[str, list[tuple]] = {table: [] for table in PATENT_TABLES}
-    rows["patents"].append((patent_id, granted, uspto_date(bib.findtext("application-reference/document-id/date")),
-                            _text(bib.find("invention-title")) or "", _text(root.find("abstract")),
-                            publication.findtext("kind"), SOURCE, year))
-    rows["patent_texts"] = [(patent_id, section, text, year) for section in sections
-                            if (text := _text(root.find(section)))]
+    rows["patents"].append(
+        (
+            patent_id,
+            granted,
+            uspto_date(bib.findtext("application-reference/document-id/date")),
+            _text(bib.find("invention-title")) or "",
+            _text(root.find("abstract")),
+            publication.findtext("kind"),
+            SOURCE,
+            year,
+        )
+    )
+    rows["patent_texts"] = [
+        (patent_id, section, text, year) for section in sections if (text := _text(root.find(section)))
+    ]
     rows["patent_classes"] = [(patent_id, scheme, code, main, year) for scheme, code, main in _classes(bib)]
     for k, assignee in enumerate(bib.findall("assignees/assignee")):
         book = assignee.find("addressbook")
         book = book if book is not None else assignee
-        rows["patent_assignees"].append((patent_id, k, _name(book), iso3(book.findtext("address/country")),
-                                         assignee_type(book.findtext("role")), year))
+        rows["patent_assignees"].append(
+            (
+                patent_id,
+                k,
+                _name(book),
+                iso3(book.findtext("address/country")),
+                assignee_type(book.findtext("role")),
+                year,
+            )
+        )
     for k, inventor in enumerate(_inventors(bib)):
         book = inventor.find("addressbook")
-        country = iso3(book.findtext("address/country") if book is not None else None) \
-            or iso3(inventor.findtext("residence/country"))
+        country = iso3(book.findtext("address/country") if book is not None else None) or iso3(
+            inventor.findtext("residence/country")
+        )
         rows["patent_inventors"].append((patent_id, k, _name(book), country, year))
     citations = bib.findall("references-cited/citation") + bib.findall("us-references-cited/us-citation")
     for citation in citations:  # child loops, not path lookups: a grant has dozens of citations
@@ -172,30 +209,48 @@ def parse_grant(document: bytes, sections: Sequence[str] = ("claims",)) -> dict[
         if patcit is None or not len(patcit):
             continue
         fields = {child.tag: child.text for child in patcit[0]}  # numbers and dates normalised per batch
-        rows["patent_citations"].append((patent_id, (fields.get("doc-number") or "").strip(), fields.get("date"),
-                                         (fields.get("country") or "").strip() or None,
-                                         category.text if category is not None else None,
-                                         len(rows["patent_citations"]), year))
+        rows["patent_citations"].append(
+            (
+                patent_id,
+                (fields.get("doc-number") or "").strip(),
+                fields.get("date"),
+                (fields.get("country") or "").strip() or None,
+                category.text if category is not None else None,
+                len(rows["patent_citations"]),
+                year,
+            )
+        )
     return rows
 
 
 def _citation_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """Citation numbers and dates, normalised for a whole batch at once: US patent numbers without
     zero padding (:func:`patent_number`'s rule), ``YYYYMMDD`` with day or month 00 read as 01."""
-    parts = [pl.col("cited_date").str.slice(0, 4), pl.col("cited_date").str.slice(4, 2).replace("00", "01"),
-             pl.col("cited_date").str.slice(6, 2).replace("00", "01")]
+    parts = [
+        pl.col("cited_date").str.slice(0, 4),
+        pl.col("cited_date").str.slice(4, 2).replace("00", "01"),
+        pl.col("cited_date").str.slice(6, 2).replace("00", "01"),
+    ]
     return frame.with_columns(
-        pl.when(pl.col("cited_office") == "US").then(pl.col("cited_id").str.replace(r"^([A-Z]{0,2})0*([0-9]+)$", "${1}${2}"))
-        .otherwise(pl.col("cited_id")).alias("cited_id"),
-        pl.concat_str(parts).str.to_date("%Y%m%d", strict=False).alias("cited_date"))
+        pl.when(pl.col("cited_office") == "US")
+        .then(pl.col("cited_id").str.replace(r"^([A-Z]{0,2})0*([0-9]+)$", "${1}${2}"))
+        .otherwise(pl.col("cited_id"))
+        .alias("cited_id"),
+        pl.concat_str(parts).str.to_date("%Y%m%d", strict=False).alias("cited_date"),
+    )
 
 
 def _frames(rows: dict[str, list[tuple]]) -> dict[str, pl.DataFrame]:
-    frames = {table: pl.DataFrame(rows[table], schema=list(_COLUMNS[table]), orient="row", infer_schema_length=None)
-              for table in PATENT_TABLES if rows[table]}
+    frames = {
+        table: pl.DataFrame(rows[table], schema=list(_COLUMNS[table]), orient="row", infer_schema_length=None)
+        for table in PATENT_TABLES
+        if rows[table]
+    }
     if "patent_citations" in frames:
         frames["patent_citations"] = _citation_columns(frames["patent_citations"])
-    return {table: conform(table, frames[table]) if table in frames else empty_tables()[table] for table in PATENT_TABLES}
+    return {
+        table: conform(table, frames[table]) if table in frames else empty_tables()[table] for table in PATENT_TABLES
+    }
 
 
 def _parse_documents(documents: list[tuple[int, bytes]], sections: Sequence[str]) -> list[tuple[int, dict | None, str]]:
@@ -210,8 +265,9 @@ def _parse_documents(documents: list[tuple[int, bytes]], sections: Sequence[str]
     return parsed
 
 
-def _parsed(path: Path | str, sections: Sequence[str], workers: int,
-            chunk: int = 200) -> Iterator[tuple[int, dict | None, str]]:
+def _parsed(
+    path: Path | str, sections: Sequence[str], workers: int, chunk: int = 200
+) -> Iterator[tuple[int, dict | None, str]]:
     """Every document of the file parsed, in file order; with ``workers`` > 1 the documents are
     parsed in a process pool, at most two chunks per worker in flight (memory stays bounded)."""
     documents = grant_documents(path)
@@ -230,9 +286,15 @@ def _parsed(path: Path | str, sections: Sequence[str], workers: int,
             yield from pending.popleft().result()
 
 
-def iter_grant_batches(path: Path | str, *, sections: Sequence[str] = ("claims",), policy: BadRecordPolicy = "skip",
-                       bad_records: list[BadRecord] | None = None, batch_size: int = 5000,
-                       workers: int = 1) -> Iterator[dict[str, pl.DataFrame]]:
+def iter_grant_batches(
+    path: Path | str,
+    *,
+    sections: Sequence[str] = ("claims",),
+    policy: BadRecordPolicy = "skip",
+    bad_records: list[BadRecord] | None = None,
+    batch_size: int = 5000,
+    workers: int = 1,
+) -> Iterator[dict[str, pl.DataFrame]]:
     """The six canonical tables of a grant file, ``batch_size`` grants at a time (``workers``
     processes parse). Malformed records are appended to ``bad_records`` (policy ``skip``) or
     raise DataValidationError naming the file and line (policy ``fail``)."""
@@ -254,11 +316,19 @@ def iter_grant_batches(path: Path | str, *, sections: Sequence[str] = ("claims",
         yield _frames(rows)
 
 
-def read_uspto_xml(paths: Sequence[Path | str] | Path | str, *, sections: Sequence[str] = ("claims",),
-                   policy: BadRecordPolicy = "skip", workers: int = 1) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
+def read_uspto_xml(
+    paths: Sequence[Path | str] | Path | str,
+    *,
+    sections: Sequence[str] = ("claims",),
+    policy: BadRecordPolicy = "skip",
+    workers: int = 1,
+) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
     """The six canonical tables of one or more grant files, and the malformed records skipped."""
     bad: list[BadRecord] = []
-    batches = [batch for path in ([paths] if isinstance(paths, (str, Path)) else paths)
-               for batch in iter_grant_batches(path, sections=sections, policy=policy, bad_records=bad, workers=workers)]
+    batches = [
+        batch
+        for path in ([paths] if isinstance(paths, (str, Path)) else paths)
+        for batch in iter_grant_batches(path, sections=sections, policy=policy, bad_records=bad, workers=workers)
+    ]
     tables = {table: pl.concat([empty_tables()[table], *(b[table] for b in batches)]) for table in PATENT_TABLES}
     return tables, bad

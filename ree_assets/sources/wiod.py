@@ -51,8 +51,12 @@ ROW_IDENTITY_RULE = "output = intermediate use + final demand within 0.5 x round
 _WIOD_TO_ISO3: dict[str, str] = {"ROM": "ROU", "RoW": "ROW"}
 
 WIOD_SCHEMA: dict[str, pl.DataType] = {
-    "year": pl.Int32, "row_country": pl.String, "row_industry": pl.String,
-    "col_country": pl.String, "col_use": pl.String, "value_musd": pl.Float64,
+    "year": pl.Int32,
+    "row_country": pl.String,
+    "row_industry": pl.String,
+    "col_country": pl.String,
+    "col_use": pl.String,
+    "value_musd": pl.Float64,
 }
 
 
@@ -78,7 +82,8 @@ def check_row_identity(table: WorldIOTable, source: str, bound: float | None = N
     if abs(residuals[worst]) > limit:
         country, sector = divmod(worst, table.n_sectors)
         raise DataValidationError(
-            source, ROW_IDENTITY_RULE,
+            source,
+            ROW_IDENTITY_RULE,
             row=(table.countries[country], table.sectors[sector]),
             detail=f"residual {residuals[worst]:.6g} USD million exceeds bound {limit:.6g}",
         )
@@ -93,18 +98,26 @@ def world_io_table_to_long(table: WorldIOTable, year: int) -> pl.DataFrame:
     n, j, f = table.n_countries, table.n_sectors, len(table.final_uses)
     countries, sectors, uses = (np.asarray(v) for v in (table.countries, table.sectors, table.final_uses))
     rows = pl.DataFrame({"row_country": np.repeat(countries, j), "row_industry": np.tile(sectors, n)})
-    columns = pl.DataFrame({
-        "col_country": np.concatenate([np.repeat(countries, j), np.repeat(countries, f), [OUTPUT_COUNTRY]]),
-        "col_use": np.concatenate([np.tile(sectors, n), np.tile(uses, n), [OUTPUT_USE]]),
-    })
+    columns = pl.DataFrame(
+        {
+            "col_country": np.concatenate([np.repeat(countries, j), np.repeat(countries, f), [OUTPUT_COUNTRY]]),
+            "col_use": np.concatenate([np.tile(sectors, n), np.tile(uses, n), [OUTPUT_USE]]),
+        }
+    )
     values = np.hstack([table.intermediate, table.final, table.output[:, None]]).astype(np.float64)
     return rows.join(columns, how="cross").select(
-        pl.lit(year, dtype=pl.Int32).alias("year"), "row_country", "row_industry", "col_country", "col_use",
-        pl.Series("value_musd", values.ravel()))
+        pl.lit(year, dtype=pl.Int32).alias("year"),
+        "row_country",
+        "row_industry",
+        "col_country",
+        "col_use",
+        pl.Series("value_musd", values.ravel()),
+    )
 
 
-def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str = "wiod",
-                             bound: float | None = None) -> WorldIOTable:
+def world_io_table_from_long(
+    frame: pl.DataFrame, year: int, *, table_name: str = "wiod", bound: float | None = None
+) -> WorldIOTable:
     """The :class:`WorldIOTable` of one year of the canonical long ``wiod`` table.
 
     Countries, industries and final uses keep their order of first appearance; a cell absent from
@@ -121,18 +134,28 @@ def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str 
 
     n_rows, n_final = len(countries) * len(sectors), len(countries) * len(final_uses)
     row_pos = {(c, s): i * len(sectors) + k for i, c in enumerate(countries) for k, s in enumerate(sectors)}
-    col_pos = {**row_pos, **{(c, u): n_rows + i * len(final_uses) + k for i, c in enumerate(countries)
-                             for k, u in enumerate(final_uses)}, (OUTPUT_COUNTRY, OUTPUT_USE): n_rows + n_final}
+    col_pos = {
+        **row_pos,
+        **{(c, u): n_rows + i * len(final_uses) + k for i, c in enumerate(countries) for k, u in enumerate(final_uses)},
+        (OUTPUT_COUNTRY, OUTPUT_USE): n_rows + n_final,
+    }
     dense = _scatter(cells, table_name, row_pos, col_pos, n_rows + n_final + 1)
     output = dense[:, -1]
     missing = np.isnan(output)
     if missing.any():
         country, sector = divmod(int(np.argmax(missing)), len(sectors))
-        raise DataValidationError(table_name, f"every row has an output cell (col_use {OUTPUT_USE!r})",
-                                  row=(countries[country], sectors[sector]))
+        raise DataValidationError(
+            table_name,
+            f"every row has an output cell (col_use {OUTPUT_USE!r})",
+            row=(countries[country], sectors[sector]),
+        )
     table = WorldIOTable(
-        countries=countries, sectors=sectors, final_uses=final_uses,
-        intermediate=np.nan_to_num(dense[:, :n_rows]), final=np.nan_to_num(dense[:, n_rows:-1]), output=output,
+        countries=countries,
+        sectors=sectors,
+        final_uses=final_uses,
+        intermediate=np.nan_to_num(dense[:, :n_rows]),
+        final=np.nan_to_num(dense[:, n_rows:-1]),
+        output=output,
     )
     check_row_identity(table, table_name, bound)
     return table
@@ -141,19 +164,25 @@ def world_io_table_from_long(frame: pl.DataFrame, year: int, *, table_name: str 
 def _scatter(cells: pl.DataFrame, table_name: str, row_pos: dict, col_pos: dict, n_cols: int) -> np.ndarray:
     """Place long cells into a dense (rows x ``n_cols``) array, NaN where absent: each cell's row
     and column positions come from two hash joins with the (small) key tables."""
-    def keys(country: str, code: str, name: str, position: dict) -> pl.DataFrame:
-        return pl.DataFrame({country: [c for c, _ in position], code: [k for _, k in position],
-                             name: list(position.values())}, schema_overrides={name: pl.Int64})
 
-    placed = (cells.join(keys("row_country", "row_industry", "row", row_pos), on=["row_country", "row_industry"],
-                         how="left")
-              .join(keys("col_country", "col_use", "col", col_pos), on=["col_country", "col_use"], how="left"))
+    def keys(country: str, code: str, name: str, position: dict) -> pl.DataFrame:
+        return pl.DataFrame(
+            {country: [c for c, _ in position], code: [k for _, k in position], name: list(position.values())},
+            schema_overrides={name: pl.Int64},
+        )
+
+    placed = cells.join(
+        keys("row_country", "row_industry", "row", row_pos), on=["row_country", "row_industry"], how="left"
+    ).join(keys("col_country", "col_use", "col", col_pos), on=["col_country", "col_use"], how="left")
     unknown = placed.filter(pl.col("row").is_null() | pl.col("col").is_null())
     if unknown.height:
         bad = unknown.row(0, named=True)
-        raise DataValidationError(table_name, "cells refer to known rows and columns",
-                                  row=(bad["row_country"], bad["row_industry"]),
-                                  column=(bad["col_country"], bad["col_use"]))
+        raise DataValidationError(
+            table_name,
+            "cells refer to known rows and columns",
+            row=(bad["row_country"], bad["row_industry"]),
+            column=(bad["col_country"], bad["col_use"]),
+        )
     dense = np.full((len(row_pos), n_cols), np.nan)
     dense[placed["row"].to_numpy(), placed["col"].to_numpy()] = placed["value_musd"].to_numpy()
     return dense
@@ -184,8 +213,12 @@ def _reads_file(read):
         except DataValidationError as error:
             raise error.located(file=path) from error
         except (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile, pl.exceptions.PolarsError) as error:
-            raise SourceFormatError(TABLE, "the file is a readable WIOD table of its format", file=path,
-                                    detail=f"{type(error).__name__}: {error}") from error
+            raise SourceFormatError(
+                TABLE,
+                "the file is a readable WIOD table of its format",
+                file=path,
+                detail=f"{type(error).__name__}: {error}",
+            ) from error
 
     return reading
 
@@ -200,11 +233,11 @@ def read_wiod_2013_rdata(path: str | Path) -> pl.DataFrame:
         warnings.simplefilter("ignore", UserWarning)
         objects = rdata.conversion.convert(rdata.parser.parse_file(path))
     if len(objects) != 1:
-        raise DataValidationError(TABLE, "the file holds exactly one WIOT object",
-                                  detail=f"found {sorted(objects)}")
+        raise DataValidationError(TABLE, "the file holds exactly one WIOT object", detail=f"found {sorted(objects)}")
     wiot = {str(key): value for key, value in next(iter(objects.values())).items()}
-    table = _table_from_arrays(wiot["countries"], wiot["industries"], np.asarray(wiot["inter"]),
-                               np.asarray(wiot["final"]), wiot["output"])
+    table = _table_from_arrays(
+        wiot["countries"], wiot["industries"], np.asarray(wiot["inter"]), np.asarray(wiot["final"]), wiot["output"]
+    )
     _check_shapes(table, TABLE)
     check_row_identity(table, TABLE)
     return world_io_table_to_long(table, int(np.asarray(wiot["year"]).ravel()[0]))
@@ -215,8 +248,7 @@ def read_wiod_npz(path: str | Path, year: int) -> pl.DataFrame:
     """Canonical ``wiod`` rows of a NumPy WIOT (``Z``, ``F``, ``x``, ``countries``, ``industries``)."""
     path = Path(path)
     with np.load(path, allow_pickle=False) as arrays:
-        table = _table_from_arrays(arrays["countries"], arrays["industries"], arrays["Z"],
-                                   arrays["F"], arrays["x"])
+        table = _table_from_arrays(arrays["countries"], arrays["industries"], arrays["Z"], arrays["F"], arrays["x"])
     _check_shapes(table, TABLE)
     check_row_identity(table, TABLE)
     return world_io_table_to_long(table, year)
@@ -225,12 +257,14 @@ def read_wiod_npz(path: str | Path, year: int) -> pl.DataFrame:
 def _check_shapes(table: WorldIOTable, source: str) -> None:
     """Raise unless the arrays have the NJ x NJ, NJ x FN and NJ shapes the code lists imply."""
     nj = table.n_countries * table.n_sectors
-    expected = {"intermediate": (nj, nj), "final": (nj, len(table.final_uses) * table.n_countries),
-                "output": (nj,)}
+    expected = {"intermediate": (nj, nj), "final": (nj, len(table.final_uses) * table.n_countries), "output": (nj,)}
     for name, shape in expected.items():
         if getattr(table, name).shape != shape:
-            raise DataValidationError(source, f"{name} has shape {shape} (countries x industries)",
-                                      detail=f"found {getattr(table, name).shape}")
+            raise DataValidationError(
+                source,
+                f"{name} has shape {shape} (countries x industries)",
+                detail=f"found {getattr(table, name).shape}",
+            )
 
 
 @_reads_file
@@ -245,8 +279,7 @@ def read_wiod_2016(path: str | Path) -> pl.DataFrame:
     frame = _read_2016_frame(path)
     required = {"IndustryCode", "Country", "RNr", "Year"}
     if missing := required - set(frame.columns):
-        raise DataValidationError(TABLE, "the 2016 layout has IndustryCode, Country, RNr, Year",
-                                  column=sorted(missing))
+        raise DataValidationError(TABLE, "the 2016 layout has IndustryCode, Country, RNr, Year", column=sorted(missing))
     industries = frame.filter(pl.col("Country") != OUTPUT_COUNTRY)
     countries = tuple(industries["Country"].unique(maintain_order=True).to_list())
     sectors = tuple(industries["IndustryCode"].unique(maintain_order=True).to_list())
@@ -256,17 +289,20 @@ def read_wiod_2016(path: str | Path) -> pl.DataFrame:
         raise DataValidationError(TABLE, "one column per buyer (country + RNr)", column=absent[0])
     gross_output = frame.filter(pl.col("IndustryCode") == OUTPUT_USE)
     if gross_output.height != 1:
-        raise DataValidationError(TABLE, f"exactly one {OUTPUT_USE!r} totals row",
-                                  detail=f"found {gross_output.height}")
+        raise DataValidationError(
+            TABLE, f"exactly one {OUTPUT_USE!r} totals row", detail=f"found {gross_output.height}"
+        )
     years = industries["Year"].unique().to_list()
     if len(years) != 1:
         raise DataValidationError(TABLE, "one year per file", detail=f"found {sorted(years)}")
     expected_order = [(c, s) for c in countries for s in sectors]
     rnr_in_order = industries["RNr"].cast(pl.Int64).to_list() == list(range(1, len(sectors) + 1)) * len(countries)
-    if not rnr_in_order or list(zip(industries["Country"], industries["IndustryCode"])) != expected_order:
+    if not rnr_in_order or list(zip(industries["Country"], industries["IndustryCode"], strict=False)) != expected_order:
         raise DataValidationError(TABLE, "industry rows are country-major, industries in RNr order")
     table = WorldIOTable(
-        countries=countries, sectors=sectors, final_uses=FINAL_USES,
+        countries=countries,
+        sectors=sectors,
+        final_uses=FINAL_USES,
         intermediate=industries.select(buyer_columns).to_numpy().astype(np.float64),
         final=industries.select(final_columns).to_numpy().astype(np.float64),
         output=gross_output.select(buyer_columns).to_numpy().astype(np.float64).ravel(),
@@ -283,6 +319,7 @@ def _read_2016_frame(path: Path) -> pl.DataFrame:
 
     objects = rdata.read_rda(path)
     if len(objects) != 1:
-        raise DataValidationError(TABLE, "the file holds exactly one WIOT data frame",
-                                  detail=f"found {sorted(objects)}")
+        raise DataValidationError(
+            TABLE, "the file holds exactly one WIOT data frame", detail=f"found {sorted(objects)}"
+        )
     return pl.from_pandas(next(iter(objects.values())))

@@ -25,8 +25,9 @@ def _read_long(path: Path, value: str) -> pl.DataFrame:
     if missing:
         raise DataValidationError(str(path), "World Bank long layout", column=", ".join(missing))
     frame = pl.read_csv(path, schema_overrides={"Country Code": pl.String, "Year": pl.Int64, "Value": pl.Float64})
-    return frame.select(pl.col("Country Code").alias("country"), pl.col("Year").alias("year"),
-                        pl.col("Value").alias(value)).drop_nulls(value)
+    return frame.select(
+        pl.col("Country Code").alias("country"), pl.col("Year").alias("year"), pl.col("Value").alias(value)
+    ).drop_nulls(value)
 
 
 def read_gdp(current: Path, constant: Path | None = None, countries: Collection[str] | None = None) -> pl.DataFrame:

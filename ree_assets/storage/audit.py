@@ -114,26 +114,36 @@ def validate_with_gx(frame: pl.DataFrame, suite_name: str, expectations: Sequenc
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (context.data_sources.add_pandas(suite_name)
-             .add_dataframe_asset(suite_name)
-             .add_batch_definition_whole_dataframe(suite_name)
-             .get_batch(batch_parameters={"dataframe": frame.to_pandas()}))
+    batch = (
+        context.data_sources.add_pandas(suite_name)
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe(suite_name)
+        .get_batch(batch_parameters={"dataframe": frame.to_pandas()})
+    )
     suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
     for name, kwargs in expectations:
         suite.add_expectation(getattr(gx.expectations, name)(**kwargs))
     results = batch.validate(suite)
-    return [Finding("great_expectations", r.expectation_config.type,
-                    str(r.expectation_config.kwargs.get("column", r.expectation_config.kwargs.get("column_list", ""))),
-                    describe_failure(r.result))
-            for r in results.results if not r.success]
+    return [
+        Finding(
+            "great_expectations",
+            r.expectation_config.type,
+            str(r.expectation_config.kwargs.get("column", r.expectation_config.kwargs.get("column_list", ""))),
+            describe_failure(r.result),
+        )
+        for r in results.results
+        if not r.success
+    ]
 
 
 def describe_failure(result: Mapping[str, Any]) -> str:
     """What a failed expectation found: its unexpected values, the values missing from its set,
     or the observed value."""
-    findings = [f"{label} {result[key][:10]}" for key, label in
-                (("partial_unexpected_list", "unexpected values"), ("partial_missing_list", "missing values"))
-                if result.get(key)]
+    findings = [
+        f"{label} {result[key][:10]}"
+        for key, label in (("partial_unexpected_list", "unexpected values"), ("partial_missing_list", "missing values"))
+        if result.get(key)
+    ]
     return "; ".join(findings) or f"observed {result.get('observed_value')}"
 
 
@@ -142,7 +152,7 @@ def contract_audit(contract_file: Path) -> Callable[[str, str], list[Finding]]:
     return lambda database, schema: run_contract(contract_file, database, schema)
 
 
-def suite_audit(table: str, table_suite: "TableSuite") -> Callable[[str, str], list[Finding]]:
+def suite_audit(table: str, table_suite: TableSuite) -> Callable[[str, str], list[Finding]]:
     """The Great Expectations suite of a table version, given (database, schema it is in),
     against the published tables it compares with (a missing one is a finding naming it)."""
     from ree_assets.storage.publish import has_table, read_table
@@ -150,8 +160,14 @@ def suite_audit(table: str, table_suite: "TableSuite") -> Callable[[str, str], l
     def _audit(database: str, schema: str) -> list[Finding]:
         missing = [name for name, other in table_suite.compares_with.items() if not has_table(database, other, name)]
         if missing:
-            return [Finding("great_expectations", "cross-table expectation", "",
-                            f"{table} is checked against {', '.join(missing)}, which has not been materialised yet")]
+            return [
+                Finding(
+                    "great_expectations",
+                    "cross-table expectation",
+                    "",
+                    f"{table} is checked against {', '.join(missing)}, which has not been materialised yet",
+                )
+            ]
         frames = {name: read_table(database, other, name) for name, other in table_suite.compares_with.items()}
         return validate_with_gx(read_table(database, schema, table), table, table_suite.suite(**frames))
 
@@ -160,5 +176,7 @@ def suite_audit(table: str, table_suite: "TableSuite") -> Callable[[str, str], l
 
 def findings_frame(findings: Sequence[Finding]) -> pl.DataFrame:
     """Findings as a table (check, rule, column, detail)."""
-    return pl.DataFrame([vars(f) for f in findings],
-                        schema={"check": pl.String, "rule": pl.String, "column": pl.String, "detail": pl.String})
+    return pl.DataFrame(
+        [vars(f) for f in findings],
+        schema={"check": pl.String, "rule": pl.String, "column": pl.String, "detail": pl.String},
+    )

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -63,13 +63,16 @@ def describe_holder(database: str) -> str:
         holder = json.loads(holder_path(database).read_text())
     except (OSError, ValueError):
         return "an unknown process (no holder file)"
-    return (f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('activity')}, "
-            f"since {holder.get('since')})")
+    return f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('activity')}, since {holder.get('since')})"
 
 
 def _write_holder(database: str, activity: str) -> None:
-    holder = {"pid": os.getpid(), "host": socket.gethostname(), "activity": activity,
-              "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    holder = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "activity": activity,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     path = holder_path(database)
     partial = path.with_name(path.name + f".{os.getpid()}")
     partial.write_text(json.dumps(holder))
@@ -90,7 +93,8 @@ def database_lock(database: str, activity: str, timeout: float | None = None) ->
         raise DatabaseBusyError(
             f"the DuckDB file {database} is in use by {describe_holder(database)}; waited "
             f"{time.monotonic() - started:.0f} s (REE_LOCK_TIMEOUT={wait:g}). Let that run finish, "
-            "or stop it; a killed process releases the file by itself") from None
+            "or stop it; a killed process releases the file by itself"
+        ) from None
     previous = None if outermost else _current_activity(database)
     _write_holder(database, activity)
     try:

@@ -37,9 +37,11 @@ class AuditFailed(ValueError):
         self.target, self.findings = target, list(findings)
         origin = f" (read from {source})" if source else ""
         lines = "\n".join(f"  - [{f.check}] {f.line()}" for f in self.findings)
-        super().__init__(f"{target.published}{' partitions ' + target.partitions if target.partitions else ''}"
-                         f"{origin} was NOT published: it breaks {len(self.findings)} rule(s); the stored table "
-                         f"keeps its previous rows.\n{lines}")
+        super().__init__(
+            f"{target.published}{' partitions ' + target.partitions if target.partitions else ''}"
+            f"{origin} was NOT published: it breaks {len(self.findings)} rule(s); the stored table "
+            f"keeps its previous rows.\n{lines}"
+        )
 
 
 @contextmanager
@@ -71,8 +73,10 @@ def read_table(database: str, schema: str, table: str, where: str | None = None)
 def _record(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, results: dict[str, list[Finding]]) -> None:
     con.execute(_AUDITS_DDL)
     for check, findings in results.items():
-        con.execute("INSERT INTO wap.audits (run_id, asset, check_name, passed, findings) VALUES (?, ?, ?, ?, ?)",
-                    [run_id, asset, check, not findings, json.dumps([vars(f) for f in findings])])
+        con.execute(
+            "INSERT INTO wap.audits (run_id, asset, check_name, passed, findings) VALUES (?, ?, ?, ?, ?)",
+            [run_id, asset, check, not findings, json.dumps([vars(f) for f in findings])],
+        )
 
 
 def record_audits(database: str, run_id: str, results: dict[str, dict[str, list[Finding]]]) -> None:
@@ -88,14 +92,24 @@ def drop_staged(database: str, relations: Sequence[tuple[str, str]]) -> None:
     models in the ``wap_*`` schemas) once they are published."""
     with connect(database, "dropping staged dbt models") as con:
         for schema, name in relations:
-            kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
-                               "AND table_name = ?", [schema, name]).fetchone()
+            kind = con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [schema, name],
+            ).fetchone()
             if kind is not None:
                 con.execute(f'DROP {"VIEW" if kind[0] == "VIEW" else "TABLE"} {schema}."{name}"')
 
 
-def write_audit_publish(database: str, target: wap.Target, frame: pl.DataFrame, audits: Sequence[Audit], *,
-                        run_id: str, asset: str, source: str = "") -> dict[str, list[Finding]]:
+def write_audit_publish(
+    database: str,
+    target: wap.Target,
+    frame: pl.DataFrame,
+    audits: Sequence[Audit],
+    *,
+    run_id: str,
+    asset: str,
+    source: str = "",
+) -> dict[str, list[Finding]]:
     """Stage ``frame``, run every audit on the staged version, and publish it only if no audit
     found anything; otherwise drop it and raise :class:`AuditFailed`. The lock is held
     throughout, so no other process sees or changes the table in between. Returns the findings
@@ -126,6 +140,9 @@ def recorded_audit(database: str, run_id: str, asset: str, check: str) -> list[F
     with connect(database, f"reading the audit of {asset}", read_only=True) as con:
         if not wap.table_exists(con, "wap", "audits"):
             return None
-        row = con.execute("SELECT findings FROM wap.audits WHERE run_id = ? AND asset = ? AND check_name = ? "
-                          "ORDER BY recorded_at DESC LIMIT 1", [run_id, asset, check]).fetchone()
+        row = con.execute(
+            "SELECT findings FROM wap.audits WHERE run_id = ? AND asset = ? AND check_name = ? "
+            "ORDER BY recorded_at DESC LIMIT 1",
+            [run_id, asset, check],
+        ).fetchone()
     return None if row is None else [Finding(**f) for f in json.loads(row[0])]

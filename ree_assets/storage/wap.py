@@ -64,15 +64,22 @@ class Target:
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether ``<schema>.<table>`` (a table or view) exists."""
-    return con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, table]).fetchone()[0] > 0
+    return (
+        con.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+        > 0
+    )
 
 
-def _journal(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, target: Target, status: str,
-             detail: str = "") -> None:
+def _journal(
+    con: duckdb.DuckDBPyConnection, run_id: str, asset: str, target: Target, status: str, detail: str = ""
+) -> None:
     con.execute(_JOURNAL_DDL)
-    con.execute("INSERT INTO wap.journal (run_id, asset, target, partitions, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                [run_id, asset, target.published, target.partitions, status, detail])
+    con.execute(
+        "INSERT INTO wap.journal (run_id, asset, target, partitions, status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        [run_id, asset, target.published, target.partitions, status, detail],
+    )
 
 
 def stage(con: duckdb.DuckDBPyConnection, target: Target, frame: pl.DataFrame, *, run_id: str, asset: str) -> None:
@@ -84,8 +91,11 @@ def stage(con: duckdb.DuckDBPyConnection, target: Target, frame: pl.DataFrame, *
         con.execute(f"CREATE OR REPLACE TABLE {target.candidate} AS SELECT * FROM arrow")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {target.new_rows} AS SELECT * FROM arrow")
-        kept = (f"SELECT * FROM {target.published} WHERE NOT ({target.predicate}) UNION ALL BY NAME "
-                if table_exists(con, target.schema, target.table) else "")
+        kept = (
+            f"SELECT * FROM {target.published} WHERE NOT ({target.predicate}) UNION ALL BY NAME "
+            if table_exists(con, target.schema, target.table)
+            else ""
+        )
         con.execute(f"CREATE OR REPLACE VIEW {target.candidate} AS {kept}SELECT * FROM {target.new_rows}")
     _journal(con, run_id, asset, target, "staged")
     con.execute("COMMIT")
@@ -127,8 +137,15 @@ def unpublished(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Versions staged by a run that never published nor rejected them (the run was
     interrupted), and that no later run has replaced: (run_id, asset, target, partitions, at)."""
     if not table_exists(con, "wap", "journal"):
-        return pl.DataFrame(schema={"run_id": pl.String, "asset": pl.String, "target": pl.String,
-                                    "partitions": pl.String, "recorded_at": pl.Datetime})
+        return pl.DataFrame(
+            schema={
+                "run_id": pl.String,
+                "asset": pl.String,
+                "target": pl.String,
+                "partitions": pl.String,
+                "recorded_at": pl.Datetime,
+            }
+        )
     query = """
         WITH ended AS (SELECT run_id, target, partitions FROM wap.journal WHERE status <> 'staged'),
              staged AS (SELECT * FROM wap.journal s WHERE status = 'staged'
@@ -136,7 +153,8 @@ def unpublished(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                                         AND e.partitions = s.partitions))
         SELECT run_id, asset, target, partitions, recorded_at FROM staged s
         WHERE NOT EXISTS (SELECT 1 FROM wap.journal later WHERE later.target = s.target
-                          AND later.partitions = s.partitions AND later.status = 'published' AND later.recorded_at > s.recorded_at)
+                          AND later.partitions = s.partitions AND later.status = 'published'
+                          AND later.recorded_at > s.recorded_at)
         ORDER BY recorded_at
     """
     return con.execute(query).pl()

@@ -55,33 +55,49 @@ def import_timings(repeats: int = 5) -> list[Timing]:
 
     dbt_project()  # the manifest parsed first, as after `make setup`
     statements = ("import dagster, dagster_dbt", "import ree_assets.definitions")
-    baseline, definitions = (min(runs) for runs in zip(*[[_import_seconds(s) for s in statements]
-                                                          for _ in range(repeats)], strict=True))
-    return [Timing("import dagster+dagster_dbt", f"fresh subprocess, best of {repeats} (the baseline)", baseline),
-            Timing("import definitions", f"import ree_assets.definitions, fresh subprocess, best of {repeats}, "
-                   "dbt manifest parsed", definitions, baseline + IMPORT_OVERHEAD_TARGET)]
+    baseline, definitions = (
+        min(runs) for runs in zip(*[[_import_seconds(s) for s in statements] for _ in range(repeats)], strict=True)
+    )
+    return [
+        Timing("import dagster+dagster_dbt", f"fresh subprocess, best of {repeats} (the baseline)", baseline),
+        Timing(
+            "import definitions",
+            f"import ree_assets.definitions, fresh subprocess, best of {repeats}, dbt manifest parsed",
+            definitions,
+            baseline + IMPORT_OVERHEAD_TARGET,
+        ),
+    ]
 
 
-def io_table_stage(use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFrame,
-                   prices: pl.DataFrame, imports: pl.DataFrame) -> pl.DataFrame:
+def io_table_stage(
+    use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFrame, prices: pl.DataFrame, imports: pl.DataFrame
+) -> pl.DataFrame:
     """The core calls of the io_table group's assets (defs/io_table.py, defs/sensitivity.py), in order."""
     from ree_assets.core import io_table, sensitivity
     from ree_assets.sources.embedded import ree_defaults as d
 
     original = io_table.supply_use_from_canonical(use, make)
     extended = io_table.build_ree_extended_table(
-        original, d.ree_application_composition(), d.ree_end_use().filter(pl.col("country") == COUNTRY),
-        io_table.consumption_tonnes(d.ree_consumption(), COUNTRY, CONSUMPTION_YEAR), d.ree_prices(),
-        d.application_industry_map(), io_table.parameter_value(d.ree_parameters(), "magnet_ree_cost_share"),
-        price_year=PRICE_YEAR)
+        original,
+        d.ree_application_composition(),
+        d.ree_end_use().filter(pl.col("country") == COUNTRY),
+        io_table.consumption_tonnes(d.ree_consumption(), COUNTRY, CONSUMPTION_YEAR),
+        d.ree_prices(),
+        d.application_industry_map(),
+        io_table.parameter_value(d.ree_parameters(), "magnet_ree_cost_share"),
+        price_year=PRICE_YEAR,
+    )
     io_table.split_accounting_errors(original, extended.tables)
-    tables = io_table.supply_use_from_canonical(io_table.use_to_canonical(extended.tables),
-                                                io_table.make_to_canonical(extended.tables))
+    tables = io_table.supply_use_from_canonical(
+        io_table.use_to_canonical(extended.tables), io_table.make_to_canonical(extended.tables)
+    )
     io_table.column_sum_violations(tables)
     io_table.total_requirements_frame(tables)
     ree_tr = io_table.requirements_to_sic(
-        tables, io_table.element_codes(tables.commodities, d.ree_application_composition()),
-        pl.concat([concordance, io_table.split_sic_links(d.application_industry_map())]))
+        tables,
+        io_table.element_codes(tables.commodities, d.ree_application_composition()),
+        pl.concat([concordance, io_table.split_sic_links(d.application_industry_map())]),
+    )
     sensitivity.ree_sensitivity(ree_tr, d.ree_complementarity())
     return sensitivity.ree_sensitivity_country(ree_tr, prices, imports)
 
@@ -92,22 +108,29 @@ def io_table_timings() -> list[Timing]:
 
     def read():
         if not SHARED.is_dir():
-            return tuple(embedded_table(name, SEED, SIZE)
-                         for name in ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance"))
+            return tuple(
+                embedded_table(name, SEED, SIZE) for name in ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance")
+            )
         use = bea.read_use(SHARED / "bea" / "Detail_Use_2012_PRO_BeforeRedef.csv")
         make = bea.read_make(SHARED / "bea" / "Detail_Make_2012_BeforeRedef.csv")
         concordance = concordances.read_bea_sic_concordance(
-            SHARED / "concordances", bea_codes=sorted(set(use["row_code"]) | set(use["col_code"])))
+            SHARED / "concordances", bea_codes=sorted(set(use["row_code"]) | set(use["col_code"]))
+        )
         return use, make, bea.bea_codes(use, make), concordance
 
     read_seconds, (use, make, codes, concordance) = timed(read, repeat_below=0)  # generated tables are cached
     prices, imports = (embedded_table(name, SEED, SIZE) for name in ("ree_prices", "ree_imports"))
     compute_seconds, _ = timed(lambda: io_table_stage(use, make, concordance, prices, imports))
     industries = codes.filter(pl.col("kind") == "industry").height
-    return [Timing("io_table read", f"BEA 2012 detail Use+Make ({industries} industries), BEA->SIC concordance"
-                   + ("" if SHARED.is_dir() else " (generated)"), read_seconds),
-            Timing("io_table compute", "extend, total requirements, to SIC, sensitivity (+country)",
-                   compute_seconds, 5.0)]
+    return [
+        Timing(
+            "io_table read",
+            f"BEA 2012 detail Use+Make ({industries} industries), BEA->SIC concordance"
+            + ("" if SHARED.is_dir() else " (generated)"),
+            read_seconds,
+        ),
+        Timing("io_table compute", "extend, total requirements, to SIC, sensitivity (+country)", compute_seconds, 5.0),
+    ]
 
 
 def embedded_world_table(table: str) -> pl.DataFrame:
@@ -130,8 +153,10 @@ def main() -> int:
         "import": (import_timings, "-"),
         "io_table": (io_table_timings, data),
         "ge": (lambda: ge_timings(ge_input()), data),
-        "eps estimation": (lambda: eps_timings(embedded_world_table("ge_innovation_panel")),
-                           f"embedded world ({SIZE}, seed {SEED})"),
+        "eps estimation": (
+            lambda: eps_timings(embedded_world_table("ge_innovation_panel")),
+            f"embedded world ({SIZE}, seed {SEED})",
+        ),
         "patents": (lambda: patent_timings(SHARED), "real samples and synthetic abstracts"),
         "spillovers": (spillover_timings, "embedded FVD universe (bench size)"),
         "did": (did_timings, f"embedded world ({SIZE}, seed {SEED})"),

@@ -49,7 +49,8 @@ def write_panels(folder: Path, size: str = "full") -> dict[str, int]:
     sensitivity = embedded_sensitivity(SEED, size)
     patents, _ = poisson_did_panel(stage_rng(SEED, "poisson_did_panel"), world_dims(size), sensitivity)
     frames["patents"] = patents.join(sensitivity, on="sic4").with_columns(
-        post=(pl.col("year") >= 2010).cast(pl.Int32), log_non_ree_patents=(pl.col("non_ree_patents") + 1).log())
+        post=(pl.col("year") >= 2010).cast(pl.Int32), log_non_ree_patents=(pl.col("non_ree_patents") + 1).log()
+    )
     for name, frame in frames.items():
         frame.write_parquet(folder / f"{name}.parquet")
     return {name: frame.height for name, frame in frames.items()}
@@ -80,13 +81,15 @@ def pyfixest_arm(folder: Path) -> int:
         panel = pl.read_parquet(folder / f"{name}.parquet").with_columns(
             treat=pl.col("sensitivity") * pl.col("post"),
             us=pl.concat_str(unit, "sic4", separator="|"),
-            uy=pl.concat_str(unit, pl.col("year").cast(pl.String), separator="|"))
+            uy=pl.concat_str(unit, pl.col("year").cast(pl.String), separator="|"),
+        )
         options = {"vcov": {"CRV1": "us"}, "fixef_tol": 1e-12} | ({"iwls_tol": 1e-12} if estimator == "ppml" else {})
         estimate = pf.fepois if estimator == "ppml" else pf.feols
         rhs = " + ".join(controls)
         for sample in samples:
             data = {"ALL": panel, "NONCHN": panel.filter(pl.col("region") != "CHN")}.get(
-                sample, panel.filter(pl.col("region") == sample) if sample not in ("ALL", "NONCHN") else None)
+                sample, panel.filter(pl.col("region") == sample) if sample not in ("ALL", "NONCHN") else None
+            )
             estimate(f"{outcome} ~ treat + {rhs} | us + uy", data=data, **options).tidy()
             count += 1
             if sample in EVENT_SAMPLES:
@@ -97,8 +100,11 @@ def pyfixest_arm(folder: Path) -> int:
 
 def _fresh_process(arm: str, folder: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-W", "ignore", "-m", "ree_assets_tests.bench.bench_did", arm, str(folder)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "ree_assets_tests.bench.bench_did", arm, str(folder)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -109,14 +115,19 @@ def did_timings(repeats: int = 3) -> list[Timing]:
         folder = Path(tmp)
         rows = write_panels(folder)
         runs = [(_fresh_process("project", folder), _fresh_process("pyfixest", folder)) for _ in range(repeats)]
-        project, direct = (min(arm) for arm in zip(*runs))
-    what = (f"4 outcomes x samples (23) + 7 event studies, panels {', '.join(f'{k} {v:,}' for k, v in rows.items())} "
-            f"rows; fresh process incl. imports + JIT")
+        project, direct = (min(arm) for arm in zip(*runs, strict=False))
+    what = (
+        f"4 outcomes x samples (23) + 7 event studies, panels {', '.join(f'{k} {v:,}' for k, v in rows.items())} "
+        f"rows; fresh process incl. imports + JIT"
+    )
     what += f", best of {repeats}"
-    return [Timing("did tables (project)", what, project, 60.0),
-            Timing("did tables (pyfixest direct)", "same regressions calling pyfixest directly", direct),
-            Timing("did overhead ratio", f"project / pyfixest = {project / direct:.3f} (target < 1.10)",
-                   project / direct, 1.10)]
+    return [
+        Timing("did tables (project)", what, project, 60.0),
+        Timing("did tables (pyfixest direct)", "same regressions calling pyfixest directly", direct),
+        Timing(
+            "did overhead ratio", f"project / pyfixest = {project / direct:.3f} (target < 1.10)", project / direct, 1.10
+        ),
+    ]
 
 
 if __name__ == "__main__":

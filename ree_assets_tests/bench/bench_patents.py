@@ -5,8 +5,8 @@
   same regular expression (report; the ratio is in the row's text).
 - Streaming USPTO grant XML: a synthetic weekly file of >= 1 GB in the real schema, made of the
   real grants of ``ipg120327.196.xml`` (mean ~16 KB a grant) with fresh patent numbers, read by
-  ``iter_grant_batches`` (two parsing processes) in a fresh process: throughput (target >= 40 MB/s, i.e. < 1 GB / 40 MB/s
-  seconds) and peak memory (< 2 GiB, in the row's text; over the limit prints SLOW).
+  ``iter_grant_batches`` (two parsing processes) in a fresh process: throughput (target >= 40 MB/s,
+  i.e. < 1 GB / 40 MB/s seconds) and peak memory (< 2 GiB, in the row's text; over the limit prints SLOW).
 - Classification time per 1,000 patents for each classifier: keyword, embedding (when the extra
   is installed) and llm against a loopback fake endpoint (client and cache overhead only).
 """
@@ -41,8 +41,9 @@ def synthetic_abstracts(n: int) -> pl.Series:
     pool = afsv_year(2012, SEED, SIZE)["patents"]["abstract"]
     rng = np.random.default_rng(0)
     picked = pool.gather(rng.integers(0, pool.len(), n))
-    return picked + pl.Series(rng.integers(0, 10**6, n)).cast(pl.String).map_elements(lambda k: f" Ref {k}.",
-                                                                                     return_dtype=pl.String)
+    return picked + pl.Series(rng.integers(0, 10**6, n)).cast(pl.String).map_elements(
+        lambda k: f" Ref {k}.", return_dtype=pl.String
+    )
 
 
 def ree_filter_timings() -> list[Timing]:
@@ -55,9 +56,16 @@ def ree_filter_timings() -> list[Timing]:
     loop_seconds, looped = timed(lambda: sum(pattern.search(t) is not None for t in texts), repeat_below=0)
     if found != looped:
         raise AssertionError(f"vectorised and per-row filters disagree: {found} vs {looped}")
-    return [Timing("patents REE filter (Polars)", f"{N_ABSTRACTS:,} abstracts, {found:,} REE; "
-                   f"{loop_seconds / vector_seconds:.1f}x faster than the per-row loop", vector_seconds, 20.0),
-            Timing("patents REE filter (per-row re loop)", f"{N_ABSTRACTS:,} abstracts, same answers", loop_seconds)]
+    return [
+        Timing(
+            "patents REE filter (Polars)",
+            f"{N_ABSTRACTS:,} abstracts, {found:,} REE; "
+            f"{loop_seconds / vector_seconds:.1f}x faster than the per-row loop",
+            vector_seconds,
+            20.0,
+        ),
+        Timing("patents REE filter (per-row re loop)", f"{N_ABSTRACTS:,} abstracts, same answers", loop_seconds),
+    ]
 
 
 def write_grant_file(sample: Path, target: Path, size: int) -> tuple[int, int]:
@@ -71,8 +79,13 @@ def write_grant_file(sample: Path, target: Path, size: int) -> tuple[int, int]:
         while written < size:
             for document in documents:
                 number = f"{20_000_000 + grants:08d}".encode()
-                renumbered = re.sub(rb"(<publication-reference>\s*<document-id>\s*<country>US</country>\s*"
-                                    rb"<doc-number>)[^<]+", rb"\g<1>" + number, document, count=1)
+                renumbered = re.sub(
+                    rb"(<publication-reference>\s*<document-id>\s*<country>US</country>\s*"
+                    rb"<doc-number>)[^<]+",
+                    rb"\g<1>" + number,
+                    document,
+                    count=1,
+                )
                 out.write(renumbered)
                 written += len(renumbered)
                 grants += 1
@@ -97,16 +110,33 @@ def xml_stream_timings(shared: Path, workers: int = 2, size: int = XML_BYTES) ->
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ipg_synthetic.xml"
         size, grants = write_grant_file(shared / "patents" / "uspto_xml" / "ipg120327.196.xml", path, size)
-        output = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(path), str(workers)], check=True,
-                                capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]).stdout.split()
-    seconds, read, citations, peak, cpu = float(output[0]), int(output[1]), int(output[2]), int(output[3]), float(output[4])
+        output = subprocess.run(
+            [sys.executable, "-c", STREAM_SCRIPT, str(path), str(workers)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout.split()
+    seconds, read, citations, peak, cpu = (
+        float(output[0]),
+        int(output[1]),
+        int(output[2]),
+        int(output[3]),
+        float(output[4]),
+    )
     if read != grants:
         raise AssertionError(f"streamed {read} grants of {grants}")
     rate = size / seconds / 1e6
-    return [Timing(f"patents XML stream [{workers} workers]",
-                   f"{size / 1e9:.2f} GB, {grants:,} grants ({size / grants / 1e3:.1f} KB each), {citations:,} "
-                   f"citations: {rate:.0f} MB/s ({size / cpu / 1e6:.0f} MB per CPU second), peak RSS {peak / 2**30:.2f} GiB, reader + largest worker (limit 2 GiB)",
-                   seconds, size / 40e6 if peak < MAX_RSS_BYTES else 0.0)]
+    return [
+        Timing(
+            f"patents XML stream [{workers} workers]",
+            f"{size / 1e9:.2f} GB, {grants:,} grants ({size / grants / 1e3:.1f} KB each), {citations:,} "
+            f"citations: {rate:.0f} MB/s ({size / cpu / 1e6:.0f} MB per CPU second), "
+            f"peak RSS {peak / 2**30:.2f} GiB, reader + largest worker (limit 2 GiB)",
+            seconds,
+            size / 40e6 if peak < MAX_RSS_BYTES else 0.0,
+        )
+    ]
 
 
 class _FakeEndpoint(BaseHTTPRequestHandler):
@@ -130,21 +160,30 @@ def classifier_timings() -> list[Timing]:
     from ree_assets.sources.embedded.patent_world import afsv_year
 
     tables = afsv_year(2012, SEED, SIZE)
-    ree = tables["patents"].join(tables["patent_labels"].filter("is_ree").select("patent_id"), on="patent_id").head(1000)
+    ree = (
+        tables["patents"].join(tables["patent_labels"].filter("is_ree").select("patent_id"), on="patent_id").head(1000)
+    )
     rows = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeEndpoint)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with tempfile.TemporaryDirectory() as cache:
-            classifier = PatentClassifier(kind="keyword", llm_base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
-                                          llm_model="fake", llm_cache_dir=cache)
+            classifier = PatentClassifier(
+                kind="keyword",
+                llm_base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+                llm_model="fake",
+                llm_cache_dir=cache,
+            )
             for kind in ("keyword", "embedding", "llm"):
                 if reason := classifier.available(kind):
                     print(f"skipped classifier {kind}: {reason}", flush=True)
                     continue
                 seconds, _ = timed(lambda: classifier.classify(ree, kind=kind), repeat_below=0)
-                what = {"keyword": "rules on title and abstract", "embedding": "MiniLM on CPU, model load excluded",
-                        "llm": "loopback fake endpoint: client, schema check and cache writes"}[kind]
+                what = {
+                    "keyword": "rules on title and abstract",
+                    "embedding": "MiniLM on CPU, model load excluded",
+                    "llm": "loopback fake endpoint: client, schema check and cache writes",
+                }[kind]
                 rows.append(Timing(f"patents classify 1,000 [{kind}]", what, seconds * 1000 / ree.height))
     finally:
         server.shutdown()

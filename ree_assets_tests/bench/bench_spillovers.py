@@ -47,21 +47,32 @@ def availability_timings(folder: Path) -> list[Timing]:
     from ree_assets.sources.embedded.fvd_universe import fvd_universe_all_years
 
     generate_seconds, tables = timed(lambda: fvd_universe_all_years(SEED, SIZE))
-    sets = fvd_patent_sets(tables["patents"], tables["patent_texts"], tables["patent_classes"],
-                           tables["patent_assignees"])
+    sets = fvd_patent_sets(
+        tables["patents"], tables["patent_texts"], tables["patent_classes"], tables["patent_assignees"]
+    )
     for name in ("patents", "patent_classes", "patent_inventors", "patent_citations"):
         tables[name].write_parquet(folder / f"{name}.parquet")
     sets.table.write_parquet(folder / "focal.parquet")
     codes = tables["patent_classes"].group_by("code").len()["len"]
-    out = subprocess.run([sys.executable, "-c", _AVAILABILITY_SCRIPT, str(folder)], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _AVAILABILITY_SCRIPT, str(folder)], check=True, capture_output=True, text=True
+    ).stdout
     run = json.loads(out.strip().splitlines()[-1])
     memory = "ok" if run["peak_gib"] < AVAILABILITY_GIB else "OVER"
-    return [Timing("fvd universe", f"generate {tables['patents'].height:,} patents ({SIZE}), largest subclass "
-                   f"{codes.max():,}", generate_seconds),
-            Timing("fvd availability", f"{run['focal']:,} focal patents x {tables['patents'].height:,}; peak "
-                   f"{run['peak_gib']:.2f} GiB ({memory} < {AVAILABILITY_GIB:g})", run["seconds"],
-                   AVAILABILITY_SECONDS)]
+    return [
+        Timing(
+            "fvd universe",
+            f"generate {tables['patents'].height:,} patents ({SIZE}), largest subclass {codes.max():,}",
+            generate_seconds,
+        ),
+        Timing(
+            "fvd availability",
+            f"{run['focal']:,} focal patents x {tables['patents'].height:,}; peak "
+            f"{run['peak_gib']:.2f} GiB ({memory} < {AVAILABILITY_GIB:g})",
+            run["seconds"],
+            AVAILABILITY_SECONDS,
+        ),
+    ]
 
 
 def mixture_timings(folder: Path) -> list[Timing]:
@@ -73,13 +84,22 @@ def mixture_timings(folder: Path) -> list[Timing]:
     us = variables.filter((pl.col("technology") == "magnet") & (pl.col("us") == 1))
     moments = mixture.citation_moments(*mixture.patent_arrays(us))
     exact_seconds, exact = timed(lambda: mixture.fit_mixture(moments, FIT_STARTS, seed=1))
-    finite_seconds, finite = timed(lambda: mixture.fit_mixture(moments, FINITE_STARTS, seed=1,
-                                                               derivatives="finite"))
+    finite_seconds, finite = timed(lambda: mixture.fit_mixture(moments, FINITE_STARTS, seed=1, derivatives="finite"))
     ratio = (finite_seconds / FINITE_STARTS) / (exact_seconds / FIT_STARTS)
-    return [Timing("mixture fit exact", f"{FIT_STARTS} starts, {us.height} US magnet patents, {exact.n_reached} "
-                   f"reached SSE {exact.objective:.6g}", exact_seconds, FIT_SECONDS),
-            Timing("mixture fit finite diff.", f"{FINITE_STARTS} starts ({finite.n_reached} reached SSE "
-                   f"{finite.objective:.6g}); per start {ratio:.1f}x the exact", finite_seconds)]
+    return [
+        Timing(
+            "mixture fit exact",
+            f"{FIT_STARTS} starts, {us.height} US magnet patents, {exact.n_reached} reached SSE {exact.objective:.6g}",
+            exact_seconds,
+            FIT_SECONDS,
+        ),
+        Timing(
+            "mixture fit finite diff.",
+            f"{FINITE_STARTS} starts ({finite.n_reached} reached SSE "
+            f"{finite.objective:.6g}); per start {ratio:.1f}x the exact",
+            finite_seconds,
+        ),
+    ]
 
 
 def coverage_timings() -> list[Timing]:
@@ -88,8 +108,11 @@ def coverage_timings() -> list[Timing]:
 
     seconds, covered = timed(lambda: covered_replications(TRUTH, 20))
     status = "ok" if covered >= 16 else "FAILED"
-    return [Timing("confidence set coverage", f"covers the truth in {covered} of 20 replications ({status}, >= 16)",
-                   seconds)]
+    return [
+        Timing(
+            "confidence set coverage", f"covers the truth in {covered} of 20 replications ({status}, >= 16)", seconds
+        )
+    ]
 
 
 def spillover_timings() -> list[Timing]:

@@ -24,14 +24,32 @@ flows as (
 ),
 
 bounds as (
-    select min(year) as first_year, max(year) as last_year from flows
+    select
+        min(year) as first_year,
+        max(year) as last_year
+    from flows
+),
+
+regions as (
+    select distinct region from flows
+),
+
+industries as (
+    select distinct sic4 from flows
+),
+
+years as (
+    select unnest(range(first_year, last_year + 1)) as year from bounds
 ),
 
 grid as (
-    select regions.region, industries.sic4, years.year
-    from (select distinct region from flows) as regions
-    cross join (select distinct sic4 from flows) as industries
-    cross join (select unnest(range(first_year, last_year + 1)) as year from bounds) as years
+    select
+        regions.region,
+        industries.sic4,
+        years.year
+    from regions
+    cross join industries
+    cross join years
 ),
 
 filled as (
@@ -39,9 +57,9 @@ filled as (
         grid.region,
         grid.sic4,
         cast(grid.year as integer) as year,
+        cast(coalesce(flows.non_ree_patents, 0) as double) as non_ree_patents,
         coalesce(flows.ree_enhancing_flow, 0) as ree_enhancing_flow,
         coalesce(flows.ree_flow, 0) as ree_flow,
-        cast(coalesce(flows.non_ree_patents, 0) as double) as non_ree_patents,
         grid.year - bounds.first_year as age
     from grid
     cross join bounds

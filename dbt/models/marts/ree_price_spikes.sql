@@ -6,14 +6,21 @@ with prices as (
 ),
 
 base as (
-    select element, market, avg(price_usd_per_kg) as price_base
+    select
+        element,
+        market,
+        avg(price_usd_per_kg) as price_base
     from prices
     where year = {{ var('price_base_year') }}
     group by element, market
 ),
 
 peak as (
-    select element, market, max(price_usd_per_kg) as price_peak, min(quality) as quality
+    select
+        element,
+        market,
+        max(price_usd_per_kg) as price_peak,
+        min(quality) as quality
     from prices
     where year = {{ var('price_peak_year') }}
     group by element, market
@@ -25,9 +32,9 @@ select
     base.price_base,
     peak.price_peak,
     {{ var('price_peak_year') }} as peak_year,
-    peak.price_peak / base.price_base as spike_ratio,
     complementarity.complementarity_share,
-    peak.quality
+    peak.quality,
+    peak.price_peak / base.price_base as spike_ratio
 from peak
 inner join base using (element, market)
 left join {{ ref('stg_raw__ree_complementarity') }} as complementarity using (element)

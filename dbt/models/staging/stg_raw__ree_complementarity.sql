@@ -1,6 +1,6 @@
 select
     element,
     cast(complementarity as double) as complementarity,
-    cast(complementarity as double) / 100.0 as complementarity_share,
-    source
+    source,
+    cast(complementarity as double) / 100.0 as complementarity_share
 from {{ source('raw', 'ree_complementarity') }}

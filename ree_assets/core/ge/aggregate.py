@@ -15,8 +15,33 @@ from ree_assets.core.ge.data import WorldIOTable
 from ree_assets.errors import DataValidationError
 
 EU27_2009: tuple[str, ...] = (
-    "AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA", "GBR", "GRC", "HUN",
-    "IRL", "ITA", "LTU", "LUX", "LVA", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "SWE",
+    "AUT",
+    "BEL",
+    "BGR",
+    "CYP",
+    "CZE",
+    "DEU",
+    "DNK",
+    "ESP",
+    "EST",
+    "FIN",
+    "FRA",
+    "GBR",
+    "GRC",
+    "HUN",
+    "IRL",
+    "ITA",
+    "LTU",
+    "LUX",
+    "LVA",
+    "MLT",
+    "NLD",
+    "POL",
+    "PRT",
+    "ROU",
+    "SVK",
+    "SVN",
+    "SWE",
 )
 """The 27 members of the European Union in 2009 (ISO 3166 alpha-3).
 
@@ -28,9 +53,47 @@ table maps it to ``ROU``.
 """
 
 WIOD_2013_COUNTRIES: tuple[str, ...] = (
-    "AUS", "AUT", "BEL", "BGR", "BRA", "CAN", "CHN", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN",
-    "FRA", "GBR", "GRC", "HUN", "IDN", "IND", "IRL", "ITA", "JPN", "KOR", "LTU", "LUX", "LVA", "MEX",
-    "MLT", "NLD", "POL", "PRT", "ROU", "RUS", "SVK", "SVN", "SWE", "TUR", "TWN", "USA", "ROW",
+    "AUS",
+    "AUT",
+    "BEL",
+    "BGR",
+    "BRA",
+    "CAN",
+    "CHN",
+    "CYP",
+    "CZE",
+    "DEU",
+    "DNK",
+    "ESP",
+    "EST",
+    "FIN",
+    "FRA",
+    "GBR",
+    "GRC",
+    "HUN",
+    "IDN",
+    "IND",
+    "IRL",
+    "ITA",
+    "JPN",
+    "KOR",
+    "LTU",
+    "LUX",
+    "LVA",
+    "MEX",
+    "MLT",
+    "NLD",
+    "POL",
+    "PRT",
+    "ROU",
+    "RUS",
+    "SVK",
+    "SVN",
+    "SWE",
+    "TUR",
+    "TWN",
+    "USA",
+    "ROW",
 )
 """The 41 regions of the WIOD 2013 release (40 countries and the rest of the world), ISO alpha-3."""
 
@@ -41,8 +104,10 @@ def default_region_map(countries: tuple[str, ...] | list[str]) -> dict[str, str]
     """Country -> model region: CHN, JPN and USA are their own regions, the EU-27 of 2009 is EUR,
     every other country (and WIOD's rest of the world) is ROW. Ordered so the regions appear in
     the order of :data:`MODEL_REGIONS`."""
-    regions = {country: country if country in ("CHN", "JPN", "USA") else "EUR" if country in EU27_2009 else "ROW"
-               for country in countries}
+    regions = {
+        country: country if country in ("CHN", "JPN", "USA") else "EUR" if country in EU27_2009 else "ROW"
+        for country in countries
+    }
     return dict(sorted(regions.items(), key=lambda item: MODEL_REGIONS.index(item[1])))
 
 
@@ -51,10 +116,13 @@ DEFAULT_REGION_MAP: dict[str, str] = default_region_map(WIOD_2013_COUNTRIES)
 
 DEFAULT_SECTOR_MAP: dict[str, str] = {
     "c1": "agriculture",
-    "c2": "mining_petroleum_coal", "c8": "mining_petroleum_coal",
+    "c2": "mining_petroleum_coal",
+    "c8": "mining_petroleum_coal",
     "c3": "food",
-    "c4": "textiles", "c5": "textiles",
-    "c6": "wood_paper", "c7": "wood_paper",
+    "c4": "textiles",
+    "c5": "textiles",
+    "c6": "wood_paper",
+    "c7": "wood_paper",
     "c9": "chemicals",
     "c10": "rubber_plastics",
     "c11": "non_metallic_minerals",
@@ -74,8 +142,9 @@ and private services) are ``services``. Specification: specs/ge_model.md, "Sets 
 """
 
 
-def _map_indices(map_: Mapping[str, str], codes: tuple[str, ...], kind: str,
-                 table_name: str) -> tuple[tuple[str, ...], np.ndarray]:
+def _map_indices(
+    map_: Mapping[str, str], codes: tuple[str, ...], kind: str, table_name: str
+) -> tuple[tuple[str, ...], np.ndarray]:
     """Group labels in the order they first appear among the map's values, and per table code the
     index of its group.
 
@@ -87,9 +156,11 @@ def _map_indices(map_: Mapping[str, str], codes: tuple[str, ...], kind: str,
     if missing or unknown:
         plural = {"country": "countries", "industry": "industries"}[kind]
         parts = ([f"{plural} left out of the map: {', '.join(missing)}"] if missing else []) + (
-            [f"unknown {plural} in the map: {', '.join(unknown)}"] if unknown else [])
-        raise DataValidationError(table_name, f"the {kind} map covers each {kind} of the table exactly",
-                                  column=kind, detail="; ".join(parts))
+            [f"unknown {plural} in the map: {', '.join(unknown)}"] if unknown else []
+        )
+        raise DataValidationError(
+            table_name, f"the {kind} map covers each {kind} of the table exactly", column=kind, detail="; ".join(parts)
+        )
     groups = tuple(dict.fromkeys(map_.values()))
     position = {group: g for g, group in enumerate(groups)}
     return groups, np.array([position[map_[code]] for code in codes])
@@ -100,10 +171,13 @@ def aggregation_matrix(group_of: np.ndarray, n_groups: int) -> np.ndarray:
     return (np.arange(n_groups)[:, None] == group_of[None, :]).astype(np.float64)
 
 
-def aggregate_world_io_table(table: WorldIOTable,
-                             region_map: Mapping[str, str] = DEFAULT_REGION_MAP,
-                             sector_map: Mapping[str, str] = DEFAULT_SECTOR_MAP,
-                             *, table_name: str = "wiod") -> WorldIOTable:
+def aggregate_world_io_table(
+    table: WorldIOTable,
+    region_map: Mapping[str, str] = DEFAULT_REGION_MAP,
+    sector_map: Mapping[str, str] = DEFAULT_SECTOR_MAP,
+    *,
+    table_name: str = "wiod",
+) -> WorldIOTable:
     """Sum a world IO table over regions and sectors: T_agg = (R (x) S) T (R (x) S)'.
 
     With R the region and S the sector aggregation matrix, rows and intermediate columns aggregate
@@ -117,7 +191,9 @@ def aggregate_world_io_table(table: WorldIOTable,
     rows = np.kron(aggregation_matrix(region_of, len(regions)), aggregation_matrix(sector_of, len(sectors)))
     finals = np.kron(aggregation_matrix(region_of, len(regions)), np.eye(len(table.final_uses)))
     return WorldIOTable(
-        countries=regions, sectors=sectors, final_uses=table.final_uses,
+        countries=regions,
+        sectors=sectors,
+        final_uses=table.final_uses,
         intermediate=rows @ table.intermediate @ rows.T,
         final=rows @ table.final @ finals.T,
         output=rows @ table.output,

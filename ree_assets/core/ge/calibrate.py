@@ -32,9 +32,15 @@ from ree_assets.core.ge.model import check_innovation_condition
 from ree_assets.errors import DataValidationError
 
 PUBLISHED_REE_COST_SHARES: dict[str, float] = {
-    "transport_equipment": 0.0071, "basic_fabricated_metals": 0.0074, "mining_petroleum_coal": 0.0021,
-    "rubber_plastics": 0.0005, "chemicals": 0.0004, "non_metallic_minerals": 0.0001,
-    "machinery": 0.0006, "computers_electronics": 0.0003, "wood_paper": 0.0003,
+    "transport_equipment": 0.0071,
+    "basic_fabricated_metals": 0.0074,
+    "mining_petroleum_coal": 0.0021,
+    "rubber_plastics": 0.0005,
+    "chemicals": 0.0004,
+    "non_metallic_minerals": 0.0001,
+    "machinery": 0.0006,
+    "computers_electronics": 0.0003,
+    "wood_paper": 0.0003,
 }
 """AFSV's published REE cost shares gamma_s (share of value added), used as omega_j in every region.
 
@@ -43,9 +49,17 @@ Source: AFSV (2025) slides, as quoted in specs/ge_model.md.
 """
 
 PUBLISHED_EPS: dict[str, float] = {
-    "transport_equipment": 0.75, "basic_fabricated_metals": 0.80, "mining_petroleum_coal": 0.86,
-    "rubber_plastics": 0.86, "chemicals": 0.94, "non_metallic_minerals": 0.96, "machinery": 0.98,
-    "computers_electronics": 0.99, "wood_paper": 1.12, "food": 1.16, "furniture_misc": 1.25,
+    "transport_equipment": 0.75,
+    "basic_fabricated_metals": 0.80,
+    "mining_petroleum_coal": 0.86,
+    "rubber_plastics": 0.86,
+    "chemicals": 0.94,
+    "non_metallic_minerals": 0.96,
+    "machinery": 0.98,
+    "computers_electronics": 0.99,
+    "wood_paper": 1.12,
+    "food": 1.16,
+    "furniture_misc": 1.25,
     "textiles": 1.28,
 }
 """AFSV's published elasticities of substitution between the REE and labour bundles.
@@ -120,8 +134,12 @@ def _per_sector(values: float | Mapping[str, float], sectors: tuple[str, ...], d
     if isinstance(values, Mapping):
         unknown = sorted(set(values) - set(sectors))
         if unknown:
-            raise DataValidationError("ge_parameters", "parameters name only sectors of the table",
-                                      column="sector", detail=f"unknown sectors: {', '.join(unknown)}")
+            raise DataValidationError(
+                "ge_parameters",
+                "parameters name only sectors of the table",
+                column="sector",
+                detail=f"unknown sectors: {', '.join(unknown)}",
+            )
         return np.array([float(values.get(sector, default)) for sector in sectors])
     return np.full(len(sectors), float(values))
 
@@ -165,14 +183,17 @@ def clean_final_demand(final: np.ndarray, rule: FinalDemandRule = "net") -> tupl
     return np.maximum(summed, 0.0), int(negative.size), float(-negative.sum())
 
 
-def calibrate_baseline(table: WorldIOTable, *,
-                       omega: Mapping[str, float] = PUBLISHED_REE_COST_SHARES,
-                       eps: Mapping[str, float] = PUBLISHED_EPS,
-                       theta: float | Mapping[str, float] = DEFAULT_THETA,
-                       kappa: float = DEFAULT_KAPPA,
-                       endowment_shares: Mapping[str, float] = DEFAULT_ENDOWMENT_SHARES,
-                       china: str = "CHN",
-                       negative_final_demand: FinalDemandRule = "net") -> Baseline:
+def calibrate_baseline(
+    table: WorldIOTable,
+    *,
+    omega: Mapping[str, float] = PUBLISHED_REE_COST_SHARES,
+    eps: Mapping[str, float] = PUBLISHED_EPS,
+    theta: float | Mapping[str, float] = DEFAULT_THETA,
+    kappa: float = DEFAULT_KAPPA,
+    endowment_shares: Mapping[str, float] = DEFAULT_ENDOWMENT_SHARES,
+    china: str = "CHN",
+    negative_final_demand: FinalDemandRule = "net",
+) -> Baseline:
     """The baseline equilibrium of an (aggregated) world IO table; equations in the module docstring.
 
     ``omega`` maps sector -> REE cost share of value added, the same in every region (the
@@ -188,22 +209,35 @@ def calibrate_baseline(table: WorldIOTable, *,
         raise DataValidationError("ge_baseline", "the REE exporter is a region of the table", row=china)
     unknown = sorted(set(endowment_shares) - set(regions))
     if unknown or not np.isclose(sum(endowment_shares.values()), 1.0):
-        raise DataValidationError("ge_baseline", "endowment shares name regions of the table and sum to 1",
-                                  column="ree_endowment", detail=f"shares {dict(endowment_shares)}")
+        raise DataValidationError(
+            "ge_baseline",
+            "endowment shares name regions of the table and sum to 1",
+            column="ree_endowment",
+            detail=f"shares {dict(endowment_shares)}",
+        )
 
     Z = table.intermediate.reshape(n_regions, n_sectors, n_regions, n_sectors)  # [i, j, n, k]
     final, clipped_cells, clipped_value = clean_final_demand(
-        table.final.reshape(n_regions, n_sectors, n_regions, n_final), negative_final_demand)
+        table.final.reshape(n_regions, n_sectors, n_regions, n_final), negative_final_demand
+    )
     if np.any(Z < 0):
         i, j, n, k = np.argwhere(Z < 0)[0]
-        raise DataValidationError("ge_baseline", "intermediate flows are non-negative", row=(regions[i], sectors[j]),
-                                  column=(regions[n], sectors[k]))
-    flows = Z.sum(axis=3) + final                                              # [i, j, n]
-    X = flows.sum(axis=0).T                                                    # [n, j]
-    pi = np.divide(flows.transpose(2, 0, 1), X[:, None, :], out=np.zeros((n_regions, n_regions, n_sectors)),
-                   where=X[:, None, :] > 0)
-    Y = flows.sum(axis=2)                                                      # [i, j]
-    inputs = Z.sum(axis=0).transpose(1, 2, 0)                                  # [n, k(user), j(input)]
+        raise DataValidationError(
+            "ge_baseline",
+            "intermediate flows are non-negative",
+            row=(regions[i], sectors[j]),
+            column=(regions[n], sectors[k]),
+        )
+    flows = Z.sum(axis=3) + final  # [i, j, n]
+    X = flows.sum(axis=0).T  # [n, j]
+    pi = np.divide(
+        flows.transpose(2, 0, 1),
+        X[:, None, :],
+        out=np.zeros((n_regions, n_regions, n_sectors)),
+        where=X[:, None, :] > 0,
+    )
+    Y = flows.sum(axis=2)  # [i, j]
+    inputs = Z.sum(axis=0).transpose(1, 2, 0)  # [n, k(user), j(input)]
     has_output = Y > 0
     if np.any(inputs.sum(axis=2)[~has_output] > 0):
         n, k = np.argwhere((inputs.sum(axis=2) > 0) & ~has_output)[0]
@@ -212,9 +246,13 @@ def calibrate_baseline(table: WorldIOTable, *,
     beta = np.where(has_output, 1.0 - gam.sum(axis=2), 0.0)
     if np.any(beta < 0):
         n, k = np.argwhere(beta < 0)[0]
-        raise DataValidationError("ge_baseline", "value added is non-negative", row=(regions[n], sectors[k]),
-                                  detail=f"beta = {beta[n, k]:.6g}")
-    final_by_sector = final.sum(axis=0).T                                      # [n, j]
+        raise DataValidationError(
+            "ge_baseline",
+            "value added is non-negative",
+            row=(regions[n], sectors[k]),
+            detail=f"beta = {beta[n, k]:.6g}",
+        )
+    final_by_sector = final.sum(axis=0).T  # [n, j]
     income = final_by_sector.sum(axis=1)
     alpha = final_by_sector / income[:, None]
 
@@ -222,23 +260,41 @@ def calibrate_baseline(table: WorldIOTable, *,
     eps_j = _per_sector(eps, sectors, 1.0)
     theta_j = _per_sector(theta, sectors, DEFAULT_THETA)
     if np.any(theta_j <= 0) or kappa < 0 or np.any(eps_j <= 0) or np.any((omega_j < 0) | (omega_j >= 1)):
-        raise DataValidationError("ge_parameters", "theta > 0, eps > 0, kappa >= 0, 0 <= omega < 1",
-                                  detail=f"theta {theta_j}, eps {eps_j}, kappa {kappa}, omega {omega_j}")
+        raise DataValidationError(
+            "ge_parameters",
+            "theta > 0, eps > 0, kappa >= 0, 0 <= omega < 1",
+            detail=f"theta {theta_j}, eps {eps_j}, kappa {kappa}, omega {omega_j}",
+        )
     check_innovation_condition(kappa, eps_j)
     if not np.any(omega_j > 0):
-        raise DataValidationError("ge_parameters", "some sector uses REEs (omega > 0)", column="omega",
-                                  detail=f"no REE cost share for any of the sectors {', '.join(sectors)}")
+        raise DataValidationError(
+            "ge_parameters",
+            "some sector uses REEs (omega > 0)",
+            column="omega",
+            detail=f"no REE cost share for any of the sectors {', '.join(sectors)}",
+        )
     omega_nj = np.broadcast_to(omega_j, (n_regions, n_sectors)).copy()
     value_added = beta * Y
     labour_income = ((1.0 - omega_nj) * value_added).sum(axis=1)
     world_ree = (omega_nj * value_added).sum()
     ree_endowment = world_ree * np.array([endowment_shares.get(region, 0.0) for region in regions])
     return Baseline(
-        regions=regions, sectors=sectors, pi=pi, X=X, Y=Y, gam=gam, beta=beta, alpha=alpha,
-        income=income, labour_income=labour_income, ree_endowment=ree_endowment,
-        deficit=income - labour_income - ree_endowment, china=regions.index(china),
+        regions=regions,
+        sectors=sectors,
+        pi=pi,
+        X=X,
+        Y=Y,
+        gam=gam,
+        beta=beta,
+        alpha=alpha,
+        income=income,
+        labour_income=labour_income,
+        ree_endowment=ree_endowment,
+        deficit=income - labour_income - ree_endowment,
+        china=regions.index(china),
         parameters=ModelParameters(omega=omega_nj, eps=eps_j, theta=theta_j, kappa=float(kappa)),
-        clipped_final_cells=clipped_cells, clipped_final_value=clipped_value,
+        clipped_final_cells=clipped_cells,
+        clipped_final_value=clipped_value,
     )
 
 

@@ -22,10 +22,11 @@ it), and the joint problem at the profiled lambda is solved in cvxpy.
 Confidence intervals (deviation from the spec, which resamples years within sectors): a
 recursive-design wild bootstrap that regenerates the panel through the model's own dynamics, so
 that the lagged stock responds to the simulated shocks, re-profiles lambda in every draw and reports
-percentile-t intervals (lambda's grid spans negative values, so its draws are not piled at a bound). Resampling (y, x) pairs within sectors keeps the observed lagged
-stock, ignores that it depends on past shocks (a Nickell-type small-T bias with fixed effects) and
-centres percentile intervals on the biased estimate: on the embedded world they missed the true eps
-in 2-3 of 12 sectors. Stability diagnostics (a slope-drift F test and split-sample estimates)
+percentile-t intervals (lambda's grid spans negative values, so its draws are not piled at a
+bound). Resampling (y, x) pairs within sectors keeps the observed lagged stock, ignores that it
+depends on past shocks (a Nickell-type small-T bias with fixed effects) and centres percentile
+intervals on the biased estimate: on the embedded world they missed the true eps in 2-3 of 12
+sectors. Stability diagnostics (a slope-drift F test and split-sample estimates)
 reveal a world in which eps drifts over time.
 
 The stocks follow the perpetual inventory K_t = (1 - delta) K_t-1 + P_t from K_first = P_first /
@@ -55,8 +56,9 @@ def published_elasticities() -> dict[str, float]:
     return dict(PUBLISHED_EPS)
 
 
-def choose_elasticities(choice: str | Mapping[str, float] = "published",
-                        estimated: pl.DataFrame | None = None) -> dict[str, float]:
+def choose_elasticities(
+    choice: str | Mapping[str, float] = "published", estimated: pl.DataFrame | None = None
+) -> dict[str, float]:
     """The eps_j the GE model uses: ``'published'`` (default), ``'estimated'`` (the ``eps_hat``
     column of an :func:`estimate_elasticities` table, passed as ``estimated``) or a user mapping
     sector -> eps that overrides the published values for the sectors it names."""
@@ -66,10 +68,11 @@ def choose_elasticities(choice: str | Mapping[str, float] = "published",
     if choice == "estimated":
         if estimated is None:
             raise ValueError("choice 'estimated' needs the estimated elasticities table")
-        chosen = dict(zip(estimated["sector"].to_list(), estimated["eps_hat"].to_list()))
+        chosen = dict(zip(estimated["sector"].to_list(), estimated["eps_hat"].to_list(), strict=False))
         if missing := set(published) - set(chosen):
-            raise DataValidationError("ree_elasticities", "every GE manufacturing sector is estimated",
-                                      row=sorted(missing)[0])
+            raise DataValidationError(
+                "ree_elasticities", "every GE manufacturing sector is estimated", row=sorted(missing)[0]
+            )
         return {sector: float(chosen[sector]) for sector in published}
     if isinstance(choice, Mapping):
         if unknown := set(choice) - set(published):
@@ -129,7 +132,8 @@ def regression_panel(panel: pl.DataFrame, depreciation: float) -> pl.DataFrame:
     ``log_patent_ratio`` = ln(P_R / P_L), ``log_price_ratio`` = ln(p_R / w) and
     ``lagged_log_stock_ratio`` = ln(K_R / K_L) of the previous year; each sector's first year (no
     lagged stock) is dropped. ``total_flow`` = P_R + P_L and the lagged stocks ``lagged_ree_stock``,
-    ``lagged_non_ree_stock`` let the bootstrap rebuild the stocks from simulated flows. Flows must be positive and years consecutive within a sector.
+    ``lagged_non_ree_stock`` let the bootstrap rebuild the stocks from simulated flows. Flows must be
+    positive and years consecutive within a sector.
     """
     required = ["sector", "year", "ree_enhancing_flow", "non_ree_flow", "ree_price_index", "wage_index"]
     if missing := [c for c in required if c not in panel.columns]:
@@ -138,8 +142,9 @@ def regression_panel(panel: pl.DataFrame, depreciation: float) -> pl.DataFrame:
     for column in required[2:]:
         bad = ordered.filter(~(pl.col(column) > 0))
         if bad.height:
-            raise DataValidationError(PANEL_TABLE, f"{column} > 0 (it enters a log)",
-                                      row=(bad["sector"][0], bad["year"][0]), column=column)
+            raise DataValidationError(
+                PANEL_TABLE, f"{column} > 0 (it enters a log)", row=(bad["sector"][0], bad["year"][0]), column=column
+            )
     frames = []
     for (sector,), rows in ordered.group_by("sector", maintain_order=True):
         years = rows["year"].to_numpy()
@@ -147,14 +152,20 @@ def regression_panel(panel: pl.DataFrame, depreciation: float) -> pl.DataFrame:
             raise DataValidationError(PANEL_TABLE, "consecutive years within a sector", row=sector)
         k_r = knowledge_stock(rows["ree_enhancing_flow"].to_numpy(), depreciation)
         k_l = knowledge_stock(rows["non_ree_flow"].to_numpy(), depreciation)
-        frames.append(pl.DataFrame({
-            "sector": sector, "year": years[1:],
-            "log_patent_ratio": np.log(rows["ree_enhancing_flow"] / rows["non_ree_flow"]).to_numpy()[1:],
-            "log_price_ratio": np.log(rows["ree_price_index"] / rows["wage_index"]).to_numpy()[1:],
-            "lagged_log_stock_ratio": np.log(k_r / k_l)[:-1],
-            "total_flow": (rows["ree_enhancing_flow"] + rows["non_ree_flow"]).to_numpy()[1:],
-            "lagged_ree_stock": k_r[:-1], "lagged_non_ree_stock": k_l[:-1],
-        }))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "sector": sector,
+                    "year": years[1:],
+                    "log_patent_ratio": np.log(rows["ree_enhancing_flow"] / rows["non_ree_flow"]).to_numpy()[1:],
+                    "log_price_ratio": np.log(rows["ree_price_index"] / rows["wage_index"]).to_numpy()[1:],
+                    "lagged_log_stock_ratio": np.log(k_r / k_l)[:-1],
+                    "total_flow": (rows["ree_enhancing_flow"] + rows["non_ree_flow"]).to_numpy()[1:],
+                    "lagged_ree_stock": k_r[:-1],
+                    "lagged_non_ree_stock": k_l[:-1],
+                }
+            )
+        )
     return pl.concat(frames)
 
 
@@ -176,18 +187,30 @@ class _Design:
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> _Design:
         sectors = tuple(frame["sector"].unique(maintain_order=True).to_list())
-        index = frame["sector"].replace_strict({s: k for k, s in enumerate(sectors)},
-                                               return_dtype=pl.Int64).to_numpy()
+        index = frame["sector"].replace_strict({s: k for k, s in enumerate(sectors)}, return_dtype=pl.Int64).to_numpy()
         years = frame["year"].to_numpy().astype(np.float64)
         centred = years - np.array([years[index == k].mean() for k in range(len(sectors))])[index]
-        return cls(sectors, index, *(frame[c].to_numpy() for c in (
-            "log_patent_ratio", "log_price_ratio", "lagged_log_stock_ratio")), centred,
-            *(frame[c].to_numpy() for c in ("total_flow", "lagged_ree_stock", "lagged_non_ree_stock")))
+        return cls(
+            sectors,
+            index,
+            *(frame[c].to_numpy() for c in ("log_patent_ratio", "log_price_ratio", "lagged_log_stock_ratio")),
+            centred,
+            *(frame[c].to_numpy() for c in ("total_flow", "lagged_ree_stock", "lagged_non_ree_stock")),
+        )
 
     def take(self, rows: np.ndarray) -> _Design:
         """The design restricted to ``rows``."""
-        return _Design(self.sectors, self.sector_index[rows], self.y[rows], self.price[rows], self.stock[rows],
-                       self.time[rows], self.total_flow[rows], self.ree_stock[rows], self.non_ree_stock[rows])
+        return _Design(
+            self.sectors,
+            self.sector_index[rows],
+            self.y[rows],
+            self.price[rows],
+            self.stock[rows],
+            self.time[rows],
+            self.total_flow[rows],
+            self.ree_stock[rows],
+            self.non_ree_stock[rows],
+        )
 
     def by_sector(self, values: np.ndarray) -> np.ndarray:
         """An (n x J) matrix with ``values`` in each row's own sector column, zero elsewhere."""
@@ -252,16 +275,19 @@ class _Moments:
         sums = design.by_sector(np.ones(len(design.y)))
         residual = lambda v: _within(design, sums, v, trends)  # noqa: E731 - one-line partialling
         p, s_, y_ = residual(design.price[None, :]), residual(stock), residual(y)
-        return cls(*((a * b) @ sums for a, b in ((p, p), (p, s_), (s_, s_), (p, y_), (s_, y_), (y_, y_))),
-                   n_obs=len(design.y), dof=sums.sum(axis=0) - (3 if trends else 2))
+        return cls(
+            *((a * b) @ sums for a, b in ((p, p), (p, s_), (s_, s_), (p, y_), (s_, y_), (y_, y_))),
+            n_obs=len(design.y),
+            dof=sums.sum(axis=0) - (3 if trends else 2),
+        )
 
     def standard_errors(self, lam: np.ndarray, eps: np.ndarray) -> np.ndarray:
         """OLS standard errors of eps_j (B, J) at lambda (B,) and eps (B, J): sqrt(s2_j / xx_j),
         s2_j the sector's residual variance on its degrees of freedom (lambda taken as known)."""
         lam, slope = lam[:, None], 1.0 - eps
-        xx = self.pp - 2 * lam * self.ps + lam ** 2 * self.ss
+        xx = self.pp - 2 * lam * self.ps + lam**2 * self.ss
         xy = self.py - lam * self.sy
-        return np.sqrt((self.yy - 2 * slope * xy + slope ** 2 * xx) / self.dof / xx)
+        return np.sqrt((self.yy - 2 * slope * xy + slope**2 * xx) / self.dof / xx)
 
     def slope_and_objective(self, lam: np.ndarray, options: EstimationOptions) -> tuple[np.ndarray, np.ndarray]:
         """(eps, objective) at slope parameters ``lam`` (B, L): eps (B, L, J) minimises
@@ -272,14 +298,14 @@ class _Moments:
         quadratic in one variable); with ridge each (draw, lambda) is a bounded least-squares problem
         (scipy's lsq_linear, BVLS)."""
         lam = lam[..., None]
-        xx = self.pp[:, None] - 2 * lam * self.ps[:, None] + lam ** 2 * self.ss[:, None]
+        xx = self.pp[:, None] - 2 * lam * self.ps[:, None] + lam**2 * self.ss[:, None]
         xy = self.py[:, None] - lam * self.sy[:, None]
         if options.ridge > 0:
             eps = _ridge_eps(xx, xy, self.n_obs, options)
         else:
             eps = 1.0 - np.clip(xy / xx, 1.0 - options.eps_max, 1.0 - options.eps_min)
         slope = 1.0 - eps
-        fit = (self.yy[:, None] - 2 * slope * xy + slope ** 2 * xx).sum(axis=-1) / self.n_obs
+        fit = (self.yy[:, None] - 2 * slope * xy + slope**2 * xx).sum(axis=-1) / self.n_obs
         spread = ((eps - eps.mean(axis=-1, keepdims=True)) ** 2).mean(axis=-1)
         return eps, fit + options.ridge * spread
 
@@ -290,7 +316,7 @@ def _within(design: _Design, sums: np.ndarray, values: np.ndarray, trends: bool)
     demeaned = values - (values @ sums / sums.sum(axis=0))[:, index]
     if not trends:
         return demeaned
-    slope = (demeaned * design.time) @ sums / ((design.time ** 2) @ sums)
+    slope = (demeaned * design.time) @ sums / ((design.time**2) @ sums)
     return demeaned - slope[:, index] * design.time
 
 
@@ -324,17 +350,25 @@ def _profile_lambda(moments: _Moments, options: EstimationOptions) -> tuple[np.n
         low, high = grid[max(best[draw] - 1, 0)], grid[min(best[draw] + 1, grid.size - 1)]
         if high <= low:
             continue
-        one = _Moments(*(getattr(moments, f)[draw:draw + 1] for f in ("pp", "ps", "ss", "py", "sy", "yy")),
-                       n_obs=moments.n_obs, dof=moments.dof)
-        refined = optimize.minimize_scalar(lambda x: one.slope_and_objective(np.array([[x]]), options)[1][0, 0],
-                                           bounds=(low, high), method="bounded", options={"xatol": 1e-4})
+        one = _Moments(
+            *(getattr(moments, f)[draw : draw + 1] for f in ("pp", "ps", "ss", "py", "sy", "yy")),
+            n_obs=moments.n_obs,
+            dof=moments.dof,
+        )
+        refined = optimize.minimize_scalar(
+            lambda x, one=one: one.slope_and_objective(np.array([[x]]), options)[1][0, 0],
+            bounds=(low, high),
+            method="bounded",
+            options={"xatol": 1e-4},
+        )
         if refined.fun < profile[draw, best[draw]]:
             lam[draw] = refined.x
     return lam, profile
 
 
-def _fit(design: _Design, y: np.ndarray, stock: np.ndarray,
-         options: EstimationOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _fit(
+    design: _Design, y: np.ndarray, stock: np.ndarray, options: EstimationOptions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Profiled lambda (B,), eps at it (B, J), its standard errors (B, J) and the lambda profile
     (B, L), for B draws of y and stock (each (B, n))."""
     moments = _Moments.of(design, y, stock, options.sector_trends)
@@ -343,9 +377,17 @@ def _fit(design: _Design, y: np.ndarray, stock: np.ndarray,
     return lam, eps, moments.standard_errors(lam, eps), profile
 
 
-def _recursive_wild_draws(design: _Design, eps: np.ndarray, lam: float, fixed_effect: np.ndarray,
-                          trend: np.ndarray, residuals: np.ndarray, depreciation: float,
-                          rng: np.random.Generator, draws: int) -> tuple[np.ndarray, np.ndarray]:
+def _recursive_wild_draws(
+    design: _Design,
+    eps: np.ndarray,
+    lam: float,
+    fixed_effect: np.ndarray,
+    trend: np.ndarray,
+    residuals: np.ndarray,
+    depreciation: float,
+    rng: np.random.Generator,
+    draws: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap samples (y*, lagged stock term*), each (draws, n), regenerated through the model's
     own dynamics (a recursive-design wild bootstrap, Goncalves and Kilian 2004):
 
@@ -363,16 +405,19 @@ def _recursive_wild_draws(design: _Design, eps: np.ndarray, lam: float, fixed_ef
         ree, other = (np.full(draws, level[rows[0]]) for level in (design.ree_stock, design.non_ree_stock))
         for row in rows:
             stock[:, row] = np.log(ree / other)
-            y[:, row] = (fixed_effect[k] + (1 - eps[k]) * (design.price[row] - lam * stock[:, row])
-                         + trend[k] * design.time[row] + residuals[row] * signs[:, row])
+            y[:, row] = (
+                fixed_effect[k]
+                + (1 - eps[k]) * (design.price[row] - lam * stock[:, row])
+                + trend[k] * design.time[row]
+                + residuals[row] * signs[:, row]
+            )
             flow = design.total_flow[row] / (1 + np.exp(-y[:, row]))
             ree = (1 - depreciation) * ree + flow
             other = (1 - depreciation) * other + design.total_flow[row] - flow
     return y, stock
 
 
-def estimate_elasticities(panel: pl.DataFrame,
-                          options: EstimationOptions = EstimationOptions()) -> ElasticityEstimate:
+def estimate_elasticities(panel: pl.DataFrame, options: EstimationOptions = EstimationOptions()) -> ElasticityEstimate:
     """Estimate eps_j and lambda from the innovation panel (equation in the module docstring).
 
     ``panel`` has sector, year, ree_enhancing_flow, non_ree_flow, ree_price_index, wage_index.
@@ -394,18 +439,29 @@ def estimate_elasticities(panel: pl.DataFrame,
     status = solver.problem.status
     eps, fixed_effect = np.array(solver.eps.value), np.array(solver.fixed_effect.value)
     trend = np.array(solver.trend.value) if options.sector_trends else np.zeros(len(eps))
-    fitted = (fixed_effect[design.sector_index] + trend[design.sector_index] * design.time
-              + (1 - eps[design.sector_index]) * (design.price - lam * design.stock))
+    fitted = (
+        fixed_effect[design.sector_index]
+        + trend[design.sector_index] * design.time
+        + (1 - eps[design.sector_index]) * (design.price - lam * design.stock)
+    )
 
     ci_low = ci_high = draw_sd = np.full(len(eps), np.nan)
     lambda_ci = (np.nan, np.nan)
     if options.n_bootstrap:
         per_sector = np.bincount(design.sector_index)[design.sector_index]
-        parameters = 3 if options.sector_trends else 2        # a_j, eps_j (and c_j) per sector
+        parameters = 3 if options.sector_trends else 2  # a_j, eps_j (and c_j) per sector
         residuals = (design.y - fitted) * np.sqrt(per_sector / (per_sector - parameters))
-        y_draws, stock_draws = _recursive_wild_draws(design, eps, lam, fixed_effect, trend, residuals,
-                                                     options.depreciation, np.random.default_rng(options.seed),
-                                                     options.n_bootstrap)
+        y_draws, stock_draws = _recursive_wild_draws(
+            design,
+            eps,
+            lam,
+            fixed_effect,
+            trend,
+            residuals,
+            options.depreciation,
+            np.random.default_rng(options.seed),
+            options.n_bootstrap,
+        )
         lambda_draws, eps_draws, se_draws, _ = _fit(design, y_draws, stock_draws, options)
         tail = 100 * (1 - options.ci_level) / 2
         t_low, t_high = np.percentile((eps_draws - eps) / se_draws, [tail, 100 - tail], axis=0)
@@ -413,19 +469,26 @@ def estimate_elasticities(panel: pl.DataFrame,
         lambda_ci = tuple(float(2 * lam - v) for v in np.percentile(lambda_draws, [100 - tail, tail]))
         draw_sd = eps_draws.std(axis=0, ddof=1) if options.n_bootstrap > 1 else draw_sd
     tolerance = 1e-6
-    table = pl.DataFrame({
-        "sector": list(design.sectors),
-        "eps_hat": eps,
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "std_error": draw_sd,
-        "fixed_effect": fixed_effect,
-        "at_bound": (eps <= options.eps_min + tolerance) | (eps >= options.eps_max - tolerance),
-        "n_obs": np.bincount(design.sector_index, minlength=len(design.sectors)),
-    })
+    table = pl.DataFrame(
+        {
+            "sector": list(design.sectors),
+            "eps_hat": eps,
+            "ci_low": ci_low,
+            "ci_high": ci_high,
+            "std_error": draw_sd,
+            "fixed_effect": fixed_effect,
+            "at_bound": (eps <= options.eps_min + tolerance) | (eps >= options.eps_max - tolerance),
+            "n_obs": np.bincount(design.sector_index, minlength=len(design.sectors)),
+        }
+    )
     return ElasticityEstimate(
-        table=table, lambda_hat=lam, lambda_ci=lambda_ci, objective=objective,
-        solver_status=status, n_obs=len(design.y), n_bootstrap=options.n_bootstrap,
+        table=table,
+        lambda_hat=lam,
+        lambda_ci=lambda_ci,
+        objective=objective,
+        solver_status=status,
+        n_obs=len(design.y),
+        n_bootstrap=options.n_bootstrap,
         lambda_profile=pl.DataFrame({"lambda": list(options.lambda_grid), "objective": profile[0]}),
     )
 
@@ -447,9 +510,14 @@ class StabilityDiagnostics:
     misspecified: bool
 
 
-def stability_diagnostics(panel: pl.DataFrame, estimate: ElasticityEstimate,
-                          options: EstimationOptions = EstimationOptions(), *,
-                          split_year: int | None = None, alpha: float = 0.01) -> StabilityDiagnostics:
+def stability_diagnostics(
+    panel: pl.DataFrame,
+    estimate: ElasticityEstimate,
+    options: EstimationOptions = EstimationOptions(),
+    *,
+    split_year: int | None = None,
+    alpha: float = 0.01,
+) -> StabilityDiagnostics:
     """Slope-drift F test and split-sample eps_j at the estimated lambda.
 
     The drift regression is the unconstrained OLS
@@ -478,12 +546,19 @@ def stability_diagnostics(panel: pl.DataFrame, estimate: ElasticityEstimate,
 
     years = frame["year"].to_numpy()
     split = int(np.median(np.unique(years))) if split_year is None else split_year
-    halves = [_eps_at_lambda(design.take(np.flatnonzero(mask)), estimate.lambda_hat, options)
-              for mask in (years < split, years >= split)]
-    table = pl.DataFrame({
-        "sector": list(design.sectors), "eps_early": halves[0], "eps_late": halves[1],
-        "slope_drift": drift_coefficients, "drift_t": drift_coefficients / drift_se,
-    })
+    halves = [
+        _eps_at_lambda(design.take(np.flatnonzero(mask)), estimate.lambda_hat, options)
+        for mask in (years < split, years >= split)
+    ]
+    table = pl.DataFrame(
+        {
+            "sector": list(design.sectors),
+            "eps_early": halves[0],
+            "eps_late": halves[1],
+            "slope_drift": drift_coefficients,
+            "drift_t": drift_coefficients / drift_se,
+        }
+    )
     return StabilityDiagnostics(table, float(f_statistic), p_value, split, p_value < alpha)
 
 

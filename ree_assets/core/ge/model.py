@@ -38,11 +38,13 @@ def check_innovation_condition(kappa: float, eps: np.ndarray) -> None:
     if bad.size:
         raise InnovationConditionError(
             f"kappa (eps - 1) < 1 fails for kappa = {kappa} and eps = {np.asarray(eps)[bad].tolist()} "
-            f"(sector positions {bad.tolist()})")
+            f"(sector positions {bad.tolist()})"
+        )
 
 
-def ree_share_new(omega: np.ndarray, eps: np.ndarray, kappa: float, p_R_hat: np.ndarray,
-                  w_hat: np.ndarray) -> np.ndarray:
+def ree_share_new(
+    omega: np.ndarray, eps: np.ndarray, kappa: float, p_R_hat: np.ndarray, w_hat: np.ndarray
+) -> np.ndarray:
     """New REE share of value added omega'_ij with directed innovation substituted in (steps 1-2).
 
         logit(omega') = logit(omega) + (1 - eps_j) ln(p_hat_R,i / w_hat_i) / (1 + kappa (1 - eps_j))
@@ -66,11 +68,12 @@ def technology_hats(omega: np.ndarray, omega_new: np.ndarray, kappa: float) -> t
     """
     has_ree = omega > 0
     ratio = np.divide(omega_new, omega, out=np.ones_like(omega), where=has_ree)
-    return ratio ** kappa, ((1.0 - omega_new) / (1.0 - omega)) ** kappa
+    return ratio**kappa, ((1.0 - omega_new) / (1.0 - omega)) ** kappa
 
 
-def value_added_cost_hat(omega: np.ndarray, eps: np.ndarray, p_R_hat: np.ndarray, w_hat: np.ndarray,
-                         A_R_hat: np.ndarray, A_L_hat: np.ndarray) -> np.ndarray:
+def value_added_cost_hat(
+    omega: np.ndarray, eps: np.ndarray, p_R_hat: np.ndarray, w_hat: np.ndarray, A_R_hat: np.ndarray, A_L_hat: np.ndarray
+) -> np.ndarray:
     """Value-added unit cost change (step 1), as a log, ln cV_hat_ij:
 
         cV_hat = [ omega (p_hat_R,i / A_hat_R)^(1-eps) + (1-omega) (w_hat_i / A_hat_L)^(1-eps) ]^(1/(1-eps))
@@ -91,8 +94,11 @@ def value_added_cost_hat(omega: np.ndarray, eps: np.ndarray, p_R_hat: np.ndarray
     z = rho * gap
     small = np.abs(z) <= 1.0
     with np.errstate(divide="ignore"):
-        log_sum = np.where(small, np.log1p(omega * np.expm1(np.where(small, z, 0.0))),
-                           np.logaddexp(np.log(omega) + z, np.log1p(-omega)))
+        log_sum = np.where(
+            small,
+            np.log1p(omega * np.expm1(np.where(small, z, 0.0))),
+            np.logaddexp(np.log(omega) + z, np.log1p(-omega)),
+        )
     cobb_douglas = rho == 0.0
     return ln_labour + np.where(cobb_douglas, omega * gap, log_sum / np.where(cobb_douglas, 1.0, rho))
 
@@ -120,8 +126,9 @@ def buyer_sum(pi_by_sector: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.matmul(stacked.transpose(2, 0, 1), pi_by_sector).transpose(1, 2, 0).reshape(values.shape)
 
 
-def price_index_hat(pi: np.ndarray, ln_c_hat: np.ndarray, theta: np.ndarray,
-                    ln_trade_cost_hat: np.ndarray | None = None) -> np.ndarray:
+def price_index_hat(
+    pi: np.ndarray, ln_c_hat: np.ndarray, theta: np.ndarray, ln_trade_cost_hat: np.ndarray | None = None
+) -> np.ndarray:
     """Price index change (step 4), as a log: P_hat_nj = [ sum_i pi_nij (c_hat_ij d_hat_nij)^(-theta_j) ]^(-1/theta_j).
 
     d_hat_nij is an optional iceberg trade-cost change (1 by default; an extension used to compare
@@ -134,16 +141,17 @@ def price_index_hat(pi: np.ndarray, ln_c_hat: np.ndarray, theta: np.ndarray,
     if ln_trade_cost_hat is None:
         return _ln_price_index(by_sector(pi), (pi > 0).any(axis=0), ln_c_hat, theta)
     exponent = np.where(pi > 0, -theta * (ln_c_hat[None, :, :] + ln_trade_cost_hat), -np.inf)
-    top = exponent.max(axis=1)                                                    # [n, j]
+    top = exponent.max(axis=1)  # [n, j]
     top = np.where(np.isfinite(top), top, 0.0)
     return _ln_from_sum(np.einsum("nij,nij->nj", pi, np.exp(exponent - top[:, None, :])), top, theta)
 
 
-def _ln_price_index(pi_by_sector: np.ndarray, supplies: np.ndarray, ln_c_hat: np.ndarray,
-                    theta: np.ndarray) -> np.ndarray:
+def _ln_price_index(
+    pi_by_sector: np.ndarray, supplies: np.ndarray, ln_c_hat: np.ndarray, theta: np.ndarray
+) -> np.ndarray:
     """ln P_hat of :func:`price_index_hat` without trade-cost changes; ``supplies[i, j]``: i sells j to someone."""
-    exponent = -theta * ln_c_hat                                                  # [i, j]
-    top = np.max(np.where(supplies, exponent, -np.inf), axis=0)                   # [j]
+    exponent = -theta * ln_c_hat  # [i, j]
+    top = np.max(np.where(supplies, exponent, -np.inf), axis=0)  # [j]
     top = np.where(np.isfinite(top), top, 0.0)
     return _ln_from_sum(supplier_sum(pi_by_sector, np.exp(exponent - top)), top, theta)
 
@@ -154,10 +162,18 @@ def _ln_from_sum(total: np.ndarray, top: np.ndarray, theta: np.ndarray) -> np.nd
     return np.where(buys, -(np.log(np.where(buys, total, 1.0)) + top) / theta, 0.0)
 
 
-def solve_price_indices(pi: np.ndarray, ln_cV_hat: np.ndarray, beta: np.ndarray, gam: np.ndarray,
-                        theta: np.ndarray, ln_trade_cost_hat: np.ndarray | None = None, *,
-                        tol: float = 1e-12, max_iter: int = 10_000,
-                        ln_P_start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+def solve_price_indices(
+    pi: np.ndarray,
+    ln_cV_hat: np.ndarray,
+    beta: np.ndarray,
+    gam: np.ndarray,
+    theta: np.ndarray,
+    ln_trade_cost_hat: np.ndarray | None = None,
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
+    ln_P_start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Joint fixed point of steps 3-4 in ln P_hat: iterate P <- price_index_hat(unit_cost_hat(P)).
 
     The map is a contraction with modulus max_ij (1 - beta_ij) < 1 in the sup norm of ln P_hat
@@ -169,8 +185,11 @@ def solve_price_indices(pi: np.ndarray, ln_cV_hat: np.ndarray, beta: np.ndarray,
     pi_by_sector, supplies = by_sector(pi), (pi > 0).any(axis=0)
     for iteration in range(1, max_iter + 1):
         ln_c = unit_cost_hat(ln_cV_hat, ln_P, beta, gam)
-        ln_P_next = (_ln_price_index(pi_by_sector, supplies, ln_c, theta) if ln_trade_cost_hat is None
-                     else price_index_hat(pi, ln_c, theta, ln_trade_cost_hat))
+        ln_P_next = (
+            _ln_price_index(pi_by_sector, supplies, ln_c, theta)
+            if ln_trade_cost_hat is None
+            else price_index_hat(pi, ln_c, theta, ln_trade_cost_hat)
+        )
         change = np.max(np.abs(ln_P_next - ln_P))
         ln_P = ln_P_next
         if change < tol:
@@ -178,8 +197,13 @@ def solve_price_indices(pi: np.ndarray, ln_cV_hat: np.ndarray, beta: np.ndarray,
     raise RuntimeError(f"price fixed point did not reach {tol} in {max_iter} iterations (last change {change:.3g})")
 
 
-def trade_shares_new(pi: np.ndarray, ln_c_hat: np.ndarray, ln_P_hat: np.ndarray, theta: np.ndarray,
-                     ln_trade_cost_hat: np.ndarray | None = None) -> np.ndarray:
+def trade_shares_new(
+    pi: np.ndarray,
+    ln_c_hat: np.ndarray,
+    ln_P_hat: np.ndarray,
+    theta: np.ndarray,
+    ln_trade_cost_hat: np.ndarray | None = None,
+) -> np.ndarray:
     """New trade shares (step 5): pi'_nij = pi_nij (c_hat_ij d_hat_nij / P_hat_nj)^(-theta_j).
 
     Without trade-cost changes the factor separates, pi_nij c_hat_ij^(-theta_j) P_hat_nj^theta_j,
@@ -190,8 +214,9 @@ def trade_shares_new(pi: np.ndarray, ln_c_hat: np.ndarray, ln_P_hat: np.ndarray,
     return pi * np.exp(-theta * (ln_c_hat[None, :, :] + ln_trade_cost_hat - ln_P_hat[:, None, :]))
 
 
-def spending_new(pi_new: np.ndarray, gam: np.ndarray, alpha: np.ndarray, fixed_income: np.ndarray,
-                 income_per_output: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def spending_new(
+    pi_new: np.ndarray, gam: np.ndarray, alpha: np.ndarray, fixed_income: np.ndarray, income_per_output: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve the linear spending system (steps 6-7) for X', Y', I'.
 
         X'_nj = sum_k gam_nkj Y'_nk + alpha_nj I'_n,    Y'_ik = sum_n pi'_nik X'_nk,
@@ -212,10 +237,19 @@ def spending_new(pi_new: np.ndarray, gam: np.ndarray, alpha: np.ndarray, fixed_i
     return _output_and_income(pi_new, X_new, fixed_income, income_per_output)
 
 
-def spending_new_matrix_free(pi_new: np.ndarray, gam: np.ndarray, alpha: np.ndarray, fixed_income: np.ndarray,
-                             income_per_output: np.ndarray, taxed: int, X_start: np.ndarray,
-                             response_start: np.ndarray, *, tol: float = 1e-14,
-                             max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def spending_new_matrix_free(
+    pi_new: np.ndarray,
+    gam: np.ndarray,
+    alpha: np.ndarray,
+    fixed_income: np.ndarray,
+    income_per_output: np.ndarray,
+    taxed: int,
+    X_start: np.ndarray,
+    response_start: np.ndarray,
+    *,
+    tol: float = 1e-14,
+    max_iter: int = 10_000,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The spending system of :func:`spending_new` solved without forming its NJ x NJ matrix.
 
     Only region ``taxed`` (China) has income that moves with output (``income_per_output`` is zero
@@ -246,7 +280,9 @@ def spending_new_matrix_free(pi_new: np.ndarray, gam: np.ndarray, alpha: np.ndar
         if np.all(change <= tol * np.max(np.abs(Z), axis=(1, 2))):
             break
     else:
-        raise RuntimeError(f"spending iteration did not reach {tol} in {max_iter} steps (last change {change.max():.3g})")
+        raise RuntimeError(
+            f"spending iteration did not reach {tol} in {max_iter} steps (last change {change.max():.3g})"
+        )
     revenue = (income_per_output[taxed] * buyer_sum(pi_by_sector, Z)[:, taxed]).sum(axis=1)
     X_new = Z[0] + revenue[0] / (1.0 - revenue[1]) * Z[1]
     return (*_output_and_income(pi_new, X_new, fixed_income, income_per_output), Z[1])
@@ -258,8 +294,9 @@ def input_spending(gam: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.matmul(stacked.transpose(1, 0, 2), gam).transpose(1, 0, 2).reshape(Y.shape)
 
 
-def _output_and_income(pi_new: np.ndarray, X_new: np.ndarray, fixed_income: np.ndarray,
-                       income_per_output: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _output_and_income(
+    pi_new: np.ndarray, X_new: np.ndarray, fixed_income: np.ndarray, income_per_output: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X', Y', I') with Y'_ik = sum_n pi'_nik X'_nk and I'_n = fixed_income_n + sum_k t_nk Y'_nk."""
     Y_new = np.einsum("nik,nk->ik", pi_new, X_new)
     return X_new, Y_new, fixed_income + (income_per_output * Y_new).sum(axis=1)

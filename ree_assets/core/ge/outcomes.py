@@ -25,8 +25,13 @@ from ree_assets.core.ge.solve import Equilibrium, ExportTax, Instrument
 from ree_assets.errors import DataValidationError
 
 ALL_SECTORS, WORLD, NON_CHINA = "all", "WLD", "non_CHN"
-GE_RESULTS_SCHEMA = {"scenario": pl.String, "region": pl.String, "sector": pl.String,
-                     "variable": pl.String, "value": pl.Float64}
+GE_RESULTS_SCHEMA = {
+    "scenario": pl.String,
+    "region": pl.String,
+    "sector": pl.String,
+    "variable": pl.String,
+    "value": pl.Float64,
+}
 
 
 def scenario_name(instrument: Instrument, kappa: float) -> str:
@@ -86,18 +91,24 @@ def _ratio(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 
 def _rows(scenario: str, regions, sectors, variable: str, values) -> pl.DataFrame:
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
-    return pl.DataFrame({
-        "scenario": scenario,
-        "region": np.repeat(np.asarray(regions, dtype=object), values.shape[1]).tolist(),
-        "sector": np.tile(np.asarray(sectors, dtype=object), values.shape[0]).tolist(),
-        "variable": variable, "value": values.ravel(),
-    }, schema=GE_RESULTS_SCHEMA)
+    return pl.DataFrame(
+        {
+            "scenario": scenario,
+            "region": np.repeat(np.asarray(regions, dtype=object), values.shape[1]).tolist(),
+            "sector": np.tile(np.asarray(sectors, dtype=object), values.shape[0]).tolist(),
+            "variable": variable,
+            "value": values.ravel(),
+        },
+        schema=GE_RESULTS_SCHEMA,
+    )
 
 
 def sector_changes(baseline: Baseline, solution: Equilibrium) -> dict[str, np.ndarray]:
     """Percent changes of sectoral revenue Y' and exports E' (N, J)."""
-    return {"revenue_pct": _percent(_ratio(solution.Y_new, baseline.Y)),
-            "exports_pct": _percent(_ratio(exports_new(solution), _exports(baseline.pi, baseline.X)))}
+    return {
+        "revenue_pct": _percent(_ratio(solution.Y_new, baseline.Y)),
+        "exports_pct": _percent(_ratio(exports_new(solution), _exports(baseline.pi, baseline.X))),
+    }
 
 
 def counterfactual_results(baseline: Baseline, solution: Equilibrium, scenario: str) -> pl.DataFrame:
@@ -105,17 +116,27 @@ def counterfactual_results(baseline: Baseline, solution: Equilibrium, scenario: 
     regions, sectors = baseline.regions, baseline.sectors
     bias = _percent(innovation_bias_hat(solution))
     region_level = {
-        "wage_hat": solution.w_hat, "ree_price_hat": solution.p_R_hat,
+        "wage_hat": solution.w_hat,
+        "ree_price_hat": solution.p_R_hat,
         "real_gdp_pct": _percent(real_gdp_hat(baseline, solution)),
         "real_consumption_pct": _percent(real_consumption_hat(baseline, solution)),
     }
-    world_level = {"world_ree_price_hat": solution.p_W_hat, "export_tax": solution.tau,
-                   "china_exports_hat": solution.china_exports_new / baseline.china_exports,
-                   "residual_norm": solution.residual_norm}
-    sector_level = {"price_index_hat": solution.P_hat, "ree_share": solution.omega_new,
-                    "innovation_bias_pct": bias, **sector_changes(baseline, solution)}
-    frames = [_rows(scenario, regions, [ALL_SECTORS], name, np.asarray(values)[:, None])
-              for name, values in region_level.items()]
+    world_level = {
+        "world_ree_price_hat": solution.p_W_hat,
+        "export_tax": solution.tau,
+        "china_exports_hat": solution.china_exports_new / baseline.china_exports,
+        "residual_norm": solution.residual_norm,
+    }
+    sector_level = {
+        "price_index_hat": solution.P_hat,
+        "ree_share": solution.omega_new,
+        "innovation_bias_pct": bias,
+        **sector_changes(baseline, solution),
+    }
+    frames = [
+        _rows(scenario, regions, [ALL_SECTORS], name, np.asarray(values)[:, None])
+        for name, values in region_level.items()
+    ]
     frames += [_rows(scenario, [WORLD], [ALL_SECTORS], name, [[value]]) for name, value in world_level.items()]
     frames += [_rows(scenario, regions, sectors, name, values) for name, values in sector_level.items()]
     frames.append(_rows(scenario, [NON_CHINA], sectors, "innovation_bias_pct", non_china_average(baseline, bias)))
@@ -136,34 +157,56 @@ def decomposition_from_results(exogenous: pl.DataFrame, endogenous: pl.DataFrame
 
     def sectoral(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.filter(pl.col("variable").is_in(changes)).with_columns(
-            instrument=pl.col("scenario").map_elements(instrument_of, return_dtype=pl.String))
+            instrument=pl.col("scenario").map_elements(instrument_of, return_dtype=pl.String)
+        )
 
     fixed_instruments = set(sectoral(exogenous)["instrument"])
     directed_instruments = set(sectoral(endogenous)["instrument"])
     if fixed_instruments != directed_instruments:
-        raise DataValidationError("ge_results", "the decomposition compares the same instruments",
-                                  detail=f"exogenous {sorted(fixed_instruments)}, endogenous {sorted(directed_instruments)}")
+        raise DataValidationError(
+            "ge_results",
+            "the decomposition compares the same instruments",
+            detail=f"exogenous {sorted(fixed_instruments)}, endogenous {sorted(directed_instruments)}",
+        )
 
     joined = sectoral(endogenous).join(sectoral(exogenous).select(*keys, pl.col("value").alias("fixed")), on=keys)
     stem = pl.col("variable").str.strip_suffix("_pct")
-    return pl.concat([
-        joined.select("scenario", "region", "sector", (stem + "_factor_cost_effect_pct").alias("variable"),
-                      pl.col("fixed").alias("value")),
-        joined.select("scenario", "region", "sector", (stem + "_technology_effect_pct").alias("variable"),
-                      (pl.col("value") - pl.col("fixed")).alias("value")),
-    ])
+    return pl.concat(
+        [
+            joined.select(
+                "scenario",
+                "region",
+                "sector",
+                (stem + "_factor_cost_effect_pct").alias("variable"),
+                pl.col("fixed").alias("value"),
+            ),
+            joined.select(
+                "scenario",
+                "region",
+                "sector",
+                (stem + "_technology_effect_pct").alias("variable"),
+                (pl.col("value") - pl.col("fixed")).alias("value"),
+            ),
+        ]
+    )
 
 
 def render_real_outcomes(results: pl.DataFrame) -> str:
     """Markdown table of the % change in real GDP and real consumption by region (rows) and
     scenario (columns), the way the AFSV slides report the welfare effects."""
-    regional = results.filter(pl.col("variable").is_in(["real_gdp_pct", "real_consumption_pct"])
-                              & (pl.col("sector") == ALL_SECTORS))
+    regional = results.filter(
+        pl.col("variable").is_in(["real_gdp_pct", "real_consumption_pct"]) & (pl.col("sector") == ALL_SECTORS)
+    )
     wide = regional.with_columns(column=pl.col("variable").str.strip_suffix("_pct") + ", " + pl.col("scenario")).pivot(
-        on="column", index="region", values="value", sort_columns=True)
+        on="column", index="region", values="value", sort_columns=True
+    )
     header = ["region", *wide.columns[1:]]
-    lines = ["Real GDP and real consumption, % change from the baseline", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        "Real GDP and real consumption, % change from the baseline",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     for row in wide.iter_rows():
         lines.append("| " + " | ".join([row[0], *(f"{v:+.4f}" for v in row[1:])]) + " |")
     return "\n".join(lines) + "\n"

@@ -24,9 +24,17 @@ from typing import Literal
 import numpy as np
 
 from ree_assets.core.ge.calibrate import Baseline
-from ree_assets.core.ge.model import (labour_demand, ree_demand, ree_share_new, solve_price_indices,
-                                      spending_new, spending_new_matrix_free, technology_hats,
-                                      trade_shares_new, value_added_cost_hat)
+from ree_assets.core.ge.model import (
+    labour_demand,
+    ree_demand,
+    ree_share_new,
+    solve_price_indices,
+    spending_new,
+    spending_new_matrix_free,
+    technology_hats,
+    trade_shares_new,
+    value_added_cost_hat,
+)
 
 
 class ChinaNetImporterError(ValueError):
@@ -148,9 +156,15 @@ class Equilibrium:
         return bool(self.residual_norm <= self.tolerance)
 
 
-def evaluate(baseline: Baseline, w_hat: np.ndarray, p_W_hat: float, wedge: float,
-             shocks: Shocks = Shocks(), options: SolverOptions = SolverOptions(),
-             start: Equilibrium | None = None) -> Equilibrium:
+def evaluate(
+    baseline: Baseline,
+    w_hat: np.ndarray,
+    p_W_hat: float,
+    wedge: float,
+    shocks: Shocks = Shocks(),
+    options: SolverOptions = SolverOptions(),
+    start: Equilibrium | None = None,
+) -> Equilibrium:
     """Steps 1-7 at given wages, world REE price and tax wedge 1 + tau (no market clearing).
 
     The price fixed point and the spending solve start from ``start`` (a nearby evaluated state)
@@ -164,9 +178,16 @@ def evaluate(baseline: Baseline, w_hat: np.ndarray, p_W_hat: float, wedge: float
     A_R_hat, A_L_hat = technology_hats(par.omega, omega_new, par.kappa)
     ln_cV_hat = value_added_cost_hat(par.omega, par.eps, p_R_hat, w_hat, A_R_hat, A_L_hat)
     ln_d_hat = None if shocks.trade_cost_hat is None else np.log(shocks.trade_cost_hat)
-    ln_P_hat, ln_c_hat, _ = solve_price_indices(baseline.pi, ln_cV_hat, baseline.beta, baseline.gam,
-                                                par.theta, ln_d_hat, tol=options.price_tol,
-                                                ln_P_start=None if warm is None else np.log(warm.P_hat))
+    ln_P_hat, ln_c_hat, _ = solve_price_indices(
+        baseline.pi,
+        ln_cV_hat,
+        baseline.beta,
+        baseline.gam,
+        par.theta,
+        ln_d_hat,
+        tol=options.price_tol,
+        ln_P_start=None if warm is None else np.log(warm.P_hat),
+    )
     pi_new = trade_shares_new(baseline.pi, ln_c_hat, ln_P_hat, par.theta, ln_d_hat)
     labour_income_new = w_hat * baseline.labour_income
     deficit_new = baseline.deficit * labour_income_new.sum() / baseline.labour_income.sum()
@@ -181,16 +202,34 @@ def evaluate(baseline: Baseline, w_hat: np.ndarray, p_W_hat: float, wedge: float
     else:
         no_response = warm is None or warm.spending_response is None
         X_new, Y_new, income_new, response = spending_new_matrix_free(
-            pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output, china,
+            pi_new,
+            baseline.gam,
+            baseline.alpha,
+            fixed_income,
+            income_per_output,
+            china,
             baseline.X if warm is None else warm.X_new,
-            np.zeros_like(baseline.X) if no_response else warm.spending_response, tol=options.spending_tol)
+            np.zeros_like(baseline.X) if no_response else warm.spending_response,
+            tol=options.spending_tol,
+        )
     q_new = ree_demand(omega_new, baseline.beta, Y_new, p_R_hat)
     return Equilibrium(
-        w_hat=w_hat, p_W_hat=float(p_W_hat), p_R_hat=p_R_hat, tau=float(wedge - 1.0), P_hat=np.exp(ln_P_hat),
-        omega_new=omega_new, A_R_hat=A_R_hat, A_L_hat=A_L_hat, pi_new=pi_new, X_new=X_new, Y_new=Y_new,
-        income_new=income_new, ree_demand_new=q_new,
+        w_hat=w_hat,
+        p_W_hat=float(p_W_hat),
+        p_R_hat=p_R_hat,
+        tau=float(wedge - 1.0),
+        P_hat=np.exp(ln_P_hat),
+        omega_new=omega_new,
+        A_R_hat=A_R_hat,
+        A_L_hat=A_L_hat,
+        pi_new=pi_new,
+        X_new=X_new,
+        Y_new=Y_new,
+        income_new=income_new,
+        ree_demand_new=q_new,
         labour_demand_new=labour_demand(omega_new, baseline.beta, Y_new),
-        china_exports_new=float(baseline.ree_endowment[china] - q_new[china]), spending_response=response,
+        china_exports_new=float(baseline.ree_endowment[china] - q_new[china]),
+        spending_response=response,
     )
 
 
@@ -199,8 +238,9 @@ def labour_residuals(baseline: Baseline, state: Equilibrium) -> np.ndarray:
     return state.labour_demand_new / baseline.labour_income - state.w_hat
 
 
-def outer_residuals(baseline: Baseline, state: Equilibrium, instrument: Instrument,
-                    shocks: Shocks = Shocks()) -> np.ndarray:
+def outer_residuals(
+    baseline: Baseline, state: Equilibrium, instrument: Instrument, shocks: Shocks = Shocks()
+) -> np.ndarray:
     """The square outer system of the module docstring at an evaluated state."""
     weights = np.ones_like(baseline.labour_income) if shocks.numeraire_weights is None else shocks.numeraire_weights
     weighted_labour = weights * baseline.labour_income
@@ -214,20 +254,39 @@ def outer_residuals(baseline: Baseline, state: Equilibrium, instrument: Instrume
     return np.concatenate(equations)
 
 
-def _finish(baseline: Baseline, state: Equilibrium, instrument: Instrument, shocks: Shocks, *,
-            iterations: int, started: float, solver: str, status: str, tol: float) -> Equilibrium:
+def _finish(
+    baseline: Baseline,
+    state: Equilibrium,
+    instrument: Instrument,
+    shocks: Shocks,
+    *,
+    iterations: int,
+    started: float,
+    solver: str,
+    status: str,
+    tol: float,
+) -> Equilibrium:
     """Attach bookkeeping (residual norm over every equation, the dropped labour market included;
     the stated tolerance; the solver's status), or raise if China would become a net importer."""
-    residuals = np.concatenate([outer_residuals(baseline, state, instrument, shocks),
-                                labour_residuals(baseline, state)[-1:]])
+    residuals = np.concatenate(
+        [outer_residuals(baseline, state, instrument, shocks), labour_residuals(baseline, state)[-1:]]
+    )
     if isinstance(instrument, ExportTax) and state.china_exports_new < 0:
         raise ChinaNetImporterError(
             f"export tax tau = {instrument.rate}: China's REE demand {state.ree_demand_new[baseline.china]:.6g} "
             f"would exceed its endowment {baseline.ree_endowment[baseline.china]:.6g} (USD million at baseline "
             f"prices), so China would become a net importer and the tax on its exports cannot bind; "
-            f"use a lower tau")
-    return replace(state, iterations=iterations, residual_norm=float(np.max(np.abs(residuals))), tolerance=tol,
-                   wall_time=time.perf_counter() - started, solver=solver, status=status)
+            f"use a lower tau"
+        )
+    return replace(
+        state,
+        iterations=iterations,
+        residual_norm=float(np.max(np.abs(residuals))),
+        tolerance=tol,
+        wall_time=time.perf_counter() - started,
+        solver=solver,
+        status=status,
+    )
 
 
 def _unpack(x: np.ndarray, n_regions: int, instrument: Instrument) -> tuple[np.ndarray, float, float]:
@@ -260,8 +319,9 @@ class _OuterSystem:
         self._jacobian: np.ndarray | None = None
         self._last_x = self._last_g = np.empty(0)
 
-    def state(self, x: np.ndarray, start: Equilibrium | None = None,
-              options: SolverOptions | None = None) -> Equilibrium:
+    def state(
+        self, x: np.ndarray, start: Equilibrium | None = None, options: SolverOptions | None = None
+    ) -> Equilibrium:
         w_hat, p_W_hat, wedge = _unpack(x, self.baseline.labour_income.size, self.instrument)
         self.evaluations += 1
         return evaluate(self.baseline, w_hat.copy(), p_W_hat, wedge, self.shocks, options or self.options, start)
@@ -306,14 +366,21 @@ class _OuterSystem:
         point (one evaluation instead of N + 2)."""
         state, base = self._evaluated(x)
         if self._jacobian is None:
-            columns, loose = [], replace(self.options, price_tol=self.options.fd_inner_tol,
-                                         spending_tol=self.options.fd_inner_tol)
+            columns, loose = (
+                [],
+                replace(self.options, price_tol=self.options.fd_inner_tol, spending_tol=self.options.fd_inner_tol),
+            )
             for j in range(x.size):
                 step = self.options.fd_step * max(1.0, abs(x[j]))
                 shifted = x.copy()
                 shifted[j] += step
-                columns.append((outer_residuals(self.baseline, self.state(shifted, state, loose), self.instrument,
-                                                self.shocks) - base) / step)
+                columns.append(
+                    (
+                        outer_residuals(self.baseline, self.state(shifted, state, loose), self.instrument, self.shocks)
+                        - base
+                    )
+                    / step
+                )
             self._jacobian = np.column_stack(columns)
         else:
             dx, dg = x - self._last_x, base - self._last_g
@@ -328,8 +395,9 @@ class _OuterSystem:
 _IPOPT_FINISHED = (0, 1)
 
 
-def _solve_ipopt_from(baseline: Baseline, instrument: Instrument, shocks: Shocks, options: SolverOptions,
-                      start: Equilibrium | None) -> Equilibrium:
+def _solve_ipopt_from(
+    baseline: Baseline, instrument: Instrument, shocks: Shocks, options: SolverOptions, start: Equilibrium | None
+) -> Equilibrium:
     """One IPOPT solve of the square outer system: min 0 s.t. residuals(x) = 0, x > 0.
 
     Unknowns w_hat, p_hat_W (and 1 + tau under a quota), bounded below by 1e-10. IPOPT runs with
@@ -344,19 +412,43 @@ def _solve_ipopt_from(baseline: Baseline, instrument: Instrument, shocks: Shocks
     n_regions = baseline.labour_income.size
     x0 = _initial_point(n_regions, instrument, start)
     system = _OuterSystem(baseline, instrument, shocks, options)
-    problem = cyipopt.Problem(n=x0.size, m=x0.size, problem_obj=system, lb=np.full(x0.size, 1e-10),
-                              ub=np.full(x0.size, 1e20), cl=np.zeros(x0.size), cu=np.zeros(x0.size))
-    for name, value in (("print_level", 0), ("sb", "yes"), ("tol", options.tol / 10),
-                        ("constr_viol_tol", options.tol / 10), ("hessian_approximation", "limited-memory"),
-                        ("max_iter", options.ipopt_max_iter), ("mu_strategy", "adaptive")):
+    problem = cyipopt.Problem(
+        n=x0.size,
+        m=x0.size,
+        problem_obj=system,
+        lb=np.full(x0.size, 1e-10),
+        ub=np.full(x0.size, 1e20),
+        cl=np.zeros(x0.size),
+        cu=np.zeros(x0.size),
+    )
+    for name, value in (
+        ("print_level", 0),
+        ("sb", "yes"),
+        ("tol", options.tol / 10),
+        ("constr_viol_tol", options.tol / 10),
+        ("hessian_approximation", "limited-memory"),
+        ("max_iter", options.ipopt_max_iter),
+        ("mu_strategy", "adaptive"),
+    ):
         problem.add_option(name, value)
     x, info = problem.solve(x0)
     message = info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else str(info["status_msg"])
     if info["status"] not in _IPOPT_FINISHED:
-        raise EquilibriumNotFoundError(f"ipopt did not converge for {instrument}: status {info['status']} "
-                                       f"({message}) after {system.iterations} iterations")
-    return _finish(baseline, system.solution(x), instrument, shocks, iterations=system.iterations, started=started,
-                   solver="ipopt", status=message, tol=options.tol)
+        raise EquilibriumNotFoundError(
+            f"ipopt did not converge for {instrument}: status {info['status']} "
+            f"({message}) after {system.iterations} iterations"
+        )
+    return _finish(
+        baseline,
+        system.solution(x),
+        instrument,
+        shocks,
+        iterations=system.iterations,
+        started=started,
+        solver="ipopt",
+        status=message,
+        tol=options.tol,
+    )
 
 
 def partial_instrument(instrument: Instrument, step: float) -> Instrument:
@@ -367,8 +459,13 @@ def partial_instrument(instrument: Instrument, step: float) -> Instrument:
     return ExportQuota(1.0 - step * (1.0 - instrument.fraction))
 
 
-def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),
-                options: SolverOptions = SolverOptions(), start: Equilibrium | None = None) -> Equilibrium:
+def solve_ipopt(
+    baseline: Baseline,
+    instrument: Instrument,
+    shocks: Shocks = Shocks(),
+    options: SolverOptions = SolverOptions(),
+    start: Equilibrium | None = None,
+) -> Equilibrium:
     """Solve the outer system with IPOPT, from ``start`` (or the baseline, all hats 1).
 
     Where IPOPT fails or stops short of ``options.tol`` from a cold start, it is solved by
@@ -400,12 +497,19 @@ def solve_ipopt(baseline: Baseline, instrument: Instrument, shocks: Shocks = Sho
         solution, reached, step = trial, target, 2 * step
         if reached == 1.0:
             return replace(solution, iterations=iterations, wall_time=time.perf_counter() - started)
-    raise EquilibriumNotFoundError(f"ipopt did not converge for {instrument}, not even by continuation "
-                                   f"(reached {reached:.3g} of the way in {options.continuation_steps} solves)")
+    raise EquilibriumNotFoundError(
+        f"ipopt did not converge for {instrument}, not even by continuation "
+        f"(reached {reached:.3g} of the way in {options.continuation_steps} solves)"
+    )
 
 
-def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks = Shocks(),
-                      options: SolverOptions = SolverOptions(), start: Equilibrium | None = None) -> Equilibrium:
+def solve_fixed_point(
+    baseline: Baseline,
+    instrument: Instrument,
+    shocks: Shocks = Shocks(),
+    options: SolverOptions = SolverOptions(),
+    start: Equilibrium | None = None,
+) -> Equilibrium:
     """Damped fixed point (Alvarez and Lucas 2007 excess-demand update) as an independent cross-check.
 
         w_hat_n <- w_hat_n [1 + nu (LD'_n / (w_hat_n w_n L_n) - 1)],  then rescaled to the numeraire,
@@ -431,15 +535,28 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
     abroad = np.arange(endowment.size) != china
     state, norm = start, np.inf
     for iteration in range(1, options.max_iter + 1):
-        inner = replace(options, price_tol=max(options.price_tol, min(1e-6, 1e-2 * norm)),
-                        spending_tol=max(options.spending_tol, min(1e-6, 1e-3 * norm)))
+        inner = replace(
+            options,
+            price_tol=max(options.price_tol, min(1e-6, 1e-2 * norm)),
+            spending_tol=max(options.spending_tol, min(1e-6, 1e-3 * norm)),
+        )
         state = evaluate(baseline, w_hat, p_W_hat, wedge, shocks, inner, state)
-        residuals = np.concatenate([outer_residuals(baseline, state, instrument, shocks),
-                                    labour_residuals(baseline, state)[-1:]])
+        residuals = np.concatenate(
+            [outer_residuals(baseline, state, instrument, shocks), labour_residuals(baseline, state)[-1:]]
+        )
         norm = float(np.max(np.abs(residuals)))
         if norm < options.tol:
-            return _finish(baseline, state, instrument, shocks, iterations=iteration, started=started,
-                           solver="fixed_point", status="converged", tol=options.tol)
+            return _finish(
+                baseline,
+                state,
+                instrument,
+                shocks,
+                iterations=iteration,
+                started=started,
+                solver="fixed_point",
+                status="converged",
+                tol=options.tol,
+            )
         w_hat = w_hat * (1.0 + nu * (state.labour_demand_new / (w_hat * baseline.labour_income) - 1.0))
         w_hat *= weighted_labour.sum() / (weighted_labour @ w_hat)
         demand = state.ree_demand_new
@@ -450,8 +567,10 @@ def solve_fixed_point(baseline: Baseline, instrument: Instrument, shocks: Shocks
             wedge = p_W_hat / p_china
         else:
             p_W_hat *= (demand.sum() / endowment.sum()) ** nu
-    raise EquilibriumNotFoundError(f"fixed_point did not converge for {instrument}: residual {norm:.3g} "
-                                   f"after {options.max_iter} iterations (damping {nu})")
+    raise EquilibriumNotFoundError(
+        f"fixed_point did not converge for {instrument}: residual {norm:.3g} "
+        f"after {options.max_iter} iterations (damping {nu})"
+    )
 
 
 def max_abs_difference(a: Equilibrium, b: Equilibrium) -> float:
@@ -460,16 +579,24 @@ def max_abs_difference(a: Equilibrium, b: Equilibrium) -> float:
     hats = ("w_hat", "p_R_hat", "P_hat", "omega_new", "A_R_hat", "A_L_hat", "pi_new")
     diffs = [np.max(np.abs(getattr(a, name) - getattr(b, name))) for name in hats]
     diffs += [abs(a.p_W_hat - b.p_W_hat)]
-    diffs += [np.max(np.abs(getattr(a, name) - getattr(b, name)) / np.maximum(np.abs(getattr(b, name)), 1.0))
-              for name in ("X_new", "Y_new")]
+    diffs += [
+        np.max(np.abs(getattr(a, name) - getattr(b, name)) / np.maximum(np.abs(getattr(b, name)), 1.0))
+        for name in ("X_new", "Y_new")
+    ]
     return float(max(diffs))
 
 
-def tax_sweep(baseline: Baseline, rates: np.ndarray, solver=solve_ipopt, shocks: Shocks = Shocks(),
-              options: SolverOptions = SolverOptions()) -> list[Equilibrium]:
+def tax_sweep(
+    baseline: Baseline,
+    rates: np.ndarray,
+    solver=solve_ipopt,
+    shocks: Shocks = Shocks(),
+    options: SolverOptions = SolverOptions(),
+) -> list[Equilibrium]:
     """Solve for each export-tax rate in order, warm-starting each solve from the previous one."""
     solutions: list[Equilibrium] = []
     for rate in rates:
-        solutions.append(solver(baseline, ExportTax(float(rate)), shocks, options,
-                                solutions[-1] if solutions else None))
+        solutions.append(
+            solver(baseline, ExportTax(float(rate)), shocks, options, solutions[-1] if solutions else None)
+        )
     return solutions

@@ -28,12 +28,14 @@ def compare_total_requirements(computed: pl.DataFrame, published: pl.DataFrame) 
     off_diagonal = both.filter(pl.col("industry_code") != pl.col("commodity_code"))
     columns = both.group_by("commodity_code").agg(
         (pl.col("tr").sum() - pl.col("tr_published").sum()).alias("difference"),
-        pl.col("tr_published").sum().alias("published"))
+        pl.col("tr_published").sum().alias("published"),
+    )
     return {
         "n_cells": float(both.height),
         "correlation": float(np.corrcoef(both["tr"].to_numpy(), both["tr_published"].to_numpy())[0, 1]),
-        "off_diagonal_correlation": float(np.corrcoef(off_diagonal["tr"].to_numpy(),
-                                                      off_diagonal["tr_published"].to_numpy())[0, 1]),
+        "off_diagonal_correlation": float(
+            np.corrcoef(off_diagonal["tr"].to_numpy(), off_diagonal["tr_published"].to_numpy())[0, 1]
+        ),
         "median_column_sum_difference": float(columns["difference"].median()),
         "median_abs_column_sum_difference": float(columns["difference"].abs().median()),
         "median_relative_column_sum_difference": float((columns["difference"].abs() / columns["published"]).median()),
@@ -44,8 +46,9 @@ def compare_total_requirements(computed: pl.DataFrame, published: pl.DataFrame) 
 TOP_N = 10
 
 
-def requirements_vs_published(ree_tr: pl.DataFrame, published: pl.DataFrame,
-                              universe: Sequence[str]) -> tuple[pl.DataFrame, dict[str, float | str]]:
+def requirements_vs_published(
+    ree_tr: pl.DataFrame, published: pl.DataFrame, universe: Sequence[str]
+) -> tuple[pl.DataFrame, dict[str, float | str]]:
     """The project's REE total requirements by SIC next to published rows (the AFSV table).
 
     ``ree_tr`` is canonical ``ree_total_requirements``; ``published`` holds (sic4, element,
@@ -57,19 +60,27 @@ def requirements_vs_published(ree_tr: pl.DataFrame, published: pl.DataFrame,
     median ratio and the ratio of the sums (levels). A published row with no requirement of ours
     is an error naming it.
     """
-    ours = (ree_tr.filter((pl.col("element") == ALL_ELEMENTS) & pl.col("sic4").is_in(list(universe)))
-            .select("sic4", "tr")
-            .with_columns(rank=pl.col("tr").rank(method="min", descending=True).cast(pl.Int32)))
-    rows = (published.filter(pl.col("element") == ALL_ELEMENTS).select("sic4", "tr_published")
-            .with_columns(rank_published=pl.col("tr_published").rank(method="min", descending=True).cast(pl.Int32))
-            .join(ours, on="sic4", how="left"))
+    ours = (
+        ree_tr.filter((pl.col("element") == ALL_ELEMENTS) & pl.col("sic4").is_in(list(universe)))
+        .select("sic4", "tr")
+        .with_columns(rank=pl.col("tr").rank(method="min", descending=True).cast(pl.Int32))
+    )
+    rows = (
+        published.filter(pl.col("element") == ALL_ELEMENTS)
+        .select("sic4", "tr_published")
+        .with_columns(rank_published=pl.col("tr_published").rank(method="min", descending=True).cast(pl.Int32))
+        .join(ours, on="sic4", how="left")
+    )
     missing = rows.filter(pl.col("tr").is_null())
     if missing.height:
-        raise DataValidationError("ree_total_requirements", "every published SIC industry has a requirement",
-                                  row=missing["sic4"][0])
-    table = (rows.with_columns(ratio=pl.col("tr") / pl.col("tr_published"), in_top=pl.col("rank") <= TOP_N)
-             .select("sic4", "tr", "tr_published", "rank", "rank_published", "ratio", "in_top")
-             .sort("rank_published", "sic4"))
+        raise DataValidationError(
+            "ree_total_requirements", "every published SIC industry has a requirement", row=missing["sic4"][0]
+        )
+    table = (
+        rows.with_columns(ratio=pl.col("tr") / pl.col("tr_published"), in_top=pl.col("rank") <= TOP_N)
+        .select("sic4", "tr", "tr_published", "rank", "rank_published", "ratio", "in_top")
+        .sort("rank_published", "sic4")
+    )
     summary = {
         "rank_correlation": float(table.select(pl.corr("tr", "tr_published", method="spearman")).item()),
         "published_in_our_top": ", ".join(table.filter(pl.col("in_top"))["sic4"]) or "none",
@@ -91,8 +102,10 @@ def tracks_published(comparison: dict[str, float]) -> bool:
     """True when a :func:`compare_total_requirements` result is within every bound: cell and
     off-diagonal correlation above :data:`PUBLISHED_BOUNDS`, median relative column-sum
     difference below :data:`PUBLISHED_COLUMN_SUM_BOUND`."""
-    return (all(comparison[name] > bound for name, bound in PUBLISHED_BOUNDS.items())
-            and comparison["median_relative_column_sum_difference"] < PUBLISHED_COLUMN_SUM_BOUND)
+    return (
+        all(comparison[name] > bound for name, bound in PUBLISHED_BOUNDS.items())
+        and comparison["median_relative_column_sum_difference"] < PUBLISHED_COLUMN_SUM_BOUND
+    )
 
 
 def approximate_inputs(tables: dict[str, pl.DataFrame]) -> list[str]:

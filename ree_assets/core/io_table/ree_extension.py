@@ -33,19 +33,23 @@ MUSD = 1e6
 
 # --- Step 1 inputs: REE purchases by element and using industry ---------------------------------
 
+
 def check_shares(frame: pl.DataFrame, table: str, group: str | None, share: str) -> None:
     """Raise unless ``share`` sums to 1 (within 1e-6) per ``group`` (or overall)."""
-    sums = (frame.group_by(group).agg(pl.col(share).sum()) if group
-            else frame.select(pl.col(share).sum()).with_columns(pl.lit("all").alias("_group")))
+    sums = (
+        frame.group_by(group).agg(pl.col(share).sum())
+        if group
+        else frame.select(pl.col(share).sum()).with_columns(pl.lit("all").alias("_group"))
+    )
     key = group or "_group"
     for label, total in sums.select(key, share).sort(key).iter_rows():
         if abs(total - 1.0) > SHARE_TOLERANCE:
-            raise DataValidationError(table, f"{share} sums to 1 per {group or 'table'}", row=label,
-                                      detail=f"sum is {total:.6f}")
+            raise DataValidationError(
+                table, f"{share} sums to 1 per {group or 'table'}", row=label, detail=f"sum is {total:.6f}"
+            )
 
 
-def element_end_use_tonnes(composition: pl.DataFrame, end_use: pl.DataFrame,
-                           tonnes_reo: float) -> pl.DataFrame:
+def element_end_use_tonnes(composition: pl.DataFrame, end_use: pl.DataFrame, tonnes_reo: float) -> pl.DataFrame:
     """Tonnes REO by (application, element): t_ae = T x s_a x w_ae.
 
     T is total consumption, s_a the country's end-use share of application a (``end_use``:
@@ -58,20 +62,25 @@ def element_end_use_tonnes(composition: pl.DataFrame, end_use: pl.DataFrame,
     check_shares(end_use, "ree_end_use", None, "end_use_share")
     missing = set(end_use["application"]) - set(composition["application"])
     if missing:
-        raise DataValidationError("ree_end_use", "application has a composition",
-                                  row=sorted(missing)[0])
-    return (end_use.select("application", "end_use_share")
-            .join(composition.select("application", "element", "element_share"), on="application")
-            .with_columns(tonnes_reo=tonnes_reo * pl.col("end_use_share") * pl.col("element_share"))
-            .select("application", "element", "tonnes_reo"))
+        raise DataValidationError("ree_end_use", "application has a composition", row=sorted(missing)[0])
+    return (
+        end_use.select("application", "end_use_share")
+        .join(composition.select("application", "element", "element_share"), on="application")
+        .with_columns(tonnes_reo=tonnes_reo * pl.col("end_use_share") * pl.col("element_share"))
+        .select("application", "element", "tonnes_reo")
+    )
 
 
 def consumption_tonnes(consumption: pl.DataFrame, country: str, year: int) -> float:
     """Total REE consumption T (tonnes REO) of ``country`` in ``year`` (``ree_consumption``)."""
     chosen = consumption.filter((pl.col("country") == country) & (pl.col("year") == year))
     if chosen.height != 1:
-        raise DataValidationError("ree_consumption", "one consumption row per country and year",
-                                  row=f"{country} {year}", detail=f"{chosen.height} rows found")
+        raise DataValidationError(
+            "ree_consumption",
+            "one consumption row per country and year",
+            row=f"{country} {year}",
+            detail=f"{chosen.height} rows found",
+        )
     return float(chosen["tonnes_reo"][0])
 
 
@@ -79,8 +88,9 @@ def parameter_value(parameters: pl.DataFrame, name: str) -> float:
     """One scalar of ``ree_parameters`` (parameter, value)."""
     chosen = parameters.filter(pl.col("parameter") == name)
     if chosen.height != 1:
-        raise DataValidationError("ree_parameters", "each parameter appears once", row=name,
-                                  detail=f"{chosen.height} rows found")
+        raise DataValidationError(
+            "ree_parameters", "each parameter appears once", row=name, detail=f"{chosen.height} rows found"
+        )
     return float(chosen["value"][0])
 
 
@@ -89,9 +99,12 @@ def price_at(prices: pl.DataFrame, year: int, market: str = "fob_china") -> pl.D
     chosen = prices.filter((pl.col("year") == year) & (pl.col("market") == market))
     bad = chosen.filter(pl.col("price_usd_per_kg") <= 0)
     if bad.height:
-        raise DataValidationError("ree_prices", "price_usd_per_kg > 0",
-                                  row=f"{bad['element'][0]} {market} {year}",
-                                  detail=f"price is {bad['price_usd_per_kg'][0]}")
+        raise DataValidationError(
+            "ree_prices",
+            "price_usd_per_kg > 0",
+            row=f"{bad['element'][0]} {market} {year}",
+            detail=f"price is {bad['price_usd_per_kg'][0]}",
+        )
     if chosen.height == 0:
         raise DataValidationError("ree_prices", "prices exist in the price year", row=f"{market} {year}")
     return chosen.select("element", "price_usd_per_kg")
@@ -102,7 +115,8 @@ def _using_industries(tables: SupplyUse, app_map: pl.DataFrame) -> pl.DataFrame:
     of the carrier's intermediate purchases x the row's weight); check every named code exists."""
     resolved = []
     for application, code, weight, carriers in app_map.select(
-            "application", "bea_code", "weight", "carriers").iter_rows():
+        "application", "bea_code", "weight", "carriers"
+    ).iter_rows():
         for carrier in carriers:
             tables.commodity_index(carrier, "application_industry_map")
         if code != PRO_RATA_USERS:
@@ -111,16 +125,25 @@ def _using_industries(tables: SupplyUse, app_map: pl.DataFrame) -> pl.DataFrame:
             continue
         purchases = np.clip(tables.use[tables.commodity_index(carriers[0], "application_industry_map")], 0, None)
         for j in np.flatnonzero(purchases):
-            resolved.append((application, tables.industries[j], weight * purchases[j] / purchases.sum(),
-                             list(carriers)))
-    return pl.DataFrame(resolved, schema={"application": pl.String, "bea_code": pl.String,
-                                          "weight": pl.Float64, "carriers": pl.List(pl.String)},
-                        orient="row")
+            resolved.append(
+                (application, tables.industries[j], weight * purchases[j] / purchases.sum(), list(carriers))
+            )
+    return pl.DataFrame(
+        resolved,
+        schema={"application": pl.String, "bea_code": pl.String, "weight": pl.Float64, "carriers": pl.List(pl.String)},
+        orient="row",
+    )
 
 
-def ree_purchases(tables: SupplyUse, composition: pl.DataFrame, end_use: pl.DataFrame,
-                  tonnes_reo: float, prices: pl.DataFrame, app_map: pl.DataFrame,
-                  price_year: int = 2009) -> pl.DataFrame:
+def ree_purchases(
+    tables: SupplyUse,
+    composition: pl.DataFrame,
+    end_use: pl.DataFrame,
+    tonnes_reo: float,
+    prices: pl.DataFrame,
+    app_map: pl.DataFrame,
+    price_year: int = 2009,
+) -> pl.DataFrame:
     """REE purchases v_es (USD million) by (application, element, bea_code, carriers).
 
     v_aes = t_ae x 1000 kg/t x p_e(price_year) / 1e6 x w_as, with t_ae from
@@ -132,27 +155,33 @@ def ree_purchases(tables: SupplyUse, composition: pl.DataFrame, end_use: pl.Data
     check_shares(app_map, "application_industry_map", "application", "weight")
     tonnes = element_end_use_tonnes(composition, end_use, tonnes_reo)
     priced = tonnes.filter(pl.col("element") != OTHER_ELEMENT).join(
-        price_at(prices, price_year), on="element", how="left")
+        price_at(prices, price_year), on="element", how="left"
+    )
     unpriced = priced.filter(pl.col("price_usd_per_kg").is_null() & (pl.col("tonnes_reo") > 0))
     if unpriced.height:
-        raise DataValidationError("ree_prices", "every element used has a price in the price year",
-                                  row=unpriced["element"][0])
+        raise DataValidationError(
+            "ree_prices", "every element used has a price in the price year", row=unpriced["element"][0]
+        )
     users = _using_industries(tables, app_map)
     unmapped = set(priced["application"]) - set(users["application"])
     if unmapped:
-        raise DataValidationError("application_industry_map", "every application has a using industry",
-                                  row=sorted(unmapped)[0])
-    return (priced.join(users, on="application")
-            .with_columns(value_musd=pl.col("tonnes_reo") * TONNE_KG * pl.col("price_usd_per_kg")
-                          / MUSD * pl.col("weight"))
-            .filter(pl.col("value_musd") > 0)
-            .select("application", "element", "bea_code", "carriers", "value_musd"))
+        raise DataValidationError(
+            "application_industry_map", "every application has a using industry", row=sorted(unmapped)[0]
+        )
+    return (
+        priced.join(users, on="application")
+        .with_columns(value_musd=pl.col("tonnes_reo") * TONNE_KG * pl.col("price_usd_per_kg") / MUSD * pl.col("weight"))
+        .filter(pl.col("value_musd") > 0)
+        .select("application", "element", "bea_code", "carriers", "value_musd")
+    )
 
 
 # --- Step 1: element rows -------------------------------------------------------------------------
 
-def _take_from_column(column: np.ndarray, amount: float, carriers: Sequence[int],
-                      pool: np.ndarray) -> tuple[np.ndarray, float]:
+
+def _take_from_column(
+    column: np.ndarray, amount: float, carriers: Sequence[int], pool: np.ndarray
+) -> tuple[np.ndarray, float]:
     """Cells taken from one Use column: carriers in order, then the rest pro rata from the
     positive cells in ``pool``. Returns (taken per row, amount taken pro rata)."""
     taken = np.zeros_like(column)
@@ -168,8 +197,9 @@ def _take_from_column(column: np.ndarray, amount: float, carriers: Sequence[int]
                 "ree_prices x ree_consumption x ree_end_use against bea_use",
                 "REE purchases fit within the buyer's intermediate inputs",
                 detail=f"the purchases need {amount:.3f} USD million, the Use column holds "
-                       f"{available.sum() + amount - remaining:.3f}: a price, tonnage or end-use share far too "
-                       "large is the usual cause, a Use column far too small the other")
+                f"{available.sum() + amount - remaining:.3f}: a price, tonnage or end-use share far too "
+                "large is the usual cause, a Use column far too small the other",
+            )
         taken += remaining * available / available.sum()
     return taken, remaining
 
@@ -199,38 +229,52 @@ def add_element_rows(tables: SupplyUse, purchases: pl.DataFrame) -> tuple[Supply
     pool = tables.commodity_output > 0
     shortfall = []
     grouped = purchases.group_by("application", "bea_code", maintain_order=True).agg(
-        pl.col("carriers").first(), pl.col("element"), pl.col("value_musd"))
+        pl.col("carriers").first(), pl.col("element"), pl.col("value_musd")
+    )
     for application, code, carriers, element_list, values in grouped.iter_rows():
         s = tables.industry_index(code, "application_industry_map")
         carrier_rows = [tables.commodity_index(c, "application_industry_map") for c in carriers]
         taken, pro_rata = _take_from_column(use[:n_c, s], float(sum(values)), carrier_rows, pool)
         use[:n_c, s] -= taken
         taken_total[:, s] += taken
-        for element, value in zip(element_list, values):
+        for element, value in zip(element_list, values, strict=False):
             use[n_c + elements.index(element), s] += value
         shortfall.append((application, code, float(sum(values)), pro_rata))
     removed = taken_total.sum(axis=1)
     q = tables.commodity_output
     over = np.flatnonzero(removed > q + 1e-9)
     if over.size:
-        raise DataValidationError("bea_make", "moved REE value <= commodity output of the carrier",
-                                  column=tables.commodities[over[0]])
+        raise DataValidationError(
+            "bea_make", "moved REE value <= commodity output of the carrier", column=tables.commodities[over[0]]
+        )
     shares = np.divide(tables.make, q, out=np.zeros_like(tables.make), where=q > 0)
     freed_by_producer = shares @ removed
     element_totals = np.array([purchases.filter(pl.col("element") == e)["value_musd"].sum() for e in elements])
-    make = np.hstack([tables.make - shares * removed,
-                      np.outer(freed_by_producer, element_totals / element_totals.sum())])
+    make = np.hstack(
+        [tables.make - shares * removed, np.outer(freed_by_producer, element_totals / element_totals.sum())]
+    )
     extended = replace(
-        tables, commodities=tables.commodities + tuple(elements), use=use, make=make,
+        tables,
+        commodities=tables.commodities + tuple(elements),
+        use=use,
+        make=make,
         final_demand=np.vstack([tables.final_demand, np.zeros((len(elements), len(tables.final_uses)))]),
     )
-    report = pl.DataFrame(shortfall, schema={"application": pl.String, "bea_code": pl.String,
-                                             "ree_purchases_musd": pl.Float64,
-                                             "pro_rata_shortfall_musd": pl.Float64}, orient="row")
+    report = pl.DataFrame(
+        shortfall,
+        schema={
+            "application": pl.String,
+            "bea_code": pl.String,
+            "ree_purchases_musd": pl.Float64,
+            "pro_rata_shortfall_musd": pl.Float64,
+        },
+        orient="row",
+    )
     return extended, report
 
 
 # --- Step 2: magnet split -------------------------------------------------------------------------
+
 
 def in_proportion(buyers: pl.DataFrame | None) -> bool:
     """Whether a magnet-use map asks for the proportional split: no map, or the default map, the
@@ -238,13 +282,20 @@ def in_proportion(buyers: pl.DataFrame | None) -> bool:
     if buyers is None or PRO_RATA_USERS not in set(buyers["bea_code"]):
         return buyers is None
     if buyers.height > 1:
-        raise DataValidationError("magnet_use_map", "the pro-rata marker '*' stands alone", row=PRO_RATA_USERS,
-                                  detail=f"{buyers.height} rows")
+        raise DataValidationError(
+            "magnet_use_map", "the pro-rata marker '*' stands alone", row=PRO_RATA_USERS, detail=f"{buyers.height} rows"
+        )
     return True
 
 
-def _buyer_rows(use_row: np.ndarray, final_row: np.ndarray, industries: Sequence[str], final_uses: Sequence[str],
-                total: float, buyers: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _buyer_rows(
+    use_row: np.ndarray,
+    final_row: np.ndarray,
+    industries: Sequence[str],
+    final_uses: Sequence[str],
+    total: float,
+    buyers: pl.DataFrame,
+) -> tuple[np.ndarray, np.ndarray]:
     """The magnet commodity's Use row under a magnet-use map (bea_code, share summing to 1):
     m_j = total x share_j in the column of each buyer j (an industry or a final use), taken out of
     j's purchases of the parent commodity, so m_j may not exceed them. Errors name the buyer."""
@@ -256,19 +307,28 @@ def _buyer_rows(use_row: np.ndarray, final_row: np.ndarray, industries: Sequence
         elif code in final_uses:
             row, purchases, j = magnet_final, final_row, list(final_uses).index(code)
         else:
-            raise DataValidationError("magnet_use_map", "bea_code is an industry or final use of the Use table",
-                                      row=code)
+            raise DataValidationError(
+                "magnet_use_map", "bea_code is an industry or final use of the Use table", row=code
+            )
         row[j] = total * share
         if row[j] > purchases[j] + 1e-9:
-            raise DataValidationError("magnet_use_map", "magnet purchases fit within the buyer's purchases of "
-                                      "the parent commodity", row=code,
-                                      detail=f"magnet purchases {row[j]:.3f}, purchases of the parent {purchases[j]:.3f}")
+            raise DataValidationError(
+                "magnet_use_map",
+                "magnet purchases fit within the buyer's purchases of the parent commodity",
+                row=code,
+                detail=f"magnet purchases {row[j]:.3f}, purchases of the parent {purchases[j]:.3f}",
+            )
     return magnet_use, magnet_final
 
 
-def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share: float,
-                  parent: str = MAGNET_PARENT, magnet_code: str = MAGNET_CODE,
-                  buyers: pl.DataFrame | None = None) -> SupplyUse:
+def split_magnets(
+    tables: SupplyUse,
+    magnet_ree: Mapping[str, float],
+    cost_share: float,
+    parent: str = MAGNET_PARENT,
+    magnet_code: str = MAGNET_CODE,
+    buyers: pl.DataFrame | None = None,
+) -> SupplyUse:
     """Step 2: split industry and commodity ``parent`` (332999) into magnets and the rest.
 
     Magnet output X = R / sigma, R = sum_e r_e the magnet REE purchases (element rows of the
@@ -283,8 +343,9 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     industry and commodity total is preserved.
     """
     if not 0 < cost_share <= 1:
-        raise DataValidationError("ree_parameters", "0 < magnet REE cost share <= 1", row="magnet_cost_share",
-                                  detail=f"value {cost_share}")
+        raise DataValidationError(
+            "ree_parameters", "0 < magnet REE cost share <= 1", row="magnet_cost_share", detail=f"value {cost_share}"
+        )
     s = tables.industry_index(parent)
     c = tables.commodity_index(parent)
     ree_rows = np.array([tables.commodity_index(e) for e in magnet_ree])
@@ -292,8 +353,12 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     total_ree, g = ree.sum(), tables.industry_output[s]
     magnet_output = total_ree / cost_share
     if magnet_output > min(g, tables.make[s, c]):
-        raise DataValidationError("bea_make", "magnet output <= output of the parent industry's own commodity",
-                                  row=parent, detail=f"magnet output {magnet_output:.3f}")
+        raise DataValidationError(
+            "bea_make",
+            "magnet output <= output of the parent industry's own commodity",
+            row=parent,
+            detail=f"magnet output {magnet_output:.3f}",
+        )
     if np.any(tables.use[ree_rows, s] < ree - 1e-9):
         raise DataValidationError("bea_use", "magnet REE rows are held by the parent column", column=parent)
     others = tables.use[:, s].copy()
@@ -310,8 +375,9 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
         magnet_use, magnet_final = row_share * use[c], row_share * tables.final_demand[c]
     else:
         total = row_share * (use[c].sum() + tables.final_demand[c].sum())
-        magnet_use, magnet_final = _buyer_rows(use[c], tables.final_demand[c], tables.industries + (magnet_code,),
-                                               tables.final_uses, total, buyers)
+        magnet_use, magnet_final = _buyer_rows(
+            use[c], tables.final_demand[c], tables.industries + (magnet_code,), tables.final_uses, total, buyers
+        )
     use = np.vstack([use, magnet_use])
     use[c] -= magnet_use
     final_demand = np.vstack([tables.final_demand, magnet_final])
@@ -319,13 +385,20 @@ def split_magnets(tables: SupplyUse, magnet_ree: Mapping[str, float], cost_share
     make = np.pad(tables.make, ((0, 1), (0, 1)))
     make[s, c] -= magnet_output
     make[-1, -1] = magnet_output
-    return replace(tables, commodities=tables.commodities + (magnet_code,),
-                   industries=tables.industries + (magnet_code,),
-                   use=use, final_demand=final_demand, value_added=value_added, make=make)
+    return replace(
+        tables,
+        commodities=tables.commodities + (magnet_code,),
+        industries=tables.industries + (magnet_code,),
+        use=use,
+        final_demand=final_demand,
+        value_added=value_added,
+        make=make,
+    )
 
 
-def split_accounting_errors(original: SupplyUse, extended: SupplyUse,
-                            parents: Mapping[str, str] | None = None) -> dict[str, float]:
+def split_accounting_errors(
+    original: SupplyUse, extended: SupplyUse, parents: Mapping[str, str] | None = None
+) -> dict[str, float]:
     """Largest violations (USD million) of the identities steps 1-2 must preserve:
 
     - ``industry_output``: g_s of every original industry = sum of g over its parts in
@@ -338,18 +411,24 @@ def split_accounting_errors(original: SupplyUse, extended: SupplyUse,
     parents = dict({MAGNET_CODE: MAGNET_PARENT}, **(parents or {}))
 
     def by_parent(codes: tuple[str, ...], values: np.ndarray, name: str) -> pl.DataFrame:
-        return (pl.DataFrame({"code": [parents.get(c, c) for c in codes], name: values})
-                .group_by("code").agg(pl.col(name).sum()))
+        return (
+            pl.DataFrame({"code": [parents.get(c, c) for c in codes], name: values})
+            .group_by("code")
+            .agg(pl.col(name).sum())
+        )
 
     def largest_change(before: pl.DataFrame, after: pl.DataFrame) -> float:
         joined = after.join(before, on="code", how="full", coalesce=True).fill_null(0.0)
         return float(joined.select((pl.col("after") - pl.col("before")).abs().max()).item())
 
-    industry = largest_change(by_parent(original.industries, original.industry_output, "before"),
-                              by_parent(extended.industries, extended.industry_output, "after"))
+    industry = largest_change(
+        by_parent(original.industries, original.industry_output, "before"),
+        by_parent(extended.industries, extended.industry_output, "after"),
+    )
     balance = largest_change(
         by_parent(original.commodities, original.commodity_row_total - original.commodity_output, "before"),
-        by_parent(extended.commodities, extended.commodity_row_total - extended.commodity_output, "after"))
+        by_parent(extended.commodities, extended.commodity_row_total - extended.commodity_output, "after"),
+    )
     total = abs(extended.commodity_output.sum() - original.commodity_output.sum())
     return {"industry_output": industry, "commodity_balance": balance, "total_output": float(total)}
 
@@ -363,6 +442,7 @@ def element_codes(commodities: Sequence[str], composition: pl.DataFrame) -> tupl
 
 # --- The pipeline of steps 1-2 ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ReeExtendedTable:
     """Result of steps 1-2: the extended tables, the element codes added, the purchases moved
@@ -374,20 +454,32 @@ class ReeExtendedTable:
     shortfall: pl.DataFrame
 
 
-def build_ree_extended_table(tables: SupplyUse, composition: pl.DataFrame, end_use: pl.DataFrame,
-                             tonnes_reo: float, prices: pl.DataFrame, app_map: pl.DataFrame,
-                             magnet_cost_share: float, price_year: int = 2009,
-                             magnet_application: str = "Magnets",
-                             magnet_buyers: pl.DataFrame | None = None) -> ReeExtendedTable:
+def build_ree_extended_table(
+    tables: SupplyUse,
+    composition: pl.DataFrame,
+    end_use: pl.DataFrame,
+    tonnes_reo: float,
+    prices: pl.DataFrame,
+    app_map: pl.DataFrame,
+    magnet_cost_share: float,
+    price_year: int = 2009,
+    magnet_application: str = "Magnets",
+    magnet_buyers: pl.DataFrame | None = None,
+) -> ReeExtendedTable:
     """Steps 1 and 2: :func:`ree_purchases` -> :func:`add_element_rows` -> :func:`split_magnets`
     (the magnet REE rows are the purchases of ``magnet_application`` at industry 332999; the
     magnet Use row follows ``magnet_buyers``, the optional magnet-use map, when given)."""
     purchases = ree_purchases(tables, composition, end_use, tonnes_reo, prices, app_map, price_year)
     with_elements, shortfall = add_element_rows(tables, purchases)
-    magnet = (purchases.filter((pl.col("application") == magnet_application)
-                               & (pl.col("bea_code") == MAGNET_PARENT))
-              .group_by("element", maintain_order=True).agg(pl.col("value_musd").sum()))
-    split = (split_magnets(with_elements, dict(magnet.iter_rows()), magnet_cost_share, buyers=magnet_buyers)
-             if magnet.height else with_elements)
+    magnet = (
+        purchases.filter((pl.col("application") == magnet_application) & (pl.col("bea_code") == MAGNET_PARENT))
+        .group_by("element", maintain_order=True)
+        .agg(pl.col("value_musd").sum())
+    )
+    split = (
+        split_magnets(with_elements, dict(magnet.iter_rows()), magnet_cost_share, buyers=magnet_buyers)
+        if magnet.height
+        else with_elements
+    )
     elements = tuple(dict.fromkeys(purchases["element"].to_list()))
     return ReeExtendedTable(split, elements, purchases, shortfall)

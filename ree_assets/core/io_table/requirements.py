@@ -58,13 +58,14 @@ def element_requirements(tables: SupplyUse, elements: Sequence[str]) -> np.ndarr
 
 def total_requirements_frame(tables: SupplyUse) -> pl.DataFrame:
     """Canonical long form of :func:`total_requirements`: (industry_code, commodity_code, tr)."""
-    return long_frame(tables.industries, tables.commodities, total_requirements(tables),
-                       "industry_code", "commodity_code").rename({"value_musd": "tr"})
+    return long_frame(
+        tables.industries, tables.commodities, total_requirements(tables), "industry_code", "commodity_code"
+    ).rename({"value_musd": "tr"})
 
 
 def column_sum_violations(tables: SupplyUse) -> list[str]:
     """Commodities with q > 0 whose column of (I - B D)^-1 sums to less than 1 - 1e-9."""
     sums = commodity_total_requirements(tables).sum(axis=0)
     q = tables.commodity_output
-    return [code for code, total, out in zip(tables.commodities, sums, q)
-            if out > 0 and total < 1 - COLUMN_SUM_TOLERANCE]
+    rows = zip(tables.commodities, sums, q, strict=True)
+    return [code for code, total, out in rows if out > 0 and total < 1 - COLUMN_SUM_TOLERANCE]

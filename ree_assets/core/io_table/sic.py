@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from ree_assets.core.io_table.requirements import element_requirements
 from ree_assets.core.io_table.ree_extension import MAGNET_CODE, MAGNET_PARENT, check_shares
+from ree_assets.core.io_table.requirements import element_requirements
 from ree_assets.core.io_table.supply_use import SupplyUse
 from ree_assets.errors import DataValidationError
 
@@ -31,9 +31,12 @@ def split_sic_links(app_map: pl.DataFrame, magnet_application: str = "Magnets") 
         return pl.DataFrame(schema={"bea_code": pl.String, "sic4": pl.String, "weight": pl.Float64})
     sic4 = row["split_sic4"][0]
     if sic4 is None:
-        raise DataValidationError("application_industry_map", "an industry split out of its parent declares its "
-                                  "own SIC industry", row=f"{magnet_application} {MAGNET_PARENT}",
-                                  column="split_sic4")
+        raise DataValidationError(
+            "application_industry_map",
+            "an industry split out of its parent declares its own SIC industry",
+            row=f"{magnet_application} {MAGNET_PARENT}",
+            column="split_sic4",
+        )
     return pl.DataFrame({"bea_code": [MAGNET_CODE], "sic4": [sic4], "weight": [1.0]})
 
 
@@ -55,13 +58,16 @@ def requirements_to_sic(tables: SupplyUse, elements: Sequence[str], concordance:
     mapped = commodities.join(concordance.select("bea_code", "sic4", "weight"), on="bea_code", how="left")
     missing = mapped.filter(pl.col("sic4").is_null())
     if missing.height:
-        raise DataValidationError("bea_sic_concordance", "every BEA commodity with output maps to SIC",
-                                  row=missing["bea_code"][0])
-    per_element = pl.DataFrame({e: tr[k, kept] for k, e in enumerate(elements)}).with_columns(
-        bea_code=pl.Series(codes))
+        raise DataValidationError(
+            "bea_sic_concordance", "every BEA commodity with output maps to SIC", row=missing["bea_code"][0]
+        )
+    per_element = pl.DataFrame({e: tr[k, kept] for k, e in enumerate(elements)}).with_columns(bea_code=pl.Series(codes))
     weighted = mapped.join(per_element, on="bea_code").with_columns(w=pl.col("weight") * pl.col("q"))
-    wide = weighted.group_by("sic4").agg(
-        [(pl.col(e) * pl.col("w")).sum() / pl.col("w").sum() for e in elements]).sort("sic4")
+    wide = (
+        weighted.group_by("sic4")
+        .agg([(pl.col(e) * pl.col("w")).sum() / pl.col("w").sum() for e in elements])
+        .sort("sic4")
+    )
     long = wide.unpivot(index="sic4", variable_name="element", value_name="tr")
     total = long.group_by("sic4").agg(pl.col("tr").sum()).with_columns(element=pl.lit(ALL_ELEMENTS))
     return pl.concat([long, total.select("sic4", "element", "tr")]).sort("sic4", "element")
@@ -72,7 +78,8 @@ def concordance_weighting(concordance: pl.DataFrame) -> str:
     BEA code`` (nothing to split), ``equal splits`` (the fallback without output weights) or
     ``output-weighted``."""
     codes = concordance.group_by("bea_code").agg(
-        pl.len().alias("n"), ((pl.col("weight") - 1.0 / pl.len()).abs().max() < 1e-12).alias("equal"))
+        pl.len().alias("n"), ((pl.col("weight") - 1.0 / pl.len()).abs().max() < 1e-12).alias("equal")
+    )
     if codes["n"].max() == 1:
         return "one SIC industry per BEA code"
     return "equal splits" if codes["equal"].all() else "output-weighted"

@@ -60,15 +60,13 @@ class SupplyUse:
     def commodity_index(self, code: str, table: str = "bea_use") -> int:
         """Position of a commodity, or a DataValidationError naming the missing code."""
         if code not in self.commodities:
-            raise DataValidationError(table, "code exists in the table read", row=code,
-                                      detail="commodity not found")
+            raise DataValidationError(table, "code exists in the table read", row=code, detail="commodity not found")
         return self.commodities.index(code)
 
     def industry_index(self, code: str, table: str = "bea_use") -> int:
         """Position of an industry, or a DataValidationError naming the missing code."""
         if code not in self.industries:
-            raise DataValidationError(table, "code exists in the table read", column=code,
-                                      detail="industry not found")
+            raise DataValidationError(table, "code exists in the table read", column=code, detail="industry not found")
         return self.industries.index(code)
 
 
@@ -80,13 +78,15 @@ def _dense(frame: pl.DataFrame, row: str, col: str) -> tuple[list[str], list[str
     row_at = {c: i for i, c in enumerate(rows)}
     col_at = {c: j for j, c in enumerate(cols)}
     matrix = np.zeros((len(rows), len(cols)))
-    np.add.at(matrix, ([row_at[c] for c in frame[row]], [col_at[c] for c in frame[col]]),
-              frame["value_musd"].to_numpy())
+    np.add.at(
+        matrix, ([row_at[c] for c in frame[row]], [col_at[c] for c in frame[col]]), frame["value_musd"].to_numpy()
+    )
     return rows, cols, matrix
 
 
-def _check_total(table: str, rule: str, totals: np.ndarray, sums: np.ndarray, n_cells: int,
-                 labels: Sequence[str], axis_label: str) -> None:
+def _check_total(
+    table: str, rule: str, totals: np.ndarray, sums: np.ndarray, n_cells: int, labels: Sequence[str], axis_label: str
+) -> None:
     """Raise on the first |total - sum| above BEA's rounding bound 0.5 x (n_cells + 1)."""
     tolerance = ROUNDING_MUSD_PER_CELL * (n_cells + 1)
     gap = np.abs(totals - sums)
@@ -94,8 +94,11 @@ def _check_total(table: str, rule: str, totals: np.ndarray, sums: np.ndarray, n_
         k = int(np.argmax(gap))
         where = {axis_label: labels[k]}
         raise DataValidationError(
-            table, rule, **where,
-            detail=f"total {totals[k]:.1f} vs sum {sums[k]:.1f}, tolerance {tolerance:.1f} USD million")
+            table,
+            rule,
+            **where,
+            detail=f"total {totals[k]:.1f} vs sum {sums[k]:.1f}, tolerance {tolerance:.1f} USD million",
+        )
 
 
 def check_use_totals(bea_use: pl.DataFrame, table: str = "bea_use") -> None:
@@ -118,22 +121,30 @@ def check_use_totals(bea_use: pl.DataFrame, table: str = "bea_use") -> None:
     inner = matrix[np.ix_(commodity_rows, industry_cols)]
     final = matrix[np.ix_(commodity_rows, final_use_cols)]
     added = matrix[np.ix_(value_added_rows, industry_cols)]
-    row_rules = {"T007": ("T007 = row sum (commodity output)", inner.sum(1) + final.sum(1),
-                          len(industry_cols) + len(final_use_cols)),
-                 "T001": ("T001 = intermediate row sum", inner.sum(1), len(industry_cols)),
-                 "T004": ("T004 = final-use row sum", final.sum(1), len(final_use_cols))}
+    row_rules = {
+        "T007": (
+            "T007 = row sum (commodity output)",
+            inner.sum(1) + final.sum(1),
+            len(industry_cols) + len(final_use_cols),
+        ),
+        "T001": ("T001 = intermediate row sum", inner.sum(1), len(industry_cols)),
+        "T004": ("T004 = final-use row sum", final.sum(1), len(final_use_cols)),
+    }
     for code, (rule, sums, n) in row_rules.items():
         if code in total_cols:
-            _check_total(table, rule, matrix[commodity_rows, cols.index(code)], sums, n,
-                         commodities, "row")
-    col_rules = {"T008": ("T008 = column sum (industry output)", inner.sum(0) + added.sum(0),
-                          len(commodity_rows) + len(value_added_rows)),
-                 "T005": ("T005 = intermediate column sum", inner.sum(0), len(commodity_rows)),
-                 "T006": ("T006 = value-added column sum", added.sum(0), len(value_added_rows))}
+            _check_total(table, rule, matrix[commodity_rows, cols.index(code)], sums, n, commodities, "row")
+    col_rules = {
+        "T008": (
+            "T008 = column sum (industry output)",
+            inner.sum(0) + added.sum(0),
+            len(commodity_rows) + len(value_added_rows),
+        ),
+        "T005": ("T005 = intermediate column sum", inner.sum(0), len(commodity_rows)),
+        "T006": ("T006 = value-added column sum", added.sum(0), len(value_added_rows)),
+    }
     for code, (rule, sums, n) in col_rules.items():
         if code in total_rows:
-            _check_total(table, rule, matrix[rows.index(code), industry_cols], sums, n,
-                         industries, "column")
+            _check_total(table, rule, matrix[rows.index(code), industry_cols], sums, n, industries, "column")
 
 
 def check_make_totals(bea_make: pl.DataFrame, table: str = "bea_make") -> None:
@@ -144,11 +155,25 @@ def check_make_totals(bea_make: pl.DataFrame, table: str = "bea_make") -> None:
     commodities = [j for j, c in enumerate(cols) if not TOTAL_CODE.match(c)]
     inner = matrix[np.ix_(industries, commodities)]
     if "T008" in cols:
-        _check_total(table, "T008 = row sum (industry output)", matrix[industries, cols.index("T008")],
-                     inner.sum(1), len(commodities), [rows[i] for i in industries], "row")
+        _check_total(
+            table,
+            "T008 = row sum (industry output)",
+            matrix[industries, cols.index("T008")],
+            inner.sum(1),
+            len(commodities),
+            [rows[i] for i in industries],
+            "row",
+        )
     if "T007" in rows:
-        _check_total(table, "T007 = column sum (commodity output)", matrix[rows.index("T007"), commodities],
-                     inner.sum(0), len(industries), [cols[j] for j in commodities], "column")
+        _check_total(
+            table,
+            "T007 = column sum (commodity output)",
+            matrix[rows.index("T007"), commodities],
+            inner.sum(0),
+            len(industries),
+            [cols[j] for j in commodities],
+            "column",
+        )
 
 
 def supply_use_from_canonical(bea_use: pl.DataFrame, bea_make: pl.DataFrame) -> SupplyUse:
@@ -174,7 +199,9 @@ def supply_use_from_canonical(bea_use: pl.DataFrame, bea_make: pl.DataFrame) -> 
     value_added = [r for r in use_rows if r not in set(commodities) and not TOTAL_CODE.match(r)]
     commodity_rows = [row_at[c] for c in commodities]
     return SupplyUse(
-        commodities=tuple(commodities), industries=tuple(industries), final_uses=tuple(final_uses),
+        commodities=tuple(commodities),
+        industries=tuple(industries),
+        final_uses=tuple(final_uses),
         value_added_rows=tuple(value_added),
         use=use[np.ix_(commodity_rows, [col_at[c] for c in industries])],
         final_demand=use[np.ix_(commodity_rows, [col_at[c] for c in final_uses])],
@@ -183,30 +210,42 @@ def supply_use_from_canonical(bea_use: pl.DataFrame, bea_make: pl.DataFrame) -> 
     )
 
 
-def long_frame(rows: Sequence[str], cols: Sequence[str], matrix: np.ndarray,
-                row_name: str, col_name: str) -> pl.DataFrame:
+def long_frame(
+    rows: Sequence[str], cols: Sequence[str], matrix: np.ndarray, row_name: str, col_name: str
+) -> pl.DataFrame:
     """A matrix as a long frame (row_name, col_name, value_musd), rows in order."""
-    return pl.DataFrame({
-        row_name: np.repeat(np.asarray(rows, dtype=object), len(cols)).tolist(),
-        col_name: list(cols) * len(rows),
-        "value_musd": matrix.ravel(),
-    }, schema={row_name: pl.String, col_name: pl.String, "value_musd": pl.Float64})
+    return pl.DataFrame(
+        {
+            row_name: np.repeat(np.asarray(rows, dtype=object), len(cols)).tolist(),
+            col_name: list(cols) * len(rows),
+            "value_musd": matrix.ravel(),
+        },
+        schema={row_name: pl.String, col_name: pl.String, "value_musd": pl.Float64},
+    )
 
 
 def use_to_canonical(tables: SupplyUse) -> pl.DataFrame:
     """:class:`SupplyUse` -> canonical ``bea_use`` with BEA's totals recomputed (rows T005, T006,
     T008; columns T001, T004, T007)."""
-    inner = np.hstack([tables.use, tables.final_demand,
-                       tables.use.sum(1, keepdims=True), tables.final_demand.sum(1, keepdims=True),
-                       tables.commodity_row_total[:, None]])
+    inner = np.hstack(
+        [
+            tables.use,
+            tables.final_demand,
+            tables.use.sum(1, keepdims=True),
+            tables.final_demand.sum(1, keepdims=True),
+            tables.commodity_row_total[:, None],
+        ]
+    )
     n_final = len(tables.final_uses)
     blank = np.zeros((1, n_final + 3))
-    bottom = np.vstack([
-        np.hstack([tables.use.sum(0, keepdims=True), blank]),
-        np.hstack([tables.value_added, np.zeros((len(tables.value_added_rows), n_final + 3))]),
-        np.hstack([tables.value_added.sum(0, keepdims=True), blank]),
-        np.hstack([tables.industry_output[None, :], blank]),
-    ])
+    bottom = np.vstack(
+        [
+            np.hstack([tables.use.sum(0, keepdims=True), blank]),
+            np.hstack([tables.value_added, np.zeros((len(tables.value_added_rows), n_final + 3))]),
+            np.hstack([tables.value_added.sum(0, keepdims=True), blank]),
+            np.hstack([tables.industry_output[None, :], blank]),
+        ]
+    )
     rows = [*tables.commodities, "T005", *tables.value_added_rows, "T006", "T008"]
     cols = [*tables.industries, *tables.final_uses, "T001", "T004", "T007"]
     return long_frame(rows, cols, np.vstack([inner, bottom]), "row_code", "col_code")
@@ -214,16 +253,22 @@ def use_to_canonical(tables: SupplyUse) -> pl.DataFrame:
 
 def make_to_canonical(tables: SupplyUse) -> pl.DataFrame:
     """:class:`SupplyUse` -> canonical ``bea_make`` with totals (row T007, column T008)."""
-    matrix = np.vstack([np.hstack([tables.make, tables.make.sum(1, keepdims=True)]),
-                        np.append(tables.commodity_output, tables.make.sum())[None, :]])
-    return long_frame([*tables.industries, "T007"], [*tables.commodities, "T008"], matrix,
-                       "industry_code", "commodity_code")
+    matrix = np.vstack(
+        [
+            np.hstack([tables.make, tables.make.sum(1, keepdims=True)]),
+            np.append(tables.commodity_output, tables.make.sum())[None, :],
+        ]
+    )
+    return long_frame(
+        [*tables.industries, "T007"], [*tables.commodities, "T008"], matrix, "industry_code", "commodity_code"
+    )
 
 
 def aggregate_supply_use(tables: SupplyUse, group_of: Callable[[str], str]) -> SupplyUse:
     """Sum a Use/Make pair over groups of commodity and industry codes (``group_of``, the same
     map for both, e.g. detail -> summary level): U_agg = G_c U G_i', M_agg = G_i M G_c',
     final demand and value added summed along the grouped axis. Totals are preserved."""
+
     def grouping(codes: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
         groups = tuple(dict.fromkeys(group_of(code) for code in codes))
         matrix = np.zeros((len(groups), len(codes)))
@@ -232,6 +277,12 @@ def aggregate_supply_use(tables: SupplyUse, group_of: Callable[[str], str]) -> S
 
     commodities, by_commodity = grouping(tables.commodities)
     industries, by_industry = grouping(tables.industries)
-    return replace(tables, commodities=commodities, industries=industries,
-                   use=by_commodity @ tables.use @ by_industry.T, final_demand=by_commodity @ tables.final_demand,
-                   value_added=tables.value_added @ by_industry.T, make=by_industry @ tables.make @ by_commodity.T)
+    return replace(
+        tables,
+        commodities=commodities,
+        industries=industries,
+        use=by_commodity @ tables.use @ by_industry.T,
+        final_demand=by_commodity @ tables.final_demand,
+        value_added=tables.value_added @ by_industry.T,
+        make=by_industry @ tables.make @ by_commodity.T,
+    )

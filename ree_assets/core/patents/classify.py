@@ -31,18 +31,35 @@ TECHNOLOGY_RULES: tuple[tuple[str, str], ...] = (
 )
 #: CPC main groups that decide the technology before any keyword (H01F 1/: magnets, ...).
 CPC_TECHNOLOGY: tuple[tuple[str, str], ...] = (
-    ("F03D", "Turbine"), ("H02K", "Motor"), ("H01F 1/", "Magnet"), ("H01M", "Battery"), ("B01J", "Catalyst"),
-    ("B01D 53/94", "Catalyst"), ("C09K 11/", "Lamp"), ("H01J 61/", "Lamp"),
+    ("F03D", "Turbine"),
+    ("H02K", "Motor"),
+    ("H01F 1/", "Magnet"),
+    ("H01M", "Battery"),
+    ("B01J", "Catalyst"),
+    ("B01D 53/94", "Catalyst"),
+    ("C09K 11/", "Lamp"),
+    ("H01J 61/", "Lamp"),
 )
 #: Saving or substituting REEs (enhancing) unless negated just before ("without reducing").
-ENHANCING_CUE = (r"(?:reduc\w*|less\b|lower\w*|free of|\w+-free\b|replac\w*|substitut\w*|recycl\w*|recover\w*|"
-                 r"fraction of|sav(?:e|es|ing)\b|minimi[sz]\w*|thrift\w*)")
+ENHANCING_CUE = (
+    r"(?:reduc\w*|less\b|lower\w*|free of|\w+-free\b|replac\w*|substitut\w*|recycl\w*|recover\w*|"
+    r"fraction of|sav(?:e|es|ing)\b|minimi[sz]\w*|thrift\w*)"
+)
 NEGATION = r"\b(?:without|not|no|never)\s+"
 #: The industry of a technology when the text names none (SIC 1987).
-DEFAULT_SIC: dict[str, str] = {"Magnet": "3499", "Battery": "3691", "Catalyst": "2819", "Lamp": "3641", "Motor": "3621",
-                               "Turbine": "3511", "Other": "2819"}
-STOP_WORDS = frozenset("""and the for with from except not elsewhere classified other products parts
-equipment industries related supplies materials articles machinery manufacturing mills""".split())
+DEFAULT_SIC: dict[str, str] = {
+    "Magnet": "3499",
+    "Battery": "3691",
+    "Catalyst": "2819",
+    "Lamp": "3641",
+    "Motor": "3621",
+    "Turbine": "3511",
+    "Other": "2819",
+}
+STOP_WORDS = frozenset(
+    """and the for with from except not elsewhere classified other products parts
+equipment industries related supplies materials articles machinery manufacturing mills""".split()
+)
 
 
 def _tokens(text: pl.Expr) -> pl.Expr:
@@ -70,7 +87,8 @@ def keyword_technology(frame: pl.DataFrame, classes: pl.DataFrame | None = None)
             rule = rule.when(pl.col("code").str.starts_with(prefix)).then(pl.lit(technology))
         by_class = cpc.select("patent_id", rule.alias("by_class")).drop_nulls().unique("patent_id", keep="first")
         labelled = labelled.join(by_class, on="patent_id", how="left").select(
-            "patent_id", pl.coalesce("by_class", "technology").alias("technology"))
+            "patent_id", pl.coalesce("by_class", "technology").alias("technology")
+        )
     return labelled["technology"]
 
 
@@ -79,7 +97,9 @@ def keyword_enhancing(frame: pl.DataFrame) -> pl.Series:
     substitute, recycle, recover, ...) that is not negated by the word before it."""
     text = _text(frame).str.to_lowercase()
     cue = text.str.contains(rf"\b{ENHANCING_CUE}")
-    negated_only = text.str.count_matches(rf"{NEGATION}{ENHANCING_CUE}") >= text.str.count_matches(rf"\b{ENHANCING_CUE}")
+    negated_only = text.str.count_matches(rf"{NEGATION}{ENHANCING_CUE}") >= text.str.count_matches(
+        rf"\b{ENHANCING_CUE}"
+    )
     return frame.select((cue & ~negated_only).alias("ree_enhancing"))["ree_enhancing"]
 
 
@@ -88,19 +108,40 @@ def keyword_sic(frame: pl.DataFrame, sic_titles: pl.DataFrame, technology: pl.Se
     the lowest code); none shared: :data:`DEFAULT_SIC` of the technology (or null)."""
     words = frame.select("patent_id", _tokens(_text(frame)).alias("word")).explode("word").drop_nulls()
     titles = sic_titles.select("sic4", _tokens(pl.col("title")).alias("word")).explode("word").drop_nulls()
-    best = (words.join(titles, on="word").group_by("patent_id", "sic4").len()
-            .sort(["patent_id", "len", "sic4"], descending=[False, True, False]).unique("patent_id", keep="first"))
-    fallback = (technology.replace_strict(DEFAULT_SIC, default=None, return_dtype=pl.String) if technology is not None
-                else pl.Series([None] * frame.height, dtype=pl.String))
-    return (frame.select("patent_id").with_columns(fallback.alias("fallback")).join(best, on="patent_id", how="left")
-            .select(pl.coalesce("sic4", "fallback").alias("sic4"))["sic4"])
+    best = (
+        words.join(titles, on="word")
+        .group_by("patent_id", "sic4")
+        .len()
+        .sort(["patent_id", "len", "sic4"], descending=[False, True, False])
+        .unique("patent_id", keep="first")
+    )
+    fallback = (
+        technology.replace_strict(DEFAULT_SIC, default=None, return_dtype=pl.String)
+        if technology is not None
+        else pl.Series([None] * frame.height, dtype=pl.String)
+    )
+    return (
+        frame.select("patent_id")
+        .with_columns(fallback.alias("fallback"))
+        .join(best, on="patent_id", how="left")
+        .select(pl.coalesce("sic4", "fallback").alias("sic4"))["sic4"]
+    )
 
 
-def keyword_classify(patents: pl.DataFrame, sic_titles: pl.DataFrame, classes: pl.DataFrame | None = None) -> pl.DataFrame:
+def keyword_classify(
+    patents: pl.DataFrame, sic_titles: pl.DataFrame, classes: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The keyword classifier: (patent_id, sic4, technology, ree_enhancing) for each patent."""
     technology = keyword_technology(patents, classes)
-    return pl.DataFrame({"patent_id": patents["patent_id"], "sic4": keyword_sic(patents, sic_titles, technology),
-                         "technology": technology, "ree_enhancing": keyword_enhancing(patents)}, schema=LABEL_SCHEMA)
+    return pl.DataFrame(
+        {
+            "patent_id": patents["patent_id"],
+            "sic4": keyword_sic(patents, sic_titles, technology),
+            "technology": technology,
+            "ree_enhancing": keyword_enhancing(patents),
+        },
+        schema=LABEL_SCHEMA,
+    )
 
 
 #: The labelled prototypes of the embedding classifier (its own short descriptions).
@@ -121,48 +162,70 @@ ENHANCING_PROTOTYPES: dict[bool, str] = {
 
 def _nearest(vectors: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
     """Index of the most cosine-similar prototype of each row."""
+
     def unit(m):
         return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
     return np.argmax(unit(vectors) @ unit(prototypes).T, axis=1)
 
 
-def embedding_classify(patents: pl.DataFrame, sic_titles: pl.DataFrame,
-                       encode: Callable[[list[str]], np.ndarray]) -> pl.DataFrame:
+def embedding_classify(
+    patents: pl.DataFrame, sic_titles: pl.DataFrame, encode: Callable[[list[str]], np.ndarray]
+) -> pl.DataFrame:
     """The embedding classifier: each label is the nearest prototype (technology and
     enhancing: :data:`TECHNOLOGY_PROTOTYPES`, :data:`ENHANCING_PROTOTYPES`; SIC: the SIC titles)
     by cosine similarity of ``encode(texts)``."""
     texts = patents.select(_text(patents))[:, 0].to_list()
     vectors = encode(texts)
     technologies, enhancing = list(TECHNOLOGY_PROTOTYPES), list(ENHANCING_PROTOTYPES)
-    return pl.DataFrame({
-        "patent_id": patents["patent_id"],
-        "sic4": sic_titles["sic4"].gather(_nearest(vectors, encode(sic_titles["title"].to_list()))),
-        "technology": [technologies[k] for k in _nearest(vectors, encode(list(TECHNOLOGY_PROTOTYPES.values())))],
-        "ree_enhancing": [enhancing[k] for k in _nearest(vectors, encode(list(ENHANCING_PROTOTYPES.values())))],
-    }, schema=LABEL_SCHEMA)
+    return pl.DataFrame(
+        {
+            "patent_id": patents["patent_id"],
+            "sic4": sic_titles["sic4"].gather(_nearest(vectors, encode(sic_titles["title"].to_list()))),
+            "technology": [technologies[k] for k in _nearest(vectors, encode(list(TECHNOLOGY_PROTOTYPES.values())))],
+            "ree_enhancing": [enhancing[k] for k in _nearest(vectors, encode(list(ENHANCING_PROTOTYPES.values())))],
+        },
+        schema=LABEL_SCHEMA,
+    )
 
 
 #: EU-27, the UK and EFTA (ISO alpha-3): the AFSV region EUR.
-EUROPE = frozenset("""AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU
-SVK SVN ESP SWE GBR ISL LIE NOR CHE""".split())
+EUROPE = frozenset(
+    """AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU
+SVK SVN ESP SWE GBR ISL LIE NOR CHE""".split()
+)
 REGION_OF = {"USA": "USA", "CHN": "CHN", "RUS": "RUS", "KOR": "KOR", "JPN": "JPN", "AUS": "AUS"}
 
 
 def region_expr(country: pl.Expr) -> pl.Expr:
     """The AFSV region of an ISO alpha-3 country: EUR (EU-27 + UK + EFTA), USA, CHN, RUS, KOR,
     JPN, AUS, else ROW (null country: null)."""
-    return (pl.when(country.is_null()).then(None).when(country.is_in(list(EUROPE))).then(pl.lit("EUR"))
-            .otherwise(country.replace_strict(REGION_OF, default="ROW", return_dtype=pl.String)))
+    return (
+        pl.when(country.is_null())
+        .then(None)
+        .when(country.is_in(list(EUROPE)))
+        .then(pl.lit("EUR"))
+        .otherwise(country.replace_strict(REGION_OF, default="ROW", return_dtype=pl.String))
+    )
 
 
 def patent_country(assignees: pl.DataFrame, inventors: pl.DataFrame) -> pl.DataFrame:
     """(patent_id, country): the first assignee's country, else the first inventor's
     (``specs/patents_and_did.md``)."""
+
     def first(frame):
-        return (frame.filter(pl.col("country").is_not_null()).sort("patent_id", "sequence")
-                .unique("patent_id", keep="first").select("patent_id", "country"))
-    return (first(assignees).join(first(inventors), on="patent_id", how="full", coalesce=True, suffix="_inventor")
-            .select("patent_id", pl.coalesce("country", "country_inventor").alias("country")))
+        return (
+            frame.filter(pl.col("country").is_not_null())
+            .sort("patent_id", "sequence")
+            .unique("patent_id", keep="first")
+            .select("patent_id", "country")
+        )
+
+    return (
+        first(assignees)
+        .join(first(inventors), on="patent_id", how="full", coalesce=True, suffix="_inventor")
+        .select("patent_id", pl.coalesce("country", "country_inventor").alias("country"))
+    )
 
 
 def control_sample(patents: pl.DataFrame, country: pl.DataFrame, fraction: float, seed: int) -> pl.DataFrame:
@@ -173,14 +236,19 @@ def control_sample(patents: pl.DataFrame, country: pl.DataFrame, fraction: float
     if not 0 < fraction <= 1:
         raise ValueError(f"control sample fraction must lie in (0, 1], got {fraction}")
     strata = ["region", "grant_year"]
-    located = (patents.join(country, on="patent_id", how="left")
-               .with_columns(region_expr(pl.col("country")).alias("region"),
-                             pl.Series("_key", np.random.default_rng(seed).random(patents.height))))
-    ranked = located.with_columns(pl.col("_key").rank("ordinal").over(strata).alias("_rank"),
-                                  pl.len().over(strata).alias("_total"))
+    located = patents.join(country, on="patent_id", how="left").with_columns(
+        region_expr(pl.col("country")).alias("region"),
+        pl.Series("_key", np.random.default_rng(seed).random(patents.height)),
+    )
+    ranked = located.with_columns(
+        pl.col("_key").rank("ordinal").over(strata).alias("_rank"), pl.len().over(strata).alias("_total")
+    )
     drawn = (pl.col("_total") * fraction).round().clip(lower_bound=1)
-    return (ranked.filter(pl.col("_rank") <= drawn)
-            .with_columns((pl.col("_total") / drawn).alias("weight")).drop("_key", "_rank", "_total"))
+    return (
+        ranked.filter(pl.col("_rank") <= drawn)
+        .with_columns((pl.col("_total") / drawn).alias("weight"))
+        .drop("_key", "_rank", "_total")
+    )
 
 
 def macro_f1(truth: pl.Series, predicted: pl.Series) -> float:
@@ -202,14 +270,24 @@ def evaluate(truth: pl.DataFrame, predicted: pl.DataFrame, labels: Mapping[str, 
     rows = []
     for label in labels or ("sic4", "technology", "ree_enhancing"):
         t, p = joined[label], joined[f"{label}_predicted"]
-        rows.append({"label": label, "n": joined.height, "accuracy": float((t.cast(pl.String) == p.cast(pl.String))
-                                                                          .fill_null(False).mean() or 0.0),
-                     "macro_f1": macro_f1(t, p)})
+        rows.append(
+            {
+                "label": label,
+                "n": joined.height,
+                "accuracy": float((t.cast(pl.String) == p.cast(pl.String)).fill_null(False).mean() or 0.0),
+                "macro_f1": macro_f1(t, p),
+            }
+        )
     return pl.DataFrame(rows)
 
 
 def confusion_matrix(truth: pl.Series, predicted: pl.Series) -> pl.DataFrame:
     """Counts of (true label, predicted label): one row per true label, one column per predicted."""
     frame = pl.DataFrame({"true": truth.cast(pl.String), "predicted": predicted.cast(pl.String).fill_null("none")})
-    return frame.group_by("true", "predicted").len().pivot(on="predicted", index="true", values="len",
-                                                           sort_columns=True).fill_null(0).sort("true")
+    return (
+        frame.group_by("true", "predicted")
+        .len()
+        .pivot(on="predicted", index="true", values="len", sort_columns=True)
+        .fill_null(0)
+        .sort("true")
+    )

@@ -37,25 +37,50 @@ import polars as pl
 
 #: The 17 rare earth elements: symbol -> name (IUPAC: Sc, Y and the lanthanides La-Lu).
 RARE_EARTHS: dict[str, str] = {
-    "Sc": "scandium", "Y": "yttrium", "La": "lanthanum", "Ce": "cerium", "Pr": "praseodymium",
-    "Nd": "neodymium", "Pm": "promethium", "Sm": "samarium", "Eu": "europium", "Gd": "gadolinium",
-    "Tb": "terbium", "Dy": "dysprosium", "Ho": "holmium", "Er": "erbium", "Tm": "thulium",
-    "Yb": "ytterbium", "Lu": "lutetium",
+    "Sc": "scandium",
+    "Y": "yttrium",
+    "La": "lanthanum",
+    "Ce": "cerium",
+    "Pr": "praseodymium",
+    "Nd": "neodymium",
+    "Pm": "promethium",
+    "Sm": "samarium",
+    "Eu": "europium",
+    "Gd": "gadolinium",
+    "Tb": "terbium",
+    "Dy": "dysprosium",
+    "Ho": "holmium",
+    "Er": "erbium",
+    "Tm": "thulium",
+    "Yb": "ytterbium",
+    "Lu": "lutetium",
 }
 
 #: Oxide names that are rare-earth mentions by themselves (ceria = CeO2, yttria = Y2O3, ...).
 OXIDE_NAMES: tuple[str, ...] = ("ceria", "yttria", "lanthana", "gadolinia", "samaria", "neodymia", "europia")
 
 #: Every element symbol (formula partners: ``LaNi5``, ``Nd2Fe14B``, ``CeO2``).
-ELEMENT_SYMBOLS: tuple[str, ...] = tuple("""
+ELEMENT_SYMBOLS: tuple[str, ...] = tuple(
+    """
 H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr
 Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb
 Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr
-""".split())
+""".split()
+)
 
 #: Suffixes that make a hyphenated symbol chemistry: ``Er-doped``, ``La-based``, ``Nd-free``.
-CHEMISTRY_SUFFIXES: tuple[str, ...] = ("doped", "based", "containing", "rich", "free", "substituted",
-                                       "added", "activated", "bearing", "lean")
+CHEMISTRY_SUFFIXES: tuple[str, ...] = (
+    "doped",
+    "based",
+    "containing",
+    "rich",
+    "free",
+    "substituted",
+    "added",
+    "activated",
+    "bearing",
+    "lean",
+)
 
 
 def _alternation(words) -> str:
@@ -71,18 +96,28 @@ def ree_pattern() -> str:
     partner = _alternation(ELEMENT_SYMBOLS) + "(?:[^a-z]|$)"
     partner_two_letter = _alternation(s for s in ELEMENT_SYMBOLS if len(s) == 2) + "(?:[^a-z]|$)"
     not_after_letter = "(?:^|[^A-Za-z])"
-    words = "\\b(?i:" + "|".join([
-        "rare[ -]?earths?", "lanthanides?", "lanthanoids?", "mischmetal",
-        *(f"{name}s?" for name in RARE_EARTHS.values()), *(f"{oxide}s?" for oxide in OXIDE_NAMES),
-    ]) + ")\\b"
+    words = (
+        "\\b(?i:"
+        + "|".join(
+            [
+                "rare[ -]?earths?",
+                "lanthanides?",
+                "lanthanoids?",
+                "mischmetal",
+                *(f"{name}s?" for name in RARE_EARTHS.values()),
+                *(f"{oxide}s?" for oxide in OXIDE_NAMES),
+            ]
+        )
+        + ")\\b"
+    )
     stoichiometry = "(?:[0-9][0-9.]*)?"
     rules = [
-        f"{ree_two_letter}{stoichiometry}{partner}",               # formula: La2O3, LaNi5, SrCeO3
+        f"{ree_two_letter}{stoichiometry}{partner}",  # formula: La2O3, LaNi5, SrCeO3
         f"{not_after_letter}Y(?:[0-9][0-9.]*{partner}|{partner_two_letter})",  # Y2O3, YAl (not YOU)
-        f"{not_after_letter}{ree}[0-9]\\+",                      # charge: Eu3+, Y3+
+        f"{not_after_letter}{ree}[0-9]\\+",  # charge: Eu3+, Y3+
         f"{not_after_letter}{ree}-(?:{partner_two_letter}|{_alternation(CHEMISTRY_SUFFIXES)}\\b)",
-        f"{not_after_letter}{ree_two_letter}:[A-Za-z]",            # dopant: Ce:YAG, Er:glass
-        f"{not_after_letter}{ree}\\((?:II|III|IV)\\)",          # oxidation state: Eu(III)
+        f"{not_after_letter}{ree_two_letter}:[A-Za-z]",  # dopant: Ce:YAG, Er:glass
+        f"{not_after_letter}{ree}\\((?:II|III|IV)\\)",  # oxidation state: Eu(III)
         f"{not_after_letter}{ree}(?:\\s*[,/]\\s*|\\s+(?:and|or)\\s+){ree_two_letter}(?:[^A-Za-z]|$)",
     ]
     return "|".join([words, "\\bREEs?\\b", *(f"(?:{rule})" for rule in rules)])

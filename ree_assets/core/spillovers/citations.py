@@ -43,14 +43,22 @@ class CitationVariables:
 
 def _cell_counts(prefix: str) -> str:
     """SQL aggregates of the four cells from boolean columns ``us`` and ``within``."""
-    return ", ".join(f"count(*) FILTER (WHERE {'' if us else 'NOT '}us AND {'' if within else 'NOT '}within) "
-                     f"AS {prefix}_{'u' if us else 'n'}{'w' if within else 'o'}"
-                     for within in (True, False) for us in (True, False))
+    return ", ".join(
+        f"count(*) FILTER (WHERE {'' if us else 'NOT '}us AND {'' if within else 'NOT '}within) "
+        f"AS {prefix}_{'u' if us else 'n'}{'w' if within else 'o'}"
+        for within in (True, False)
+        for us in (True, False)
+    )
 
 
-def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classes: pl.DataFrame,
-                       patent_inventors: pl.DataFrame, patent_citations: pl.DataFrame,
-                       window: int = WINDOW) -> CitationVariables:
+def citation_variables(
+    focal: pl.DataFrame,
+    patents: pl.DataFrame,
+    patent_classes: pl.DataFrame,
+    patent_inventors: pl.DataFrame,
+    patent_citations: pl.DataFrame,
+    window: int = WINDOW,
+) -> CitationVariables:
     """The variables of the module docstring for every focal patent of ``focal`` (patent_id,
     technology: the FVD sets, which also define "within technology"), against the universe of
     ``patents`` with their USPC ``patent_classes``, first inventors and citations."""
@@ -96,12 +104,12 @@ def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classe
         JOIN dated_classes d ON d.code = x.code
         WHERE d.app_year BETWEEN f.app_year - {int(window)} AND f.app_year AND d.patent_id <> f.patent_id;
         CREATE TEMP TABLE availability AS
-        SELECT a.patent_id, a.technology, {_cell_counts('a')}
+        SELECT a.patent_id, a.technology, {_cell_counts("a")}
         FROM (SELECT a.*, s.patent_id IS NOT NULL AS within FROM available a
               LEFT JOIN focal s ON s.patent_id = a.available_id AND s.technology = a.technology) a
         GROUP BY a.patent_id, a.technology;
         CREATE TEMP TABLE cited AS
-        SELECT x.patent_id, x.technology, {_cell_counts('c')}
+        SELECT x.patent_id, x.technology, {_cell_counts("c")}
         FROM (SELECT f.patent_id, f.technology, k.us, s.patent_id IS NOT NULL AS within
               FROM foc f JOIN known_cites k ON k.patent_id = f.patent_id
                                            AND k.app_year BETWEEN f.app_year - {int(window)} AND f.app_year
@@ -109,28 +117,42 @@ def citation_variables(focal: pl.DataFrame, patents: pl.DataFrame, patent_classe
         GROUP BY x.patent_id, x.technology;
         SELECT f.patent_id, f.technology, f.app_year::INTEGER AS application_year, f.us::INTEGER AS us,
                (f.app_year >= {BREAK_YEAR})::INTEGER AS d,
-               {', '.join(f'coalesce({c}, 0)::BIGINT AS {c}' for c in COUNT_COLUMNS)},
+               {", ".join(f"coalesce({c}, 0)::BIGINT AS {c}" for c in COUNT_COLUMNS)},
                l.class_list
-        FROM foc f LEFT JOIN cited c USING (patent_id, technology) LEFT JOIN availability a USING (patent_id, technology)
+        FROM foc f
+        LEFT JOIN cited c USING (patent_id, technology)
+        LEFT JOIN availability a USING (patent_id, technology)
         LEFT JOIN class_lists l USING (patent_id)
         ORDER BY f.technology, f.patent_id
     """
-    raw = run_sql(script, focal=focal.select("patent_id", "technology").unique(), patents=patents,
-                  patent_classes=patent_classes, patent_inventors=patent_inventors,
-                  patent_citations=patent_citations)
+    raw = run_sql(
+        script,
+        focal=focal.select("patent_id", "technology").unique(),
+        patents=patents,
+        patent_classes=patent_classes,
+        patent_inventors=patent_inventors,
+        patent_citations=patent_citations,
+    )
     n_citations = pl.sum_horizontal("c_uw", "c_nw", "c_uo", "c_no")
     n_available = pl.sum_horizontal("a_uw", "a_nw", "a_uo", "a_no")
-    table = (raw.with_columns(n_citations=n_citations, n_available=n_available)
-             .filter(pl.col("n_citations") > 0)
-             .with_columns(perus=(pl.col("c_uw") + pl.col("c_uo")) / pl.col("n_citations"),
-                           perus_avail=(pl.col("a_uw") + pl.col("a_uo")) / pl.col("n_available")))
-    return CitationVariables(table=table, report=input_report(focal, patents, patent_inventors, patent_citations)
-                             | {"focal_without_citations_in_window": raw.height - table.height,
-                                "focal_patents": table.height})
+    table = (
+        raw.with_columns(n_citations=n_citations, n_available=n_available)
+        .filter(pl.col("n_citations") > 0)
+        .with_columns(
+            perus=(pl.col("c_uw") + pl.col("c_uo")) / pl.col("n_citations"),
+            perus_avail=(pl.col("a_uw") + pl.col("a_uo")) / pl.col("n_available"),
+        )
+    )
+    return CitationVariables(
+        table=table,
+        report=input_report(focal, patents, patent_inventors, patent_citations)
+        | {"focal_without_citations_in_window": raw.height - table.height, "focal_patents": table.height},
+    )
 
 
-def input_report(focal: pl.DataFrame, patents: pl.DataFrame, patent_inventors: pl.DataFrame,
-                 patent_citations: pl.DataFrame) -> dict[str, int]:
+def input_report(
+    focal: pl.DataFrame, patents: pl.DataFrame, patent_inventors: pl.DataFrame, patent_citations: pl.DataFrame
+) -> dict[str, int]:
     """Counts of the input :func:`citation_variables` leaves out: focal patents missing from
     ``patents``, without application date or first inventor; citations of focal patents to
     patents missing from ``patents``, or without application date or first inventor."""
@@ -141,12 +163,15 @@ def input_report(focal: pl.DataFrame, patents: pl.DataFrame, patent_inventors: p
     known = cited.is_in(patents["patent_id"].implode())
     return {
         "focal_not_in_patents": int((~focal_ids.is_in(patents["patent_id"].implode())).sum()),
-        "focal_without_application_date": int((focal_ids.is_in(patents["patent_id"].implode())
-                                               & ~focal_ids.is_in(dated.implode())).sum()),
-        "focal_without_first_inventor": int((focal_ids.is_in(dated.implode())
-                                             & ~focal_ids.is_in(located.implode())).sum()),
+        "focal_without_application_date": int(
+            (focal_ids.is_in(patents["patent_id"].implode()) & ~focal_ids.is_in(dated.implode())).sum()
+        ),
+        "focal_without_first_inventor": int(
+            (focal_ids.is_in(dated.implode()) & ~focal_ids.is_in(located.implode())).sum()
+        ),
         "citations_to_unknown_patents": int((~known).sum()),
         "citations_to_undated_patents": int((known & ~cited.is_in(dated.implode())).sum()),
-        "citations_to_patents_without_first_inventor": int((cited.is_in(dated.implode())
-                                                            & ~cited.is_in(located.implode())).sum()),
+        "citations_to_patents_without_first_inventor": int(
+            (cited.is_in(dated.implode()) & ~cited.is_in(located.implode())).sum()
+        ),
     }

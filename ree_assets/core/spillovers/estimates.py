@@ -14,10 +14,20 @@ import polars as pl
 from ree_assets.core.spillovers import mixture
 
 #: Columns of the mixture estimate tables.
-ESTIMATE_SCHEMA = {"technology": pl.String, "model": pl.String, "parameter": pl.String, "point": pl.Float64,
-                   "std_error": pl.Float64, "set_min": pl.Float64, "set_max": pl.Float64,
-                   "conf_min": pl.Float64, "conf_max": pl.Float64, "identified": pl.Boolean, "exact": pl.Boolean,
-                   "published": pl.Float64}
+ESTIMATE_SCHEMA = {
+    "technology": pl.String,
+    "model": pl.String,
+    "parameter": pl.String,
+    "point": pl.Float64,
+    "std_error": pl.Float64,
+    "set_min": pl.Float64,
+    "set_max": pl.Float64,
+    "conf_min": pl.Float64,
+    "conf_max": pl.Float64,
+    "identified": pl.Boolean,
+    "exact": pl.Boolean,
+    "published": pl.Float64,
+}
 #: Model names: the restricted model, and the unrestricted model's two periods.
 RESTRICTED, BEFORE, AFTER = "restricted", "unrestricted_before", "unrestricted_after"
 
@@ -51,26 +61,48 @@ def _standard_errors(draws: np.ndarray, one_period: bool) -> dict[str, float]:
     se = draws.std(axis=0, ddof=1)
     if one_period:
         return {"w": se[0], "m_l0": se[2], "m_g0": se[4]}
-    return {"w": se[0], "w_after": se[1], "w_d": float(np.std(draws[:, 1] - draws[:, 0], ddof=1)),
-            **{name: se[k] for k, name in enumerate(mixture.REDUCED_FORM) if name.startswith("m_")}}
+    return {
+        "w": se[0],
+        "w_after": se[1],
+        "w_d": float(np.std(draws[:, 1] - draws[:, 0], ddof=1)),
+        **{name: se[k] for k, name in enumerate(mixture.REDUCED_FORM) if name.startswith("m_")},
+    }
 
 
-def _rows(technology: str, model: str, theta: np.ndarray, names, identified: pl.DataFrame,
-          confidence: pl.DataFrame, errors: dict[str, float], published: dict[str, float]) -> pl.DataFrame:
+def _rows(
+    technology: str,
+    model: str,
+    theta: np.ndarray,
+    names,
+    identified: pl.DataFrame,
+    confidence: pl.DataFrame,
+    errors: dict[str, float],
+    published: dict[str, float],
+) -> pl.DataFrame:
     """One model's table: the multistart point next to the identified and confidence sets."""
     point = mixture.quantity_values(theta, names)
-    return (identified.join(confidence.rename({"set_min": "conf_min", "set_max": "conf_max"}), on="parameter")
-            .with_columns(technology=pl.lit(technology), model=pl.lit(model),
-                          point=pl.col("parameter").replace_strict(point, return_dtype=pl.Float64),
-                          std_error=pl.col("parameter").replace_strict(errors, default=None, return_dtype=pl.Float64),
-                          published=pl.col("parameter").replace_strict(published, default=None,
-                                                                       return_dtype=pl.Float64))
-            .select(list(ESTIMATE_SCHEMA)))
+    return (
+        identified.join(confidence.rename({"set_min": "conf_min", "set_max": "conf_max"}), on="parameter")
+        .with_columns(
+            technology=pl.lit(technology),
+            model=pl.lit(model),
+            point=pl.col("parameter").replace_strict(point, return_dtype=pl.Float64),
+            std_error=pl.col("parameter").replace_strict(errors, default=None, return_dtype=pl.Float64),
+            published=pl.col("parameter").replace_strict(published, default=None, return_dtype=pl.Float64),
+        )
+        .select(list(ESTIMATE_SCHEMA))
+    )
 
 
 def _solver_row(technology: str, model: str, fit: mixture.MixtureFit, patents: int) -> dict:
-    return {"technology": technology, "model": model, "patents": patents, "objective": fit.objective,
-            "n_starts": fit.n_starts, "n_reached": fit.n_reached}
+    return {
+        "technology": technology,
+        "model": model,
+        "patents": patents,
+        "objective": fit.objective,
+        "n_starts": fit.n_starts,
+        "n_reached": fit.n_reached,
+    }
 
 
 def restricted_estimates(variables: pl.DataFrame, options: MixtureOptions = MixtureOptions()) -> MixtureEstimates:
@@ -79,13 +111,24 @@ def restricted_estimates(variables: pl.DataFrame, options: MixtureOptions = Mixt
     tables, solver = [], []
     for technology in sorted(variables["technology"].unique()):
         citations, available, period = us_patents(variables, technology)
-        fit = mixture.fit_mixture(mixture.citation_moments(citations, available, period), options.n_starts,
-                                  options.seed)
+        fit = mixture.fit_mixture(
+            mixture.citation_moments(citations, available, period), options.n_starts, options.seed
+        )
         draws = mixture.bootstrap_reduced_forms(citations, available, period, fit, options.n_bootstrap, options.seed)
         identified = mixture.identified_set({d: mixture.deltas(fit.theta, d) for d in (0, 1)})
         confidence = mixture.confidence_set(fit.reduced_form, draws, options.level)
-        tables.append(_rows(technology, RESTRICTED, fit.theta, tuple(mixture.QUANTITIES), identified, confidence,
-                            _standard_errors(draws, False), mixture.PUBLISHED_RESTRICTED.get(technology, {})))
+        tables.append(
+            _rows(
+                technology,
+                RESTRICTED,
+                fit.theta,
+                tuple(mixture.QUANTITIES),
+                identified,
+                confidence,
+                _standard_errors(draws, False),
+                mixture.PUBLISHED_RESTRICTED.get(technology, {}),
+            )
+        )
         solver.append(_solver_row(technology, RESTRICTED, fit, period.size))
     return MixtureEstimates(pl.concat(tables), pl.DataFrame(solver))
 
@@ -101,13 +144,24 @@ def unrestricted_estimates(variables: pl.DataFrame, options: MixtureOptions = Mi
             rows = period == d
             moments = mixture.citation_moments(citations[rows], available[rows], np.zeros(rows.sum(), int))
             fit = mixture.fit_mixture(moments, options.n_starts, options.seed, one_period=True)
-            draws = mixture.bootstrap_reduced_forms(citations[rows], available[rows], np.zeros(rows.sum(), int), fit,
-                                                    options.n_bootstrap, options.seed)
+            draws = mixture.bootstrap_reduced_forms(
+                citations[rows], available[rows], np.zeros(rows.sum(), int), fit, options.n_bootstrap, options.seed
+            )
             q = fit.reduced_form
             identified = mixture.one_period_identified_set(q[0], q[2], q[4])
             confidence = mixture.confidence_set(q, draws, options.level, one_period=True)
-            tables.append(_rows(technology, model, fit.theta, mixture.ONE_PERIOD_QUANTITIES, identified, confidence,
-                                _standard_errors(draws, True), {}))
+            tables.append(
+                _rows(
+                    technology,
+                    model,
+                    fit.theta,
+                    mixture.ONE_PERIOD_QUANTITIES,
+                    identified,
+                    confidence,
+                    _standard_errors(draws, True),
+                    {},
+                )
+            )
             solver.append(_solver_row(technology, model, fit, int(rows.sum())))
     return MixtureEstimates(pl.concat(tables), pl.DataFrame(solver))
 
@@ -117,23 +171,44 @@ def parameter_sets(*estimates: pl.DataFrame) -> pl.DataFrame:
     identified) from mixture estimate tables, with the SE, the confidence set and where the
     published point lies (in the identified set, in the confidence set; null without one)."""
     return pl.concat(estimates).select(
-        "technology", "model", "parameter", "point", "set_min", "set_max", "published", "identified", "std_error",
-        "conf_min", "conf_max", "exact",
+        "technology",
+        "model",
+        "parameter",
+        "point",
+        "set_min",
+        "set_max",
+        "published",
+        "identified",
+        "std_error",
+        "conf_min",
+        "conf_max",
+        "exact",
         published_in_set=pl.col("published").is_between(pl.col("set_min") - 1e-6, pl.col("set_max") + 1e-6),
-        published_in_confidence_set=pl.col("published").is_between(pl.col("conf_min") - 1e-6, pl.col("conf_max") + 1e-6))
+        published_in_confidence_set=pl.col("published").is_between(
+            pl.col("conf_min") - 1e-6, pl.col("conf_max") + 1e-6
+        ),
+    )
 
 
 #: Table 8 analogue: citation probability per available patent by activity (rows) and knowledge
 #: cell (columns): w' s_jk within, (1 - w') s_jk outside, j the knowledge location, k the activity.
-PROBABILITY_CELLS = {("local", "local_within"): ("s_ll", True), ("local", "global_within"): ("s_gl", True),
-                     ("local", "local_outside"): ("s_ll", False), ("local", "global_outside"): ("s_gl", False),
-                     ("global", "local_within"): ("s_lg", True), ("global", "global_within"): ("s_gg", True),
-                     ("global", "local_outside"): ("s_lg", False), ("global", "global_outside"): ("s_gg", False)}
+PROBABILITY_CELLS = {
+    ("local", "local_within"): ("s_ll", True),
+    ("local", "global_within"): ("s_gl", True),
+    ("local", "local_outside"): ("s_ll", False),
+    ("local", "global_outside"): ("s_gl", False),
+    ("global", "local_within"): ("s_lg", True),
+    ("global", "global_within"): ("s_gg", True),
+    ("global", "local_outside"): ("s_lg", False),
+    ("global", "global_outside"): ("s_gg", False),
+}
 #: Table 9 analogue and the weighted averages: the quantities of the estimate tables they show.
-CONDITIONAL = {"p_local_given_local": ("conditional", "local activity"),
-               "p_local_given_global": ("conditional", "global activity"),
-               "local_share_before": ("weighted_average", "before 1990"),
-               "local_share_after": ("weighted_average", "after 1990")}
+CONDITIONAL = {
+    "p_local_given_local": ("conditional", "local activity"),
+    "p_local_given_global": ("conditional", "global activity"),
+    "local_share_before": ("weighted_average", "before 1990"),
+    "local_share_after": ("weighted_average", "after 1990"),
+}
 
 
 def probability_tables(parameter_sets: pl.DataFrame) -> pl.DataFrame:
@@ -143,31 +218,61 @@ def probability_tables(parameter_sets: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for (technology, model), group in parameter_sets.group_by("technology", "model", maintain_order=True):
         values = {r["parameter"]: r for r in group.iter_rows(named=True)}
-        periods = (("before", "w"), ("after", "w_after")) if model == RESTRICTED else \
-            (("before" if model == BEFORE else "after", "w"),)
+        periods = (
+            (("before", "w"), ("after", "w_after"))
+            if model == RESTRICTED
+            else (("before" if model == BEFORE else "after", "w"),)
+        )
         for period, share in periods:
             w = values[share]["point"]
             for (activity, cell), (rate, within) in PROBABILITY_CELLS.items():
                 factor = w if within else 1 - w
                 r = values[rate]
-                rows.append((technology, model, "probability", period, activity, cell, factor * r["point"],
-                             factor * r["set_min"], factor * r["set_max"]))
+                rows.append(
+                    (
+                        technology,
+                        model,
+                        "probability",
+                        period,
+                        activity,
+                        cell,
+                        factor * r["point"],
+                        factor * r["set_min"],
+                        factor * r["set_max"],
+                    )
+                )
         for name, (table, label) in CONDITIONAL.items():
             if name in values:
                 r = values[name]
                 if table == "weighted_average" and model != RESTRICTED:  # one period: its own share
                     label = "before 1990" if model == BEFORE else "after 1990"
                 rows.append((technology, model, table, label, "", name, r["point"], r["set_min"], r["set_max"]))
-    return pl.DataFrame(rows, schema={"technology": pl.String, "model": pl.String, "section": pl.String,
-                                      "period": pl.String, "activity": pl.String, "cell": pl.String,
-                                      "point": pl.Float64, "set_min": pl.Float64, "set_max": pl.Float64}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "technology": pl.String,
+            "model": pl.String,
+            "section": pl.String,
+            "period": pl.String,
+            "activity": pl.String,
+            "cell": pl.String,
+            "point": pl.Float64,
+            "set_min": pl.Float64,
+            "set_max": pl.Float64,
+        },
+        orient="row",
+    )
 
 
 def with_truth(table: pl.DataFrame, synthetic_truth: pl.DataFrame) -> pl.DataFrame:
     """Add ``truth``: the generator's value (``synthetic_truth`` stage ``spillovers``, key
     ``<technology>:restricted`` or ``<technology>:unrestricted:<d>``); null outside the embedded world."""
-    suffix = pl.col("model").replace_strict({RESTRICTED: ":restricted", BEFORE: ":unrestricted:0",
-                                             AFTER: ":unrestricted:1"}, return_dtype=pl.String)
+    suffix = pl.col("model").replace_strict(
+        {RESTRICTED: ":restricted", BEFORE: ":unrestricted:0", AFTER: ":unrestricted:1"}, return_dtype=pl.String
+    )
     truth = synthetic_truth.filter(pl.col("stage") == "spillovers").select("key", "parameter", truth="value")
-    return (table.with_columns(key=pl.col("technology") + suffix).join(truth, on=["key", "parameter"], how="left")
-            .drop("key"))
+    return (
+        table.with_columns(key=pl.col("technology") + suffix)
+        .join(truth, on=["key", "parameter"], how="left")
+        .drop("key")
+    )

@@ -42,18 +42,43 @@ def logit_regressions(variables: pl.DataFrame) -> pl.DataFrame:
     for technology in sorted(variables["technology"].unique()):
         data = variables.filter(pl.col("technology") == technology).with_columns(
             logit_perus=logit_share(pl.col("perus"), pl.col("n_citations")),
-            moved=(pl.col("perus") <= 0) | (pl.col("perus") >= 1))
+            moved=(pl.col("perus") <= 0) | (pl.col("perus") >= 1),
+        )
         moved = int(data["moved"].sum())
         for model, formula in MODELS.items():
-            fit = pf.feols(formula, data=data.select("logit_perus", "us", "d", "perus_avail").to_pandas(),
-                           vcov="hetero")
+            fit = pf.feols(
+                formula, data=data.select("logit_perus", "us", "d", "perus_avail").to_pandas(), vcov="hetero"
+            )
             published = PUBLISHED.get((technology, model), {})
             for term, values in fit.tidy().iterrows():
                 name = TERMS[term]
-                rows.append((technology, model, name, float(values["Estimate"]), float(values["Std. Error"]),
-                             float(values["Pr(>|t|)"]), int(fit._N), float(fit._adj_r2), published.get(name),
-                             moved))
-    return pl.DataFrame(rows, schema={"technology": pl.String, "model": pl.String, "term": pl.String,
-                                      "estimate": pl.Float64, "std_error": pl.Float64, "p_value": pl.Float64,
-                                      "n_obs": pl.Int64, "adj_r2": pl.Float64, "published": pl.Float64,
-                                      "moved_extremes": pl.Int64}, orient="row")
+                rows.append(
+                    (
+                        technology,
+                        model,
+                        name,
+                        float(values["Estimate"]),
+                        float(values["Std. Error"]),
+                        float(values["Pr(>|t|)"]),
+                        int(fit._N),
+                        float(fit._adj_r2),
+                        published.get(name),
+                        moved,
+                    )
+                )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "technology": pl.String,
+            "model": pl.String,
+            "term": pl.String,
+            "estimate": pl.Float64,
+            "std_error": pl.Float64,
+            "p_value": pl.Float64,
+            "n_obs": pl.Int64,
+            "adj_r2": pl.Float64,
+            "published": pl.Float64,
+            "moved_extremes": pl.Int64,
+        },
+        orient="row",
+    )

@@ -58,6 +58,7 @@ FEASIBILITY_TOL = 1e-7
 
 # --------------------------------------------------------------------------- the delta map
 
+
 def period_shares(theta: np.ndarray, d: int) -> tuple[float, float]:
     """(a_d', w_d') = (a + a_d d, w + w_d d)."""
     return theta[A] + theta[AD] * d, theta[W] + theta[WD] * d
@@ -92,8 +93,9 @@ def delta_jacobian(theta: np.ndarray, d: int) -> np.ndarray:
     dm = _mixed_rate_jacobian(theta, d)
     dw = np.zeros(8)
     dw[[W, WD]] = [1.0, d]
-    return np.vstack([w * dm[0] + m_l * dw, w * dm[1] + m_g * dw,
-                      (1 - w) * dm[0] - m_l * dw, (1 - w) * dm[1] - m_g * dw])
+    return np.vstack(
+        [w * dm[0] + m_l * dw, w * dm[1] + m_g * dw, (1 - w) * dm[0] - m_l * dw, (1 - w) * dm[1] - m_g * dw]
+    )
 
 
 def _mixed_rate_hessians(d: int) -> np.ndarray:
@@ -114,8 +116,9 @@ def delta_hessians(theta: np.ndarray, d: int) -> np.ndarray:
     dw = np.zeros(8)
     dw[[W, WD]] = [1.0, d]
     cross = [np.outer(dw, dm[k]) + np.outer(dm[k], dw) for k in (0, 1)]
-    return np.stack([w * hm[0] + cross[0], w * hm[1] + cross[1], (1 - w) * hm[0] - cross[0],
-                     (1 - w) * hm[1] - cross[1]])
+    return np.stack(
+        [w * hm[0] + cross[0], w * hm[1] + cross[1], (1 - w) * hm[0] - cross[0], (1 - w) * hm[1] - cross[1]]
+    )
 
 
 def reduced_form(theta: np.ndarray) -> np.ndarray:
@@ -195,8 +198,11 @@ def local_citation_share(theta: np.ndarray, d: int) -> tuple[float, np.ndarray, 
     da = np.zeros(8)
     da[[A, AD]] = [1.0, d]
     cross = np.outer(da, g_ll - g_lg)
-    return (a * p_ll + (1 - a) * p_lg, a * g_ll + (1 - a) * g_lg + da * (p_ll - p_lg),
-            a * h_ll + (1 - a) * h_lg + cross + cross.T)
+    return (
+        a * p_ll + (1 - a) * p_lg,
+        a * g_ll + (1 - a) * g_lg + da * (p_ll - p_lg),
+        a * h_ll + (1 - a) * h_lg + cross + cross.T,
+    )
 
 
 def _linear(*indices: int) -> Quantity:
@@ -208,8 +214,11 @@ def _linear(*indices: int) -> Quantity:
 
 def _reduced(index: int) -> Quantity:
     """Component ``index`` of the reduced form as a quantity."""
-    return lambda theta: (float(reduced_form(theta)[index]), reduced_form_jacobian(theta)[index],
-                          reduced_form_hessians()[index])
+    return lambda theta: (
+        float(reduced_form(theta)[index]),
+        reduced_form_jacobian(theta)[index],
+        reduced_form_hessians()[index],
+    )
 
 
 #: Every quantity reported with an identified set: name -> (value, gradient and Hessian; identified).
@@ -224,8 +233,19 @@ QUANTITIES: dict[str, tuple[Quantity, bool]] = {
     "local_share_after": (lambda theta: local_citation_share(theta, 1), False),
 }
 #: The quantities of a one-period (unrestricted) model: no period changes.
-ONE_PERIOD_QUANTITIES = ("a", "s_ll", "s_lg", "s_gl", "s_gg", "w", "m_l0", "m_g0", "p_local_given_local",
-                         "p_local_given_global", "local_share_before")
+ONE_PERIOD_QUANTITIES = (
+    "a",
+    "s_ll",
+    "s_lg",
+    "s_gl",
+    "s_gg",
+    "w",
+    "m_l0",
+    "m_g0",
+    "p_local_given_local",
+    "p_local_given_global",
+    "local_share_before",
+)
 
 
 def quantity_values(theta: np.ndarray, names: Sequence[str] = tuple(QUANTITIES)) -> dict[str, float]:
@@ -237,8 +257,10 @@ def quantity_values(theta: np.ndarray, names: Sequence[str] = tuple(QUANTITIES))
 
 #: Linear constraints of Theta (rows): s_ll - s_lg >= 0, s_gg - s_gl >= 0, 0 <= a + a_d <= 1,
 #: 0 <= w + w_d <= 1 (the spec's strict inequalities, closed).
-LINEAR_CONSTRAINTS = np.array([[0, 0, 1, -1, 0, 0, 0, 0], [0, 0, 0, 0, -1, 1, 0, 0],
-                               [1, 1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 1, 1]], dtype=float)
+LINEAR_CONSTRAINTS = np.array(
+    [[0, 0, 1, -1, 0, 0, 0, 0], [0, 0, 0, 0, -1, 1, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 1, 1]],
+    dtype=float,
+)
 LINEAR_LOWER, LINEAR_UPPER = np.zeros(4), np.array([1.0, 1.0, 1.0, 1.0])
 
 
@@ -306,7 +328,7 @@ class _Callbacks:
         """Lower triangle of obj_factor * Hess f + sum_k lambda_k Hess g_k (linear rows: zero)."""
         hess = obj_factor * self.program.objective(x)[2]
         if self.program.extra is not None:
-            hess = hess + np.tensordot(lagrange[LINEAR_CONSTRAINTS.shape[0]:], self.program.extra(x)[2], axes=1)
+            hess = hess + np.tensordot(lagrange[LINEAR_CONSTRAINTS.shape[0] :], self.program.extra(x)[2], axes=1)
         return hess[_LOWER_TRIANGLE]
 
     def intermediate(self, alg_mod, iter_count, *args):
@@ -325,18 +347,36 @@ def solve(program: Program, start: np.ndarray, tol: float = 1e-10, max_iter: int
     cu = np.concatenate([LINEAR_UPPER, program.extra_upper])
     callbacks = _Callbacks(program)
     problem = cyipopt.Problem(n=8, m=cl.size, problem_obj=callbacks, lb=lower, ub=upper, cl=cl, cu=cu)
-    options = [("print_level", 0), ("sb", "yes"), ("tol", tol), ("constr_viol_tol", 1e-10), ("max_iter", max_iter),
-               ("fixed_variable_treatment", "make_constraint"), ("bound_relax_factor", 0.0)]
+    options = [
+        ("print_level", 0),
+        ("sb", "yes"),
+        ("tol", tol),
+        ("constr_viol_tol", 1e-10),
+        ("max_iter", max_iter),
+        ("fixed_variable_treatment", "make_constraint"),
+        ("bound_relax_factor", 0.0),
+    ]
     if not program.exact_hessian:
         options.append(("hessian_approximation", "limited-memory"))
     for name, value in options:
         problem.add_option(name, value)
     x, info = problem.solve(np.clip(start, lower, upper))
     g = callbacks.constraints(x)
-    violation = float(max(np.max(np.maximum(cl - g, 0.0)), np.max(np.maximum(g - cu, 0.0)),
-                          np.max(np.maximum(lower - x, 0.0)), np.max(np.maximum(x - upper, 0.0))))
-    return Solution(theta=x, objective=float(info["obj_val"]), status=int(info["status"]), violation=violation,
-                    iterations=callbacks.iterations)
+    violation = float(
+        max(
+            np.max(np.maximum(cl - g, 0.0)),
+            np.max(np.maximum(g - cu, 0.0)),
+            np.max(np.maximum(lower - x, 0.0)),
+            np.max(np.maximum(x - upper, 0.0)),
+        )
+    )
+    return Solution(
+        theta=x,
+        objective=float(info["obj_val"]),
+        status=int(info["status"]),
+        violation=violation,
+        iterations=callbacks.iterations,
+    )
 
 
 def latin_hypercube_starts(n: int, seed: int, s_max: float = 1.0, one_period: bool = False) -> np.ndarray:
@@ -357,6 +397,7 @@ def latin_hypercube_starts(n: int, seed: int, s_max: float = 1.0, one_period: bo
 
 
 # --------------------------------------------------------------------------- weighted NLS fit
+
 
 @dataclass(frozen=True)
 class CitationMoments:
@@ -383,8 +424,13 @@ def patent_arrays(variables: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     return citations, available, variables["d"].to_numpy().astype(int)
 
 
-def citation_moments(citations: np.ndarray, available: np.ndarray, period: np.ndarray,
-                     counts: np.ndarray | None = None, weights: np.ndarray | None = None) -> CitationMoments:
+def citation_moments(
+    citations: np.ndarray,
+    available: np.ndarray,
+    period: np.ndarray,
+    counts: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> CitationMoments:
     """The :class:`CitationMoments` of patents (C, A, d), each patent counted ``counts`` times
     (a bootstrap draw; default once). The weights 1/sd_c use the standard deviation of C_c over
     the patents, unless given (the bootstrap keeps the full sample's weights: they define the
@@ -396,14 +442,17 @@ def citation_moments(citations: np.ndarray, available: np.ndarray, period: np.nd
         return CitationMoments(saa=saa, sac=sac, scc=scc, weights=weights, n_patents=masks.sum(axis=1))
     sd = citations.std(axis=0, ddof=1)
     if np.any(sd <= 0):
-        empty = [c for c, s in zip(CELLS, sd) if s <= 0]
-        raise ValueError(f"mixture model: citations of cell(s) {', '.join(empty)} do not vary across the focal "
-                         f"patents (sd_c = 0), so the weight 1/sd_c of the spec is undefined")
+        empty = [c for c, s in zip(CELLS, sd, strict=False) if s <= 0]
+        raise ValueError(
+            f"mixture model: citations of cell(s) {', '.join(empty)} do not vary across the focal "
+            f"patents (sd_c = 0), so the weight 1/sd_c of the spec is undefined"
+        )
     return CitationMoments(saa=saa, sac=sac, scc=scc, weights=1.0 / sd, n_patents=masks.sum(axis=1))
 
 
-def sse(theta: np.ndarray, moments: CitationMoments,
-        periods: Sequence[int] = (0, 1)) -> tuple[float, np.ndarray, np.ndarray]:
+def sse(
+    theta: np.ndarray, moments: CitationMoments, periods: Sequence[int] = (0, 1)
+) -> tuple[float, np.ndarray, np.ndarray]:
     """SSE(Theta) = sum_d sum_c (1/sd_c)(delta_c(d)^2 S_AA - 2 delta_c(d) S_AC + S_CC), its exact
     gradient sum_d J_d' r_d with r_c = (2/sd_c)(delta_c S_AA - S_AC), and Hessian
     sum_d [J_d' diag((2/sd_c) S_AA) J_d + sum_c r_c Hess delta_c]."""
@@ -435,8 +484,14 @@ class MixtureFit:
         return reduced_form(self.theta)
 
 
-def fit_mixture(moments: CitationMoments, n_starts: int = 40, seed: int = 0, one_period: bool = False,
-                starts: np.ndarray | None = None, derivatives: str = "exact") -> MixtureFit:
+def fit_mixture(
+    moments: CitationMoments,
+    n_starts: int = 40,
+    seed: int = 0,
+    one_period: bool = False,
+    starts: np.ndarray | None = None,
+    derivatives: str = "exact",
+) -> MixtureFit:
     """Minimise SSE over Theta with IPOPT from ``n_starts`` Latin-hypercube starts (or the given
     ``starts``), keep the best, count the starts within SAME_OPTIMUM of it. ``one_period`` fits
     the moments of period 0 alone with a_d = w_d = 0 (one period of the unrestricted model).
@@ -446,8 +501,11 @@ def fit_mixture(moments: CitationMoments, n_starts: int = 40, seed: int = 0, one
     if derivatives == "exact":
         program = Program(lambda theta: sse(theta, moments, periods), one_period=one_period)
     else:
-        program = Program(_finite_difference(lambda theta: sse(theta, moments, periods)[0]),
-                          one_period=one_period, exact_hessian=False)
+        program = Program(
+            _finite_difference(lambda theta: sse(theta, moments, periods)[0]),
+            one_period=one_period,
+            exact_hessian=False,
+        )
     if starts is None:
         s_max = min(1.0, 5.0 * float(np.nanmax(moments.unrestricted_deltas()[list(periods)])))
         starts = latin_hypercube_starts(n_starts, seed, s_max, one_period)
@@ -455,20 +513,29 @@ def fit_mixture(moments: CitationMoments, n_starts: int = 40, seed: int = 0, one
     values = np.array([s.objective if s.violation < 1e-8 else np.inf for s in solutions])
     best = int(np.argmin(values))
     reached = int(np.sum(values <= values[best] + SAME_OPTIMUM * max(1.0, abs(values[best]))))
-    return MixtureFit(theta=solutions[best].theta, objective=float(values[best]), n_starts=len(starts),
-                      n_reached=reached, objectives=values, one_period=one_period)
+    return MixtureFit(
+        theta=solutions[best].theta,
+        objective=float(values[best]),
+        n_starts=len(starts),
+        n_reached=reached,
+        objectives=values,
+        one_period=one_period,
+    )
 
 
 def _finite_difference(f: Callable[[np.ndarray], float], step: float = 1e-7):
     """f with its central-difference gradient (no Hessian)."""
+
     def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray, None]:
         eye = np.eye(theta.size) * step
         return f(theta), np.array([(f(theta + e) - f(theta - e)) / (2 * step) for e in eye]), None
+
     return with_gradient
 
 
-def bootstrap_reduced_forms(citations: np.ndarray, available: np.ndarray, period: np.ndarray, fit: MixtureFit,
-                            n_draws: int = 200, seed: int = 0) -> np.ndarray:
+def bootstrap_reduced_forms(
+    citations: np.ndarray, available: np.ndarray, period: np.ndarray, fit: MixtureFit, n_draws: int = 200, seed: int = 0
+) -> np.ndarray:
     """Bootstrap over patents (resampled within periods): each draw refits the model with IPOPT
     from the full-sample optimum and returns its reduced form q (draws x 6; for a one-period fit,
     only w_0, m_l0, m_g0 are meaningful)."""
@@ -483,13 +550,13 @@ def bootstrap_reduced_forms(citations: np.ndarray, available: np.ndarray, period
             if rows.size:
                 counts[rows] = rng.multinomial(rows.size, np.full(rows.size, 1.0 / rows.size))
         moments = citation_moments(citations, available, period, counts, weights)
-        best = solve(Program(lambda theta, m=moments: sse(theta, m, periods), one_period=fit.one_period),
-                     fit.theta)
+        best = solve(Program(lambda theta, m=moments: sse(theta, m, periods), one_period=fit.one_period), fit.theta)
         draws[b] = reduced_form(best.theta)
     return draws
 
 
 # --------------------------------------------------------------------------- identified sets
+
 
 def _equal_reduced_form(rows: Sequence[int]):
     """Constraints q_k(Theta) for k in ``rows`` (bounded by the target on both sides)."""
@@ -503,19 +570,26 @@ def _distance_program(target: np.ndarray, rows: Sequence[int], one_period: bool)
 
     def distance(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         gap, jac = reduced_form(theta)[rows] - target[rows], reduced_form_jacobian(theta)[rows]
-        return float(gap @ gap), 2 * jac.T @ gap, 2 * (jac.T @ jac + np.tensordot(gap, reduced_form_hessians()[rows], axes=1))
+        return (
+            float(gap @ gap),
+            2 * jac.T @ gap,
+            2 * (jac.T @ jac + np.tensordot(gap, reduced_form_hessians()[rows], axes=1)),
+        )
 
     return Program(distance, one_period=one_period)
 
 
-def _projected_starts(target: np.ndarray, rows: Sequence[int], one_period: bool, n: int = 6,
-                      seed: int = 12) -> list[Solution]:
+def _projected_starts(
+    target: np.ndarray, rows: Sequence[int], one_period: bool, n: int = 6, seed: int = 12
+) -> list[Solution]:
     """Latin-hypercube starts moved onto the set {q(Theta) = target} (or as near as they get) by
     IPOPT, best first: every bound solve then starts feasible, which makes it short and reliable."""
     s_max = min(1.0, 5.0 * float(np.max(target[2:])))
     program = _distance_program(target, rows, one_period)
-    return sorted((solve(program, start) for start in latin_hypercube_starts(n, seed, s_max, one_period)),
-                  key=lambda s: s.objective)
+    return sorted(
+        (solve(program, start) for start in latin_hypercube_starts(n, seed, s_max, one_period)),
+        key=lambda s: s.objective,
+    )
 
 
 def _quantity_bound(name: str, sense: float, constraints: tuple, starts: np.ndarray, one_period: bool) -> float:
@@ -532,15 +606,17 @@ def _quantity_bound(name: str, sense: float, constraints: tuple, starts: np.ndar
     return sense * min(values) if values else float("nan")
 
 
-def _set_rows(q: np.ndarray, one_period: bool, constraints: tuple, names: Sequence[str],
-              identified_as_points: bool) -> list[tuple]:
+def _set_rows(
+    q: np.ndarray, one_period: bool, constraints: tuple, names: Sequence[str], identified_as_points: bool
+) -> list[tuple]:
     """(parameter, set_min, set_max, identified) of each quantity: identified ones as points (their
     value at q) when ``identified_as_points``, the others bounded by IPOPT solves under
     ``constraints`` (extra, lower, upper) from starts projected onto q."""
     rows_q = [0, 2, 4] if one_period else list(range(6))
     projected = _projected_starts(q, rows_q, one_period)
-    starts = np.array([s.theta for s in projected
-                       if s.objective <= projected[0].objective + FEASIBILITY_TOL**2][:BOUND_STARTS])
+    starts = np.array(
+        [s.theta for s in projected if s.objective <= projected[0].objective + FEASIBILITY_TOL**2][:BOUND_STARTS]
+    )
     rows = []
     for name in names:
         identified = QUANTITIES[name][1]
@@ -548,19 +624,32 @@ def _set_rows(q: np.ndarray, one_period: bool, constraints: tuple, names: Sequen
             value = _identified_value(name, q)
             rows.append((name, value, value, True))
         else:
-            rows.append((name, _quantity_bound(name, 1.0, constraints, starts, one_period),
-                         _quantity_bound(name, -1.0, constraints, starts, one_period), identified))
+            rows.append(
+                (
+                    name,
+                    _quantity_bound(name, 1.0, constraints, starts, one_period),
+                    _quantity_bound(name, -1.0, constraints, starts, one_period),
+                    identified,
+                )
+            )
     return rows
 
 
 def _identified_value(name: str, q: np.ndarray) -> float:
     """An identified quantity as a function of the reduced form."""
-    values = dict(zip(REDUCED_FORM, q))
-    return {"w": values["w_0"], "w_d": values["w_1"] - values["w_0"], "w_after": values["w_1"]}.get(name, values.get(name))
+    values = dict(zip(REDUCED_FORM, q, strict=False))
+    return {"w": values["w_0"], "w_d": values["w_1"] - values["w_0"], "w_after": values["w_1"]}.get(
+        name, values.get(name)
+    )
 
 
-SET_SCHEMA = {"parameter": pl.String, "set_min": pl.Float64, "set_max": pl.Float64, "identified": pl.Boolean,
-              "exact": pl.Boolean}
+SET_SCHEMA = {
+    "parameter": pl.String,
+    "set_min": pl.Float64,
+    "set_max": pl.Float64,
+    "identified": pl.Boolean,
+    "exact": pl.Boolean,
+}
 
 
 def identified_set(deltas: Mapping[int, Sequence[float]]) -> pl.DataFrame:
@@ -602,8 +691,13 @@ def wald_critical_value(level: float, dof: int) -> float:
     return float(chi2.ppf(level, dof))
 
 
-def confidence_set(q_hat: np.ndarray, draws: np.ndarray, level: float = 0.95, one_period: bool = False,
-                   names: Sequence[str] | None = None) -> pl.DataFrame:
+def confidence_set(
+    q_hat: np.ndarray,
+    draws: np.ndarray,
+    level: float = 0.95,
+    one_period: bool = False,
+    names: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """Confidence set: the union of identified sets over reduced forms q in the Wald ellipsoid
     (q - q_hat)' V^-1 (q - q_hat) <= chi2_k(level), V the bootstrap covariance of q (``draws``), k
     the number of identified quantities. Each bound is an IPOPT solve of min/max quantity(Theta)

@@ -15,13 +15,45 @@ import polars as pl
 from ree_assets.core.spillovers.duck import run_sql
 
 MAGNET_CLASSES = ("148/301", "148/302", "148/303", "148/315", "148/101", "148/102", "148/103", "148/122")
-CATALYST_CLASSES = ("502/304", "502/303", "502/302", "502/314", "502/320", "502/322", "502/323", "502/327",
-                    "502/332", "502/341", "502/346", "502/348", "502/351", "502/354", "502/355", "502/65", "502/73")
+CATALYST_CLASSES = (
+    "502/304",
+    "502/303",
+    "502/302",
+    "502/314",
+    "502/320",
+    "502/322",
+    "502/323",
+    "502/327",
+    "502/332",
+    "502/341",
+    "502/346",
+    "502/348",
+    "502/351",
+    "502/354",
+    "502/355",
+    "502/65",
+    "502/73",
+)
 TECHNOLOGY_CLASSES = {"magnet": MAGNET_CLASSES, "catalyst": CATALYST_CLASSES}
-ELEMENTS = {"Lanthanum": "La", "Cerium": "Ce", "Praseodymium": "Pr", "Neodymium": "Nd", "Promethium": "Pm",
-            "Samarium": "Sm", "Europium": "Eu", "Gadolinium": "Gd", "Terbium": "Tb", "Dysprosium": "Dy",
-            "Holmium": "Ho", "Erbium": "Er", "Thulium": "Tm", "Ytterbium": "Yb", "Scandium": "Sc", "Yttrium": "Y",
-            "Lutetium": "Lu"}
+ELEMENTS = {
+    "Lanthanum": "La",
+    "Cerium": "Ce",
+    "Praseodymium": "Pr",
+    "Neodymium": "Nd",
+    "Promethium": "Pm",
+    "Samarium": "Sm",
+    "Europium": "Eu",
+    "Gadolinium": "Gd",
+    "Terbium": "Tb",
+    "Dysprosium": "Dy",
+    "Holmium": "Ho",
+    "Erbium": "Er",
+    "Thulium": "Tm",
+    "Ytterbium": "Yb",
+    "Scandium": "Sc",
+    "Yttrium": "Y",
+    "Lutetium": "Lu",
+}
 #: Names: case-insensitive whole words ("rare earth(s)", "rare-earth", "lanthanide(s)", element names).
 NAME_PATTERN = r"(?i)\b(rare[- ]earths?|lanthanides?|" + "|".join(n.lower() for n in ELEMENTS) + r")\b"
 #: Symbols: case-sensitive, not preceded by a letter and not followed by a lower-case letter, so
@@ -39,15 +71,25 @@ class PatentSets:
     report: dict[str, int]
 
 
-def fvd_patent_sets(patents: pl.DataFrame, patent_texts: pl.DataFrame, patent_classes: pl.DataFrame,
-                    patent_assignees: pl.DataFrame, first_year: int = 1976, last_year: int = 2002) -> PatentSets:
+def fvd_patent_sets(
+    patents: pl.DataFrame,
+    patent_texts: pl.DataFrame,
+    patent_classes: pl.DataFrame,
+    patent_assignees: pl.DataFrame,
+    first_year: int = 1976,
+    last_year: int = 2002,
+) -> PatentSets:
     """The magnet and catalyst sets of the spec. A patent can belong to both. The report counts
     the candidates (class match, application year in range) dropped for each rule: no rare-earth
     keyword, first assignee not an organisation (individual, unknown type, or unassigned), no
     application date."""
-    codes = pl.DataFrame([(code, tech) for tech, codes in TECHNOLOGY_CLASSES.items() for code in codes],
-                         schema=["code", "technology"], orient="row")
-    result = run_sql(f"""
+    codes = pl.DataFrame(
+        [(code, tech) for tech, codes in TECHNOLOGY_CLASSES.items() for code in codes],
+        schema=["code", "technology"],
+        orient="row",
+    )
+    result = run_sql(
+        f"""
         CREATE TEMP TABLE candidates AS
         SELECT DISTINCT c.patent_id, s.technology, year(p.application_date) AS application_year
         FROM patent_classes c JOIN codes s ON c.code = s.code AND c.scheme = 'uspc'
@@ -66,8 +108,13 @@ def fvd_patent_sets(patents: pl.DataFrame, patent_texts: pl.DataFrame, patent_cl
         FROM candidates c LEFT JOIN documents d USING (patent_id)
         LEFT JOIN (SELECT patent_id, assignee_type FROM patent_assignees WHERE sequence = 0) a USING (patent_id);
         SELECT * FROM flagged
-    """, patents=patents, patent_texts=patent_texts, patent_classes=patent_classes,
-        patent_assignees=patent_assignees, codes=codes)
+    """,
+        patents=patents,
+        patent_texts=patent_texts,
+        patent_classes=patent_classes,
+        patent_assignees=patent_assignees,
+        codes=codes,
+    )
     dated = result.filter(pl.col("application_year").is_not_null())
     in_years = dated.filter(pl.col("in_years"))
     report = {
@@ -75,8 +122,10 @@ def fvd_patent_sets(patents: pl.DataFrame, patent_texts: pl.DataFrame, patent_cl
         "candidates_without_keyword": in_years.filter(~pl.col("keyword")).height,
         "candidates_not_organisation": in_years.filter(pl.col("keyword") & ~pl.col("organisation")).height,
     }
-    table = (in_years.filter(pl.col("keyword") & pl.col("organisation"))
-             .select("patent_id", "technology", pl.col("application_year").cast(pl.Int32))
-             .sort("technology", "patent_id"))
+    table = (
+        in_years.filter(pl.col("keyword") & pl.col("organisation"))
+        .select("patent_id", "technology", pl.col("application_year").cast(pl.Int32))
+        .sort("technology", "patent_id")
+    )
     report |= {f"{tech}_patents": table.filter(pl.col("technology") == tech).height for tech in TECHNOLOGY_CLASSES}
     return PatentSets(table=table, report=report)

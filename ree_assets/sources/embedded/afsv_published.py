@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import polars as pl
 
-AFSV_SOURCE = "AFSV, table 'REE Total Requirements' (1e-3 USD of REE per USD of SIC final demand), as in specs/io_table.md"
+AFSV_SOURCE = (
+    "AFSV, table 'REE Total Requirements' (1e-3 USD of REE per USD of SIC final demand), as in specs/io_table.md"
+)
 
 #: SIC 1987 industry -> (title, {element: requirement x 1e3}); ``All`` is the total.
 _AFSV_ROWS: dict[str, tuple[str, dict[str, float]]] = {
@@ -25,6 +27,9 @@ def afsv_ree_requirements() -> pl.DataFrame:
     """(sic4, title, element, tr_published, source): the published requirements in USD of REE per
     USD of final demand (the table's values / 1e3), one ``All`` row per industry plus the element
     rows the table prints."""
-    rows = [(sic4, title, element, value / 1e3, AFSV_SOURCE)
-            for sic4, (title, values) in _AFSV_ROWS.items() for element, value in values.items()]
+    rows = [
+        (sic4, title, element, value / 1e3, AFSV_SOURCE)
+        for sic4, (title, values) in _AFSV_ROWS.items()
+        for element, value in values.items()
+    ]
     return pl.DataFrame(rows, schema=["sic4", "title", "element", "tr_published", "source"], orient="row")

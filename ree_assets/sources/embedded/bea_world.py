@@ -25,8 +25,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ree_assets.core.io_table import (SupplyUse, aggregate_supply_use, make_to_canonical, total_requirements_frame,
-                                      use_to_canonical)
+from ree_assets.core.io_table import (
+    SupplyUse,
+    aggregate_supply_use,
+    make_to_canonical,
+    total_requirements_frame,
+    use_to_canonical,
+)
 from ree_assets.sources.embedded.dims import WorldDims
 from ree_assets.sources.embedded.ree_defaults import application_industry_map, ree_prices
 
@@ -48,11 +53,31 @@ REE_BEA_SIC: dict[str, tuple[str, str]] = {
 }
 #: Non-manufacturing BEA detail industries of the synthetic table -> SIC 1987 industry.
 OTHER_BEA_SIC: dict[str, str] = {
-    "1111A0": "0116", "1111B0": "0119", "112120": "0241", "113000": "0811", "211000": "1311",
-    "212100": "1221", "212230": "1021", "221100": "4911", "221200": "4924", "230301": "1522",
-    "423100": "5013", "4200ID": "9311", "441000": "5511", "452000": "5311", "481000": "4512",
-    "484000": "4213", "511110": "2711", "52A000": "6021", "531HSO": "6514", "541100": "8111",
-    "5415A0": "7371", "621100": "8011", "722110": "5812", "S00500": "9711", "GSLGE": "8211",
+    "1111A0": "0116",
+    "1111B0": "0119",
+    "112120": "0241",
+    "113000": "0811",
+    "211000": "1311",
+    "212100": "1221",
+    "212230": "1021",
+    "221100": "4911",
+    "221200": "4924",
+    "230301": "1522",
+    "423100": "5013",
+    "4200ID": "9311",
+    "441000": "5511",
+    "452000": "5311",
+    "481000": "4512",
+    "484000": "4213",
+    "511110": "2711",
+    "52A000": "6021",
+    "531HSO": "6514",
+    "541100": "8111",
+    "5415A0": "7371",
+    "621100": "8011",
+    "722110": "5812",
+    "S00500": "9711",
+    "GSLGE": "8211",
 }
 VALUE_ADDED_SPLIT: dict[str, float] = {"V00100": 0.55, "V00200": 0.05, "V00300": 0.40}
 FINAL_USE_SHARES: dict[str, float] = {"F04000": 0.10, "F05000": -0.12, "F06C00": 0.05}
@@ -110,9 +135,14 @@ def _synthetic_tables(rng: np.random.Generator, codes: list[str]) -> SupplyUse:
     fixed = np.outer(q, list(FINAL_USE_SHARES.values()))
     consumption = q - use.sum(axis=1) - fixed.sum(axis=1)
     return SupplyUse(
-        commodities=tuple(codes), industries=tuple(codes),
-        final_uses=(PERSONAL_CONSUMPTION, *FINAL_USE_SHARES), value_added_rows=tuple(VALUE_ADDED_SPLIT),
-        use=use, final_demand=np.hstack([consumption[:, None], fixed]), value_added=value_added, make=make,
+        commodities=tuple(codes),
+        industries=tuple(codes),
+        final_uses=(PERSONAL_CONSUMPTION, *FINAL_USE_SHARES),
+        value_added_rows=tuple(VALUE_ADDED_SPLIT),
+        use=use,
+        final_demand=np.hstack([consumption[:, None], fixed]),
+        value_added=value_added,
+        make=make,
     )
 
 
@@ -130,21 +160,32 @@ def _concordance(rng: np.random.Generator, manufacturing: list[str], dims: World
         links[code] = [dims.sic4[k % len(dims.sic4)]]
     links |= {code: [sic] for code, sic in OTHER_BEA_SIC.items()}
     all_sic = sorted({sic for sics in links.values() for sic in sics})
-    shipments = dict(zip(all_sic, rng.lognormal(np.log(SIC_SHIPMENTS_MEDIAN), SIC_SHIPMENTS_LOG_SD, len(all_sic))))
-    rows = [(code, sic, shipments[sic] / sum(shipments[s] for s in sics)) for code, sics in links.items()
-            for sic in sics]
-    return pl.DataFrame(rows, schema={"bea_code": pl.String, "sic4": pl.String, "weight": pl.Float64},
-                        orient="row").sort("bea_code", "sic4")
+    draws = rng.lognormal(np.log(SIC_SHIPMENTS_MEDIAN), SIC_SHIPMENTS_LOG_SD, len(all_sic))
+    shipments = dict(zip(all_sic, draws, strict=True))
+    rows = [
+        (code, sic, shipments[sic] / sum(shipments[s] for s in sics)) for code, sics in links.items() for sic in sics
+    ]
+    return pl.DataFrame(
+        rows, schema={"bea_code": pl.String, "sic4": pl.String, "weight": pl.Float64}, orient="row"
+    ).sort("bea_code", "sic4")
 
 
 def _codes_table(tables: SupplyUse) -> pl.DataFrame:
     names = {code: name for code, (name, _) in REE_BEA_SIC.items()}
-    kinds = ([(c, "commodity") for c in tables.commodities] + [(c, "industry") for c in tables.industries]
-             + [(c, "final_demand") for c in tables.final_uses]
-             + [(c, "value_added") for c in tables.value_added_rows]
-             + [(c, "total") for c in ("T001", "T004", "T005", "T006", "T007", "T008")])
-    return pl.DataFrame({"code": [c for c, _ in kinds], "kind": [k for _, k in kinds],
-                         "name": [names.get(c, f"Synthetic {k} {c}") for c, k in kinds]})
+    kinds = (
+        [(c, "commodity") for c in tables.commodities]
+        + [(c, "industry") for c in tables.industries]
+        + [(c, "final_demand") for c in tables.final_uses]
+        + [(c, "value_added") for c in tables.value_added_rows]
+        + [(c, "total") for c in ("T001", "T004", "T005", "T006", "T007", "T008")]
+    )
+    return pl.DataFrame(
+        {
+            "code": [c for c, _ in kinds],
+            "kind": [k for _, k in kinds],
+            "name": [names.get(c, f"Synthetic {k} {c}") for c, k in kinds],
+        }
+    )
 
 
 def summary_code(detail_code: str) -> str:
@@ -202,14 +243,26 @@ def generate_ree_country_tables(rng: np.random.Generator, dims: WorldDims) -> di
             for year in dims.years:
                 total = rng.lognormal(np.log(2e7), 1.0)
                 share = china_share * (0.7 if year >= 2010 else 1.0)
-                values = dict(zip(others, rng.dirichlet(np.ones(len(others))) * (1 - share)))
+                values = dict(zip(others, rng.dirichlet(np.ones(len(others))) * (1 - share), strict=False))
                 if country != "CHN":
                     values["CHN"] = share
                 import_rows += [(country, element, p, year, total * v) for p, v in values.items()]
-    prices = pl.DataFrame(price_rows, schema={"element": pl.String, "market": pl.String, "year": pl.Int32,
-                                              "price_usd_per_kg": pl.Float64}, orient="row").with_columns(
-        source=pl.lit("synthetic: FOB China default x country markup and spike loading"),
-        quality=pl.lit("synthetic"))
-    imports = pl.DataFrame(import_rows, schema={"country": pl.String, "element": pl.String, "partner": pl.String,
-                                                "year": pl.Int32, "value_usd": pl.Float64}, orient="row")
+    prices = pl.DataFrame(
+        price_rows,
+        schema={"element": pl.String, "market": pl.String, "year": pl.Int32, "price_usd_per_kg": pl.Float64},
+        orient="row",
+    ).with_columns(
+        source=pl.lit("synthetic: FOB China default x country markup and spike loading"), quality=pl.lit("synthetic")
+    )
+    imports = pl.DataFrame(
+        import_rows,
+        schema={
+            "country": pl.String,
+            "element": pl.String,
+            "partner": pl.String,
+            "year": pl.Int32,
+            "value_usd": pl.Float64,
+        },
+        orient="row",
+    )
     return {"ree_prices": prices, "ree_imports": imports}

@@ -19,24 +19,90 @@ REGIONS: tuple[str, ...] = ("EUR", "USA", "CHN", "RUS", "KOR", "JPN", "AUS", "RO
 
 #: The 50 economies of the embedded world and their AFSV region (EUR = EU-27 + UK + EFTA).
 ECONOMY_REGION: dict[str, str] = {
-    **{c: "EUR" for c in (
-        "AUT", "BEL", "BGR", "CHE", "CZE", "DEU", "DNK", "ESP", "FIN", "FRA", "GBR", "GRC",
-        "HUN", "IRL", "ITA", "NLD", "NOR", "POL", "PRT", "ROU", "SVK", "SWE",
-    )},
-    "USA": "USA", "CHN": "CHN", "RUS": "RUS", "KOR": "KOR", "JPN": "JPN", "AUS": "AUS",
-    **{c: "ROW" for c in (
-        "ARG", "BRA", "CAN", "CHL", "COL", "EGY", "IDN", "IND", "ISR", "MEX", "MYS", "NZL",
-        "PAK", "PHL", "SAU", "SGP", "THA", "TUR", "TWN", "UKR", "VNM", "ZAF",
-    )},
+    **{
+        c: "EUR"
+        for c in (
+            "AUT",
+            "BEL",
+            "BGR",
+            "CHE",
+            "CZE",
+            "DEU",
+            "DNK",
+            "ESP",
+            "FIN",
+            "FRA",
+            "GBR",
+            "GRC",
+            "HUN",
+            "IRL",
+            "ITA",
+            "NLD",
+            "NOR",
+            "POL",
+            "PRT",
+            "ROU",
+            "SVK",
+            "SWE",
+        )
+    },
+    "USA": "USA",
+    "CHN": "CHN",
+    "RUS": "RUS",
+    "KOR": "KOR",
+    "JPN": "JPN",
+    "AUS": "AUS",
+    **{
+        c: "ROW"
+        for c in (
+            "ARG",
+            "BRA",
+            "CAN",
+            "CHL",
+            "COL",
+            "EGY",
+            "IDN",
+            "IND",
+            "ISR",
+            "MEX",
+            "MYS",
+            "NZL",
+            "PAK",
+            "PHL",
+            "SAU",
+            "SGP",
+            "THA",
+            "TUR",
+            "TWN",
+            "UKR",
+            "VNM",
+            "ZAF",
+        )
+    },
 }
 
 FIRST_YEAR, LAST_YEAR = 2002, 2018
 
 #: Industries every size keeps: the REE-intensive ones the AFSV tables report.
-KEY_SIC4: tuple[str, ...] = ("3691", "3499", "3625", "3511", "3292", "3714", "3519", "3585",
-                             "2819", "2911", "3229", "3291", "3641", "3255", "3313", "3321")
-KEY_ECONOMIES: tuple[str, ...] = ("USA", "CHN", "RUS", "KOR", "JPN", "AUS", "DEU", "FRA",
-                                  "GBR", "ITA", "BRA", "IND")
+KEY_SIC4: tuple[str, ...] = (
+    "3691",
+    "3499",
+    "3625",
+    "3511",
+    "3292",
+    "3714",
+    "3519",
+    "3585",
+    "2819",
+    "2911",
+    "3229",
+    "3291",
+    "3641",
+    "3255",
+    "3313",
+    "3321",
+)
+KEY_ECONOMIES: tuple[str, ...] = ("USA", "CHN", "RUS", "KOR", "JPN", "AUS", "DEU", "FRA", "GBR", "ITA", "BRA", "IND")
 
 
 @cache

@@ -22,7 +22,6 @@ vectorised NumPy/Polars once per (seed, size) and sliced by grant year.
 
 from __future__ import annotations
 
-import datetime as dt
 import zlib
 from functools import cache
 
@@ -35,33 +34,82 @@ from ree_assets.core.spillovers.patent_sets import TECHNOLOGY_CLASSES
 FIRST_GRANT_YEAR, LAST_GRANT_YEAR = 1969, 2001
 WINDOW, BREAK_YEAR, FIRST_SET_YEAR = 7, 1990, 1976
 #: size -> (patents, magnet set, catalyst set, patents per neighbour subclass)
-SIZES = {"small": (60_000, 300, 500, 600), "full": (500_000, 637, 1_242, 1_500),
-         "bench": (3_000_000, 637, 1_242, 1_500)}
+SIZES = {
+    "small": (60_000, 300, 500, 600),
+    "full": (500_000, 637, 1_242, 1_500),
+    "bench": (3_000_000, 637, 1_242, 1_500),
+}
 #: True restricted-model parameters (a, a_d, s_ll, s_lg, s_gl, s_gg, w, w_d) per technology: local
 #: activity rises after 1990 for magnets and falls for catalysts (as in FVD's estimates).
-TRUTH = {"magnet": (0.25, 0.45, 0.08, 0.02, 0.01, 0.06, 0.7, -0.05),
-         "catalyst": (0.6, -0.3, 0.07, 0.01, 0.008, 0.03, 0.45, 0.2)}
+TRUTH = {
+    "magnet": (0.25, 0.45, 0.08, 0.02, 0.01, 0.06, 0.7, -0.05),
+    "catalyst": (0.6, -0.3, 0.07, 0.01, 0.008, 0.03, 0.45, 0.2),
+}
 #: Non-US focal patents: their (local, global) rates are these multiples of m_l0, m_g0.
 FOREIGN_RATES = (0.6, 1.2)
 #: Probability that a focal patent cites an older patent of its subclasses (outside the window).
 OLD_CITATION_RATE = 0.005
-NEIGHBOURS = {"magnet": ("148/104", "148/105", "148/120", "148/121", "148/300", "148/304", "148/305",
-                         "148/306", "148/307", "148/308"),
-              "catalyst": ("502/300", "502/301", "502/305", "502/306", "502/307", "502/308", "502/309",
-                           "502/310", "502/311", "502/312")}
+NEIGHBOURS = {
+    "magnet": (
+        "148/104",
+        "148/105",
+        "148/120",
+        "148/121",
+        "148/300",
+        "148/304",
+        "148/305",
+        "148/306",
+        "148/307",
+        "148/308",
+    ),
+    "catalyst": (
+        "502/300",
+        "502/301",
+        "502/305",
+        "502/306",
+        "502/307",
+        "502/308",
+        "502/309",
+        "502/310",
+        "502/311",
+        "502/312",
+    ),
+}
 FOREIGN = ("JPN", "DEU", "FRA", "GBR", "KOR", "CAN", "ITA", "NLD", "CHE", "SWE", "CHN", "TWN")
 SET_TITLES = {
-    "magnet": ("Sintered Nd-Fe-B permanent magnet", "Rare earth cobalt magnet alloy", "SmCo5 magnet powder",
-               "Method for producing a Dy-containing magnet", "Neodymium iron boron magnet"),
-    "catalyst": ("Cerium oxide catalyst support", "Lanthanum-containing exhaust gas catalyst",
-                 "Catalyst comprising CeO2 and platinum", "Rare-earth exchanged zeolite catalyst",
-                 "Yttrium stabilised catalyst carrier"),
+    "magnet": (
+        "Sintered Nd-Fe-B permanent magnet",
+        "Rare earth cobalt magnet alloy",
+        "SmCo5 magnet powder",
+        "Method for producing a Dy-containing magnet",
+        "Neodymium iron boron magnet",
+    ),
+    "catalyst": (
+        "Cerium oxide catalyst support",
+        "Lanthanum-containing exhaust gas catalyst",
+        "Catalyst comprising CeO2 and platinum",
+        "Rare-earth exchanged zeolite catalyst",
+        "Yttrium stabilised catalyst carrier",
+    ),
 }
-PLAIN_TITLES = ("Heat treatment of steel strip", "Layered alumina catalyst carrier", "Method of making a fastener",
-                "Apparatus for sorting mail", "Zeolite catalyst for cracking", "Process for annealing wire",
-                "Electrical connector", "Valve assembly", "Method of coating glass", "Polymer composition",
-                "Semiconductor device", "Engine control system", "Toy vehicle", "Container closure",
-                "However improved hinge", "Europe-style plug adapter")
+PLAIN_TITLES = (
+    "Heat treatment of steel strip",
+    "Layered alumina catalyst carrier",
+    "Method of making a fastener",
+    "Apparatus for sorting mail",
+    "Zeolite catalyst for cracking",
+    "Process for annealing wire",
+    "Electrical connector",
+    "Valve assembly",
+    "Method of coating glass",
+    "Polymer composition",
+    "Semiconductor device",
+    "Engine control system",
+    "Toy vehicle",
+    "Container closure",
+    "However improved hinge",
+    "Europe-style plug adapter",
+)
 PLAIN_ABSTRACT = "An improved device and method are disclosed."
 RE_ABSTRACT = "The alloy contains neodymium and a rare earth element."
 
@@ -117,21 +165,33 @@ def generate_universe(seed: int, size: str) -> dict[str, pl.DataFrame]:
     roles, technology = _roles(rng, app_year, n_magnet, n_catalyst, per_neighbour)
     us = rng.random(n) < np.where(roles == "set", 0.5, 0.55)
     classes = _classes(rng, roles, technology)
-    patents = pl.DataFrame({
-        "patent_id": ids, "grant_year": grant_year.astype(np.int32),
-        "application_date": _dates(rng, app_year), "grant_date": _dates(rng, grant_year),
-        "role": roles.astype(str), "technology": technology.astype(str), "us": us,
-    }).with_columns(application_year=pl.col("application_date").dt.year(),
-                    technology=pl.when(pl.col("role") == "background").then(None).otherwise(pl.col("technology")))
+    patents = pl.DataFrame(
+        {
+            "patent_id": ids,
+            "grant_year": grant_year.astype(np.int32),
+            "application_date": _dates(rng, app_year),
+            "grant_date": _dates(rng, grant_year),
+            "role": roles.astype(str),
+            "technology": technology.astype(str),
+            "us": us,
+        }
+    ).with_columns(
+        application_year=pl.col("application_date").dt.year(),
+        technology=pl.when(pl.col("role") == "background").then(None).otherwise(pl.col("technology")),
+    )
     classes = classes.with_columns(patent_id=pl.Series(ids)[classes["row"]]).drop("row")
-    return {**_texts_and_assignees(rng, patents), "patent_classes": classes,
-            "patent_inventors": _inventors(rng, patents),
-            "patent_citations": _citations(rng, patents, classes),
-            "patents": patents}
+    return {
+        **_texts_and_assignees(rng, patents),
+        "patent_classes": classes,
+        "patent_inventors": _inventors(rng, patents),
+        "patent_citations": _citations(rng, patents, classes),
+        "patents": patents,
+    }
 
 
-def _roles(rng: np.random.Generator, app_year: np.ndarray, n_magnet: int, n_catalyst: int,
-           per_neighbour: int) -> tuple[np.ndarray, np.ndarray]:
+def _roles(
+    rng: np.random.Generator, app_year: np.ndarray, n_magnet: int, n_catalyst: int, per_neighbour: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Role and technology of each patent, drawn without replacement: the sets (application year
     from 1976), three times as many other patents in the sets' subclasses, the neighbour-subclass
     patents; the rest is background."""
@@ -139,9 +199,11 @@ def _roles(rng: np.random.Generator, app_year: np.ndarray, n_magnet: int, n_cata
     roles, technology = np.full(n, "background", dtype=object), np.full(n, None, dtype=object)
     order, free = rng.permutation(n), np.ones(n, bool)
     for tech, n_set in (("magnet", n_magnet), ("catalyst", n_catalyst)):
-        for role, count, condition in (("set", n_set, app_year >= FIRST_SET_YEAR),
-                                       ("fvd_class", 3 * n_set, None),
-                                       ("neighbour", per_neighbour * len(NEIGHBOURS[tech]), None)):
+        for role, count, condition in (
+            ("set", n_set, app_year >= FIRST_SET_YEAR),
+            ("fvd_class", 3 * n_set, None),
+            ("neighbour", per_neighbour * len(NEIGHBOURS[tech]), None),
+        ):
             keep = free[order] if condition is None else free[order] & condition[order]
             chosen = order[keep][:count]
             roles[chosen], technology[chosen], free[chosen] = role, tech, False
@@ -164,8 +226,12 @@ def _classes(rng: np.random.Generator, roles: np.ndarray, technology: np.ndarray
         main[in_fvd] = rng.choice(fvd, in_fvd.sum())
         in_neighbour = (technology == tech) & (roles == "neighbour")
         main[in_neighbour] = rng.choice(neighbours, in_neighbour.sum())
-        for mask, pool, p in ((in_fvd, fvd, 0.4), (in_fvd, neighbours, 1.0),
-                              (in_fvd & (roles == "set"), background[:10], 0.02), (in_neighbour, background, 0.3)):
+        for mask, pool, p in (
+            (in_fvd, fvd, 0.4),
+            (in_fvd, neighbours, 1.0),
+            (in_fvd & (roles == "set"), background[:10], 0.02),
+            (in_neighbour, background, 0.3),
+        ):
             chosen = np.flatnonzero(mask & (rng.random(n) < p))
             rows.append(chosen)
             codes.append(_zipf_codes(rng, chosen.size, pool) if pool is background else rng.choice(pool, chosen.size))
@@ -173,10 +239,18 @@ def _classes(rng: np.random.Generator, roles: np.ndarray, technology: np.ndarray
     extra = np.repeat(plain, rng.poisson(0.8, plain.size))
     rows.append(extra)
     codes = [main, *codes, _zipf_codes(rng, extra.size, background)]
-    frame = pl.DataFrame({"row": np.concatenate(rows), "code": np.concatenate(codes).astype(str),
-                          "is_main": np.concatenate([np.ones(n, bool), np.zeros(sum(r.size for r in rows[1:]), bool)])})
-    return frame.unique(["row", "code"], keep="first", maintain_order=True).with_columns(
-        scheme=pl.lit("uspc")).select("row", "scheme", "code", "is_main")
+    frame = pl.DataFrame(
+        {
+            "row": np.concatenate(rows),
+            "code": np.concatenate(codes).astype(str),
+            "is_main": np.concatenate([np.ones(n, bool), np.zeros(sum(r.size for r in rows[1:]), bool)]),
+        }
+    )
+    return (
+        frame.unique(["row", "code"], keep="first", maintain_order=True)
+        .with_columns(scheme=pl.lit("uspc"))
+        .select("row", "scheme", "code", "is_main")
+    )
 
 
 def _texts_and_assignees(rng: np.random.Generator, patents: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -193,8 +267,9 @@ def _texts_and_assignees(rng: np.random.Generator, patents: pl.DataFrame) -> dic
     early = patents["application_year"].to_numpy() < FIRST_SET_YEAR
     org = np.isin(assignee_type, ["organisation", "government"])
     keyword_elsewhere &= ~org | early
-    where = np.where(is_set | keyword_elsewhere, rng.choice(["title", "abstract", "claims"], n, p=[0.6, 0.2, 0.2]),
-                     "none")
+    where = np.where(
+        is_set | keyword_elsewhere, rng.choice(["title", "abstract", "claims"], n, p=[0.6, 0.2, 0.2]), "none"
+    )
     titles = np.array(PLAIN_TITLES)[rng.integers(0, len(PLAIN_TITLES), n)]
     for name, options in SET_TITLES.items():
         chosen = (where == "title") & (tech == name)
@@ -202,20 +277,36 @@ def _texts_and_assignees(rng: np.random.Generator, patents: pl.DataFrame) -> dic
     abstracts = np.where(where == "abstract", RE_ABSTRACT, PLAIN_ABSTRACT)
     ids = patents["patent_id"]
     base = patents.select("patent_id", "grant_date", "application_date").with_columns(
-        title=pl.Series(titles), abstract=pl.Series(abstracts),
+        title=pl.Series(titles),
+        abstract=pl.Series(abstracts),
         kind=pl.when(pl.col("grant_date").dt.year() >= 2001).then(pl.lit("B1")).otherwise(pl.lit("A")),
-        source=pl.lit("embedded"))
+        source=pl.lit("embedded"),
+    )
     claims = where != "none"
-    texts = pl.DataFrame({"patent_id": ids.filter(pl.Series(claims)), "section": "claims",
-                          "text": np.where(where[claims] == "claims", "1. A composition comprising 5% Nd and Dy.",
-                                           "1. A composition as described.")})
+    texts = pl.DataFrame(
+        {
+            "patent_id": ids.filter(pl.Series(claims)),
+            "section": "claims",
+            "text": np.where(
+                where[claims] == "claims", "1. A composition comprising 5% Nd and Dy.", "1. A composition as described."
+            ),
+        }
+    )
     has_assignee = assignee_type != "none"
-    assignees = pl.DataFrame({"patent_id": ids.filter(pl.Series(has_assignee)),
-                              "sequence": np.zeros(has_assignee.sum(), np.int64),
-                              "assignee_type": assignee_type[has_assignee]}).with_columns(
-        name=pl.concat_str(pl.lit("Assignee "), pl.col("patent_id").cast(pl.String)), country=pl.lit(None, pl.String))
-    return {"patents_base": base, "patent_texts": texts,
-            "patent_assignees": assignees.select("patent_id", "sequence", "name", "country", "assignee_type")}
+    assignees = pl.DataFrame(
+        {
+            "patent_id": ids.filter(pl.Series(has_assignee)),
+            "sequence": np.zeros(has_assignee.sum(), np.int64),
+            "assignee_type": assignee_type[has_assignee],
+        }
+    ).with_columns(
+        name=pl.concat_str(pl.lit("Assignee "), pl.col("patent_id").cast(pl.String)), country=pl.lit(None, pl.String)
+    )
+    return {
+        "patents_base": base,
+        "patent_texts": texts,
+        "patent_assignees": assignees.select("patent_id", "sequence", "name", "country", "assignee_type"),
+    }
 
 
 def _inventors(rng: np.random.Generator, patents: pl.DataFrame) -> pl.DataFrame:
@@ -224,13 +315,24 @@ def _inventors(rng: np.random.Generator, patents: pl.DataFrame) -> pl.DataFrame:
     first = np.where(patents["us"].to_numpy(), "USA", np.array(FOREIGN)[rng.integers(0, len(FOREIGN), n)])
     second = np.flatnonzero(rng.random(n) < 0.3)
     ids = patents["patent_id"].to_numpy()
-    return pl.DataFrame({
-        "patent_id": np.concatenate([ids, ids[second]]),
-        "sequence": np.concatenate([np.zeros(n, np.int64), np.ones(second.size, np.int64)]),
-        "country": np.concatenate([first, np.array(FOREIGN)[rng.integers(0, len(FOREIGN), second.size)]]),
-    }).with_columns(name=pl.concat_str(pl.lit("Inventor "), pl.col("patent_id").cast(pl.String), pl.lit("-"),
-                                       pl.col("sequence").cast(pl.String)))\
+    return (
+        pl.DataFrame(
+            {
+                "patent_id": np.concatenate([ids, ids[second]]),
+                "sequence": np.concatenate([np.zeros(n, np.int64), np.ones(second.size, np.int64)]),
+                "country": np.concatenate([first, np.array(FOREIGN)[rng.integers(0, len(FOREIGN), second.size)]]),
+            }
+        )
+        .with_columns(
+            name=pl.concat_str(
+                pl.lit("Inventor "),
+                pl.col("patent_id").cast(pl.String),
+                pl.lit("-"),
+                pl.col("sequence").cast(pl.String),
+            )
+        )
         .select("patent_id", "sequence", "name", "country")
+    )
 
 
 def _focal_candidates(patents: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:
@@ -238,32 +340,48 @@ def _focal_candidates(patents: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFr
     to the focal year) pair, with the cell of the other patent (its US flag, within = same set) and
     whether it is in the window."""
     focal = patents.filter(pl.col("role") == "set").select(
-        focal_id="patent_id", focal_tech="technology", focal_year="application_year", focal_us="us")
+        focal_id="patent_id", focal_tech="technology", focal_year="application_year", focal_us="us"
+    )
     focal_codes = focal.join(classes.select(focal_id="patent_id", code="code"), on="focal_id")
-    other = (classes.select("patent_id", "code")
-             .join(patents.select("patent_id", "application_year", "us", "role", "technology"), on="patent_id"))
-    return (focal_codes.join(other, on="code")
-            .filter(pl.col("application_year").is_between(pl.col("focal_year") - 2 * WINDOW, pl.col("focal_year"))
-                    & (pl.col("patent_id") != pl.col("focal_id")))
-            .drop("code").unique(["focal_id", "patent_id"])
-            .with_columns(in_window=pl.col("application_year") >= pl.col("focal_year") - WINDOW,
-                          within=(pl.col("role") == "set") & (pl.col("technology") == pl.col("focal_tech")),
-                          d=(pl.col("focal_year") >= BREAK_YEAR).cast(pl.Int64)))
+    other = classes.select("patent_id", "code").join(
+        patents.select("patent_id", "application_year", "us", "role", "technology"), on="patent_id"
+    )
+    return (
+        focal_codes.join(other, on="code")
+        .filter(
+            pl.col("application_year").is_between(pl.col("focal_year") - 2 * WINDOW, pl.col("focal_year"))
+            & (pl.col("patent_id") != pl.col("focal_id"))
+        )
+        .drop("code")
+        .unique(["focal_id", "patent_id"])
+        .with_columns(
+            in_window=pl.col("application_year") >= pl.col("focal_year") - WINDOW,
+            within=(pl.col("role") == "set") & (pl.col("technology") == pl.col("focal_tech")),
+            d=(pl.col("focal_year") >= BREAK_YEAR).cast(pl.Int64),
+        )
+    )
 
 
 def _citations(rng: np.random.Generator, patents: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:
     """Focal citations drawn from the mixture model, a few to patents outside the universe, and
     Poisson(3) random earlier patents for every other patent."""
     candidates = _focal_candidates(patents, classes).sort("focal_id", "patent_id")
-    rate_table = pl.DataFrame([(tech, us, d, within, cited_us, float(true_rates(tech, us, d)[k]))
-                               for tech in TRUTH for us in (True, False) for d in (0, 1)
-                               for k, (cited_us, within) in enumerate([(True, True), (False, True), (True, False),
-                                                                       (False, False)])],
-                              schema=["focal_tech", "focal_us", "d", "within", "us", "rate"], orient="row")
+    rate_table = pl.DataFrame(
+        [
+            (tech, us, d, within, cited_us, float(true_rates(tech, us, d)[k]))
+            for tech in TRUTH
+            for us in (True, False)
+            for d in (0, 1)
+            for k, (cited_us, within) in enumerate([(True, True), (False, True), (True, False), (False, False)])
+        ],
+        schema=["focal_tech", "focal_us", "d", "within", "us", "rate"],
+        orient="row",
+    )
     candidates = candidates.join(rate_table, on=["focal_tech", "focal_us", "d", "within", "us"])
     probability = np.where(candidates["in_window"].to_numpy(), candidates["rate"].to_numpy(), OLD_CITATION_RATE)
     focal_cites = candidates.filter(pl.Series(rng.random(candidates.height) < probability)).select(
-        citing_id="focal_id", cited_id="patent_id")
+        citing_id="focal_id", cited_id="patent_id"
+    )
     focal_ids = patents.filter(pl.col("role") == "set")["patent_id"]
     unknown = focal_ids.filter(pl.Series(rng.random(focal_ids.len()) < 0.05))
     outside = pl.DataFrame({"citing_id": unknown, "cited_id": 3_000_000 + np.arange(unknown.len())})
@@ -276,11 +394,14 @@ def _citations(rng: np.random.Generator, patents: pl.DataFrame, classes: pl.Data
     grant = patents.select(cited_id="patent_id", cited_date="grant_date")
     citations = pl.concat([focal_cites, outside, background]).unique(maintain_order=True)
     order = rng.permutation(citations.height)
-    return (citations.with_columns(shuffle=pl.Series(order)).sort("citing_id", "shuffle")
-            .with_columns(sequence=pl.int_range(pl.len()).over("citing_id").cast(pl.Int64))
-            .join(grant, on="cited_id", how="left")
-            .with_columns(cited_office=pl.lit("US"), category=pl.lit("cited by examiner"))
-            .select("citing_id", "cited_id", "cited_date", "cited_office", "category", "sequence"))
+    return (
+        citations.with_columns(shuffle=pl.Series(order))
+        .sort("citing_id", "shuffle")
+        .with_columns(sequence=pl.int_range(pl.len()).over("citing_id").cast(pl.Int64))
+        .join(grant, on="cited_id", how="left")
+        .with_columns(cited_office=pl.lit("US"), category=pl.lit("cited by examiner"))
+        .select("citing_id", "cited_id", "cited_date", "cited_office", "category", "sequence")
+    )
 
 
 CANONICAL = ("patents", "patent_texts", "patent_assignees", "patent_inventors", "patent_classes", "patent_citations")
@@ -304,10 +425,16 @@ def _canonical(universe: dict[str, pl.DataFrame], ids: pl.Series | None = None) 
     """The canonical tables of the patents ``ids`` (all when None), patent numbers as strings."""
     tables = {"patents": universe["patents_base"], **{name: universe[name] for name in CANONICAL[1:]}}
     if ids is not None:
-        tables = {name: frame.filter(pl.col("citing_id" if name == "patent_citations" else "patent_id")
-                                     .is_in(ids.implode())) for name, frame in tables.items()}
-    return {name: frame.with_columns(pl.col(c).cast(pl.String) for c in ("patent_id", "citing_id", "cited_id")
-                                     if c in frame.columns) for name, frame in tables.items()}
+        tables = {
+            name: frame.filter(pl.col("citing_id" if name == "patent_citations" else "patent_id").is_in(ids.implode()))
+            for name, frame in tables.items()
+        }
+    return {
+        name: frame.with_columns(
+            pl.col(c).cast(pl.String) for c in ("patent_id", "citing_id", "cited_id") if c in frame.columns
+        )
+        for name, frame in tables.items()
+    }
 
 
 def generate_fvd_truth(rng: np.random.Generator, dims) -> dict[str, pl.DataFrame]:
@@ -323,13 +450,19 @@ def fvd_truth() -> pl.DataFrame:
     rows = []
     for tech in TRUTH:
         theta = truth_theta(tech)
-        values = {**dict(zip(mixture.PARAMETERS, theta)), **dict(zip(mixture.REDUCED_FORM, mixture.reduced_form(theta))),
-                  **mixture.quantity_values(theta)}
+        values = {
+            **dict(zip(mixture.PARAMETERS, theta, strict=False)),
+            **dict(zip(mixture.REDUCED_FORM, mixture.reduced_form(theta), strict=False)),
+            **mixture.quantity_values(theta),
+        }
         rows += [("spillovers", name, f"{tech}:restricted", float(v)) for name, v in values.items()]
         for d in (0, 1):
             a, w = mixture.period_shares(theta, d)
             period = np.array([a, 0.0, *theta[2:6], w, 0.0])
-            rows += [("spillovers", name, f"{tech}:unrestricted:{d}", float(v))
-                     for name, v in mixture.quantity_values(period, mixture.ONE_PERIOD_QUANTITIES).items()]
-    return pl.DataFrame(rows, schema={"stage": pl.String, "parameter": pl.String, "key": pl.String,
-                                      "value": pl.Float64}, orient="row")
+            rows += [
+                ("spillovers", name, f"{tech}:unrestricted:{d}", float(v))
+                for name, v in mixture.quantity_values(period, mixture.ONE_PERIOD_QUANTITIES).items()
+            ]
+    return pl.DataFrame(
+        rows, schema={"stage": pl.String, "parameter": pl.String, "key": pl.String, "value": pl.Float64}, orient="row"
+    )

@@ -30,8 +30,9 @@ NOISE_SD = 0.05
 STAGE = "ge_elasticities"
 
 
-def generate_innovation_panel(rng: np.random.Generator, dims: WorldDims, *,
-                              drift: float = 0.0) -> dict[str, pl.DataFrame]:
+def generate_innovation_panel(
+    rng: np.random.Generator, dims: WorldDims, *, drift: float = 0.0
+) -> dict[str, pl.DataFrame]:
     """``ge_innovation_panel`` and its ``synthetic_truth`` (eps_j, lambda, a_j, depreciation).
 
     ``drift`` != 0 gives the misspecified world: eps_jt = eps_j + drift (t - tbar) / (T - 1), so
@@ -44,28 +45,35 @@ def generate_innovation_panel(rng: np.random.Generator, dims: WorldDims, *,
     price_index, wages = sector_ree_price_index(rng, years), wage_index(rng, years)
     log_price_ratio = np.log(price_index) - np.log(wages)[:, None]
     eps_path = eps[None, :] + drift * ((years - years.mean()) / (len(years) - 1))[:, None]
-    total_flow = (rng.lognormal(np.log(2000.0), 0.8, n_sectors)[None, :]
-                  * 1.03 ** (years - years[0])[:, None] * rng.lognormal(0.0, 0.05, (len(years), n_sectors)))
+    total_flow = (
+        rng.lognormal(np.log(2000.0), 0.8, n_sectors)[None, :]
+        * 1.03 ** (years - years[0])[:, None]
+        * rng.lognormal(0.0, 0.05, (len(years), n_sectors))
+    )
     noise = rng.normal(0.0, NOISE_SD, (len(years), n_sectors))
 
     ree_flow = np.empty_like(total_flow)
     lagged_stock_ratio = fixed_effect.copy()
     for t in range(len(years)):
-        log_ratio = (fixed_effect + (1 - eps_path[t]) * (log_price_ratio[t] - TRUE_LAMBDA * lagged_stock_ratio)
-                     + noise[t])
+        log_ratio = (
+            fixed_effect + (1 - eps_path[t]) * (log_price_ratio[t] - TRUE_LAMBDA * lagged_stock_ratio) + noise[t]
+        )
         ree_flow[t] = total_flow[t] / (1 + np.exp(-log_ratio))
         other = total_flow[: t + 1] - ree_flow[: t + 1]
-        lagged_stock_ratio = np.log(knowledge_stock(ree_flow[: t + 1], DEPRECIATION)[-1]
-                                    / knowledge_stock(other, DEPRECIATION)[-1])
+        lagged_stock_ratio = np.log(
+            knowledge_stock(ree_flow[: t + 1], DEPRECIATION)[-1] / knowledge_stock(other, DEPRECIATION)[-1]
+        )
 
-    panel = pl.DataFrame({
-        "sector": np.tile(GE_MANUFACTURING_SECTORS, len(years)),
-        "year": np.repeat(years, n_sectors).astype(np.int32),
-        "ree_enhancing_flow": ree_flow.ravel(),
-        "non_ree_flow": (total_flow - ree_flow).ravel(),
-        "ree_price_index": price_index.ravel(),
-        "wage_index": np.repeat(wages, n_sectors),
-    })
+    panel = pl.DataFrame(
+        {
+            "sector": np.tile(GE_MANUFACTURING_SECTORS, len(years)),
+            "year": np.repeat(years, n_sectors).astype(np.int32),
+            "ree_enhancing_flow": ree_flow.ravel(),
+            "non_ree_flow": (total_flow - ree_flow).ravel(),
+            "ree_price_index": price_index.ravel(),
+            "wage_index": np.repeat(wages, n_sectors),
+        }
+    )
     return {"ge_innovation_panel": panel, "synthetic_truth": _truth(eps, fixed_effect, drift)}
 
 
@@ -75,8 +83,11 @@ def sector_ree_price_index(rng: np.random.Generator, years: np.ndarray) -> np.nd
     p_et are the default FOB China prices times lognormal(0, 0.1) yearly noise; the sector's
     element mix w_j ~ Dirichlet(1, ..., 1) gives the cross-sector variation.
     """
-    prices = ree_prices(int(years[0]), int(years[-1])).pivot(on="element", index="year",
-                                                             values="price_usd_per_kg").sort("year")
+    prices = (
+        ree_prices(int(years[0]), int(years[-1]))
+        .pivot(on="element", index="year", values="price_usd_per_kg")
+        .sort("year")
+    )
     element_prices = prices.drop("year").to_numpy() * rng.lognormal(0.0, 0.1, (len(years), prices.width - 1))
     mix = rng.dirichlet(np.ones(prices.width - 1), len(GE_MANUFACTURING_SECTORS))
     return (element_prices / element_prices[0]) @ mix.T
@@ -90,10 +101,21 @@ def wage_index(rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
 
 def _truth(eps: np.ndarray, fixed_effect: np.ndarray, drift: float) -> pl.DataFrame:
     """``synthetic_truth`` rows (stage, parameter, key, value) of the innovation world."""
-    rows = ([("eps", sector, value) for sector, value in zip(GE_MANUFACTURING_SECTORS, eps)]
-            + [("fixed_effect", sector, value) for sector, value in zip(GE_MANUFACTURING_SECTORS, fixed_effect)]
-            + [("lambda", "all", TRUE_LAMBDA), ("depreciation", "all", DEPRECIATION),
-               ("eps_drift", "all", drift), ("noise_sd", "all", NOISE_SD)])
+    rows = (
+        [("eps", sector, value) for sector, value in zip(GE_MANUFACTURING_SECTORS, eps, strict=False)]
+        + [("fixed_effect", s, v) for s, v in zip(GE_MANUFACTURING_SECTORS, fixed_effect, strict=True)]
+        + [
+            ("lambda", "all", TRUE_LAMBDA),
+            ("depreciation", "all", DEPRECIATION),
+            ("eps_drift", "all", drift),
+            ("noise_sd", "all", NOISE_SD),
+        ]
+    )
     return pl.DataFrame(
-        {"stage": STAGE, "parameter": [r[0] for r in rows], "key": [r[1] for r in rows],
-         "value": [float(r[2]) for r in rows]})
+        {
+            "stage": STAGE,
+            "parameter": [r[0] for r in rows],
+            "key": [r[1] for r in rows],
+            "value": [float(r[2]) for r in rows],
+        }
+    )

@@ -39,7 +39,14 @@ from functools import cache
 import numpy as np
 import polars as pl
 
-from ree_assets.sources.embedded.dims import ECONOMY_REGION, REGIONS, WorldDims, WorldSize, sic1987_manufacturing, world_dims
+from ree_assets.sources.embedded.dims import (
+    ECONOMY_REGION,
+    REGIONS,
+    WorldDims,
+    WorldSize,
+    sic1987_manufacturing,
+    world_dims,
+)
 from ree_assets.sources.embedded.world import TRUTH_SCHEMA, stage_rng
 from ree_assets.sources.patent_tables import PATENT_TABLES, conform
 
@@ -54,66 +61,185 @@ REGION_LEVEL = {"USA": 0.0, "JPN": 0.0, "EUR": -0.1, "CHN": -1.0, "KOR": -0.7, "
 REGION_TREND = {region: (0.12 if region == "CHN" else 0.02) for region in REGIONS}
 #: SIC industries whose REE patents are mostly of one or two technologies.
 TECHNOLOGY_SIC: dict[str, tuple[str, ...]] = {
-    "Magnet": ("3499", "3264", "3679"), "Battery": ("3691", "3692"), "Catalyst": ("2819", "2911", "3714", "2869"),
-    "Lamp": ("3641", "3229", "2816", "3674"), "Motor": ("3621", "3714", "3566"), "Turbine": ("3511", "3519"),
+    "Magnet": ("3499", "3264", "3679"),
+    "Battery": ("3691", "3692"),
+    "Catalyst": ("2819", "2911", "3714", "2869"),
+    "Lamp": ("3641", "3229", "2816", "3674"),
+    "Motor": ("3621", "3714", "3566"),
+    "Turbine": ("3511", "3519"),
 }
 
 # --- the generator's vocabulary (no classifier reads these) ---------------------------------------
 PRODUCTS: dict[str, tuple[str, ...]] = {
-    "Magnet": ("sintered permanent magnet", "bonded magnetic body", "hot-deformed magnet", "anisotropic magnetic powder",
-               "magnetic material of high coercivity"),
-    "Battery": ("nickel-metal hydride cell", "negative electrode for a secondary battery", "hydrogen-absorbing alloy electrode",
-                "rechargeable battery pack", "electrode material for an energy storage device"),
-    "Catalyst": ("exhaust gas purification catalyst", "three-way catalytic converter", "fluid catalytic cracking catalyst",
-                 "oxygen storage material", "catalyst support for steam reforming"),
-    "Lamp": ("phosphor for a light-emitting diode", "fluorescent lamp", "luminescent material", "white light source",
-             "phosphor layer for a display backlight"),
-    "Motor": ("rotor for an electric traction motor", "interior permanent magnet machine", "electric drive unit for a vehicle",
-              "brushless DC machine", "rotating electrical machine"),
-    "Turbine": ("direct-drive wind turbine generator", "wind power plant generator", "turbine generator with permanent excitation",
-                "offshore wind generator", "gearless generator for a turbine"),
-    "Other": ("solid-state laser", "optical fiber amplifier", "glass polishing slurry", "scintillator crystal",
-              "contrast agent for imaging", "thermal barrier coating", "hydrogen storage tank", "optical glass"),
+    "Magnet": (
+        "sintered permanent magnet",
+        "bonded magnetic body",
+        "hot-deformed magnet",
+        "anisotropic magnetic powder",
+        "magnetic material of high coercivity",
+    ),
+    "Battery": (
+        "nickel-metal hydride cell",
+        "negative electrode for a secondary battery",
+        "hydrogen-absorbing alloy electrode",
+        "rechargeable battery pack",
+        "electrode material for an energy storage device",
+    ),
+    "Catalyst": (
+        "exhaust gas purification catalyst",
+        "three-way catalytic converter",
+        "fluid catalytic cracking catalyst",
+        "oxygen storage material",
+        "catalyst support for steam reforming",
+    ),
+    "Lamp": (
+        "phosphor for a light-emitting diode",
+        "fluorescent lamp",
+        "luminescent material",
+        "white light source",
+        "phosphor layer for a display backlight",
+    ),
+    "Motor": (
+        "rotor for an electric traction motor",
+        "interior permanent magnet machine",
+        "electric drive unit for a vehicle",
+        "brushless DC machine",
+        "rotating electrical machine",
+    ),
+    "Turbine": (
+        "direct-drive wind turbine generator",
+        "wind power plant generator",
+        "turbine generator with permanent excitation",
+        "offshore wind generator",
+        "gearless generator for a turbine",
+    ),
+    "Other": (
+        "solid-state laser",
+        "optical fiber amplifier",
+        "glass polishing slurry",
+        "scintillator crystal",
+        "contrast agent for imaging",
+        "thermal barrier coating",
+        "hydrogen storage tank",
+        "optical glass",
+    ),
 }
 MENTIONS: dict[str, tuple[str, ...]] = {
     "Magnet": ("Nd2Fe14B", "Nd-Fe-B", "neodymium", "dysprosium", "terbium", "SmCo5", "Sm-Co", "rare-earth iron boron"),
     "Battery": ("LaNi5", "lanthanum", "mischmetal", "a La-rich alloy", "cerium", "rare earth hydride"),
-    "Catalyst": ("CeO2", "ceria", "La2O3", "lanthanum-stabilized alumina", "cerium-zirconium oxide", "rare earth oxide"),
+    "Catalyst": (
+        "CeO2",
+        "ceria",
+        "La2O3",
+        "lanthanum-stabilized alumina",
+        "cerium-zirconium oxide",
+        "rare earth oxide",
+    ),
     "Lamp": ("Eu3+", "europium", "Ce:YAG", "terbium-activated aluminate", "Y2O3:Eu", "yttrium oxide"),
     "Motor": ("Nd-Fe-B", "neodymium", "dysprosium", "rare earth magnets", "SmCo5"),
     "Turbine": ("Nd-Fe-B", "neodymium", "rare earth magnets", "dysprosium", "praseodymium"),
-    "Other": ("Nd:YAG", "Er-doped silica", "ceria", "gadolinium", "Lu2SiO5", "yttria-stabilized zirconia", "lanthanide complexes"),
+    "Other": (
+        "Nd:YAG",
+        "Er-doped silica",
+        "ceria",
+        "gadolinium",
+        "Lu2SiO5",
+        "yttria-stabilized zirconia",
+        "lanthanide complexes",
+    ),
 }
 ELEMENTS: dict[str, tuple[str, ...]] = {
-    "Magnet": ("dysprosium", "terbium", "neodymium"), "Battery": ("lanthanum", "cerium"), "Catalyst": ("cerium", "lanthanum"),
-    "Lamp": ("europium", "terbium", "yttrium"), "Motor": ("dysprosium", "neodymium"), "Turbine": ("neodymium", "dysprosium"),
+    "Magnet": ("dysprosium", "terbium", "neodymium"),
+    "Battery": ("lanthanum", "cerium"),
+    "Catalyst": ("cerium", "lanthanum"),
+    "Lamp": ("europium", "terbium", "yttrium"),
+    "Motor": ("dysprosium", "neodymium"),
+    "Turbine": ("neodymium", "dysprosium"),
     "Other": ("gadolinium", "erbium", "cerium"),
 }
 SUBSTITUTES = ("iron nitride", "manganese-aluminium", "ferrite", "cobalt", "copper", "zirconium", "strontium", "nickel")
-ENHANCING = ("which reduces the amount of {el} required", "in which {el} is partly replaced by {sub}",
-             "that is free of heavy rare earth elements", "with a lower {el} content at equal performance",
-             "by recovering {el} from production scrap", "so that grain boundaries concentrate {el} and less of it is used",
-             "substituting {sub} for {el}", "allowing the rare earth content to be recycled",
-             "achieving the same output with a fraction of the {el}", "that dispenses with {el} altogether",
-             "so that {sub} takes over the role of {el}", "needing only trace amounts of {el}")
-NON_ENHANCING = ("comprising {el} as an essential component", "with an increased {el} content for higher performance",
-                 "without reducing the {el} content", "in which the {el} concentration is raised",
-                 "containing {el} in the main phase", "doped with {el} for a stronger effect",
-                 "in which {el} replaces part of the iron to raise performance",
-                 "using less energy while keeping the {el} content", "where a higher {el} share lowers losses")
+ENHANCING = (
+    "which reduces the amount of {el} required",
+    "in which {el} is partly replaced by {sub}",
+    "that is free of heavy rare earth elements",
+    "with a lower {el} content at equal performance",
+    "by recovering {el} from production scrap",
+    "so that grain boundaries concentrate {el} and less of it is used",
+    "substituting {sub} for {el}",
+    "allowing the rare earth content to be recycled",
+    "achieving the same output with a fraction of the {el}",
+    "that dispenses with {el} altogether",
+    "so that {sub} takes over the role of {el}",
+    "needing only trace amounts of {el}",
+)
+NON_ENHANCING = (
+    "comprising {el} as an essential component",
+    "with an increased {el} content for higher performance",
+    "without reducing the {el} content",
+    "in which the {el} concentration is raised",
+    "containing {el} in the main phase",
+    "doped with {el} for a stronger effect",
+    "in which {el} replaces part of the iron to raise performance",
+    "using less energy while keeping the {el} content",
+    "where a higher {el} share lowers losses",
+)
 DEVICES = ("apparatus", "assembly", "method", "system", "composition", "device", "process", "tool")
-DISTRACTORS = ("The samples were tested in a clinical Lab.", "Each Cell of the module is monitored.",
-               "Field trials ran in LA County.", "A carriage moves along the Y-axis.", "The controller stores 2 TB of logs.",
-               "Points X1, Y1 define the window.", "The CEO approved the design.", "An X-Y stage positions the part.")
-COMPANY_SUFFIX = {"USA": "Inc.", "EUR": "GmbH", "JPN": "Co., Ltd.", "CHN": "Co., Ltd.", "KOR": "Co., Ltd.", "RUS": "JSC",
-                  "AUS": "Pty Ltd", "ROW": "Ltd."}
-CPC = {"Magnet": "H01F 1/0577", "Battery": "H01M 4/383", "Catalyst": "B01J 23/10", "Lamp": "C09K 11/7774",
-       "Motor": "H02K 1/276", "Turbine": "F03D 9/25", "Other": "C03C 3/095"}
-USPC = {"Magnet": "148/302", "Battery": "429/218.2", "Catalyst": "502/304", "Lamp": "252/301.4", "Motor": "310/156.01",
-        "Turbine": "290/55", "Other": "501/64"}
-BACKGROUND_CPC = tuple(f"{section} {group}/{sub:02d}" for section, group in (
-    ("G06F", 3), ("H04L", 29), ("A61K", 31), ("B65D", 81), ("F16H", 57), ("G01N", 33), ("H01L", 21), ("C08L", 23),
-    ("B60R", 16), ("A47J", 27), ("E04B", 1), ("B29C", 45)) for sub in (0, 2, 10))
+DISTRACTORS = (
+    "The samples were tested in a clinical Lab.",
+    "Each Cell of the module is monitored.",
+    "Field trials ran in LA County.",
+    "A carriage moves along the Y-axis.",
+    "The controller stores 2 TB of logs.",
+    "Points X1, Y1 define the window.",
+    "The CEO approved the design.",
+    "An X-Y stage positions the part.",
+)
+COMPANY_SUFFIX = {
+    "USA": "Inc.",
+    "EUR": "GmbH",
+    "JPN": "Co., Ltd.",
+    "CHN": "Co., Ltd.",
+    "KOR": "Co., Ltd.",
+    "RUS": "JSC",
+    "AUS": "Pty Ltd",
+    "ROW": "Ltd.",
+}
+CPC = {
+    "Magnet": "H01F 1/0577",
+    "Battery": "H01M 4/383",
+    "Catalyst": "B01J 23/10",
+    "Lamp": "C09K 11/7774",
+    "Motor": "H02K 1/276",
+    "Turbine": "F03D 9/25",
+    "Other": "C03C 3/095",
+}
+USPC = {
+    "Magnet": "148/302",
+    "Battery": "429/218.2",
+    "Catalyst": "502/304",
+    "Lamp": "252/301.4",
+    "Motor": "310/156.01",
+    "Turbine": "290/55",
+    "Other": "501/64",
+}
+BACKGROUND_CPC = tuple(
+    f"{section} {group}/{sub:02d}"
+    for section, group in (
+        ("G06F", 3),
+        ("H04L", 29),
+        ("A61K", 31),
+        ("B65D", 81),
+        ("F16H", 57),
+        ("G01N", 33),
+        ("H01L", 21),
+        ("C08L", 23),
+        ("B60R", 16),
+        ("A47J", 27),
+        ("E04B", 1),
+        ("B29C", 45),
+    )
+    for sub in (0, 2, 10)
+)
 
 
 def afsv_grant_year_ids(year: int) -> tuple[int, int]:
@@ -143,12 +269,15 @@ def did_design(seed: int, size: WorldSize) -> tuple[pl.DataFrame, np.ndarray, np
     z = (log_sens - log_sens.mean()) / log_sens.std()
     regions = np.repeat(np.arange(len(REGIONS)), sens.height)
     level = np.array([REGION_LEVEL[r] for r in REGIONS])[regions]
-    cells = pl.DataFrame({
-        "region": [REGIONS[k] for k in regions], "sic4": sens["sic4"].to_list() * len(REGIONS),
-        "sens": np.tile(sens["sensitivity"].to_numpy(), len(REGIONS)),
-        "alpha": level + 0.8 * np.tile(z, len(REGIONS)) + rng.normal(0, 0.5, regions.size),
-        "alpha_background": rng.normal(level, 1.0),
-    })
+    cells = pl.DataFrame(
+        {
+            "region": [REGIONS[k] for k in regions],
+            "sic4": sens["sic4"].to_list() * len(REGIONS),
+            "sens": np.tile(sens["sensitivity"].to_numpy(), len(REGIONS)),
+            "alpha": level + 0.8 * np.tile(z, len(REGIONS)) + rng.normal(0, 0.5, regions.size),
+            "alpha_background": rng.normal(level, 1.0),
+        }
+    )
     years = np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
     trend = np.array([REGION_TREND[r] for r in REGIONS])[:, None] * (years - AFSV_FIRST_YEAR)[None, :]
     gamma = trend + rng.normal(0, 0.05, trend.shape)
@@ -158,8 +287,11 @@ def did_design(seed: int, size: WorldSize) -> tuple[pl.DataFrame, np.ndarray, np
     enhancing_total = np.exp(alpha[:, None] + region_gamma).sum()
     background_total = np.exp(alpha_b[:, None] + gamma_background[None, :]).sum()
     targets = TARGETS[size]
-    scale = (np.log(targets[0] / enhancing_total), np.log(targets[1] / enhancing_total),
-             np.log(targets[2] / background_total))
+    scale = (
+        np.log(targets[0] / enhancing_total),
+        np.log(targets[1] / enhancing_total),
+        np.log(targets[2] / background_total),
+    )
     return cells, gamma, gamma_background, scale
 
 
@@ -176,7 +308,8 @@ def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     return cells.select("region", "sic4").with_columns(
         pl.Series("enhancing", rng.poisson(np.exp(c_e + log_mean + beta * cells["sens"].to_numpy() * post))),
         pl.Series("other_ree", rng.poisson(np.exp(c_m + log_mean))),
-        pl.Series("background", rng.poisson(np.exp(c_b + cells["alpha_background"].to_numpy() + gamma_background[t]))))
+        pl.Series("background", rng.poisson(np.exp(c_b + cells["alpha_background"].to_numpy() + gamma_background[t]))),
+    )
 
 
 def _technology_weights(sic4: str) -> np.ndarray:
@@ -204,7 +337,8 @@ def _ree_text(rng: np.random.Generator, technology: str, enhancing: bool, indust
     """(title, abstract, claims) of an REE patent."""
     product, mention = _pick(rng, PRODUCTS[technology]), _pick(rng, MENTIONS[technology])
     clause = _pick(rng, ENHANCING if enhancing else NON_ENHANCING).format(
-        el=_pick(rng, ELEMENTS[technology]), sub=_pick(rng, SUBSTITUTES))
+        el=_pick(rng, ELEMENTS[technology]), sub=_pick(rng, SUBSTITUTES)
+    )
     where = f" It is intended for {industry.lower()}." if industry else ""
     abstract = f"{_article(product)} based on {mention} is disclosed, {clause}.{where}"
     title = f"{product[0].upper()}{product[1:]} and {_pick(rng, DEVICES)} of manufacturing the same"
@@ -216,8 +350,11 @@ def _background_text(rng: np.random.Generator, industry: str) -> tuple[str, str,
     device = _pick(rng, DEVICES)
     distractor = f" {_pick(rng, DISTRACTORS)}" if rng.random() < 1 / 6 else ""
     subject = f"{_article(device)} for {industry.lower()}"
-    return f"{device.capitalize()} for {industry.lower()}", f"{subject} improves throughput and reliability.{distractor}", \
-        f"1. {subject}."
+    return (
+        f"{device.capitalize()} for {industry.lower()}",
+        f"{subject} improves throughput and reliability.{distractor}",
+        f"1. {subject}.",
+    )
 
 
 def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
@@ -237,12 +374,16 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     titles = dict(sic1987_manufacturing())
     dims = world_dims(size)
     region_economies = {r: [c for c in dims.economies if ECONOMY_REGION[c] == r] for r in REGIONS}
-    kinds = np.repeat(np.array(["enhancing", "other_ree", "background"]), [counts[c].sum() for c in
-                                                                            ("enhancing", "other_ree", "background")])
-    region = np.concatenate([np.repeat(counts["region"].to_numpy(), counts[c].to_numpy())
-                             for c in ("enhancing", "other_ree", "background")])
-    sic4 = np.concatenate([np.repeat(counts["sic4"].to_numpy(), counts[c].to_numpy())
-                           for c in ("enhancing", "other_ree", "background")])
+    kinds = np.repeat(
+        np.array(["enhancing", "other_ree", "background"]),
+        [counts[c].sum() for c in ("enhancing", "other_ree", "background")],
+    )
+    region = np.concatenate(
+        [np.repeat(counts["region"].to_numpy(), counts[c].to_numpy()) for c in ("enhancing", "other_ree", "background")]
+    )
+    sic4 = np.concatenate(
+        [np.repeat(counts["sic4"].to_numpy(), counts[c].to_numpy()) for c in ("enhancing", "other_ree", "background")]
+    )
     order = rng.permutation(kinds.size)
     kinds, region, sic4 = kinds[order], region[order], sic4[order]
     n = kinds.size
@@ -256,46 +397,87 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
         is_ree = kinds[k] != "background"
         technology = TECHNOLOGIES[rng.choice(len(TECHNOLOGIES), p=_technology_weights(sic4[k]))] if is_ree else None
         industry = titles[sic4[k]] if not is_ree or rng.random() < 0.7 else None
-        title, abstract, claims = (_ree_text(rng, technology, kinds[k] == "enhancing", industry) if is_ree
-                                   else _background_text(rng, industry))
+        title, abstract, claims = (
+            _ree_text(rng, technology, kinds[k] == "enhancing", industry) if is_ree else _background_text(rng, industry)
+        )
         labels.append((ids[k], is_ree, technology, sic4[k], kinds[k] == "enhancing", region[k], country[k]))
         patents.append((ids[k], title, abstract))
         texts.append((ids[k], "claims", claims, year))
         if is_ree:
             classes += [(ids[k], "cpc", CPC[technology], True, year), (ids[k], "uspc", USPC[technology], True, year)]
         else:
-            classes.append((ids[k], "cpc", BACKGROUND_CPC[min(int(rng.zipf(1.6)) - 1, len(BACKGROUND_CPC) - 1)], True, year))
+            classes.append(
+                (ids[k], "cpc", BACKGROUND_CPC[min(int(rng.zipf(1.6)) - 1, len(BACKGROUND_CPC) - 1)], True, year)
+            )
     individual = rng.random(n) < 0.07
-    assignees = pl.DataFrame({
-        "patent_id": ids, "sequence": 0,
-        "name": [f"Inventor {k} {year}" if individual[k] else f"Company {rng.integers(2000)} {COMPANY_SUFFIX[region[k]]}"
-                 for k in range(n)],
-        "country": country, "assignee_type": np.where(individual, "individual", "organisation"), "grant_year": year})
+    assignees = pl.DataFrame(
+        {
+            "patent_id": ids,
+            "sequence": 0,
+            "name": [
+                f"Inventor {k} {year}" if individual[k] else f"Company {rng.integers(2000)} {COMPANY_SUFFIX[region[k]]}"
+                for k in range(n)
+            ],
+            "country": country,
+            "assignee_type": np.where(individual, "individual", "organisation"),
+            "grant_year": year,
+        }
+    )
     n_inventors = 1 + rng.poisson(1.2, n)
     inventor_patent = np.repeat(np.arange(n), n_inventors)
     sequence = np.arange(inventor_patent.size) - np.repeat(np.cumsum(n_inventors) - n_inventors, n_inventors)
     abroad = rng.random(inventor_patent.size) < 0.1
-    inventors = pl.DataFrame({
-        "patent_id": [ids[k] for k in inventor_patent], "sequence": sequence,
-        "name": [f"Inventor {k}-{s}" for k, s in zip(inventor_patent, sequence)],
-        "country": [dims.economies[rng.integers(len(dims.economies))] if a else country[k]
-                    for k, a in zip(inventor_patent, abroad)], "grant_year": year})
+    inventors = pl.DataFrame(
+        {
+            "patent_id": [ids[k] for k in inventor_patent],
+            "sequence": sequence,
+            "name": [f"Inventor {k}-{s}" for k, s in zip(inventor_patent, sequence, strict=False)],
+            "country": [
+                dims.economies[rng.integers(len(dims.economies))] if a else country[k]
+                for k, a in zip(inventor_patent, abroad, strict=False)
+            ],
+            "grant_year": year,
+        }
+    )
     return {
-        "patents": conform("patents", pl.DataFrame({
-            "patent_id": ids, "grant_date": granted, "application_date": filed,
-            "title": [p[1] for p in patents], "abstract": [p[2] for p in patents],
-            "kind": np.where(rng.random(n) < 0.4, "B1", "B2"), "source": "embedded", "grant_year": year})),
-        "patent_texts": conform("patent_texts", pl.DataFrame(texts, schema=["patent_id", "section", "text", "grant_year"],
-                                                             orient="row")),
+        "patents": conform(
+            "patents",
+            pl.DataFrame(
+                {
+                    "patent_id": ids,
+                    "grant_date": granted,
+                    "application_date": filed,
+                    "title": [p[1] for p in patents],
+                    "abstract": [p[2] for p in patents],
+                    "kind": np.where(rng.random(n) < 0.4, "B1", "B2"),
+                    "source": "embedded",
+                    "grant_year": year,
+                }
+            ),
+        ),
+        "patent_texts": conform(
+            "patent_texts", pl.DataFrame(texts, schema=["patent_id", "section", "text", "grant_year"], orient="row")
+        ),
         "patent_assignees": conform("patent_assignees", assignees),
         "patent_inventors": conform("patent_inventors", inventors),
-        "patent_classes": conform("patent_classes", pl.DataFrame(
-            classes, schema=["patent_id", "scheme", "code", "is_main", "grant_year"], orient="row")),
+        "patent_classes": conform(
+            "patent_classes",
+            pl.DataFrame(classes, schema=["patent_id", "scheme", "code", "is_main", "grant_year"], orient="row"),
+        ),
         "patent_citations": conform("patent_citations", _citations(rng, ids, year, seed, size)),
-        "patent_labels": pl.DataFrame(labels, schema={"patent_id": pl.String, "is_ree": pl.Boolean,
-                                                      "technology": pl.String, "sic4": pl.String,
-                                                      "ree_enhancing": pl.Boolean, "region": pl.String,
-                                                      "country": pl.String}, orient="row"),
+        "patent_labels": pl.DataFrame(
+            labels,
+            schema={
+                "patent_id": pl.String,
+                "is_ree": pl.Boolean,
+                "technology": pl.String,
+                "sic4": pl.String,
+                "ree_enhancing": pl.Boolean,
+                "region": pl.String,
+                "country": pl.String,
+            },
+            orient="row",
+        ),
     }
 
 
@@ -309,18 +491,28 @@ def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, s
     for y in np.unique(cited_year):
         where = cited_year == y
         if y >= AFSV_FIRST_YEAR:
-            total = int(year_counts(int(y), seed, size).select(pl.sum_horizontal("enhancing", "other_ree",
-                                                                                 "background")).sum().item())
+            total = int(
+                year_counts(int(y), seed, size)
+                .select(pl.sum_horizontal("enhancing", "other_ree", "background"))
+                .sum()
+                .item()
+            )
             cited[where] = afsv_grant_year_ids(int(y))[0] + rng.integers(0, max(total, 1), where.sum())
         else:
             cited[where] = 3_930_000 + (y - 1976) * 90_000 + rng.integers(0, 70_000, where.sum())
     sequence = np.arange(citing.size) - np.repeat(np.cumsum(n_cited) - n_cited, n_cited)
-    return pl.DataFrame({
-        "citing_id": [ids[k] for k in citing], "cited_id": cited.astype(str),
-        "cited_date": (cited_year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-        + rng.integers(0, 365, citing.size).astype("timedelta64[D]"),
-        "cited_office": "US", "category": np.where(rng.random(citing.size) < 0.6, "cited by examiner", "cited by applicant"),
-        "sequence": sequence, "grant_year": year})
+    return pl.DataFrame(
+        {
+            "citing_id": [ids[k] for k in citing],
+            "cited_id": cited.astype(str),
+            "cited_date": (cited_year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+            + rng.integers(0, 365, citing.size).astype("timedelta64[D]"),
+            "cited_office": "US",
+            "category": np.where(rng.random(citing.size) < 0.6, "cited by examiner", "cited by applicant"),
+            "sequence": sequence,
+            "grant_year": year,
+        }
+    )
 
 
 def patent_tables(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
@@ -333,8 +525,15 @@ def patent_tables(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFra
     from ree_assets.sources.embedded.fvd_universe import fvd_universe_tables
 
     tables = fvd_universe_tables(year, seed, size)
-    return {table: conform(table, tables[table].with_columns(pl.lit(year).alias("grant_year"))
-                           if "grant_year" not in tables[table].columns else tables[table]) for table in PATENT_TABLES}
+    return {
+        table: conform(
+            table,
+            tables[table].with_columns(pl.lit(year).alias("grant_year"))
+            if "grant_year" not in tables[table].columns
+            else tables[table],
+        )
+        for table in PATENT_TABLES
+    }
 
 
 def patent_labels(years: range | list[int], seed: int, size: WorldSize) -> pl.DataFrame:

@@ -23,8 +23,9 @@ EFFECT_PER_SD = (0.3, -0.1)  # non-China regions, CHN
 DEPRECIATION = 0.15
 
 
-def poisson_did_panel(rng: np.random.Generator, dims: WorldDims, sensitivity: pl.DataFrame, *,
-                         pre_trend_per_sd: float = 0.0) -> tuple[pl.DataFrame, dict[str, float]]:
+def poisson_did_panel(
+    rng: np.random.Generator, dims: WorldDims, sensitivity: pl.DataFrame, *, pre_trend_per_sd: float = 0.0
+) -> tuple[pl.DataFrame, dict[str, float]]:
     """(patent_panel frame, true beta of the flow by region) — see the module docstring."""
     by_sic = dict(sensitivity.select("sic4", "sensitivity").iter_rows())
     sens = np.array([by_sic[s] for s in dims.sic4])
@@ -34,9 +35,12 @@ def poisson_did_panel(rng: np.random.Generator, dims: WorldDims, sensitivity: pl
     n_r, n_s, n_t = len(REGIONS), len(sens), len(years)
     post = (years >= 2010).astype(float)
     pre = np.where(years < 2010, years - 2009, 0.0)
-    log_mean = (rng.normal(0.5, 1.0, (n_r, n_s, 1)) + rng.normal(0.0, 0.2, (n_r, 1, n_t))
-                + np.array([beta[r] for r in REGIONS])[:, None, None] * sens[None, :, None] * post
-                + pre_trend_per_sd * (sens / sd)[None, :, None] * pre)
+    log_mean = (
+        rng.normal(0.5, 1.0, (n_r, n_s, 1))
+        + rng.normal(0.0, 0.2, (n_r, 1, n_t))
+        + np.array([beta[r] for r in REGIONS])[:, None, None] * sens[None, :, None] * post
+        + pre_trend_per_sd * (sens / sd)[None, :, None] * pre
+    )
     flow = rng.poisson(np.exp(log_mean)).astype(float)
     all_ree = flow + rng.poisson(flow / rng.uniform(0.4, 0.8, (n_r, n_s, 1)) - flow + 0.5)
     stock, ree_stock = np.zeros_like(flow), np.zeros_like(flow)
@@ -45,8 +49,15 @@ def poisson_did_panel(rng: np.random.Generator, dims: WorldDims, sensitivity: pl
         stock[..., t] = (1 - DEPRECIATION) * previous[0] + flow[..., t]
         ree_stock[..., t] = (1 - DEPRECIATION) * previous[1] + all_ree[..., t]
     non_ree = rng.poisson(rng.lognormal(np.log(200.0), 1.0, (n_r, n_s, 1)) * np.ones(n_t))
-    frame = pl.DataFrame({
-        "region": np.repeat(np.array(REGIONS), n_s * n_t), "sic4": np.tile(np.repeat(np.array(dims.sic4), n_t), n_r),
-        "year": np.tile(years.astype(np.int64), n_r * n_s), "ree_enhancing_stock": stock.ravel(),
-        "ree_stock": ree_stock.ravel(), "ree_enhancing_flow": flow.ravel(), "non_ree_patents": non_ree.ravel()})
+    frame = pl.DataFrame(
+        {
+            "region": np.repeat(np.array(REGIONS), n_s * n_t),
+            "sic4": np.tile(np.repeat(np.array(dims.sic4), n_t), n_r),
+            "year": np.tile(years.astype(np.int64), n_r * n_s),
+            "ree_enhancing_stock": stock.ravel(),
+            "ree_stock": ree_stock.ravel(),
+            "ree_enhancing_flow": flow.ravel(),
+            "non_ree_patents": non_ree.ravel(),
+        }
+    )
     return frame, beta

@@ -11,8 +11,7 @@ import polars as pl
 
 from ree_assets.sources.embedded.dims import FIRST_YEAR, LAST_YEAR
 
-PRICE_SOURCE = ("project default after the AFSV slides' 10-45x 2010-11 spike; FOB China annual "
-                "averages, USD/kg oxide")
+PRICE_SOURCE = "project default after the AFSV slides' 10-45x 2010-11 spike; FOB China annual averages, USD/kg oxide"
 
 #: FOB China annual average oxide prices (USD/kg) by element: (2002-2008 each year, 2009, 2010,
 #: 2011, 2012, 2013, 2014-2018 each year).
@@ -41,9 +40,14 @@ def _episode_price(episodes: tuple[float, ...], year: int) -> float:
 def ree_prices(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> pl.DataFrame:
     """Canonical ``ree_prices``: yearly FOB China oxide prices of Ce, La, Nd, Pr, Dy."""
     rows = [
-        {"element": element, "market": "fob_china", "year": year,
-         "price_usd_per_kg": float(_episode_price(episodes, year)),
-         "source": PRICE_SOURCE, "quality": "approximate"}
+        {
+            "element": element,
+            "market": "fob_china",
+            "year": year,
+            "price_usd_per_kg": float(_episode_price(episodes, year)),
+            "source": PRICE_SOURCE,
+            "quality": "approximate",
+        }
         for element, episodes in _PRICE_EPISODES.items()
         for year in range(first_year, last_year + 1)
     ]
@@ -52,19 +56,25 @@ def ree_prices(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> pl.D
 
 def ree_complementarity() -> pl.DataFrame:
     """Canonical ``ree_complementarity``: one score in [0, 100] per element."""
-    return pl.DataFrame({
-        "element": list(_COMPLEMENTARITY),
-        "complementarity": [float(v) for v in _COMPLEMENTARITY.values()],
-        "source": "illustrative, consistent with Graedel et al. (2015, PNAS); replace with its SI",
-        "quality": "placeholder",
-    })
+    return pl.DataFrame(
+        {
+            "element": list(_COMPLEMENTARITY),
+            "complementarity": [float(v) for v in _COMPLEMENTARITY.values()],
+            "source": "illustrative, consistent with Graedel et al. (2015, PNAS); replace with its SI",
+            "quality": "placeholder",
+        }
+    )
 
 
-COMPOSITION_SOURCE = ("after Goonan (2011), USGS Scientific Investigations Report 2011-5094; world, "
-                      "about 2008; % of REO by application and element")
-END_USE_SOURCE = ("USGS Mineral Commodity Summaries (about 2013): catalysts 60, metallurgy 10, magnets "
-                  "10, polishing 10, other 10 %; catalysts split FCC:auto 13:7 and 'other' by the "
-                  "world mix of glass, batteries, phosphors, ceramics, other")
+COMPOSITION_SOURCE = (
+    "after Goonan (2011), USGS Scientific Investigations Report 2011-5094; world, "
+    "about 2008; % of REO by application and element"
+)
+END_USE_SOURCE = (
+    "USGS Mineral Commodity Summaries (about 2013): catalysts 60, metallurgy 10, magnets "
+    "10, polishing 10, other 10 %; catalysts split FCC:auto 13:7 and 'other' by the "
+    "world mix of glass, batteries, phosphors, ceramics, other"
+)
 
 #: Application -> (share of world REO use %, {element: % of the application's REO}). The
 #: ``other`` element collects REE that are not among the default five (Gd, Tb, Sm, Y, Eu, ...):
@@ -113,8 +123,10 @@ _APPLICATION_INDUSTRIES: dict[str, tuple[tuple[tuple[str, float], ...], tuple[st
 #: The magnet industry split out of 332999 makes permanent magnets: SIC 3499 lists "magnets,
 #: permanent: metallic" (ceramic and ferrite magnets are 3264, not REE magnets).
 _SPLIT_SIC: dict[tuple[str, str], tuple[str, str]] = {
-    ("Magnets", "332999"): ("3499", "SIC 1987 manual (OMB/OSHA), industry 3499 Fabricated Metal Products, "
-                                    "NEC: 'Magnets, permanent: metallic'"),
+    ("Magnets", "332999"): (
+        "3499",
+        "SIC 1987 manual (OMB/OSHA), industry 3499 Fabricated Metal Products, NEC: 'Magnets, permanent: metallic'",
+    ),
 }
 
 #: Share of REE in the value of NdFeB magnets (placeholder).
@@ -128,8 +140,14 @@ def ree_application_composition() -> pl.DataFrame:
     fractions (application_share sums to 1 over applications; element_share to 1 per
     application, the ``other`` element included)."""
     rows = [
-        {"application": application, "element": element, "application_share": share / 100,
-         "element_share": element_share / 100, "source": COMPOSITION_SOURCE, "quality": "approximate"}
+        {
+            "application": application,
+            "element": element,
+            "application_share": share / 100,
+            "element_share": element_share / 100,
+            "source": COMPOSITION_SOURCE,
+            "quality": "approximate",
+        }
         for application, (share, elements) in _COMPOSITION.items()
         for element, element_share in elements.items()
     ]
@@ -142,20 +160,30 @@ def ree_end_use(country: str = "USA") -> pl.DataFrame:
     rows = []
     for group_share, applications in _US_END_USE_GROUPS.values():
         world = {a: _COMPOSITION[a][0] for a in applications}
-        rows += [{"country": country, "application": a,
-                  "end_use_share": group_share / 100 * w / sum(world.values()),
-                  "source": END_USE_SOURCE, "quality": "approximate"} for a, w in world.items()]
+        rows += [
+            {
+                "country": country,
+                "application": a,
+                "end_use_share": group_share / 100 * w / sum(world.values()),
+                "source": END_USE_SOURCE,
+                "quality": "approximate",
+            }
+            for a, w in world.items()
+        ]
     return pl.DataFrame(rows)
 
 
 def ree_consumption() -> pl.DataFrame:
     """Canonical ``ree_consumption``: US REE consumption in 2012, tonnes REO (placeholder)."""
-    return pl.DataFrame({
-        "country": ["USA"], "year": pl.Series([2012], dtype=pl.Int32),
-        "tonnes_reo": [US_CONSUMPTION_TONNES_REO],
-        "source": ["project placeholder of the right order of magnitude; replace (USGS MCS)"],
-        "quality": ["placeholder"],
-    })
+    return pl.DataFrame(
+        {
+            "country": ["USA"],
+            "year": pl.Series([2012], dtype=pl.Int32),
+            "tonnes_reo": [US_CONSUMPTION_TONNES_REO],
+            "source": ["project placeholder of the right order of magnitude; replace (USGS MCS)"],
+            "quality": ["placeholder"],
+        }
+    )
 
 
 def application_industry_map() -> pl.DataFrame:
@@ -164,29 +192,44 @@ def application_industry_map() -> pl.DataFrame:
     commodity rows the REE of the application is recorded under in the Use table, and split_sic4
     the SIC industry of the industry split out for the application (null: no split)."""
     rows = [
-        {"application": application, "bea_code": code, "weight": weight, "carriers": list(carriers),
-         "split_sic4": _SPLIT_SIC.get((application, code), (None, None))[0],
-         "split_sic4_source": _SPLIT_SIC.get((application, code), (None, None))[1],
-         "source": "specs/ree_defaults.md (AFSV measurement)", "quality": "approximate"}
+        {
+            "application": application,
+            "bea_code": code,
+            "weight": weight,
+            "carriers": list(carriers),
+            "split_sic4": _SPLIT_SIC.get((application, code), (None, None))[0],
+            "split_sic4_source": _SPLIT_SIC.get((application, code), (None, None))[1],
+            "source": "specs/ree_defaults.md (AFSV measurement)",
+            "quality": "approximate",
+        }
         for application, (users, carriers) in _APPLICATION_INDUSTRIES.items()
         for code, weight in users
     ]
-    return pl.DataFrame(rows, schema_overrides={"carriers": pl.List(pl.String), "split_sic4": pl.String,
-                                                "split_sic4_source": pl.String})
+    return pl.DataFrame(
+        rows, schema_overrides={"carriers": pl.List(pl.String), "split_sic4": pl.String, "split_sic4_source": pl.String}
+    )
 
 
 def ree_parameters() -> pl.DataFrame:
     """Scalar parameters of the REE stage (parameter, value, source, quality)."""
-    return pl.DataFrame({
-        "parameter": ["magnet_ree_cost_share"], "value": [MAGNET_REE_COST_SHARE],
-        "source": ["project placeholder: share of REE in the value of NdFeB magnets"],
-        "quality": ["placeholder"],
-    })
+    return pl.DataFrame(
+        {
+            "parameter": ["magnet_ree_cost_share"],
+            "value": [MAGNET_REE_COST_SHARE],
+            "source": ["project placeholder: share of REE in the value of NdFeB magnets"],
+            "quality": ["placeholder"],
+        }
+    )
 
 
 def magnet_use_map() -> pl.DataFrame:
     """Canonical ``magnet_use_map`` (bea_code, share, source): the single row ``*`` (share 1), the
     pro-rata marker of :data:`ree_assets.core.io_table.PRO_RATA_USERS`: the magnet Use row splits in
     proportion to the 332999 row, as no public source says who buys REE magnets in the 2012 table."""
-    return pl.DataFrame({"bea_code": ["*"], "share": [1.0],
-                         "source": ["default: in proportion to the 332999 Use row (specs/io_table.md, step 2)"]})
+    return pl.DataFrame(
+        {
+            "bea_code": ["*"],
+            "share": [1.0],
+            "source": ["default: in proportion to the 332999 Use row (specs/io_table.md, step 2)"],
+        }
+    )

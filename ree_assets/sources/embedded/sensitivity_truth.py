@@ -29,12 +29,16 @@ def embedded_sensitivity(seed: int, size: WorldSize) -> pl.DataFrame:
     bea, ree = generate_stage("bea", seed, size), generate_stage("ree", seed, size)
     original = io_table.supply_use_from_canonical(bea["bea_use"], bea["bea_make"])
     extended = io_table.build_ree_extended_table(
-        original, ree["ree_application_composition"],
+        original,
+        ree["ree_application_composition"],
         ree["ree_end_use"].filter(pl.col("country") == COUNTRY),
         io_table.consumption_tonnes(ree["ree_consumption"], COUNTRY, CONSUMPTION_YEAR),
-        ree["ree_prices"], ree["application_industry_map"],
-        io_table.parameter_value(ree["ree_parameters"], "magnet_ree_cost_share"), price_year=PRICE_YEAR,
-        magnet_buyers=ree["magnet_use_map"])
+        ree["ree_prices"],
+        ree["application_industry_map"],
+        io_table.parameter_value(ree["ree_parameters"], "magnet_ree_cost_share"),
+        price_year=PRICE_YEAR,
+        magnet_buyers=ree["magnet_use_map"],
+    )
     elements = io_table.element_codes(extended.tables.commodities, ree["ree_application_composition"])
     concordance = pl.concat([bea["bea_sic_concordance"], io_table.split_sic_links(ree["application_industry_map"])])
     requirements = io_table.requirements_to_sic(extended.tables, elements, concordance)

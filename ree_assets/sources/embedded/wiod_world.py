@@ -36,13 +36,56 @@ GOVERNMENT_SERVICES: tuple[str, ...] = ("c31", "c32", "c33")
 
 #: Approximate 2009 GDP, USD billion (order of magnitude, World Bank current USD).
 GDP_2009_USD_BN: dict[str, float] = {
-    "USA": 14400, "CHN": 5100, "JPN": 5200, "DEU": 3400, "FRA": 2700, "GBR": 2400, "ITA": 2200,
-    "BRA": 1700, "ESP": 1500, "CAN": 1400, "IND": 1400, "RUS": 1200, "AUS": 1000, "MEX": 900,
-    "KOR": 900, "NLD": 870, "TUR": 640, "IDN": 540, "CHE": 540, "BEL": 480, "POL": 440,
-    "SWE": 430, "SAU": 430, "AUT": 400, "NOR": 380, "TWN": 380, "GRC": 330, "ARG": 330,
-    "DNK": 320, "ZAF": 290, "THA": 280, "FIN": 250, "PRT": 240, "IRL": 230, "COL": 230,
-    "ISR": 210, "MYS": 200, "CZE": 200, "EGY": 190, "SGP": 190, "PHL": 170, "CHL": 170,
-    "PAK": 170, "ROU": 170, "HUN": 130, "NZL": 120, "UKR": 120, "VNM": 100, "SVK": 90, "BGR": 50,
+    "USA": 14400,
+    "CHN": 5100,
+    "JPN": 5200,
+    "DEU": 3400,
+    "FRA": 2700,
+    "GBR": 2400,
+    "ITA": 2200,
+    "BRA": 1700,
+    "ESP": 1500,
+    "CAN": 1400,
+    "IND": 1400,
+    "RUS": 1200,
+    "AUS": 1000,
+    "MEX": 900,
+    "KOR": 900,
+    "NLD": 870,
+    "TUR": 640,
+    "IDN": 540,
+    "CHE": 540,
+    "BEL": 480,
+    "POL": 440,
+    "SWE": 430,
+    "SAU": 430,
+    "AUT": 400,
+    "NOR": 380,
+    "TWN": 380,
+    "GRC": 330,
+    "ARG": 330,
+    "DNK": 320,
+    "ZAF": 290,
+    "THA": 280,
+    "FIN": 250,
+    "PRT": 240,
+    "IRL": 230,
+    "COL": 230,
+    "ISR": 210,
+    "MYS": 200,
+    "CZE": 200,
+    "EGY": 190,
+    "SGP": 190,
+    "PHL": 170,
+    "CHL": 170,
+    "PAK": 170,
+    "ROU": 170,
+    "HUN": 130,
+    "NZL": 120,
+    "UKR": 120,
+    "VNM": 100,
+    "SVK": 90,
+    "BGR": 50,
 }
 
 #: Final-use split of spending (CONS_h, CONS_np, CONS_g, GFCF, INVEN): typical and China's.
@@ -65,8 +108,9 @@ def industry_kind(industry: str) -> str:
     return "manufacturing" if industry in MANUFACTURING else "services"
 
 
-def generate_wiod_world(rng: np.random.Generator, dims: WorldDims,
-                        years: tuple[int, ...] = (2009,)) -> dict[str, pl.DataFrame]:
+def generate_wiod_world(
+    rng: np.random.Generator, dims: WorldDims, years: tuple[int, ...] = (2009,)
+) -> dict[str, pl.DataFrame]:
     """Canonical ``wiod`` for the embedded economies (one table per year, default 2009).
 
     The economy's structure (input mixes, sourcing, splits) is drawn once; later or earlier years
@@ -78,9 +122,14 @@ def generate_wiod_world(rng: np.random.Generator, dims: WorldDims,
     tables = []
     for year in years:
         spending = structure["spending"] * (1 + growth) ** (year - 2009)
-        table = leontief_world(economies, structure["input_coefficients"],
-                               structure["sourcing"], spending, structure["final_use_split"],
-                               structure["final_composition"])
+        table = leontief_world(
+            economies,
+            structure["input_coefficients"],
+            structure["sourcing"],
+            spending,
+            structure["final_use_split"],
+            structure["final_composition"],
+        )
         tables.append(world_io_table_to_long(table, year))
     return {"wiod": pl.concat(tables)}
 
@@ -126,8 +175,7 @@ def input_coefficients(rng: np.random.Generator, n_economies: int) -> np.ndarray
     return mix * (1.0 - beta)[None, None, :]
 
 
-def sourcing_shares(rng: np.random.Generator, economies: tuple[str, ...],
-                    size: np.ndarray) -> np.ndarray:
+def sourcing_shares(rng: np.random.Generator, economies: tuple[str, ...], size: np.ndarray) -> np.ndarray:
     """Sourcing shares S[n, i, j] (buyer n, supplier i, industry j), summing to one over i.
 
     Each economy has a lognormal comparative advantage T_nj per industry, China's multiplied by 8
@@ -139,8 +187,11 @@ def sourcing_shares(rng: np.random.Generator, economies: tuple[str, ...],
     advantage = rng.lognormal(0.0, 0.5, (n, j))
     is_china = np.asarray(economies) == "CHN"
     advantage[np.ix_(is_china, [k == "manufacturing" for k in kinds])] *= _CHINA_MANUFACTURING_ADVANTAGE
-    home_logit = (np.log([_HOME_SHARE[k] / (1 - _HOME_SHARE[k]) for k in kinds])[None, :]
-                  + 0.4 * np.log(size / np.median(size))[:, None] + np.log(advantage))
+    home_logit = (
+        np.log([_HOME_SHARE[k] / (1 - _HOME_SHARE[k]) for k in kinds])[None, :]
+        + 0.4 * np.log(size / np.median(size))[:, None]
+        + np.log(advantage)
+    )
     home = 1.0 / (1.0 + np.exp(-home_logit))
     weight = size[:, None] * advantage
     foreign = np.broadcast_to(weight, (n, n, j)).copy()
@@ -172,21 +223,28 @@ def final_use_composition(rng: np.random.Generator) -> np.ndarray:
     return composition / composition.sum(axis=1, keepdims=True)
 
 
-def leontief_world(economies: tuple[str, ...], input_coefficients: np.ndarray,
-                   sourcing: np.ndarray, spending: np.ndarray, final_use_split: np.ndarray,
-                   final_composition: np.ndarray) -> WorldIOTable:
+def leontief_world(
+    economies: tuple[str, ...],
+    input_coefficients: np.ndarray,
+    sourcing: np.ndarray,
+    spending: np.ndarray,
+    final_use_split: np.ndarray,
+    final_composition: np.ndarray,
+) -> WorldIOTable:
     """The rounded world table of the demand-driven Leontief economy in the module docstring."""
     n, j, f = len(economies), len(INDUSTRIES), len(FINAL_USES)
     # A[(i, j), (n, k)] = a_jk(n) S[n, i, j]: axes (i, j, n, k)
     coefficients = np.einsum("njk,nij->ijnk", input_coefficients, sourcing).reshape(n * j, n * j)
     # F[(i, j), (n, f)] = E_n u_nf c_fj S[n, i, j]: axes (i, j, n, f)
-    final = np.einsum("n,nf,fj,nij->ijnf", spending, final_use_split, final_composition,
-                      sourcing).reshape(n * j, n * f)
+    final = np.einsum("n,nf,fj,nij->ijnf", spending, final_use_split, final_composition, sourcing).reshape(n * j, n * f)
     output = np.linalg.solve(np.eye(n * j) - coefficients, final.sum(axis=1))
     intermediate = np.rint(coefficients * output[None, :])
     final = np.rint(final)
     return WorldIOTable(
-        countries=tuple(economies), sectors=INDUSTRIES, final_uses=FINAL_USES,
-        intermediate=intermediate, final=final,
+        countries=tuple(economies),
+        sectors=INDUSTRIES,
+        final_uses=FINAL_USES,
+        intermediate=intermediate,
+        final=final,
         output=intermediate.sum(axis=1) + final.sum(axis=1),
     )

@@ -45,10 +45,12 @@ def _ree_tables(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataF
 
 def _world_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
     """The world's own dimensions, recorded as truth so a result can be traced to its world."""
-    rows = [("world", "n_industries", "sic4", float(len(dims.sic4))),
-            ("world", "n_economies", "country", float(len(dims.economies))),
-            ("world", "first_year", "year", float(dims.years[0])),
-            ("world", "last_year", "year", float(dims.years[-1]))]
+    rows = [
+        ("world", "n_industries", "sic4", float(len(dims.sic4))),
+        ("world", "n_economies", "country", float(len(dims.economies))),
+        ("world", "first_year", "year", float(dims.years[0])),
+        ("world", "last_year", "year", float(dims.years[-1])),
+    ]
     return {"synthetic_truth": pl.DataFrame(rows, schema=TRUTH_SCHEMA, orient="row")}
 
 
@@ -63,19 +65,48 @@ def _imported(path: str) -> StageGenerator:
 #: produces, besides its truth rows).
 STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
     "world": (_world_truth, ()),
-    "ree": (_ree_tables, ("ree_prices", "ree_imports", "ree_complementarity", "ree_application_composition",
-                          "ree_end_use", "ree_consumption", "application_industry_map", "ree_parameters",
-                          "magnet_use_map")),
-    "bea": ("ree_assets.sources.embedded.bea_world:generate_bea_world",
-            ("bea_use", "bea_make", "bea_codes", "bea_sic_concordance", "bea_summary_use", "bea_summary_make",
-             "bea_published_total_requirements")),
+    "ree": (
+        _ree_tables,
+        (
+            "ree_prices",
+            "ree_imports",
+            "ree_complementarity",
+            "ree_application_composition",
+            "ree_end_use",
+            "ree_consumption",
+            "application_industry_map",
+            "ree_parameters",
+            "magnet_use_map",
+        ),
+    ),
+    "bea": (
+        "ree_assets.sources.embedded.bea_world:generate_bea_world",
+        (
+            "bea_use",
+            "bea_make",
+            "bea_codes",
+            "bea_sic_concordance",
+            "bea_summary_use",
+            "bea_summary_make",
+            "bea_published_total_requirements",
+        ),
+    ),
     "wiod": ("ree_assets.sources.embedded.wiod_world:generate_wiod_world", ("wiod",)),
     "innovation": ("ree_assets.sources.embedded.innovation_world:generate_innovation_panel", ("ge_innovation_panel",)),
     "patents": ("ree_assets.sources.embedded.patent_world:generate_patent_truth", ()),
     "spillovers": ("ree_assets.sources.embedded.fvd_universe:generate_fvd_truth", ()),
-    "outcomes": ("ree_assets.sources.embedded.outcome_world:generate_outcomes",
-                 ("trade", "hs_sic_concordance", "industry_stats_us", "industry_stats", "isic_sic_concordance",
-                  "subsidies", "gdp")),
+    "outcomes": (
+        "ree_assets.sources.embedded.outcome_world:generate_outcomes",
+        (
+            "trade",
+            "hs_sic_concordance",
+            "industry_stats_us",
+            "industry_stats",
+            "isic_sic_concordance",
+            "subsidies",
+            "gdp",
+        ),
+    ),
 }
 
 #: Stages whose generator also takes the world's ``seed`` and ``size`` (keywords): they draw on

@@ -13,5 +13,6 @@ select
     ln(1 + patents.non_ree_patents) as log_non_ree_patents
 from {{ ref('patent_panel') }} as patents
 inner join {{ source('core', 'ree_sensitivity') }} as sens using (sic4)
-where patents.sic4 between '2000' and '3999'
-  and patents.year between {{ var('did_first_year') }} and {{ var('did_last_year') }}
+where
+    patents.sic4 between '2000' and '3999'
+    and patents.year between {{ var('did_first_year') }} and {{ var('did_last_year') }}

@@ -5,28 +5,43 @@
     over the top `did_top_importers` partners (shares sum to 1). Cells without bilateral exports
     have no demand control (null). -#}
 with partner_exports as (
-    select reporter as country, sic4, partner, sum(value_usd) as value_usd
+    select
+        reporter as country,
+        sic4,
+        partner,
+        sum(value_usd) as value_usd
     from {{ ref('stg_raw__trade') }}
-    where partner <> 'WLD'
-      and year between {{ var('did_first_year') }} and {{ var('did_post_year') }} - 1
+    where
+        partner <> 'WLD'
+        and year between {{ var('did_first_year') }} and {{ var('did_post_year') }} - 1
     group by reporter, sic4, partner
 ),
 
 top as (
-    select *, row_number() over (partition by country, sic4 order by value_usd desc, partner) as rank
+    select
+        *,
+        row_number() over (partition by country, sic4 order by value_usd desc, partner asc) as rank
     from partner_exports
 ),
 
 weights as (
-    select country, sic4, partner, value_usd / sum(value_usd) over (partition by country, sic4) as weight
+    select
+        country,
+        sic4,
+        partner,
+        value_usd / sum(value_usd) over (partition by country, sic4) as weight
     from top
     where rank <= {{ var('did_top_importers') }}
 ),
 
 demand as (
-    select weights.country, weights.sic4, gdp.year, sum(weights.weight * ln(gdp.gdp_real_usd)) as log_demand
+    select
+        weights.country,
+        weights.sic4,
+        gdp.year,
+        sum(weights.weight * ln(gdp.gdp_real_usd)) as log_demand
     from weights
-    inner join {{ ref('stg_raw__gdp') }} as gdp on gdp.country = weights.partner
+    inner join {{ ref('stg_raw__gdp') }} as gdp on weights.partner = gdp.country
     group by weights.country, weights.sic4, gdp.year
 )
 
