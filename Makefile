@@ -57,7 +57,8 @@ run: setup
 dev: setup
 	$(VENV)/bin/dg dev
 
-test: setup $(BROWSER_STAMP)
+# The lint runs first: a red lint fails the test target (and so CI) before the suite starts.
+test: setup $(BROWSER_STAMP) lint
 	$(VENV)/bin/pytest -n 2 -q
 
 bench: setup

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from ree_assets.errors import DataValidationError
@@ -151,7 +152,7 @@ def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator):
 def sensitivity_sd(frame: pl.DataFrame) -> float:
     """Standard deviation of Sens over the (unit, sector) cells of an estimation frame (one value
     per cell, so a sector with more years does not weigh more)."""
-    return float(frame.unique(UNIT_SECTOR)["sensitivity"].std())
+    return float(np.std(frame.unique(UNIT_SECTOR)["sensitivity"].to_numpy(), ddof=1))
 
 
 def _prepared(panel, outcome, estimator, sample, controls, unit) -> pl.DataFrame:

@@ -87,7 +87,7 @@ def _long(wide: pl.DataFrame, row_name: str, col_name: str, table: str, path: Pa
     values = cells["value_musd"].cast(pl.Float64, strict=False)
     bad = cells["value_musd"].is_not_null() & values.is_null()
     if bad.any():
-        cell = cells.row(int(bad.arg_max()), named=True)
+        cell = cells.row(int(bad.arg_true()[0]), named=True)
         raise SourceFormatError(
             table,
             "every cell is a number, blank or '...'",

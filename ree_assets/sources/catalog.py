@@ -88,11 +88,15 @@ class TableSource:
 def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFrame] | None = None) -> TableSource:
     """A small editable table kept as a canonical CSV, ``<folder>/<table>.csv``; with a
     ``default`` the file is optional and its absence reads as the default table."""
-    return TableSource(
-        table,
-        (SourceFile(f"{folder}/{table}.csv", optional=default is not None, columns=tuple(contract_columns(table))),),
-        lambda path: read_canonical_csv(path, table) if path is not None else default(),
-    )
+
+    def read(path: Path | None) -> pl.DataFrame:
+        if path is not None:
+            return read_canonical_csv(path, table)
+        assert default is not None, "only an optional file (one with a default) can be absent"
+        return default()
+
+    file = SourceFile(f"{folder}/{table}.csv", optional=default is not None, columns=tuple(contract_columns(table)))
+    return TableSource(table, (file,), read)
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
@@ -302,7 +306,7 @@ def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
     if table not in LOCAL_LAYOUT:
         raise SourceUnavailableError(table, "a reader for this table", settings.mode, str(contract_path(table)))
     source = LOCAL_LAYOUT[table]
-    paths: list[Path] = []
+    paths: list[Path | None] = []
     try:
         paths.extend(_locate(table, file, settings) for file in source.files)
         return source.read(*paths)

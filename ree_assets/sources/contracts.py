@@ -7,11 +7,15 @@ from pathlib import Path
 
 import polars as pl
 import yaml
+from polars.datatypes import DataTypeClass
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
 
 #: ODCS logical types -> Polars dtypes, for reading a canonical CSV with the contract's schema.
-_POLARS_TYPES = {
+#: A Polars dtype as Polars' own signatures take it: a class (``pl.String``) or an instance.
+PolarsType = pl.DataType | DataTypeClass
+
+_POLARS_TYPES: dict[str, PolarsType] = {
     "string": pl.String,
     "integer": pl.Int64,
     "number": pl.Float64,
@@ -35,13 +39,13 @@ def load_contract(table: str) -> dict:
     return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def contract_columns(table: str) -> dict[str, pl.DataType]:
+def contract_columns(table: str) -> dict[str, PolarsType]:
     """Column name -> Polars dtype, in the order the contract lists them."""
     (schema,) = [s for s in load_contract(table)["schema"] if s["name"] == table]
     return {p["name"]: _polars_type(p) for p in schema["properties"]}
 
 
-def _polars_type(prop: dict) -> pl.DataType:
+def _polars_type(prop: dict) -> PolarsType:
     """The Polars dtype of one contract property (arrays hold the type of their ``items``)."""
     if prop.get("logicalType") == "array":
         return pl.List(_polars_type(prop.get("items", {"logicalType": "string"})))

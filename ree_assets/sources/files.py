@@ -35,6 +35,7 @@ from pathlib import Path
 import polars as pl
 
 from ree_assets.errors import SourceFormatError, SourceNote
+from ree_assets.sources.contracts import PolarsType
 
 #: First bytes of an OLE2 compound file (the legacy ``.xls`` workbook container).
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -70,7 +71,7 @@ def decode_text(path: Path, table: str) -> str:
 
 
 def read_csv(
-    path: Path, table: str, dtypes: Mapping[str, pl.DataType] | None = None, contract: Path | None = None
+    path: Path, table: str, dtypes: Mapping[str, PolarsType] | None = None, contract: Path | None = None
 ) -> pl.DataFrame:
     """A CSV read strictly: unique header names, the same number of fields on every line (blank
     lines, whose fields are all empty, are skipped); empty fields are null. Columns named in
@@ -134,7 +135,7 @@ def read_csv(
     for name, dtype in dtypes.items():
         bad = frame[name].is_not_null() & cast[name].is_null()
         if bad.any():
-            index = int(bad.arg_max())
+            index = int(bad.arg_true()[0])
             raise SourceFormatError(
                 table,
                 f"values of {name} parse as {dtype}",

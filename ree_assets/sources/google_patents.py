@@ -126,4 +126,4 @@ def read_google_patents(year: int, project: str | None = None, client=None) -> d
             bigquery.ScalarQueryParameter(name, "INT64", value) for name, value in query_parameters(year).items()
         ]
     )
-    return publications_to_tables(pl.from_arrow(client.query(google_patents_query(), job_config=config).to_arrow()))
+    return publications_to_tables(pl.DataFrame(client.query(google_patents_query(), job_config=config).to_arrow()))

@@ -110,9 +110,11 @@ def iso3(code: str | None) -> str | None:
     text = (code or "").strip().upper()
     if len(text) not in (2, 3) or not text.isalpha():
         return None
-    field = "alpha_2" if len(text) == 2 else "alpha_3"
-    found = pycountry.countries.get(**{field: text}) or pycountry.historic_countries.get(**{field: text})
-    return found.alpha_3 if found is not None else None
+    for database in (pycountry.countries, pycountry.historic_countries):
+        found = database.get(alpha_2=text) if len(text) == 2 else database.get(alpha_3=text)
+        if found is not None:
+            return found.alpha_3
+    return None
 
 
 #: USPTO / PatentsView assignee type codes (the last digit; 12-19 are part interests of 2-9).

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -89,7 +89,7 @@ def read_tsv(
         raise SourceUnavailableError(
             "patents", f"{path} with columns {missing}", "local", str(contract_path("patents"))
         )
-    options = {"separator": "\t", "quote_char": '"', "infer_schema": False, "new_columns": names}
+    options: dict[str, Any] = {"separator": "\t", "quote_char": '"', "infer_schema": False, "new_columns": names}
     try:
         frame = pl.read_csv(path, **options)
     except pl.exceptions.ComputeError:

@@ -133,8 +133,10 @@ def _classes(bib: etree._Element) -> list[tuple[str, str, bool]]:
                 f"{cpc.findtext('main-group', '').strip()}/{cpc.findtext('subgroup', '').strip()}"
             )
             found.append(("cpc", code, position == "main-cpc"))
-    seen: set[tuple[str, str]] = set()
-    return [row for row in found if (row[0], row[1]) not in seen and not seen.add((row[0], row[1]))]
+    first: dict[tuple[str, str], tuple[str, str, bool]] = {}
+    for row in found:
+        first.setdefault((row[0], row[1]), row)
+    return list(first.values())
 
 
 def _inventors(bib: etree._Element) -> list[etree._Element]:
@@ -255,12 +257,13 @@ def _frames(rows: dict[str, list[tuple]]) -> dict[str, pl.DataFrame]:
 
 def _parse_documents(documents: list[tuple[int, bytes]], sections: Sequence[str]) -> list[tuple[int, dict | None, str]]:
     """(line, rows or None, problem) of each document: a worker's share of the file."""
-    parsed = []
+    parsed: list[tuple[int, dict | None, str]] = []
     for line, document in documents:
         try:
             parsed.append((line, parse_grant(document, sections), ""))
         except (etree.XMLSyntaxError, ValueError) as error:
-            where = f"at line {line + error.lineno - 1}: " if getattr(error, "lineno", None) else ""
+            lineno = getattr(error, "lineno", None)
+            where = f"at line {line + lineno - 1}: " if lineno else ""
             parsed.append((line, None, f"grant document {where}{error}"))
     return parsed
 

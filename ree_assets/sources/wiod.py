@@ -41,6 +41,7 @@ import polars as pl
 
 from ree_assets.core.ge.data import WorldIOTable
 from ree_assets.errors import DataValidationError, SourceFormatError
+from ree_assets.sources.contracts import PolarsType
 
 TABLE = "wiod"
 FINAL_USES: tuple[str, ...] = ("CONS_h", "CONS_np", "CONS_g", "GFCF", "INVEN")
@@ -50,7 +51,7 @@ ROW_IDENTITY_RULE = "output = intermediate use + final demand within 0.5 x round
 #: WIOD 2013-release country codes that are not ISO 3166 alpha-3.
 _WIOD_TO_ISO3: dict[str, str] = {"ROM": "ROU", "RoW": "ROW"}
 
-WIOD_SCHEMA: dict[str, pl.DataType] = {
+WIOD_SCHEMA: dict[str, PolarsType] = {
     "year": pl.Int32,
     "row_country": pl.String,
     "row_industry": pl.String,

@@ -37,7 +37,7 @@ is dropped from the regression.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -157,8 +157,8 @@ def regression_panel(panel: pl.DataFrame, depreciation: float) -> pl.DataFrame:
                 {
                     "sector": sector,
                     "year": years[1:],
-                    "log_patent_ratio": np.log(rows["ree_enhancing_flow"] / rows["non_ree_flow"]).to_numpy()[1:],
-                    "log_price_ratio": np.log(rows["ree_price_index"] / rows["wage_index"]).to_numpy()[1:],
+                    "log_patent_ratio": np.log((rows["ree_enhancing_flow"] / rows["non_ree_flow"]).to_numpy())[1:],
+                    "log_price_ratio": np.log((rows["ree_price_index"] / rows["wage_index"]).to_numpy())[1:],
                     "lagged_log_stock_ratio": np.log(k_r / k_l)[:-1],
                     "total_flow": (rows["ree_enhancing_flow"] + rows["non_ree_flow"]).to_numpy()[1:],
                     "lagged_ree_stock": k_r[:-1],
@@ -190,12 +190,17 @@ class _Design:
         index = frame["sector"].replace_strict({s: k for k, s in enumerate(sectors)}, return_dtype=pl.Int64).to_numpy()
         years = frame["year"].to_numpy().astype(np.float64)
         centred = years - np.array([years[index == k].mean() for k in range(len(sectors))])[index]
+        column = {c: frame[c].to_numpy() for c in frame.columns}
         return cls(
-            sectors,
-            index,
-            *(frame[c].to_numpy() for c in ("log_patent_ratio", "log_price_ratio", "lagged_log_stock_ratio")),
-            centred,
-            *(frame[c].to_numpy() for c in ("total_flow", "lagged_ree_stock", "lagged_non_ree_stock")),
+            sectors=sectors,
+            sector_index=index,
+            y=column["log_patent_ratio"],
+            price=column["log_price_ratio"],
+            stock=column["lagged_log_stock_ratio"],
+            time=centred,
+            total_flow=column["total_flow"],
+            ree_stock=column["lagged_ree_stock"],
+            non_ree_stock=column["lagged_non_ree_stock"],
         )
 
     def take(self, rows: np.ndarray) -> _Design:
@@ -275,8 +280,14 @@ class _Moments:
         sums = design.by_sector(np.ones(len(design.y)))
         residual = lambda v: _within(design, sums, v, trends)  # noqa: E731 - one-line partialling
         p, s_, y_ = residual(design.price[None, :]), residual(stock), residual(y)
+        pp, ps, ss, py, sy, yy = ((a * b) @ sums for a, b in ((p, p), (p, s_), (s_, s_), (p, y_), (s_, y_), (y_, y_)))
         return cls(
-            *((a * b) @ sums for a, b in ((p, p), (p, s_), (s_, s_), (p, y_), (s_, y_), (y_, y_))),
+            pp=pp,
+            ps=ps,
+            ss=ss,
+            py=py,
+            sy=sy,
+            yy=yy,
             n_obs=len(design.y),
             dof=sums.sum(axis=0) - (3 if trends else 2),
         )
@@ -350,10 +361,8 @@ def _profile_lambda(moments: _Moments, options: EstimationOptions) -> tuple[np.n
         low, high = grid[max(best[draw] - 1, 0)], grid[min(best[draw] + 1, grid.size - 1)]
         if high <= low:
             continue
-        one = _Moments(
-            *(getattr(moments, f)[draw : draw + 1] for f in ("pp", "ps", "ss", "py", "sy", "yy")),
-            n_obs=moments.n_obs,
-            dof=moments.dof,
+        one = replace(
+            moments, **{f: getattr(moments, f)[draw : draw + 1] for f in ("pp", "ps", "ss", "py", "sy", "yy")}
         )
         refined = optimize.minimize_scalar(
             lambda x, one=one: one.slope_and_objective(np.array([[x]]), options)[1][0, 0],
@@ -466,7 +475,8 @@ def estimate_elasticities(panel: pl.DataFrame, options: EstimationOptions = Esti
         tail = 100 * (1 - options.ci_level) / 2
         t_low, t_high = np.percentile((eps_draws - eps) / se_draws, [tail, 100 - tail], axis=0)
         ci_low, ci_high = eps - t_high * std_error[0], eps - t_low * std_error[0]
-        lambda_ci = tuple(float(2 * lam - v) for v in np.percentile(lambda_draws, [100 - tail, tail]))
+        upper, lower = np.percentile(lambda_draws, [100 - tail, tail])
+        lambda_ci = (float(2 * lam - upper), float(2 * lam - lower))
         draw_sd = eps_draws.std(axis=0, ddof=1) if options.n_bootstrap > 1 else draw_sd
     tolerance = 1e-6
     table = pl.DataFrame(

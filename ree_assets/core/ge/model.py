@@ -139,11 +139,16 @@ def price_index_hat(
     (X_nj = 0) gets P_hat = 1.
     """
     if ln_trade_cost_hat is None:
-        return _ln_price_index(by_sector(pi), (pi > 0).any(axis=0), ln_c_hat, theta)
+        return _ln_price_index(by_sector(pi), _supplies(pi), ln_c_hat, theta)
     exponent = np.where(pi > 0, -theta * (ln_c_hat[None, :, :] + ln_trade_cost_hat), -np.inf)
     top = exponent.max(axis=1)  # [n, j]
     top = np.where(np.isfinite(top), top, 0.0)
     return _ln_from_sum(np.einsum("nij,nij->nj", pi, np.exp(exponent - top[:, None, :])), top, theta)
+
+
+def _supplies(pi: np.ndarray) -> np.ndarray:
+    """``supplies[i, j]``: country i sells sector j's good to some buyer (pi_nij > 0 for some n)."""
+    return np.asarray(np.any(pi > 0, axis=0))
 
 
 def _ln_price_index(
@@ -182,7 +187,7 @@ def solve_price_indices(
     Returns (ln P_hat, ln c_hat, iterations).
     """
     ln_P = np.zeros_like(ln_cV_hat) if ln_P_start is None else ln_P_start
-    pi_by_sector, supplies = by_sector(pi), (pi > 0).any(axis=0)
+    pi_by_sector, supplies = by_sector(pi), _supplies(pi)
     for iteration in range(1, max_iter + 1):
         ln_c = unit_cost_hat(ln_cV_hat, ln_P, beta, gam)
         ln_P_next = (

@@ -200,7 +200,7 @@ def evaluate(
     if options.direct_spending(baseline.beta.size):
         X_new, Y_new, income_new = spending_new(pi_new, baseline.gam, baseline.alpha, fixed_income, income_per_output)
     else:
-        no_response = warm is None or warm.spending_response is None
+        response_start = None if warm is None else warm.spending_response
         X_new, Y_new, income_new, response = spending_new_matrix_free(
             pi_new,
             baseline.gam,
@@ -209,7 +209,7 @@ def evaluate(
             income_per_output,
             china,
             baseline.X if warm is None else warm.X_new,
-            np.zeros_like(baseline.X) if no_response else warm.spending_response,
+            np.zeros_like(baseline.X) if response_start is None else response_start,
             tol=options.spending_tol,
         )
     q_new = ree_demand(omega_new, baseline.beta, Y_new, p_R_hat)
@@ -244,7 +244,7 @@ def outer_residuals(
     """The square outer system of the module docstring at an evaluated state."""
     weights = np.ones_like(baseline.labour_income) if shocks.numeraire_weights is None else shocks.numeraire_weights
     weighted_labour = weights * baseline.labour_income
-    equations = [
+    equations: list[np.ndarray | list[float]] = [
         labour_residuals(baseline, state)[:-1],
         [state.ree_demand_new.sum() / baseline.ree_endowment.sum() - 1.0],
         [weighted_labour @ state.w_hat / weighted_labour.sum() - 1.0],
@@ -297,6 +297,7 @@ def _unpack(x: np.ndarray, n_regions: int, instrument: Instrument) -> tuple[np.n
 
 def _initial_point(n_regions: int, instrument: Instrument, start: Equilibrium | None) -> np.ndarray:
     """All hats 1 (tau = 0 under a quota), or a previous solution (warm start)."""
+    x: list[np.ndarray | list[float]]
     if start is None:
         x = [np.ones(n_regions), [1.0]]
     else:
@@ -315,7 +316,7 @@ class _OuterSystem:
         self.baseline, self.instrument, self.shocks, self.options = baseline, instrument, shocks, options
         self.evaluations = 0
         self.iterations = 0
-        self._cache: tuple[bytes, Equilibrium, np.ndarray] | None = None
+        self._cache: tuple[bytes, Equilibrium | None, np.ndarray] | None = None
         self._jacobian: np.ndarray | None = None
         self._last_x = self._last_g = np.empty(0)
 
@@ -326,13 +327,14 @@ class _OuterSystem:
         self.evaluations += 1
         return evaluate(self.baseline, w_hat.copy(), p_W_hat, wedge, self.shocks, options or self.options, start)
 
-    def _evaluated(self, x: np.ndarray) -> tuple[Equilibrium, np.ndarray]:
+    def _evaluated(self, x: np.ndarray) -> tuple[Equilibrium | None, np.ndarray]:
         """State and residuals at x. A trial point where the model cannot be evaluated (prices so
         extreme that the inner solves overflow) gets NaN residuals, which IPOPT treats as an
         evaluation error and answers by shortening its step; the last good state stays the warm start."""
         key = x.tobytes()
         if self._cache is None or self._cache[0] != key:
             previous = None if self._cache is None else self._cache[1]
+            state: Equilibrium | None
             try:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     state = self.state(x, previous)
@@ -345,7 +347,10 @@ class _OuterSystem:
         return self._cache[1], self._cache[2]
 
     def solution(self, x: np.ndarray) -> Equilibrium:
-        return self._evaluated(x)[0]
+        state = self._evaluated(x)[0]
+        if state is None:
+            raise EquilibriumNotFoundError("ipopt ended at a point where the model could not be evaluated")
+        return state
 
     def constraints(self, x: np.ndarray) -> np.ndarray:
         return self._evaluated(x)[1]
@@ -477,13 +482,14 @@ def solve_ipopt(
     """
     started = time.perf_counter()
     try:
-        solution = _solve_ipopt_from(baseline, instrument, shocks, options, start)
-        if solution.converged or start is not None:
-            return solution
+        direct = _solve_ipopt_from(baseline, instrument, shocks, options, start)
+        if direct.converged or start is not None:
+            return direct
     except EquilibriumNotFoundError:
         if start is not None:
             raise
-    solution, reached, step, iterations = None, 0.0, 0.25, 0
+    solution: Equilibrium | None = None
+    reached, step, iterations = 0.0, 0.25, 0
     for _ in range(options.continuation_steps):
         target = min(1.0, reached + step)
         try:

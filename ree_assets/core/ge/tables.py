@@ -51,7 +51,10 @@ def _array(baseline: Baseline, variable: str) -> np.ndarray:
 def baseline_to_long(baseline: Baseline) -> pl.DataFrame:
     """Every array of the baseline as rows (variable, region, partner, sector, input_sector, value)."""
     labels = {"r": baseline.regions, "p": baseline.regions, "s": baseline.sectors, "k": baseline.sectors}
-    rows = [("region_order", region, None, None, None, float(i)) for i, region in enumerate(baseline.regions)]
+    Row = tuple[str, str | None, str | None, str | None, str | None, float]
+    rows: list[Row] = [
+        ("region_order", region, None, None, None, float(i)) for i, region in enumerate(baseline.regions)
+    ]
     rows += [("sector_order", None, None, sector, None, float(i)) for i, sector in enumerate(baseline.sectors)]
     rows += [
         ("china", baseline.regions[baseline.china], None, None, None, 1.0),

@@ -371,7 +371,7 @@ def split_magnets(
     value_added = np.hstack([tables.value_added, phi * tables.value_added[:, [s]]])
     value_added[:, s] *= 1 - phi
     row_share = magnet_output / tables.commodity_output[c]
-    if in_proportion(buyers):
+    if buyers is None or in_proportion(buyers):
         magnet_use, magnet_final = row_share * use[c], row_share * tables.final_demand[c]
     else:
         total = row_share * (use[c].sum() + tables.final_demand[c].sum())

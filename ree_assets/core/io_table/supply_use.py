@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -85,18 +86,24 @@ def _dense(frame: pl.DataFrame, row: str, col: str) -> tuple[list[str], list[str
 
 
 def _check_total(
-    table: str, rule: str, totals: np.ndarray, sums: np.ndarray, n_cells: int, labels: Sequence[str], axis_label: str
+    table: str,
+    rule: str,
+    totals: np.ndarray,
+    sums: np.ndarray,
+    n_cells: int,
+    labels: Sequence[str],
+    axis_label: Literal["row", "column"],
 ) -> None:
     """Raise on the first |total - sum| above BEA's rounding bound 0.5 x (n_cells + 1)."""
     tolerance = ROUNDING_MUSD_PER_CELL * (n_cells + 1)
     gap = np.abs(totals - sums)
     if gap.size and gap.max() > tolerance:
         k = int(np.argmax(gap))
-        where = {axis_label: labels[k]}
         raise DataValidationError(
             table,
             rule,
-            **where,
+            row=labels[k] if axis_label == "row" else None,
+            column=labels[k] if axis_label == "column" else None,
             detail=f"total {totals[k]:.1f} vs sum {sums[k]:.1f}, tolerance {tolerance:.1f} USD million",
         )
 

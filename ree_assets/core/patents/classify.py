@@ -76,15 +76,16 @@ def keyword_technology(frame: pl.DataFrame, classes: pl.DataFrame | None = None)
     """Technology by the first matching CPC main group of the patent, else by the first keyword
     rule of :data:`TECHNOLOGY_RULES` that matches title + abstract, else Other."""
     text = _text(frame).str.to_lowercase()
-    by_words = pl.when(text.str.contains(TECHNOLOGY_RULES[0][1])).then(pl.lit(TECHNOLOGY_RULES[0][0]))
-    for technology, pattern in TECHNOLOGY_RULES[1:]:
-        by_words = by_words.when(text.str.contains(pattern)).then(pl.lit(technology))
-    labelled = frame.select("patent_id", by_words.otherwise(pl.lit("Other")).alias("technology"))
+    by_words = pl.coalesce(
+        *(pl.when(text.str.contains(pattern)).then(pl.lit(technology)) for technology, pattern in TECHNOLOGY_RULES),
+        pl.lit("Other"),
+    )
+    labelled = frame.select("patent_id", by_words.alias("technology"))
     if classes is not None and classes.height:
         cpc = classes.filter((pl.col("scheme") == "cpc") & pl.col("is_main"))
-        rule = pl.when(pl.col("code").str.starts_with(CPC_TECHNOLOGY[0][0])).then(pl.lit(CPC_TECHNOLOGY[0][1]))
-        for prefix, technology in CPC_TECHNOLOGY[1:]:
-            rule = rule.when(pl.col("code").str.starts_with(prefix)).then(pl.lit(technology))
+        rule = pl.coalesce(
+            *(pl.when(pl.col("code").str.starts_with(prefix)).then(pl.lit(tech)) for prefix, tech in CPC_TECHNOLOGY)
+        )
         by_class = cpc.select("patent_id", rule.alias("by_class")).drop_nulls().unique("patent_id", keep="first")
         labelled = labelled.join(by_class, on="patent_id", how="left").select(
             "patent_id", pl.coalesce("by_class", "technology").alias("technology")
@@ -274,7 +275,7 @@ def evaluate(truth: pl.DataFrame, predicted: pl.DataFrame, labels: Mapping[str, 
             {
                 "label": label,
                 "n": joined.height,
-                "accuracy": float((t.cast(pl.String) == p.cast(pl.String)).fill_null(False).mean() or 0.0),
+                "accuracy": float((t.cast(pl.String) == p.cast(pl.String)).fill_null(False).sum()) / max(len(t), 1),
                 "macro_f1": macro_f1(t, p),
             }
         )

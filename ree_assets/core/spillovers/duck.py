@@ -16,4 +16,4 @@ def run_sql(script: str, **frames: pl.DataFrame) -> pl.DataFrame:
         statements = [s for s in script.split(";") if s.strip()]
         for statement in statements[:-1]:
             con.execute(statement)
-        return pl.from_arrow(con.execute(statements[-1]).arrow())
+        return con.execute(statements[-1]).pl()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import polars as pl
@@ -271,6 +272,11 @@ def parameter_bounds(one_period: bool = False) -> tuple[np.ndarray, np.ndarray]:
     if one_period:
         lower[[AD, WD]] = upper[[AD, WD]] = 0.0
     return lower, upper
+
+
+#: Extra constraints of a :class:`Program`: g(Theta) with its Jacobian and Hessians, and the lower
+#: and upper bounds of g.
+ExtraConstraints = tuple[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -550,7 +556,7 @@ def bootstrap_reduced_forms(
             if rows.size:
                 counts[rows] = rng.multinomial(rows.size, np.full(rows.size, 1.0 / rows.size))
         moments = citation_moments(citations, available, period, counts, weights)
-        best = solve(Program(lambda theta, m=moments: sse(theta, m, periods), one_period=fit.one_period), fit.theta)
+        best = solve(Program(partial(sse, moments=moments, periods=periods), one_period=fit.one_period), fit.theta)
         draws[b] = reduced_form(best.theta)
     return draws
 
@@ -592,7 +598,9 @@ def _projected_starts(
     )
 
 
-def _quantity_bound(name: str, sense: float, constraints: tuple, starts: np.ndarray, one_period: bool) -> float:
+def _quantity_bound(
+    name: str, sense: float, constraints: ExtraConstraints, starts: np.ndarray, one_period: bool
+) -> float:
     """min (sense = 1) or max (sense = -1) of a quantity over the feasible Theta: the best of the
     IPOPT solves from ``starts`` that end feasible (NaN when none does)."""
     quantity = QUANTITIES[name][0]
@@ -607,7 +615,7 @@ def _quantity_bound(name: str, sense: float, constraints: tuple, starts: np.ndar
 
 
 def _set_rows(
-    q: np.ndarray, one_period: bool, constraints: tuple, names: Sequence[str], identified_as_points: bool
+    q: np.ndarray, one_period: bool, constraints: ExtraConstraints, names: Sequence[str], identified_as_points: bool
 ) -> list[tuple]:
     """(parameter, set_min, set_max, identified) of each quantity: identified ones as points (their
     value at q) when ``identified_as_points``, the others bounded by IPOPT solves under
@@ -638,9 +646,8 @@ def _set_rows(
 def _identified_value(name: str, q: np.ndarray) -> float:
     """An identified quantity as a function of the reduced form."""
     values = dict(zip(REDUCED_FORM, q, strict=False))
-    return {"w": values["w_0"], "w_d": values["w_1"] - values["w_0"], "w_after": values["w_1"]}.get(
-        name, values.get(name)
-    )
+    derived = {"w": values["w_0"], "w_d": values["w_1"] - values["w_0"], "w_after": values["w_1"]}
+    return float(derived[name] if name in derived else values[name])
 
 
 SET_SCHEMA = {

@@ -161,7 +161,7 @@ def _trade(rng: np.random.Generator, dims: WorldDims, growth: np.ndarray) -> pl.
 
 def _industry_stats_us(rng: np.random.Generator, dims: WorldDims, tfp_growth_us: np.ndarray) -> pl.DataFrame:
     n_s, n_t = tfp_growth_us.shape
-    vship = levels_from_growth(rng.lognormal(np.log(5e3), 1.0, n_s), rng.normal(0.03, 0.05, (n_s, n_t)))
+    vship = levels_from_growth(np.asarray(rng.lognormal(np.log(5e3), 1.0, n_s)), rng.normal(0.03, 0.05, (n_s, n_t)))
     vadd = vship * rng.uniform(0.3, 0.6, (n_s, 1))
     cap = vship * rng.uniform(0.3, 1.5, (n_s, 1))
     pay = vadd * rng.uniform(0.3, 0.7, (n_s, 1))

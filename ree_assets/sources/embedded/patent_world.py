@@ -376,7 +376,7 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     region_economies = {r: [c for c in dims.economies if ECONOMY_REGION[c] == r] for r in REGIONS}
     kinds = np.repeat(
         np.array(["enhancing", "other_ree", "background"]),
-        [counts[c].sum() for c in ("enhancing", "other_ree", "background")],
+        [int(counts[c].sum()) for c in ("enhancing", "other_ree", "background")],
     )
     region = np.concatenate(
         [np.repeat(counts["region"].to_numpy(), counts[c].to_numpy()) for c in ("enhancing", "other_ree", "background")]
@@ -395,15 +395,17 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     labels, patents, texts, classes = [], [], [], []
     for k in range(n):
         is_ree = kinds[k] != "background"
-        technology = TECHNOLOGIES[rng.choice(len(TECHNOLOGIES), p=_technology_weights(sic4[k]))] if is_ree else None
-        industry = titles[sic4[k]] if not is_ree or rng.random() < 0.7 else None
-        title, abstract, claims = (
-            _ree_text(rng, technology, kinds[k] == "enhancing", industry) if is_ree else _background_text(rng, industry)
-        )
+        technology: str | None = None
+        if is_ree:
+            technology = TECHNOLOGIES[rng.choice(len(TECHNOLOGIES), p=_technology_weights(sic4[k]))]
+            industry = titles[sic4[k]] if rng.random() < 0.7 else None
+            title, abstract, claims = _ree_text(rng, technology, kinds[k] == "enhancing", industry)
+        else:
+            title, abstract, claims = _background_text(rng, titles[sic4[k]])
         labels.append((ids[k], is_ree, technology, sic4[k], kinds[k] == "enhancing", region[k], country[k]))
         patents.append((ids[k], title, abstract))
         texts.append((ids[k], "claims", claims, year))
-        if is_ree:
+        if technology is not None:
             classes += [(ids[k], "cpc", CPC[technology], True, year), (ids[k], "uspc", USPC[technology], True, year)]
         else:
             classes.append(
