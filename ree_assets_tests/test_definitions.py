@@ -22,3 +22,17 @@ def test_yearly_partitions_and_the_duckdb_pool():
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         assert graph.get(key).pools == {DUCKDB_POOL}, key
+
+
+def test_loading_the_code_location_raises_no_dagster_warning():
+    """No beta, preview, supersession or deprecation warning of Dagster when the code location loads
+    (every Dagster warning is turned into an error here; other libraries' are left alone)."""
+    code = (
+        "import warnings, dagster as dg; "
+        "[warnings.filterwarnings('error', category=c) for c in (dg.BetaWarning, dg.PreviewWarning, "
+        "dg.SupersessionWarning)]; "
+        "warnings.filterwarnings('error', category=DeprecationWarning, module='dagster'); "
+        "import ree_assets.definitions as d; d.defs.resolve_asset_graph()"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -3,7 +3,17 @@ Dagster has no YearlyPartitionsDefinition; a Jan-1 cron with a %Y key is the sam
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
+
+#: The yearly pulls need a single-run backfill policy (one run writes every year of a range, and
+#: ``--partition-range`` requires it); Dagster marks the parameter beta and warns at every import.
+#: The warning is known and accepted here, so it is silenced for this parameter only.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
+
+#: The backfill policy of every yearly pull.
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 #: Every step that opens the DuckDB file takes this pool (limit 1 in dagster.yaml): DuckDB
 #: allows one writing process, and a writer locks readers in other processes out.

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from ree_assets.core.patents import classify
 from ree_assets.core.patents.ree_filter import ree_subset
-from ree_assets.defs.partitions import DUCKDB_POOL, patent_year_partitions
+from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, patent_year_partitions
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
@@ -25,7 +25,7 @@ from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES
 GROUP = "patents"
 #: Every yearly patent asset: one run receives a whole key range (``dagster asset materialize
 #: --partition-range 2002...2018``) and writes each year of it, replacing only those years.
-YEARLY = {"partitions_def": patent_year_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+YEARLY = {"partitions_def": patent_year_partitions, "backfill_policy": SINGLE_RUN}
 
 
 def _stored(schema: str, table: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ years' rows. A UI backfill may also run one year per run.
 import dagster as dg
 import polars as pl
 
-from ree_assets.defs.partitions import DUCKDB_POOL, trade_year_partitions
+from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, trade_year_partitions
 from ree_assets.defs.resources import DataSource
 from ree_assets.sources.contracts import contract_path, contract_purpose
 
@@ -20,7 +20,7 @@ from ree_assets.sources.contracts import contract_path, contract_purpose
     group_name="panels",
     description=contract_purpose("trade"),
     partitions_def=trade_year_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=SINGLE_RUN,
     metadata={"schema": "raw", "contract": contract_path("trade").name, "partition_expr": "year"},
     kinds={"polars", "duckdb"},
     pool=DUCKDB_POOL,
