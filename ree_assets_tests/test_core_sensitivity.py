@@ -5,7 +5,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from ree_assets.core.sensitivity import china_import_share, price_spike, ree_sensitivity, ree_sensitivity_country
+from ree_assets.core.sensitivity import (
+    china_import_share,
+    price_spike_exposure,
+    ree_sensitivity,
+    ree_sensitivity_country,
+)
 from ree_assets.errors import DataValidationError
 
 TR = pl.DataFrame(
@@ -29,26 +34,21 @@ def test_complementarity_out_of_range_is_named():
         ree_sensitivity(TR, SCORES.with_columns(complementarity=pl.Series([80.0, 150.0])))
 
 
-def _prices(deu_la_2011: float) -> pl.DataFrame:
-    rows = [
-        ("La", "DEU", 2009, 5.0),
-        ("La", "DEU", 2011, deu_la_2011),
-        ("Nd", "DEU", 2009, 10.0),
-        ("Nd", "DEU", 2011, 40.0),
-        ("La", "fob_china", 2009, 1.0),
-        ("La", "fob_china", 2011, 99.0),
-    ]
-    return pl.DataFrame(rows, schema=["element", "market", "year", "price_usd_per_kg"], orient="row")
+def _spikes(deu_la: float) -> pl.DataFrame:
+    """Rows of the mart ree_price_spikes (peak-year over base-year price by element and market)."""
+    rows = [("La", "DEU", deu_la), ("Nd", "DEU", 4.0), ("La", "fob_china", 99.0)]
+    return pl.DataFrame(rows, schema=["element", "market", "spike_ratio"], orient="row")
 
 
-def test_price_spike_uses_country_markets_only():
-    spikes = {(c, e): v for c, e, v in price_spike(_prices(50.0)).iter_rows()}
+def test_price_spike_exposure_uses_country_markets_only():
+    spikes = {(c, e): v for c, e, v in price_spike_exposure(_spikes(10.0)).iter_rows()}
     assert spikes == {("DEU", "La"): pytest.approx(10.0), ("DEU", "Nd"): pytest.approx(4.0)}
 
 
-def test_non_positive_country_price_raises():
-    with pytest.raises(DataValidationError, match=r"ree_prices: row 'La DEU 2011'.*price_usd_per_kg > 0"):
-        price_spike(_prices(0.0))
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("inf"), float("nan")])
+def test_a_spike_that_is_not_a_positive_finite_ratio_raises(bad):
+    with pytest.raises(DataValidationError, match=r"ree_price_spikes: row 'La DEU'.*positive finite ratio"):
+        price_spike_exposure(_spikes(bad))
 
 
 def test_china_import_share_is_pre_2010_and_ignores_world_totals():
@@ -70,7 +70,7 @@ def test_country_variants_are_stacked_with_their_names():
     imports = pl.DataFrame(
         [("DEU", "Nd", "CHN", 2005, 1.0)], schema=["country", "element", "partner", "year", "value_usd"], orient="row"
     )
-    result = ree_sensitivity_country(TR, _prices(50.0), imports)
+    result = ree_sensitivity_country(TR, _spikes(10.0), imports)
     values = {(v, s): x for _, s, v, x in result.iter_rows()}
     assert values[("price_spike", "3691")] == pytest.approx(2e-3 * 10 + 1e-3 * 4)
     assert values[("china_import_share", "3499")] == pytest.approx(4e-3)

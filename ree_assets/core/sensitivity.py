@@ -47,29 +47,18 @@ def ree_sensitivity(ree_tr: pl.DataFrame, complementarity: pl.DataFrame) -> pl.D
     )
 
 
-def price_spike(prices: pl.DataFrame, peak_year: int = 2011, base_year: int = 2009) -> pl.DataFrame:
-    """(country, element, exposure): price_e,n(peak_year) / price_e,n(base_year), the country's
-    2011 peak over 2009, for every ``ree_prices`` market that is a country code (ISO3). The peak
-    is the highest price of any row in ``peak_year``; a price <= 0 is an error."""
-    country = prices.filter(pl.col("market").str.contains(COUNTRY_MARKET))
-    bad = country.filter(pl.col("price_usd_per_kg") <= 0)
+def price_spike_exposure(price_spikes: pl.DataFrame) -> pl.DataFrame:
+    """(country, element, exposure): the 2010-11 price spike of element e in country n, the peak-year
+    price over the base-year price (``specs/io_table.md``: 2011 peak over 2009), from the dbt mart
+    ``ree_price_spikes`` (columns market, element, spike_ratio) for every market that is a country
+    code (ISO3). A spike that is not a positive finite ratio is an error."""
+    country = price_spikes.filter(pl.col("market").str.contains(COUNTRY_MARKET))
+    bad = country.filter(~(pl.col("spike_ratio").is_finite() & (pl.col("spike_ratio") > 0)))
     if bad.height:
         raise DataValidationError(
-            "ree_prices", "price_usd_per_kg > 0", row=f"{bad['element'][0]} {bad['market'][0]} {bad['year'][0]}"
+            "ree_price_spikes", "spike_ratio is a positive finite ratio", row=f"{bad['element'][0]} {bad['market'][0]}"
         )
-    peak = (
-        country.filter(pl.col("year") == peak_year)
-        .group_by("market", "element")
-        .agg(pl.col("price_usd_per_kg").max().alias("peak"))
-    )
-    base = (
-        country.filter(pl.col("year") == base_year)
-        .group_by("market", "element")
-        .agg(pl.col("price_usd_per_kg").mean().alias("base"))
-    )
-    return peak.join(base, on=["market", "element"]).select(
-        pl.col("market").alias("country"), "element", (pl.col("peak") / pl.col("base")).alias("exposure")
-    )
+    return country.select(pl.col("market").alias("country"), "element", pl.col("spike_ratio").alias("exposure"))
 
 
 def china_import_share(imports: pl.DataFrame, before_year: int = 2010) -> pl.DataFrame:
@@ -99,12 +88,12 @@ def country_sensitivity(ree_tr: pl.DataFrame, exposure: pl.DataFrame, variant: s
     )
 
 
-def ree_sensitivity_country(ree_tr: pl.DataFrame, prices: pl.DataFrame, imports: pl.DataFrame) -> pl.DataFrame:
-    """Canonical ``ree_sensitivity_country``: the ``price_spike`` and ``china_import_share``
-    variants of :func:`country_sensitivity` stacked."""
+def ree_sensitivity_country(ree_tr: pl.DataFrame, price_spikes: pl.DataFrame, imports: pl.DataFrame) -> pl.DataFrame:
+    """Canonical ``ree_sensitivity_country``: the ``price_spike`` (from the mart ``ree_price_spikes``)
+    and ``china_import_share`` variants of :func:`country_sensitivity` stacked."""
     return pl.concat(
         [
-            country_sensitivity(ree_tr, price_spike(prices), "price_spike"),
+            country_sensitivity(ree_tr, price_spike_exposure(price_spikes), "price_spike"),
             country_sensitivity(ree_tr, china_import_share(imports), "china_import_share"),
         ]
     )

@@ -6,6 +6,7 @@ import polars as pl
 from ree_assets.core import sensitivity
 from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
+from ree_assets.defs.resources import DuckDBStore
 
 
 @dg.asset(
@@ -52,14 +53,21 @@ def ree_sensitivity(
     )
 
 
-@dg.asset(group_name="io_table", metadata={"schema": "core"}, kinds={"polars", "duckdb"}, pool=DUCKDB_POOL)
+@dg.asset(
+    group_name="io_table",
+    metadata={"schema": "core"},
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
+    deps=[dg.AssetKey("ree_price_spikes")],
+)
 def ree_sensitivity_country(
-    ree_total_requirements: pl.DataFrame, ree_prices: pl.DataFrame, ree_imports: pl.DataFrame
+    store: DuckDBStore, ree_total_requirements: pl.DataFrame, ree_imports: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
     """Country-sector robustness variants: sum_e tr_e,s x (country's 2011 peak over 2009 price of
-    e) [price_spike] and sum_e tr_e,s x (pre-2010 share of the country's imports of e from China)
-    [china_import_share]."""
-    frame = sensitivity.ree_sensitivity_country(ree_total_requirements, ree_prices, ree_imports)
+    e, read from the dbt mart ``ree_price_spikes``) [price_spike] and sum_e tr_e,s x (pre-2010 share
+    of the country's imports of e from China) [china_import_share]."""
+    price_spikes = store.read_table("marts", "ree_price_spikes")
+    frame = sensitivity.ree_sensitivity_country(ree_total_requirements, price_spikes, ree_imports)
     return dg.Output(
         frame,
         metadata={"countries": frame["country"].n_unique(), "variants": ", ".join(frame["variant"].unique().sort())},
