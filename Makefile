@@ -52,7 +52,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 	mkdir -p $(DAGSTER_HOME) && cp $< $@
 
 run: setup
-	$(PY) -m ree_assets.cli --job replicate_afsv
+	$(PY) -m ree_assets.cli
 
 dev: setup
 	$(VENV)/bin/dg dev

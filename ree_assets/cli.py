@@ -1,11 +1,15 @@
-"""``python -m ree_assets.cli``: materialise a job in-process and print a short summary.
+"""``python -m ree_assets.cli``: materialise jobs in-process and print a short summary.
 
-Used by ``make run``. Progress is one line per step with a counter and its time, a progress line
-for a step running longer than 10 s, warnings and failures in full (``ree_assets.run_log``); the
-full Dagster log goes to a file under ``data/logs/`` whose path is printed. The summary at the end
-lists the assets materialised, the checks that passed, the WARN checks that failed (reported,
-not fatal) and the ERROR checks and steps that failed (exit status 1), and where the results
-are. Before the run it says which tables an interrupted earlier run left unpublished.
+Used by ``make run``: without ``--job`` it runs every job of the project in order, the yearly pulls
+over all their years (each one run, the single-run backfill policy) and then the replications, and
+stops at the first job that fails. ``--job`` (repeatable) runs only the named jobs, and
+``--partition-range FIRST...LAST`` limits the pulls to those years. Progress is one line per step
+with a counter and its time, a progress line for a step running longer than 10 s, warnings and
+failures in full (``ree_assets.run_log``); the full Dagster log goes to a file under ``data/logs/``
+whose path is printed. The summary at the end lists the assets materialised, the checks that passed,
+the WARN checks that failed (reported, not fatal) and the ERROR checks and steps that failed (exit
+status 1), and where the results are. Before the run it says which tables an interrupted earlier run
+left unpublished.
 
 The run is recorded in the project's Dagster instance (``DAGSTER_HOME``, default
 ``<project>/.dagster_home``, the one ``.env`` gives ``dagster``/``dg`` commands and the UI), so it
@@ -20,6 +24,7 @@ import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 
@@ -29,7 +34,7 @@ from ree_assets.storage.publish import connect
 
 
 def summarise(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
-    """Lines describing the run, and the failures that make it fail (ERROR checks, steps)."""
+    """Lines describing a job's run, and the failures that make it fail (ERROR checks, steps)."""
     materialised = sorted({e.asset_key.to_user_string() for e in result.get_asset_materialization_events()})
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_steps = sorted(e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE")
@@ -46,10 +51,16 @@ def summarise(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
         *(f"  failed check {check}" for check in errors),
         *(f"  warning (not fatal) {check}" for check in warnings),
         *(f"  failed step {step}" for step in failed_steps),
+    ]
+    return lines, [*errors, *(f"step {step}" for step in failed_steps)]
+
+
+def where_results_are() -> list[str]:
+    """Where a user finds what the runs produced."""
+    return [
         f"results: DuckDB {duckdb_path()} (schemas raw, staging, core, marts, results)",
         f"figures and tables: {reports_dir()}",
     ]
-    return lines, [*errors, *(f"step {step}" for step in failed_steps)]
 
 
 def interrupted_versions(database: str) -> list[str]:
@@ -83,9 +94,54 @@ def log_file(job: str) -> Path:
     return folder / f"{job}-{datetime.now():%Y%m%d-%H%M%S}.log"
 
 
+def partition_tags(job: dg.JobDefinition, partition_range: str | None) -> dict[str, str]:
+    """The tags of one run over a range of a partitioned job's years (``first...last``; default all
+    its partitions), what ``--partition-range`` launches for single-run backfill policies. An
+    unpartitioned job gets none (it reads every stored year)."""
+    if job.partitions_def is None:
+        return {}
+    keys = job.partitions_def.get_partition_keys()
+    first, _, last = (partition_range or f"{keys[0]}...{keys[-1]}").partition("...")
+    if first not in keys or last not in keys or keys.index(first) > keys.index(last):
+        raise SystemExit(f"--partition-range {partition_range} is not within {job.name}'s years {keys[0]}...{keys[-1]}")
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def run_job(
+    defs: dg.Definitions, name: str, partition_range: str | None, log: Path, printed: TextIO
+) -> tuple[list[str], list[str]]:
+    """Materialise one job in-process: the console shows its steps, the full Dagster log goes to
+    ``log`` and whatever the steps print (to stdout or stderr) to its open stream ``printed``.
+    Returns the job's summary lines and failures."""
+    from ree_assets.run_log import with_run_loggers
+
+    job, run_config = with_run_loggers(defs.resolve_job_def(name), str(log), console=sys.stdout)
+    tags = partition_tags(job, partition_range)
+    years = " over {}...{}".format(*tags.values()) if tags else ""
+    print(f"running job {name}{years} (full log: {log})", flush=True)
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        result = job.execute_in_process(
+            run_config=run_config, instance=dg.DagsterInstance.get(), tags=tags, raise_on_error=False
+        )
+    lines, failures = summarise(result)
+    if not result.success and not failures:
+        failures = ["the run failed"]
+    return [f"{name}: {lines[0]}", *lines[1:]], failures
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--job", default="replicate_afsv", help="job to materialise")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--job",
+        action="append",
+        help="job to materialise (repeatable, in order); default: every job of the project, the pulls "
+        "over all their years first, then the replications",
+    )
+    parser.add_argument(
+        "--partition-range",
+        metavar="FIRST...LAST",
+        help="years of the partitioned jobs, e.g. 2002...2018 (default: all their years)",
+    )
     args = parser.parse_args(argv)
 
     pending = interrupted_versions(duckdb_path())
@@ -98,16 +154,23 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DAGSTER_HOME"] = str(instance_home())
     os.environ.setdefault("DBT_USE_COLORS", "false")  # dbt's output goes to the log file
     from ree_assets.definitions import defs
-    from ree_assets.run_log import with_run_loggers
 
-    log = log_file(args.job)
-    job, run_config = with_run_loggers(defs.resolve_job_def(args.job), str(log), console=sys.stdout)
-    print(f"running job {args.job} (full log: {log})", flush=True)
-    with open(log, "a", buffering=1, encoding="utf-8") as printed, contextlib.redirect_stdout(printed):
-        result = job.execute_in_process(run_config=run_config, instance=dg.DagsterInstance.get(), raise_on_error=False)
-    lines, failures = summarise(result)
-    print("\n" + "\n".join([*lines, f"full log: {log}"]))
-    return 0 if result.success and not failures else 1
+    names = args.job or [job.name for job in defs.jobs or ()]
+    if args.partition_range and all(defs.resolve_job_def(name).partitions_def is None for name in names):
+        parser.error(f"--partition-range applies to the partitioned pulls, and none of {', '.join(names)} is one")
+    log = log_file(names[0] if len(names) == 1 else "ree_assets")
+    summary: list[str] = []
+    failures: list[str] = []
+    with open(log, "a", buffering=1, encoding="utf-8") as printed:
+        for position, name in enumerate(names):
+            lines, failures = run_job(defs, name, args.partition_range, log, printed)
+            summary += lines
+            if failures:
+                rest = names[position + 1 :]
+                summary += [f"not run, as {name} failed: {', '.join(rest)}"] if rest else []
+                break
+    print("\n" + "\n".join([*summary, *where_results_are(), f"full log: {log}"]))
+    return 0 if not failures else 1
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 The console shows one line per finished step with a counter and its time (``[12/48]
 ree_sensitivity 0.4 s``), a progress line every ``PROGRESS_EVERY`` seconds for a step still
 running, warnings, failed checks and failed steps in full. Everything Dagster logs (DEBUG included)
-goes to the file, in Dagster's own format; ``ree_assets.cli`` also sends what steps print (dbt's
-output) there.
+goes to the file, in Dagster's own format; ``ree_assets.cli`` also sends what steps print to
+stdout or stderr (dbt's output, library progress bars) there.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Every command of the README's fenced shell blocks works verbatim: each runs, in README order,
 in a temporary copy of the project (as ``make setup`` leaves it, without an activated venv) on the
 small embedded world, exits 0 within its timeout and prints no deprecation warning or telemetry
-banner. ``make test``/``run``/``bench``/``dev`` and ``dg dev`` are left to CI and the other tests."""
+banner. ``make test``/``run``/``bench``/``dev``, ``dg dev`` and the benchmark modules
+(``python -m ree_assets_tests.bench...``, what ``make bench`` runs) are left to CI, ``make bench``
+and the other tests."""
 
 import os
 import re
@@ -15,7 +17,9 @@ import pytest
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)
-NOT_RUN = re.compile(r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev)\b")
+NOT_RUN = re.compile(
+    r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev|(\w+=\S+\s+)*(\.venv/bin/)?python -m ree_assets_tests\.bench)\b"
+)
 TIMEOUT = 300  # seconds per command: a guard against a hang, not a timing assertion
 #: What a fresh clone does not have (environment, data, instance, caches).
 NOT_COPIED = (".git", ".venv", "data", ".dagster_home*", "__pycache__", "*_cache", "logs", "*.duckdb*")
@@ -36,8 +40,15 @@ def shell_commands(markdown: str) -> list[str]:
 
 
 def test_shell_commands_are_read_from_fenced_blocks_only():
-    markdown = "text `dg dev`\n```bash\nmake run   # all\n.venv/bin/dg list \\\n  defs\n```\n```python\nx = 1\n```\n"
-    assert shell_commands(markdown) == ["make run", ".venv/bin/dg list    defs"]
+    markdown = (
+        "text `dg dev`\n```bash\nmake run   # all\n.venv/bin/dg list \\\n  defs\n"
+        "N=1 .venv/bin/python -m ree_assets_tests.bench.x\n```\n```python\nx = 1\n```\n"
+    )
+    assert shell_commands(markdown) == [
+        "make run",
+        ".venv/bin/dg list    defs",
+        "N=1 .venv/bin/python -m ree_assets_tests.bench.x",
+    ]
     assert [c for c in shell_commands(markdown) if not NOT_RUN.match(c)] == [".venv/bin/dg list    defs"]
 
 

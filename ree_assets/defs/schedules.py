@@ -1,41 +1,48 @@
-"""Jobs and schedules: the replication jobs of the two studies and the yearly refreshes of the
-partitioned pulls (their schedules are off until a user turns them on in the UI)."""
+"""Jobs and schedules: the yearly pulls (partitioned; their schedules are off until a user turns
+them on in the UI) and the replication jobs of the two studies, which read every stored year.
+
+Dagster runs one partitions definition per job, and the pulls have two (grant years 1969-2018 for
+the patents, 2002-2018 for trade, ``specs/patents_and_did.md``), so the partitioned pulls are the
+two jobs ``refresh_patents`` and ``refresh_trade``: ``make run`` backfills both over all their years
+(each as one single run), then runs ``replicate_afsv`` and ``replicate_fvd``.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-#: The main job ``make run`` materialises: every asset of the AFSV chain on the selected source.
-replicate_afsv = dg.define_asset_job(
-    "replicate_afsv",
-    selection=dg.AssetSelection.groups("sources", "io_table", "ge_model"),
-    description="Rebuild the AFSV evidence chain: sources, REE IO table and sensitivity, GE model.",
-)
+from ree_assets.sources.patent_tables import PATENT_TABLES
 
-#: The yearly trade pull (one partition per year; backfills over 2002-2018 from the UI or CLI).
-refresh_trade = dg.define_asset_job(
-    "refresh_trade",
-    selection=dg.AssetSelection.assets("trade"),
-    description="Pull one year of Comtrade trade (partitioned by year).",
-)
+#: The six canonical patent tables of a grant year and their REE subset.
+PATENT_PULLS = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")
+TRADE_PULLS = dg.AssetSelection.assets("trade")
 
 #: The yearly patent pull: every grant of a year into the six canonical patent tables and its
 #: REE subset (backfills over 1969-2018 from the UI, or ``dg launch --partition-range``).
 refresh_patents = dg.define_asset_job(
     "refresh_patents",
-    selection=dg.AssetSelection.assets(
-        "patents",
-        "patent_texts",
-        "patent_assignees",
-        "patent_inventors",
-        "patent_classes",
-        "patent_citations",
-        "ree_patents",
-    ),
+    selection=PATENT_PULLS,
     description="Pull one grant year of patents (partitioned by grant year 1969-2018) and its REE subset.",
 )
 
-#: The FVD replication on the stored patent pulls (backfill 1969-2001 first, with refresh_patents).
+#: The yearly trade pull (one partition per year; backfills over 2002-2018 from the UI or CLI).
+refresh_trade = dg.define_asset_job(
+    "refresh_trade",
+    selection=TRADE_PULLS,
+    description="Pull one year of Comtrade trade (partitioned by year 2002-2018).",
+)
+
+#: The main job: the AFSV chain on the stored pulls, IO table -> patents -> panels -> DiD -> GE.
+replicate_afsv = dg.define_asset_job(
+    "replicate_afsv",
+    selection=dg.AssetSelection.groups("sources", "io_table", "patents", "panels", "did", "ge_model")
+    - PATENT_PULLS
+    - TRADE_PULLS,
+    description="Rebuild the AFSV evidence chain on the stored pulls: sources, REE IO table and sensitivity, "
+    "patent classification and panel, outcome panels, DiD estimates and event studies, GE model.",
+)
+
+#: The FVD replication on the stored patent pulls of 1969-2001.
 replicate_fvd = dg.define_asset_job(
     "replicate_fvd",
     selection=dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
@@ -43,7 +50,8 @@ replicate_fvd = dg.define_asset_job(
     "mixture models with identified and confidence sets (reads the stored patent pulls).",
 )
 
-jobs = [replicate_afsv, replicate_fvd, refresh_trade, refresh_patents]
+#: The pulls first, then the replications: what ``make run`` (``python -m ree_assets.cli``) runs.
+jobs = [refresh_patents, refresh_trade, replicate_afsv, replicate_fvd]
 schedules: list[dg.ScheduleDefinition] = [
     dg.build_schedule_from_partitioned_job(job) for job in (refresh_trade, refresh_patents)
 ]
