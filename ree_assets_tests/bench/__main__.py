@@ -6,7 +6,8 @@ Times (time.perf_counter; best of 3 for runs under a second): importing the code
 fresh process, next to importing ``dagster`` and ``dagster_dbt`` alone in the same run (target:
 at most 1 s more, with the dbt manifest parsed); the io_table stage on the BEA 2012 detail tables
 (reading and computing apart); the GE solvers on WIOD 2009 (bench_ge.py); the eps estimation on
-the embedded innovation panel (report only). The real data folder is ``REE_SHARED_DATA``, default
+the embedded innovation panel (report only); ``make run`` after set-up on the full embedded world
+(the pulls, then both replication jobs: target under 5 minutes). The real data folder is ``REE_SHARED_DATA``, default
 ``<repo>/../shared/data``; without it the io_table and GE benchmarks run on the embedded world
 (the ``data`` column says which). One table of every figure with its target and ratio; the exit
 code is 1 when a target is missed (SLOW) or a benchmark fails.
@@ -70,9 +71,10 @@ def import_timings(repeats: int = 5) -> list[Timing]:
 
 
 def io_table_stage(
-    use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFrame, prices: pl.DataFrame, imports: pl.DataFrame
+    use: pl.DataFrame, make: pl.DataFrame, concordance: pl.DataFrame, imports: pl.DataFrame
 ) -> pl.DataFrame:
-    """The core calls of the io_table group's assets (defs/io_table.py, defs/sensitivity.py), in order."""
+    """The core calls of the io_table group's assets (defs/io_table.py, defs/sensitivity.py), in order
+    (of the country variants the China-import share; the price-spike one reads a dbt mart)."""
     from ree_assets.core import io_table, sensitivity
     from ree_assets.sources.embedded import ree_defaults as d
 
@@ -99,7 +101,7 @@ def io_table_stage(
         pl.concat([concordance, io_table.split_sic_links(d.application_industry_map())]),
     )
     sensitivity.ree_sensitivity(ree_tr, d.ree_complementarity())
-    return sensitivity.ree_sensitivity_country(ree_tr, prices, imports)
+    return sensitivity.country_sensitivity(ree_tr, sensitivity.china_import_share(imports), "china_import_share")
 
 
 def io_table_timings() -> list[Timing]:
@@ -119,8 +121,8 @@ def io_table_timings() -> list[Timing]:
         return use, make, bea.bea_codes(use, make), concordance
 
     read_seconds, (use, make, codes, concordance) = timed(read, repeat_below=0)  # generated tables are cached
-    prices, imports = (embedded_table(name, SEED, SIZE) for name in ("ree_prices", "ree_imports"))
-    compute_seconds, _ = timed(lambda: io_table_stage(use, make, concordance, prices, imports))
+    imports = embedded_table("ree_imports", SEED, SIZE)
+    compute_seconds, _ = timed(lambda: io_table_stage(use, make, concordance, imports))
     industries = codes.filter(pl.col("kind") == "industry").height
     return [
         Timing(
@@ -147,6 +149,40 @@ def ge_input():
     return SHARED / "wiod" / "derived_wiot_2009.npz" if SHARED.is_dir() else embedded_table("wiod", SEED, SIZE)
 
 
+#: Seconds ``make run`` may take for the two replication jobs after set-up (the pulls are reported).
+REPLICATIONS_TARGET = 300.0
+
+
+def make_run_timings() -> list[Timing]:
+    """``make run`` after set-up, as a user runs it, on the default (full) embedded world in a fresh
+    database and instance: the pulls' backfills, then both replication jobs, each timed whole."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "REE_DUCKDB_PATH": f"{folder}/ree.duckdb",
+            "DAGSTER_HOME": f"{folder}/home",
+            "REE_WORLD_SIZE": SIZE,
+        }
+
+        def cli(*jobs: str) -> None:
+            command = [sys.executable, "-m", "ree_assets.cli", *(f"--job={job}" for job in jobs)]
+            subprocess.run(command, check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+
+        pulls, _ = timed(lambda: cli("refresh_patents", "refresh_trade"), repeat_below=0)
+        replications, _ = timed(lambda: cli("replicate_afsv", "replicate_fvd"), repeat_below=0)
+    return [
+        Timing("make run: pulls", "refresh_patents 1969-2018 + refresh_trade 2002-2018, one run each", pulls),
+        Timing(
+            "make run: replications",
+            "replicate_afsv + replicate_fvd on the stored pulls",
+            replications,
+            REPLICATIONS_TARGET,
+        ),
+    ]
+
+
 def main() -> int:
     data = "real samples" if SHARED.is_dir() else f"embedded world ({SIZE}, seed {SEED})"
     benchmarks: dict[str, tuple[Callable[[], list[Timing]], str]] = {  # name -> (run, data it uses)
@@ -160,6 +196,7 @@ def main() -> int:
         "patents": (lambda: patent_timings(SHARED), "real samples and synthetic abstracts"),
         "spillovers": (spillover_timings, "embedded FVD universe (bench size)"),
         "did": (did_timings, f"embedded world ({SIZE}, seed {SEED})"),
+        "make run": (make_run_timings, f"embedded world ({SIZE}, seed {SEED})"),
     }
     if not SHARED.is_dir():
         print(f"no shared data folder {SHARED} (set REE_SHARED_DATA): io_table and GE run on the embedded world")
