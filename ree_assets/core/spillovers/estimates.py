@@ -107,7 +107,7 @@ def _solver_row(technology: str, model: str, fit: mixture.MixtureFit, patents: i
 
 def restricted_estimates(variables: pl.DataFrame, options: MixtureOptions = MixtureOptions()) -> MixtureEstimates:
     """The restricted model per technology: multistart IPOPT fit, bootstrap of the reduced form,
-    identified set at the fitted deltas, Wald confidence set, FVD Table 7 published values."""
+    identified set at the fit's reduced form, Wald confidence set, FVD Table 7 published values."""
     tables, solver = [], []
     for technology in sorted(variables["technology"].unique()):
         citations, available, period = us_patents(variables, technology)
@@ -115,7 +115,7 @@ def restricted_estimates(variables: pl.DataFrame, options: MixtureOptions = Mixt
             mixture.citation_moments(citations, available, period), options.n_starts, options.seed
         )
         draws = mixture.bootstrap_reduced_forms(citations, available, period, fit, options.n_bootstrap, options.seed)
-        identified = mixture.identified_set({d: mixture.deltas(fit.theta, d).tolist() for d in (0, 1)})
+        identified = mixture.reduced_form_identified_set(fit.reduced_form)
         confidence = mixture.confidence_set(fit.reduced_form, draws, options.level)
         tables.append(
             _rows(
