@@ -15,7 +15,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 BROWSER_STAMP := $(VENV)/.browser
 LINT_STAMP := $(VENV)/.lint
 
-.PHONY: setup system-deps browser-deps run dev test bench lint dbt-parse clean
+.PHONY: setup system-deps browser-deps run dev test bench lint dbt-parse docs clean
 
 setup: $(STAMP) dbt/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -63,6 +63,14 @@ test: setup $(BROWSER_STAMP) lint
 
 bench: setup
 	$(PY) -m ree_assets_tests.bench
+
+# dbt docs (models, sources, tests, column descriptions from the contracts, the database's
+# catalog) into dbt/target; static_index.html opens without a server.
+docs: $(STAMP)
+	mkdir -p $(dir $(REE_DUCKDB_PATH))
+	cd dbt && ../$(VENV)/bin/dbt docs generate --profiles-dir . --static --quiet
+	@echo "dbt docs written to dbt/target: open dbt/target/static_index.html in a browser, or serve them with"
+	@echo "  cd dbt && ../$(VENV)/bin/dbt docs serve --profiles-dir . --port 8080   # then http://127.0.0.1:8080"
 
 # ruff (lint, format check), sqlfluff (dbt templater, DuckDB dialect; an in-memory database) and
 # mypy on core/ and sources/, configured in pyproject.toml; every tool runs, any failure fails.

@@ -7,6 +7,8 @@ imported inside the steps that use them.
 import dagster as dg
 
 from ree_assets.defs import (
+    asset_specs,
+    automation,
     dbt,
     did,
     ge_model,
@@ -59,6 +61,8 @@ assets = [
     *did.did_assets,
     *did.event_study_assets,
 ]
+#: Owners, tags, column schemas and automation conditions, set here for every asset alike.
+assets = automation.automate(asset_specs.annotate(assets))
 asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}), *quality.gx_checks]
 
 defs = dg.Definitions(
@@ -66,6 +70,7 @@ defs = dg.Definitions(
     asset_checks=asset_checks,
     jobs=schedules.jobs,
     schedules=schedules.schedules,
+    sensors=[automation.update_after_pulls],
     resources=build_resources(),
     executor=dg.in_process_executor,
 )

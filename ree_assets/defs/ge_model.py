@@ -94,20 +94,30 @@ class SolverSettings(dg.Config):
         return solve.SolverOptions(tol=self.tol, damping=self.damping, spending=self.spending)
 
 
-class CounterfactualConfig(dg.Config):
+class RestrictionConfig(dg.Config):
     """The Chinese REE export restriction, as both instruments of the spec."""
 
     tax_rate: float = Field(0.25, description="Ad-valorem export tax tau on REE leaving China.")
     quota_fraction: float = Field(
         0.28, description="Export quota, fraction of baseline Chinese REE exports (July 2010 cut: 0.28)."
     )
-    kappa: float = Field(
-        calibrate.DEFAULT_KAPPA,
-        gt=0,
-        description="Innovation elasticity (> 0) of the "
-        "endogenous-technology model (ignored by the exogenous one, where kappa = 0).",
-    )
     solver: SolverSettings = Field(default_factory=SolverSettings, description="Solver settings.")
+
+
+class ExogenousCounterfactualConfig(RestrictionConfig):
+    """The restriction with exogenous technology: kappa is 0, and only 0 is accepted."""
+
+    kappa: float = Field(
+        0.0, ge=0.0, le=0.0, description="Innovation elasticity: 0, the exogenous-technology model (specs/ge_model.md)."
+    )
+
+
+class CounterfactualConfig(RestrictionConfig):
+    """The restriction with directed innovation (kappa > 0)."""
+
+    kappa: float = Field(
+        calibrate.DEFAULT_KAPPA, gt=0, description="Innovation elasticity (> 0) of the endogenous-technology model."
+    )
 
 
 class TaxSweepConfig(dg.Config):
@@ -284,10 +294,12 @@ def solver_check(differences: list[float], converged: list[bool], tol: float) ->
 
 
 def _counterfactuals(
-    context: dg.AssetExecutionContext, baseline: calibrate.Baseline, config: CounterfactualConfig, kappa: float
+    context: dg.AssetExecutionContext,
+    baseline: calibrate.Baseline,
+    config: ExogenousCounterfactualConfig | CounterfactualConfig,
 ):
-    """Both instruments at one kappa: the ge_results rows, the solver statistics and the check."""
-    baseline, options = baseline.with_kappa(kappa), config.solver.options()
+    """Both instruments at the config's kappa: the ge_results rows, the solver statistics and the check."""
+    baseline, options = baseline.with_kappa(config.kappa), config.solver.options()
     frames, stats = [], []
     for instrument in (solve.ExportTax(config.tax_rate), solve.ExportQuota(config.quota_fraction)):
         solution, solver_stats = _solve_both(baseline, instrument, options)
@@ -319,11 +331,11 @@ def _solver_check(asset: str) -> dg.AssetCheckSpec:
     check_specs=[_solver_check("ge_counterfactual_exogenous")],
 )
 def ge_counterfactual_exogenous(
-    context: dg.AssetExecutionContext, config: CounterfactualConfig, ge_baseline: pl.DataFrame
+    context: dg.AssetExecutionContext, config: ExogenousCounterfactualConfig, ge_baseline: pl.DataFrame
 ):
     """China's REE export restriction (tax and quota) with exogenous technology (kappa = 0):
     ge_results rows (scenario, region, sector, variable, value)."""
-    results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config, 0.0)
+    results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config)
     yield from publish_if_invariants_hold(
         [dg.Output(results, metadata={"solvers": frame_markdown(solvers, floatfmt=".4g")})], [check]
     )
@@ -347,7 +359,7 @@ def ge_counterfactual_endogenous(
     sectoral revenue and exports into the factor-cost effect (kappa = 0) and the technology effect
     (the difference), with the AFSV figures: innovation bias outside China, real GDP and
     consumption by region, exogenous vs endogenous technology."""
-    results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config, config.kappa)
+    results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config)
     decomposition = outcomes.decomposition_from_results(ge_counterfactual_exogenous, results)
     both = pl.concat([ge_counterfactual_exogenous, results])
     folder = reports_dir(store.database)

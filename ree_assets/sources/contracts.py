@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -11,10 +12,10 @@ from polars.datatypes import DataTypeClass
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
 
-#: ODCS logical types -> Polars dtypes, for reading a canonical CSV with the contract's schema.
 #: A Polars dtype as Polars' own signatures take it: a class (``pl.String``) or an instance.
 PolarsType = pl.DataType | DataTypeClass
 
+#: ODCS logical types -> Polars dtypes, for reading a canonical CSV with the contract's schema.
 _POLARS_TYPES: dict[str, PolarsType] = {
     "string": pl.String,
     "integer": pl.Int64,
@@ -43,6 +44,40 @@ def contract_columns(table: str) -> dict[str, PolarsType]:
     """Column name -> Polars dtype, in the order the contract lists them."""
     (schema,) = [s for s in load_contract(table)["schema"] if s["name"] == table]
     return {p["name"]: _polars_type(p) for p in schema["properties"]}
+
+
+@dataclass(frozen=True)
+class ContractColumn:
+    """One column as its contract documents it: name, ODCS logical type (``array<string>`` for an
+    array), description and the required/unique rules."""
+
+    name: str
+    logical_type: str
+    description: str
+    required: bool
+    unique: bool
+
+
+def contract_column_docs(table: str) -> list[ContractColumn]:
+    """The documented columns of a table, in the order its contract lists them."""
+    (schema,) = [s for s in load_contract(table)["schema"] if s["name"] == table]
+    return [
+        ContractColumn(
+            name=p["name"],
+            logical_type=_logical_type(p),
+            description=p.get("description", ""),
+            required=bool(p.get("required", False)),
+            unique=bool(p.get("unique", False)),
+        )
+        for p in schema["properties"]
+    ]
+
+
+def _logical_type(prop: dict) -> str:
+    """A property's ODCS logical type, arrays with their items' type (``array<string>``)."""
+    if prop.get("logicalType") == "array":
+        return f"array<{_logical_type(prop.get('items', {'logicalType': 'string'}))}>"
+    return prop.get("logicalType", "string")
 
 
 def _polars_type(prop: dict) -> PolarsType:
