@@ -204,12 +204,20 @@ def test_confidence_set_covers_the_truth_in_most_replications():
     assert covered_replications(TRUTH * np.array([1, 1, 1.5, 1, 1, 1, 1, 1]), 3) <= 1  # a wrong truth is not covered
 
 
-def test_a_fit_lies_in_the_identified_set_of_its_own_reduced_form():
-    """Built at q(Theta) (what the mixture assets do with the fit), the set holds every quantity of
-    Theta to the solver's tolerance and the identified ones exactly; rebuilding q from the deltas
-    instead lost ~2e-6 on the full world's catalyst fit, whose w sits near 0."""
-    values = m.quantity_values(TRUTH)
-    table = m.reduced_form_identified_set(m.reduced_form(TRUTH))
+def _with_w(w: float) -> np.ndarray:
+    theta = TRUTH.copy()
+    theta[m.W] = w
+    return theta
+
+
+@pytest.mark.parametrize("theta", [TRUTH, _with_w(1e-4)], ids=["truth", "w near its bound"])
+def test_a_fit_lies_in_the_identified_set_of_its_own_reduced_form(theta):
+    """Built at q(Theta) with Theta as a start (what the mixture assets do with the fit), the set
+    holds every quantity of Theta to the solver's tolerance and the identified ones exactly;
+    rebuilding q from the deltas instead lost ~2e-6 on the full world's catalyst fit (w near 0),
+    and there the projected starts alone left a bound undefined (NaN)."""
+    values = m.quantity_values(theta)
+    table = m.reduced_form_identified_set(m.reduced_form(theta), feasible=theta)
     for row in table.iter_rows(named=True):
         assert row["set_min"] - 1e-8 <= values[row["parameter"]] <= row["set_max"] + 1e-8, row
         if row["identified"]:

@@ -115,7 +115,7 @@ def restricted_estimates(variables: pl.DataFrame, options: MixtureOptions = Mixt
             mixture.citation_moments(citations, available, period), options.n_starts, options.seed
         )
         draws = mixture.bootstrap_reduced_forms(citations, available, period, fit, options.n_bootstrap, options.seed)
-        identified = mixture.reduced_form_identified_set(fit.reduced_form)
+        identified = mixture.reduced_form_identified_set(fit.reduced_form, feasible=fit.theta)
         confidence = mixture.confidence_set(fit.reduced_form, draws, options.level)
         tables.append(
             _rows(

@@ -599,10 +599,16 @@ def _projected_starts(
 
 
 def _quantity_bound(
-    name: str, sense: float, constraints: ExtraConstraints, starts: np.ndarray, one_period: bool
+    name: str,
+    sense: float,
+    constraints: ExtraConstraints,
+    starts: np.ndarray,
+    one_period: bool,
+    known: Sequence[np.ndarray] = (),
 ) -> float:
     """min (sense = 1) or max (sense = -1) of a quantity over the feasible Theta: the best of the
-    IPOPT solves from ``starts`` that end feasible (NaN when none does)."""
+    IPOPT solves from ``starts`` that end feasible and of the ``known`` feasible points (NaN when
+    there is none)."""
     quantity = QUANTITIES[name][0]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -611,20 +617,30 @@ def _quantity_bound(
 
     program = Program(objective, *constraints, one_period=one_period)
     values = [s.objective for s in (solve(program, start) for start in starts) if s.violation < FEASIBILITY_TOL]
+    values += [sense * quantity(theta)[0] for theta in known]
     return sense * min(values) if values else float("nan")
 
 
 def _set_rows(
-    q: np.ndarray, one_period: bool, constraints: ExtraConstraints, names: Sequence[str], identified_as_points: bool
+    q: np.ndarray,
+    one_period: bool,
+    constraints: ExtraConstraints,
+    names: Sequence[str],
+    identified_as_points: bool,
+    feasible: np.ndarray | None = None,
 ) -> list[tuple]:
     """(parameter, set_min, set_max, identified) of each quantity: identified ones as points (their
     value at q) when ``identified_as_points``, the others bounded by IPOPT solves under
-    ``constraints`` (extra, lower, upper) from starts projected onto q."""
+    ``constraints`` (extra, lower, upper) from starts projected onto q, and from ``feasible`` (a
+    Theta known to satisfy them, e.g. the fit) when given: one more start, and a point every bound
+    includes, so a set is defined and holds it where the solves from projected starts all fail."""
     rows_q = [0, 2, 4] if one_period else list(range(6))
     projected = _projected_starts(q, rows_q, one_period)
     starts = np.array(
-        [s.theta for s in projected if s.objective <= projected[0].objective + FEASIBILITY_TOL**2][:BOUND_STARTS]
+        ([] if feasible is None else [feasible])
+        + [s.theta for s in projected if s.objective <= projected[0].objective + FEASIBILITY_TOL**2][:BOUND_STARTS]
     )
+    known = () if feasible is None else (feasible,)
     rows = []
     for name in names:
         identified = QUANTITIES[name][1]
@@ -635,8 +651,8 @@ def _set_rows(
             rows.append(
                 (
                     name,
-                    _quantity_bound(name, 1.0, constraints, starts, one_period),
-                    _quantity_bound(name, -1.0, constraints, starts, one_period),
+                    _quantity_bound(name, 1.0, constraints, starts, one_period, known),
+                    _quantity_bound(name, -1.0, constraints, starts, one_period, known),
                     identified,
                 )
             )
@@ -680,13 +696,14 @@ def identified_set(deltas: Mapping[int, Sequence[float]]) -> pl.DataFrame:
     return reduced_form_identified_set(target if exact else reduced_form(nearest.theta), exact)
 
 
-def reduced_form_identified_set(q: np.ndarray, exact: bool = True) -> pl.DataFrame:
+def reduced_form_identified_set(q: np.ndarray, exact: bool = True, feasible: np.ndarray | None = None) -> pl.DataFrame:
     """The identified set of :func:`identified_set` at a reduced form q = (w_0, w_1, m_l0, m_l1,
     m_g0, m_g1) that the restricted model reproduces, e.g. q(Theta_hat) of a fit: then Theta_hat
     is feasible and each of its quantities lies in its set to the solver's tolerance (rebuilding q
-    from the fitted deltas instead loses ~1e-6 where w is near a bound). ``exact`` is reported as
-    given."""
-    rows = _set_rows(q, False, (_equal_reduced_form(range(6)), q, q), tuple(QUANTITIES), True)
+    from the fitted deltas instead loses ~1e-6 where w is near a bound). ``feasible`` (Theta_hat)
+    is one more start of every bound solve, which keeps a bound defined where the projected starts
+    all fail (w at its bound). ``exact`` is reported as given."""
+    rows = _set_rows(q, False, (_equal_reduced_form(range(6)), q, q), tuple(QUANTITIES), True, feasible)
     return pl.DataFrame([(*row, exact) for row in rows], schema=SET_SCHEMA, orient="row")
 
 
