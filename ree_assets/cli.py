@@ -29,6 +29,7 @@ from typing import TextIO
 import dagster as dg
 
 from ree_assets.defs.resources import PROJECT_ROOT, duckdb_path, reports_dir
+from ree_assets.replication_report import REPORT_NAME
 from ree_assets.storage import wap
 from ree_assets.storage.publish import connect
 
@@ -60,6 +61,7 @@ def where_results_are() -> list[str]:
     return [
         f"results: DuckDB {duckdb_path()} (schemas raw, staging, core, marts, results)",
         f"figures and tables: {reports_dir()}",
+        *(f"replication report: {report}" for report in [reports_dir() / f"{REPORT_NAME}.html"] if report.is_file()),
     ]
 
 

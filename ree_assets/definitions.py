@@ -16,6 +16,7 @@ from ree_assets.defs import (
     panels,
     patents,
     quality,
+    report,
     schedules,
     sensitivity,
     sources,
@@ -60,6 +61,7 @@ assets = [
     panels.ge_innovation_panel_from_patents,
     *did.did_assets,
     *did.event_study_assets,
+    report.replication_report,
 ]
 #: Owners, tags, column schemas and automation conditions, set here for every asset alike.
 assets = automation.automate(asset_specs.annotate(assets))

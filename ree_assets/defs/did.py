@@ -16,8 +16,10 @@ from pydantic import Field
 from ree_assets.core import did
 from ree_assets.core.did_tables import render_tables
 from ree_assets.defs.partitions import DUCKDB_POOL
-from ree_assets.defs.resources import DuckDBStore, reports_dir
+from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
+from ree_assets.defs.sources import figure_caption
 from ree_assets.figures import event_study_figure
+from ree_assets.labels import outcome_label, variant_label
 from ree_assets.reporting import figure_metadata, frame_markdown
 
 GROWTH_CONTROLS = ("subsidy_post", "capital_intensity_post", "labour_intensity_post", "demand_growth_lag")
@@ -175,7 +177,9 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
         description=f"Event study of {spec.outcome}: Sens x year coefficients (ref. {did.REFERENCE_YEAR}) "
         f"for {', '.join(samples)}, with 95% CIs and a pre-trend test.",
     )
-    def _event(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
+    def _event(
+        context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore, data_source: DataSource
+    ) -> dg.Output[pl.DataFrame]:
         panel, outcome, controls = _inputs(context, spec, config, store)
         results = pl.concat(
             [
@@ -193,7 +197,11 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
                 f"event_study_{spec.name}: pre-trend in {flagged} (joint test of the pre-"
                 f"{did.POST_YEAR} coefficients, p < {PRE_TREND_LEVEL})"
             )
-        figure = event_study_figure(results, f"Event study: {spec.outcome} ({config.variant})")
+        figure = event_study_figure(
+            results,
+            f"Event study: {outcome_label(outcome)} ({variant_label(config.variant)})",
+            caption=figure_caption(context, data_source),
+        )
         return dg.Output(
             results,
             metadata={

@@ -15,7 +15,8 @@ from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
 from ree_assets.core.io_table import element_codes
 from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
-from ree_assets.defs.resources import DuckDBStore, reports_dir
+from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
+from ree_assets.defs.sources import figure_caption
 from ree_assets.figures import innovation_bias_figure, real_outcomes_figure, tax_sweep_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.wiod import world_io_table_from_long
@@ -352,6 +353,7 @@ def ge_counterfactual_endogenous(
     context: dg.AssetExecutionContext,
     config: CounterfactualConfig,
     store: DuckDBStore,
+    data_source: DataSource,
     ge_baseline: pl.DataFrame,
     ge_counterfactual_exogenous: pl.DataFrame,
 ):
@@ -362,7 +364,7 @@ def ge_counterfactual_endogenous(
     results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config)
     decomposition = outcomes.decomposition_from_results(ge_counterfactual_exogenous, results)
     both = pl.concat([ge_counterfactual_exogenous, results])
-    folder = reports_dir(store.database)
+    folder, caption = reports_dir(store.database), figure_caption(context, data_source)
     yield from publish_if_invariants_hold(
         [
             dg.Output(
@@ -370,8 +372,8 @@ def ge_counterfactual_endogenous(
                 metadata={
                     "solvers": frame_markdown(solvers, floatfmt=".4g"),
                     **table_metadata(outcomes.render_real_outcomes(both), "ge_real_outcomes", folder),
-                    **figure_metadata(innovation_bias_figure(results), "ge_innovation_bias", folder),
-                    **figure_metadata(real_outcomes_figure(both), "ge_real_outcomes", folder),
+                    **figure_metadata(innovation_bias_figure(results, caption=caption), "ge_innovation_bias", folder),
+                    **figure_metadata(real_outcomes_figure(both, caption=caption), "ge_real_outcomes", folder),
                 },
             )
         ],
@@ -387,7 +389,11 @@ def ge_counterfactual_endogenous(
     check_specs=[_solver_check("ge_tax_sweep")],
 )
 def ge_tax_sweep(
-    context: dg.AssetExecutionContext, config: TaxSweepConfig, store: DuckDBStore, ge_baseline: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    config: TaxSweepConfig,
+    store: DuckDBStore,
+    data_source: DataSource,
+    ge_baseline: pl.DataFrame,
 ):
     """Export-tax sweep from 0 to ``tax_max`` at each kappa, solved with IPOPT (warm-started
     along the curve) and cross-checked point by point with the damped fixed point."""
@@ -418,7 +424,11 @@ def ge_tax_sweep(
                 metadata={
                     "points": len(rates) * len(config.kappas),
                     "max_abs_difference": max(differences),
-                    **figure_metadata(tax_sweep_figure(results), "ge_tax_sweep", reports_dir(store.database)),
+                    **figure_metadata(
+                        tax_sweep_figure(results, caption=figure_caption(context, data_source)),
+                        "ge_tax_sweep",
+                        reports_dir(store.database),
+                    ),
                 },
             )
         ],

@@ -16,6 +16,7 @@ from ree_assets.core.patents import classify
 from ree_assets.core.patents.ree_filter import ree_subset
 from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, patent_year_partitions
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
+from ree_assets.defs.sources import figure_caption
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
@@ -342,7 +343,9 @@ def patent_classifier_evaluation(
     kinds={"polars", "duckdb"},
     pool=DUCKDB_POOL,
 )
-def ree_patent_grants(store: DuckDBStore, patents_classified: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def ree_patent_grants(
+    context: dg.AssetExecutionContext, store: DuckDBStore, data_source: DataSource, patents_classified: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """REE patent grants per grant year and technology, with the chart (PNG and SVG in the
     reports folder) of grants per year by technology."""
     grants = (
@@ -353,7 +356,11 @@ def ree_patent_grants(store: DuckDBStore, patents_classified: pl.DataFrame) -> d
     )
     return dg.Output(
         grants,
-        metadata=figure_metadata(ree_patent_grants_figure(grants), "ree_patent_grants", reports_dir(store.database)),
+        metadata=figure_metadata(
+            ree_patent_grants_figure(grants, caption=figure_caption(context, data_source)),
+            "ree_patent_grants",
+            reports_dir(store.database),
+        ),
     )
 
 

@@ -1,7 +1,7 @@
 """Resources: DuckDB storage, the Polars <-> DuckDB IO manager, dbt, and the data source."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,8 +11,9 @@ import polars as pl
 from pydantic import Field
 
 from ree_assets.expectations import SUITES
+from ree_assets.labels import data_caption
 from ree_assets.reporting import frame_markdown
-from ree_assets.sources.catalog import SourceSettings, describe_origin, read_table
+from ree_assets.sources.catalog import LOCAL_LAYOUT, SourceSettings, describe_origin, read_table
 from ree_assets.sources.contracts import contract_path
 from ree_assets.storage import publish, wap
 from ree_assets.storage.audit import Finding, contract_audit, suite_audit
@@ -211,3 +212,13 @@ class DataSource(dg.ConfigurableResource):
     def read(self, table: str) -> pl.DataFrame:
         """One canonical raw table."""
         return read_table(table, self.settings())
+
+    def caption(self, tables: Sequence[str]) -> str:
+        """The caption naming the data of a figure built from the raw ``tables``: the synthetic
+        embedded world, or real data and the documented files of those tables (a table without a
+        file layout, such as the patent pulls, by its name)."""
+        sources = [
+            *(file.path for table in tables if table in LOCAL_LAYOUT for file in LOCAL_LAYOUT[table].files),
+            *(table for table in tables if table not in LOCAL_LAYOUT and table != "synthetic_truth"),
+        ]
+        return data_caption(self.mode, seed=self.seed, size=self.size, sources=list(dict.fromkeys(sources)))

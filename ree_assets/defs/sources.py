@@ -51,6 +51,28 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
     return _raw_table
 
 
+def code_location_graph():
+    """The asset graph of the whole code location (a run's own job holds only its selection, and
+    a run started by ``dg.materialize`` has no repository on its context)."""
+    from ree_assets.definitions import defs  # imported here: the code location imports this module
+
+    return defs.resolve_asset_graph()
+
+
+def upstream_raw_tables(context: dg.AssetExecutionContext) -> list[str]:
+    """The canonical raw tables (schema ``raw``) upstream of the asset(s) being materialised, in
+    the code location's lineage: the data a figure of theirs is made of."""
+    graph = code_location_graph()
+    upstream = dg.AssetSelection.assets(*context.assets_def.keys).upstream().resolve(graph)
+    return sorted(key.path[-1] for key in upstream if graph.get(key).metadata.get("schema") == "raw")
+
+
+def figure_caption(context: dg.AssetExecutionContext, data_source: DataSource) -> str:
+    """The caption of the asset's figures: the data mode and, for real data, the source files
+    of the raw tables upstream of it (``DataSource.caption``)."""
+    return data_source.caption(upstream_raw_tables(context))
+
+
 #: Raw tables with their own (partitioned) asset module.
 PARTITIONED_TABLES = {"trade"}  # defs/trade.py
 
