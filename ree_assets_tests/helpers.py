@@ -21,15 +21,17 @@ def materialize(
     data_source: DataSource | None = None,
     partition_key: str | None = None,
     run_config: dict | None = None,
+    instance: dg.DagsterInstance | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialise assets and their checks of the code location into ``database``."""
+    """Materialise assets and their checks of the code location into ``database`` (recorded in
+    ``instance``, by default a new ephemeral one)."""
     from ree_assets import definitions
 
     return dg.materialize(
         [*definitions.assets, *definitions.asset_checks],
         selection=selection,
         resources=definitions.build_resources(str(database), data_source or small_world()),
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         partition_key=partition_key,
         run_config=run_config,
         raise_on_error=False,
