@@ -27,8 +27,9 @@ from ree_assets.labels import (
 RESTRICTION_YEAR = 2010
 #: Series closer than this share of their axis range everywhere are noted as coinciding.
 OVERLAP_SHARE = 0.01
-#: The caption's font size (points) and characters per inch of figure width.
+#: The caption's font size (points) and characters per inch of figure width; its artist's id.
 CAPTION_FONTSIZE, CAPTION_CHARS_PER_INCH = 8, 17
+CAPTION_GID = "caption"
 
 
 def _pyplot():
@@ -50,7 +51,7 @@ def _caption(figure, caption: str, note: str = "") -> None:
     width = int(figure.get_figwidth() * CAPTION_CHARS_PER_INCH)
     text = "\n".join(textwrap.fill(part, width) for part in (caption, note) if part)
     top = min(lowest / figure.bbox.height, 0.0) - 0.02
-    figure.text(0.01, top, text, ha="left", va="top", fontsize=CAPTION_FONTSIZE)
+    figure.text(0.01, top, text, ha="left", va="top", fontsize=CAPTION_FONTSIZE, gid=CAPTION_GID)
 
 
 def _coinciding_labels(series: Mapping[str, list[float]], bars: bool = False) -> tuple[dict[str, str], str]:

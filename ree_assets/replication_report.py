@@ -118,11 +118,13 @@ class Text:
 
 @dataclass(frozen=True)
 class Figure:
-    """A PNG the assets wrote to the reports folder (``file``); its caption is drawn in it."""
+    """A PNG the assets wrote to the reports folder (``file``), with the caption drawn in it
+    (naming its data), which the asset's metadata also records."""
 
     title: str
     file: str
     png: bytes
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,10 +179,11 @@ class Materials:
         """A rendered table of the reports folder, its headings moved below the report's."""
         return Text(demote_headings(self.read_file(name).decode(), 3)) if name in self.files else None
 
-    def figure(self, name: str, title: str) -> Figure | None:
-        """A PNG figure of the reports folder, or None when it is not there."""
-        file = f"{name}.png"
-        return Figure(title, file, self.read_file(file)) if file in self.files else None
+    def figure(self, asset: str, name: str, title: str) -> Figure | None:
+        """The PNG figure ``name`` of the reports folder, with the caption ``asset`` recorded
+        for it; None when it is not there."""
+        file, caption = f"{name}.png", str(self.metadata.get(asset, {}).get(f"{name}_caption", ""))
+        return Figure(title, file, self.read_file(file), caption) if file in self.files else None
 
     def facts(self, asset: str, keys: Sequence[str] | None = None) -> str:
         """The asset's plain metadata (``keys``, or all but Dagster's own) as a Markdown list."""
@@ -452,7 +455,9 @@ def io_table_sections(materials: Materials) -> list[Section]:
         return [
             Text("A diagnostic, never a target: our REE requirements next to the rows AFSV publish.\n" + facts),
             materials.figure(
-                "ree_requirements_vs_published", "REE total requirements: our top industries and the published rows"
+                "ree_requirements_vs_published",
+                "ree_requirements_vs_published",
+                "REE total requirements: our top industries and the published rows",
             ),
             materials.text_file("ree_requirements_vs_published.md"),
         ]
@@ -527,7 +532,11 @@ def patent_section(materials: Materials) -> Section:
             *_part(
                 materials,
                 "ree_patent_grants",
-                lambda: [materials.figure("ree_patent_grants", "REE patent grants per year by technology")],
+                lambda: [
+                    materials.figure(
+                        "ree_patent_grants", "ree_patent_grants", "REE patent grants per year by technology"
+                    )
+                ],
             ),
             *_part(
                 materials,
@@ -580,7 +589,9 @@ def did_sections(materials: Materials) -> list[Section]:
                 Text(flag + "\n" + frame_table(shown)),
                 *(
                     materials.figure(
-                        f"event_study_{outcome}_{v}", f"Event study: {outcome_label(outcome)} ({variant_label(v)})"
+                        f"event_study_{outcome}",
+                        f"event_study_{outcome}_{v}",
+                        f"Event study: {outcome_label(outcome)} ({variant_label(v)})",
                     )
                     for v in variants(materials.files, f"event_study_{outcome}", ".png")
                 ),
@@ -644,8 +655,12 @@ def ge_section(materials: Materials) -> Section:
     def endogenous() -> Sequence[Item | None]:
         return [
             *headline("ge_counterfactual_endogenous")(),
-            materials.figure("ge_innovation_bias", "Change in the innovation bias outside China"),
-            materials.figure("ge_real_outcomes", "Real GDP and real consumption by region"),
+            materials.figure(
+                "ge_counterfactual_endogenous", "ge_innovation_bias", "Change in the innovation bias outside China"
+            ),
+            materials.figure(
+                "ge_counterfactual_endogenous", "ge_real_outcomes", "Real GDP and real consumption by region"
+            ),
         ]
 
     return Section(
@@ -655,7 +670,11 @@ def ge_section(materials: Materials) -> Section:
             *_part(materials, "ge_baseline", baseline),
             *_part(materials, "ge_counterfactual_exogenous", headline("ge_counterfactual_exogenous")),
             *_part(materials, "ge_counterfactual_endogenous", endogenous),
-            *_part(materials, "ge_tax_sweep", lambda: [materials.figure("ge_tax_sweep", "Export-tax sweep")]),
+            *_part(
+                materials,
+                "ge_tax_sweep",
+                lambda: [materials.figure("ge_tax_sweep", "ge_tax_sweep", "Export-tax sweep")],
+            ),
         ),
     )
 
@@ -842,7 +861,8 @@ def render_html(title: str, preamble: str, sections: Sequence[Section]) -> str:
                 encoded = base64.b64encode(item.png).decode()
                 body.append(
                     f'<figure><img alt="{html.escape(item.title)}" src="data:image/png;base64,{encoded}">'
-                    f"<figcaption>{html.escape(item.title)}</figcaption></figure>"
+                    f"<figcaption><strong>{html.escape(item.title)}.</strong> {html.escape(item.caption)}"
+                    "</figcaption></figure>"
                 )
             else:
                 body.append(f'<p class="missing">{html.escape(_missing_text(item))}</p>')
@@ -864,7 +884,7 @@ def render_markdown(title: str, preamble: str, sections: Sequence[Section]) -> s
             if isinstance(item, Text):
                 lines += [item.markdown.strip(), ""]
             elif isinstance(item, Figure):
-                lines += [f"![{item.title}]({item.file})", ""]
+                lines += [f"![{item.title}]({item.file})", ""] + ([f"*{item.caption}*", ""] if item.caption else [])
             else:
                 lines += [f"*{_missing_text(item)}*", ""]
     return "\n".join(lines)

@@ -28,8 +28,11 @@ def table_metadata(markdown: str, name: str, folder: Path) -> dict[str, dg.Metad
 
 def figure_metadata(figure, name: str, folder: Path) -> dict[str, dg.MetadataValue]:
     """Save a Matplotlib figure as ``folder/<name>.png`` and ``.svg``; the metadata embeds the PNG
-    so the UI shows it, and links both files."""
+    so the UI shows it, links both files and gives the figure's caption (``<name>_caption``, the
+    text ``ree_assets.figures`` draws under it naming the data)."""
     import matplotlib.pyplot as plt
+
+    from ree_assets.figures import CAPTION_GID
 
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
@@ -39,7 +42,9 @@ def figure_metadata(figure, name: str, folder: Path) -> dict[str, dg.MetadataVal
     figure.savefig(svg, bbox_inches="tight")
     plt.close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
+    caption = " ".join(" ".join(t.get_text().split()) for t in figure.texts if t.get_gid() == CAPTION_GID)
     return {
+        f"{name}_caption": dg.MetadataValue.text(caption),
         f"{name}_figure": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
         f"{name}_png": dg.MetadataValue.path(str(png)),
         f"{name}_svg": dg.MetadataValue.path(str(svg)),

@@ -71,3 +71,12 @@ def test_the_jobs_run_the_pulls_first_and_replicate_afsv_holds_the_whole_chain()
     assert {"ree_sensitivity", "patents_classified", "patent_panel", "fct_patent_did_panel", "did_patents"} <= afsv
     assert {"ree_elasticities", "ge_tax_sweep", "event_study_export_growth"} <= afsv
     assert not [key for key in afsv if graph.get(dg.AssetKey(key)).partitions_def is not None]
+
+
+def test_the_summary_points_at_the_replication_report_once_it_exists(tmp_path, monkeypatch):
+    monkeypatch.setenv("REE_DUCKDB_PATH", str(tmp_path / "ree.duckdb"))
+    report = tmp_path / "reports" / "replication_report.html"
+    assert not any(line.startswith("replication report") for line in cli.where_results_are())
+    report.parent.mkdir()
+    report.write_text("<html></html>")
+    assert cli.where_results_are()[-1] == f"replication report: {report}"

@@ -64,6 +64,10 @@ def test_the_report_is_one_self_contained_html_file_with_every_figure_embedded(r
     assert images and all('src="data:image/png;base64,' in image for image in images)
     assert "<script" not in html and "<link" not in html
     assert 'alt="REE total requirements: our top industries and the published rows"' in html
+    caption = first.asset_materializations_for_node("ree_requirements_vs_published")[0].metadata
+    caption = caption["ree_requirements_vs_published_caption"].value
+    assert caption.startswith("Data: synthetic embedded world (seed 20100701, size small), not real observations.")
+    assert f"</strong> {caption}</figcaption>" in html
 
 
 def test_the_report_has_every_section_and_says_what_is_not_materialised(report_run):

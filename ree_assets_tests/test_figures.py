@@ -147,3 +147,22 @@ def test_event_studies_and_patent_grants_name_samples_and_units():
     assert figure.axes[0].get_ylabel() == "REE patent grants (number per year)"
     assert {"Magnet", "Lamp", "China's export restrictions"} == set(legend_texts(figure))
     assert caption_text(figure) == CAPTION
+
+
+def test_a_figure_caption_names_the_files_of_the_raw_tables_upstream_of_its_asset():
+    import dagster as dg
+
+    from ree_assets.defs.resources import DataSource
+    from ree_assets.defs.sources import upstream_raw_tables
+
+    sweep = upstream_raw_tables([dg.AssetKey("ge_tax_sweep")])
+    assert "wiod" in sweep and "patents" not in sweep and "bea_summary_use" not in sweep
+    requirements = upstream_raw_tables([dg.AssetKey("ree_requirements_vs_published")])
+    assert {"bea_use", "bea_sic_concordance", "ree_prices"} <= set(requirements) and "wiod" not in requirements
+    local = DataSource(mode="local", data_dir="/somewhere", seed=3, size="full")
+    assert local.caption(["wiod", "patents", "synthetic_truth"]) == (
+        "Data: real data (local mode): wiod/wiot_2009.RData, patents."
+    )
+    assert DataSource(mode="embedded", seed=3, size="small").caption(sweep) == (
+        "Data: synthetic embedded world (seed 3, size small), not real observations."
+    )

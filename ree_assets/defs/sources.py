@@ -1,6 +1,7 @@
 """Group ``sources``: one asset per canonical raw table, fed by the selected data-source mode."""
 
 import warnings
+from collections.abc import Iterable
 
 import dagster as dg
 import polars as pl
@@ -59,18 +60,18 @@ def code_location_graph():
     return defs.resolve_asset_graph()
 
 
-def upstream_raw_tables(context: dg.AssetExecutionContext) -> list[str]:
-    """The canonical raw tables (schema ``raw``) upstream of the asset(s) being materialised, in
-    the code location's lineage: the data a figure of theirs is made of."""
+def upstream_raw_tables(keys: Iterable[dg.AssetKey]) -> list[str]:
+    """The canonical raw tables (schema ``raw``) upstream of the assets ``keys`` in the code
+    location's lineage: the data a figure of theirs is made of."""
     graph = code_location_graph()
-    upstream = dg.AssetSelection.assets(*context.assets_def.keys).upstream().resolve(graph)
+    upstream = dg.AssetSelection.assets(*keys).upstream().resolve(graph)
     return sorted(key.path[-1] for key in upstream if graph.get(key).metadata.get("schema") == "raw")
 
 
 def figure_caption(context: dg.AssetExecutionContext, data_source: DataSource) -> str:
-    """The caption of the asset's figures: the data mode and, for real data, the source files
-    of the raw tables upstream of it (``DataSource.caption``)."""
-    return data_source.caption(upstream_raw_tables(context))
+    """The caption of the figures of the asset being materialised: the data mode and, for real
+    data, the source files of the raw tables upstream of it (``DataSource.caption``)."""
+    return data_source.caption(upstream_raw_tables(context.assets_def.keys))
 
 
 #: Raw tables with their own (partitioned) asset module.
