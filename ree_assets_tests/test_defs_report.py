@@ -13,11 +13,10 @@ from ree_assets_tests.helpers import materialize, step_errors, store
 pytestmark = pytest.mark.slow
 
 REPORT = dg.AssetSelection.assets("replication_report")
-#: The IO-table stage (its figure and tables), the estimated elasticities (next to their truth)
-#: and the report, in one run.
+#: The REE requirements (their figure and tables), the sensitivity, the estimated elasticities
+#: (next to their truth) and the report, in one run.
 STAGES = (
-    (dg.AssetSelection.groups("io_table").upstream() | dg.AssetSelection.assets("ree_elasticities").upstream() | REPORT)
-    - dg.AssetSelection.assets("stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes")
+    dg.AssetSelection.assets("ree_requirements_vs_published", "ree_sensitivity", "ree_elasticities").upstream() | REPORT
 ).required_multi_asset_neighbors()
 FAST = {"ops": {"ree_elasticities": {"config": {"n_bootstrap": 20}}}}
 COMPLEMENTARITY_CONTRACT = dg.AssetCheckKey(dg.AssetKey("ree_complementarity"), "odcs_contract")
