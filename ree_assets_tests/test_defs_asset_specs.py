@@ -7,7 +7,7 @@ import pytest
 from ree_assets.defs import asset_specs
 from ree_assets.sources.contracts import contract_column_docs, contract_path
 
-LAYERS = {"raw", "staging", "core", "marts", "results"}
+LAYERS = {"raw", "staging", "core", "marts", "results", "reports"}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,9 @@ def test_every_asset_has_its_stage_team_and_tags(graph):
         assert node.tags["data"] in LAYERS, key
     tags = {key.to_user_string(): graph.get(key).tags for key in graph.materializable_asset_keys}
     assert graph.get(dg.AssetKey("ree_sensitivity")).owners == ["team:io-table"]
-    assert {tags[k]["study"] for k in ("patents", "patent_citations", "synthetic_truth")} == {"both"}
+    assert {tags[k]["study"] for k in ("patents", "patent_citations", "synthetic_truth", "replication_report")} == {
+        "both"
+    }
     assert {tags[k]["study"] for k in ("fvd_patent_sets", "fvd_mixture_restricted")} == {"fvd"}
     assert {tags[k]["study"] for k in ("ree_patents", "ree_sensitivity", "bea_use", "did_results")} == {"afsv"}
     assert [

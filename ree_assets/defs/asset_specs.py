@@ -19,8 +19,8 @@ from ree_assets.sources.contracts import contract_column_docs, contract_path
 
 #: Dagster's standard metadata keys of a table's columns and fully qualified name.
 COLUMN_SCHEMA, TABLE_NAME = "dagster/column_schema", "dagster/table_name"
-#: The group of the FVD replication; every other group belongs to AFSV.
-FVD_GROUP = "spillovers"
+#: The group of the FVD replication; every other group but the report of both belongs to AFSV.
+FVD_GROUP, REPORTS_GROUP = "spillovers", "reports"
 
 
 def column_schema(table: str) -> dg.TableSchema | None:
@@ -47,7 +47,10 @@ def team(group: str) -> str:
 
 def data_layer(spec: dg.AssetSpec) -> str:
     """The DuckDB schema an asset is stored in: its ``schema`` metadata (Python assets) or the
-    schema part of the relation dagster-dbt names (``ree.marts.patent_panel`` -> marts)."""
+    schema part of the relation dagster-dbt names (``ree.marts.patent_panel`` -> marts); for an
+    asset that stores no table, the ``data`` tag it declares (``replication_report``: reports)."""
+    if "data" in spec.tags:
+        return spec.tags["data"]
     if "schema" in spec.metadata:
         return str(spec.metadata["schema"])
     table = spec.metadata.get(TABLE_NAME)
@@ -58,10 +61,13 @@ def data_layer(spec: dg.AssetSpec) -> str:
 
 def studies(assets: Sequence[dg.AssetsDefinition]) -> dict[dg.AssetKey, str]:
     """The replication each asset serves: ``fvd`` for the spillovers group, ``afsv`` for the other
-    groups, ``both`` for what is upstream of both (the patent pulls, ``synthetic_truth``)."""
+    groups, ``both`` for what is upstream of both (the patent pulls, ``synthetic_truth``) and for
+    the report of both (group ``reports``, downstream of both)."""
+    reports = dg.AssetSelection.groups(REPORTS_GROUP)
     fvd = dg.AssetSelection.groups(FVD_GROUP).upstream().resolve(assets)
-    afsv = (dg.AssetSelection.all() - dg.AssetSelection.groups(FVD_GROUP)).upstream().resolve(assets)
-    return {key: "both" if key in fvd and key in afsv else "fvd" if key in fvd else "afsv" for key in fvd | afsv}
+    afsv = (dg.AssetSelection.all() - dg.AssetSelection.groups(FVD_GROUP) - reports).upstream().resolve(assets)
+    both = (fvd & afsv) | reports.resolve(assets)
+    return {key: "both" if key in both else "fvd" if key in fvd else "afsv" for key in fvd | afsv | both}
 
 
 def annotate(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:

@@ -19,13 +19,13 @@ import polars as pl
 
 from ree_assets import replication_report as report
 from ree_assets.core.did import TREATMENT
+from ree_assets.defs.asset_specs import REPORTS_GROUP
 from ree_assets.defs.did import PRE_TREND_LEVEL
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.defs.sources import code_location_graph
 from ree_assets.sources.embedded.dims import sic1987_manufacturing
 
-REPORT_GROUP = "reports"
 TITLE = "Replication report: China's rare-earth export restrictions (AFSV 2025) and REE knowledge spillovers (FVD 2007)"
 
 
@@ -128,9 +128,10 @@ def stored_tables(store: DuckDBStore, schemas: Mapping[str, str]) -> tuple[set[s
 
 
 @dg.asset(
-    group_name=REPORT_GROUP,
+    group_name=REPORTS_GROUP,
     deps=[dg.AssetKey(asset) for asset in report.REPORTED_ASSETS],
     kinds={"html", "markdown"},
+    tags={"data": "reports"},  # files in the reports folder, no DuckDB table
     pool=DUCKDB_POOL,
 )
 def replication_report(
