@@ -29,9 +29,8 @@ from ree_assets_tests.helpers import (
 
 pytestmark = pytest.mark.slow
 
-IO_TABLE = dg.AssetSelection.groups("io_table").upstream() - dg.AssetSelection.assets(
-    "stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"
-)
+#: The stage and what it reads, the price-spike mart (read by ree_sensitivity_country) included.
+IO_TABLE = dg.AssetSelection.groups("io_table").upstream()
 STAGE = {
     "ree_extended_use_table",
     "ree_extended_make_table",

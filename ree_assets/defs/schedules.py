@@ -32,10 +32,11 @@ refresh_trade = dg.define_asset_job(
     description="Pull one year of Comtrade trade (partitioned by year 2002-2018).",
 )
 
-#: The main job: the AFSV chain on the stored pulls, IO table -> patents -> panels -> DiD -> GE.
+#: The main job: the AFSV chain on the stored pulls, IO table -> patents -> panels -> DiD -> GE, and
+#: the replication report (both jobs end with it, so the last one run covers both studies).
 replicate_afsv = dg.define_asset_job(
     "replicate_afsv",
-    selection=dg.AssetSelection.groups("sources", "io_table", "patents", "panels", "did", "ge_model")
+    selection=dg.AssetSelection.groups("sources", "io_table", "patents", "panels", "did", "ge_model", "reports")
     - PATENT_PULLS
     - TRADE_PULLS,
     description="Rebuild the AFSV evidence chain on the stored pulls: sources, REE IO table and sensitivity, "
@@ -45,7 +46,7 @@ replicate_afsv = dg.define_asset_job(
 #: The FVD replication on the stored patent pulls of 1969-2001.
 replicate_fvd = dg.define_asset_job(
     "replicate_fvd",
-    selection=dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
+    selection=dg.AssetSelection.groups("spillovers", "reports") | dg.AssetSelection.assets("synthetic_truth"),
     description="Rebuild the FVD evidence: patent sets, citation variables, descriptives, logit shares, "
     "mixture models with identified and confidence sets (reads the stored patent pulls).",
 )
