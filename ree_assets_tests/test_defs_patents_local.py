@@ -55,6 +55,8 @@ def test_a_table_without_files_is_not_written_and_the_metadata_says_so(tmp_path)
     assert result.success, step_errors(result)
     written = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert set(written) == set(PATENT_TABLES) - {"patent_inventors"}
-    notes = written["patents"].event_specific_data.materialization.metadata["source_notes"].value
+    metadata = written["patents"].event_specific_data.materialization.metadata
+    assert metadata["audit"].value == "passed: odcs_contract, great_expectations"
+    notes = metadata["source_notes"].value
     assert "patent_inventors: " in notes and "g_inventor_disambiguated.tsv absent" in notes
     assert read_table(database, "raw.patent_assignees").height == 2

@@ -30,6 +30,11 @@ PATENT_TABLES: tuple[str, ...] = (
 )
 PARTITION_COLUMN = "grant_year"
 
+#: Values of the coded columns (``specs/tables.md``).
+ASSIGNEE_TYPES: tuple[str, ...] = ("organisation", "individual", "government", "unknown")
+CLASS_SCHEMES: tuple[str, ...] = ("cpc", "ipc", "uspc")
+TEXT_SECTIONS: tuple[str, ...] = ("claims", "description")
+
 #: What a reader does with a malformed record or row: fail the whole partition, or skip it and
 #: report it.
 BadRecordPolicy = Literal["fail", "skip"]
