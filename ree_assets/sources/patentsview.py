@@ -9,7 +9,7 @@ and its tests); the ``legacy`` files (before 2022) are the tables of the granted
 ``patent_assignee``/``patent_inventor`` in release 2020.03.22 (CSSIP-AIR/PatentsView-DB release
 notes). Each file's header must hold the columns listed here (extra columns are ignored):
 
-- ``patents``: legacy ``patent.tsv`` (id, date, title, abstract, kind) and ``application.tsv``
+- ``patents``: legacy ``patent.tsv`` (id, date, title, kind, abstract) and ``application.tsv``
   (patent_id, date); current ``g_patent.tsv`` (patent_id, patent_date, patent_title, wipo_kind;
   patent_abstract in the releases of the export views), ``g_patent_abstract.tsv`` (patent_id,
   patent_abstract) and ``g_application.tsv`` (patent_id, filing_date);
@@ -110,7 +110,7 @@ class Tsv:
 
 LEGACY = {
     "patent": Tsv(
-        ("patent.tsv",), ("id", "date", "title", "abstract", "kind"), key="id", filled=("date",), dates=("date",)
+        ("patent.tsv",), ("id", "date", "title", "kind", "abstract"), key="id", filled=("date",), dates=("date",)
     ),
     "application": Tsv(("application.tsv",), ("patent_id", "date"), dates=("date",)),
     "claims": Tsv(("claims_{year}.tsv", "claim.tsv"), ("patent_id", "text", "sequence")),
@@ -409,7 +409,7 @@ def _patents(folder: Folder, files: dict[str, Tsv]) -> pl.DataFrame:
         folder.note("patents", f"no application dates: {folder.expected(files['application'])} absent")
     filed = f"{files['application'].dates[0]}_date"
     patents = _join(patents, applications, "patent_id", {"application_date": pl.col(filed)})
-    title, kind = spec.columns[2:4] if spec.key == "patent_id" else ("title", "kind")
+    title, kind = spec.columns[2:4]
     return patents.select(
         "patent_id",
         pl.col(f"{date}_date").alias("grant_date"),
