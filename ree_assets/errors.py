@@ -9,11 +9,15 @@ One hierarchy, rooted at :class:`SourceError`:
 - :class:`DownloadError` (also an ``OSError``): a fetch failed or fetched something unusable.
 
 :class:`SourceNote` is the warning category of things a reader tells the user without failing
-(columns it ignored, a cached file it refetched).
+(columns it ignored, a cached file it refetched); :func:`collected_notes` gathers them for an
+asset's metadata.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -97,3 +101,18 @@ class DownloadError(SourceError, OSError):
 class SourceNote(UserWarning):
     """Something a reader tells the user without failing: columns it did not keep, a bad cached
     file it refetched. The raw-table assets show these notes in their metadata and log."""
+
+
+@contextmanager
+def collected_notes() -> Iterator[list[SourceNote]]:
+    """Gather the :class:`SourceNote` warnings raised inside the block (the first of each text,
+    in order) into the list it yields, filled when the block ends; other warnings pass on."""
+    notes: list[SourceNote] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SourceNote)
+        yield notes
+    for w in caught:
+        if not isinstance(w.message, SourceNote):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        elif str(w.message) not in map(str, notes):
+            notes.append(w.message)

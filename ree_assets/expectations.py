@@ -10,20 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import polars as pl
 
+from ree_assets.sources.patent_tables import ASSIGNEE_TYPES, CLASS_SCHEMES, PARTITION_COLUMN, TEXT_SECTIONS
 from ree_assets.storage.audit import Expectation, Suite
 
 
 @dataclass(frozen=True)
 class TableSuite:
     """A table's suite and the other stored tables (name -> schema) it compares against; those
-    are upstream of the table, so any selection that builds the table builds them first."""
+    are upstream of the table, so any selection that builds the table builds them first. A suite
+    with a ``partition_column`` audits a write of yearly partitions on the rows of the written
+    years only, and is called with them (``years``)."""
 
     suite: Suite
     description: str
     compares_with: Mapping[str, str] = field(default_factory=dict)
+    partition_column: str | None = None
 
 
 def ree_prices_suite(ree_complementarity: pl.DataFrame) -> list[Expectation]:
@@ -59,6 +64,80 @@ def ree_sensitivity_suite() -> list[Expectation]:
     ]
 
 
+def patents_suite(years: range | None = None) -> list[Expectation]:
+    """One row per patent with a grant date; an application is filed on or before its grant;
+    the grant dates of a write lie in its grant years (``years``, the written partitions)."""
+    expectations: list[Expectation] = [
+        ("ExpectColumnValuesToBeUnique", {"column": "patent_id"}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "grant_date"}),
+        (
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {
+                "column_A": "grant_date",
+                "column_B": "application_date",
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+        ),
+    ]
+    if years is not None:
+        first, last = datetime(years.start, 1, 1), datetime(years.stop - 1, 12, 31)
+        expectations.append(
+            ("ExpectColumnValuesToBeBetween", {"column": "grant_date", "min_value": first, "max_value": last})
+        )
+    return expectations
+
+
+def _in_set(column: str, values: tuple[str, ...]) -> Expectation:
+    return ("ExpectColumnValuesToBeInSet", {"column": column, "value_set": list(values)})
+
+
+def _alpha3(column: str = "country") -> Expectation:
+    """ISO 3166 alpha-3 codes are three characters long (nulls, unknown countries, pass)."""
+    return ("ExpectColumnValueLengthsToEqual", {"column": column, "value": 3})
+
+
+def patent_texts_suite(years: range | None = None) -> list[Expectation]:
+    """Sections are claims or description."""
+    return [_in_set("section", TEXT_SECTIONS)]
+
+
+def patent_assignees_suite(years: range | None = None) -> list[Expectation]:
+    """Assignee types are organisation, individual, government or unknown; countries alpha-3."""
+    return [
+        ("ExpectColumnValuesToNotBeNull", {"column": "assignee_type"}),
+        _in_set("assignee_type", ASSIGNEE_TYPES),
+        _alpha3(),
+    ]
+
+
+def patent_inventors_suite(years: range | None = None) -> list[Expectation]:
+    """Inventor countries are ISO alpha-3."""
+    return [_alpha3()]
+
+
+def patent_classes_suite(years: range | None = None) -> list[Expectation]:
+    """Schemes are cpc, ipc or uspc."""
+    return [_in_set("scheme", CLASS_SCHEMES)]
+
+
+def patent_citations_suite(years: range | None = None) -> list[Expectation]:
+    """Every citation names the office that issued the cited document, as a two-letter code."""
+    return [
+        ("ExpectColumnValuesToNotBeNull", {"column": "cited_office"}),
+        ("ExpectColumnValuesToMatchRegex", {"column": "cited_office", "regex": "^[A-Z]{2}$"}),
+    ]
+
+
+PATENT_SUITES = {
+    "patents": (patents_suite, "Unique ids, application on or before grant, grant dates in the written years."),
+    "patent_texts": (patent_texts_suite, "Sections are claims or description."),
+    "patent_assignees": (patent_assignees_suite, "Assignee types of tables.md; countries ISO alpha-3."),
+    "patent_inventors": (patent_inventors_suite, "Countries ISO alpha-3."),
+    "patent_classes": (patent_classes_suite, "Schemes are cpc, ipc or uspc."),
+    "patent_citations": (patent_citations_suite, "Every citation has a two-letter issuing office."),
+}
+
 #: Stored table -> its suite.
 SUITES: dict[str, TableSuite] = {
     "ree_total_requirements": TableSuite(
@@ -72,4 +151,8 @@ SUITES: dict[str, TableSuite] = {
         "Prices > 0, every scored element priced, keys unique (Great Expectations).",
         {"ree_complementarity": "raw"},
     ),
+    **{
+        table: TableSuite(suite, f"{description} (Great Expectations)", partition_column=PARTITION_COLUMN)
+        for table, (suite, description) in PATENT_SUITES.items()
+    },
 }

@@ -17,6 +17,7 @@ from ree_assets.core.patents.ree_filter import ree_subset
 from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, patent_year_partitions
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.defs.sources import figure_caption
+from ree_assets.errors import collected_notes
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
@@ -65,33 +66,53 @@ def _years(context: dg.AssetExecutionContext) -> range:
     **YEARLY,
     outs={
         table: dg.AssetOut(
-            metadata=_stored("raw", table), kinds={"polars", "duckdb"}, description=contract_purpose(table)
+            metadata=_stored("raw", table),
+            kinds={"polars", "duckdb"},
+            description=contract_purpose(table),
+            is_required=table == "patents",  # a table whose source files are absent is not written
         )
         for table in PATENT_TABLES
     },
 )
 def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, data_source: DataSource):
-    """Every grant of the run's grant years into the six canonical patent tables."""
-    from ree_assets.sources.patents import read_patent_years
+    """Every grant of the run's grant years into the six canonical patent tables. A table none of
+    whose source files is present (local mode) is not written; what the source lacks is listed in
+    the metadata ``source_notes``."""
+    from ree_assets.sources.patent_tables import AbsentSource
+    from ree_assets.sources.patents import patent_origin, read_patent_years
 
     years = _years(context)
-    tables, bad = read_patent_years(
-        years,
-        data_source.settings(),
-        reader=config.reader,
-        policy=config.on_bad_record,
-        sections=tuple(config.text_sections),
-        bigquery_project=config.bigquery_project,
-        xml_workers=config.xml_workers,
-    )
+    with collected_notes() as notes:
+        tables, bad = read_patent_years(
+            years,
+            data_source.settings(),
+            reader=config.reader,
+            policy=config.on_bad_record,
+            sections=tuple(config.text_sections),
+            bigquery_project=config.bigquery_project,
+            xml_workers=config.xml_workers,
+        )
     context.log.info(
         f"grant years {years.start}-{years.stop - 1}: {tables['patents'].height} grants, "
         f"{len(bad)} malformed records skipped"
     )
     for record in bad:
         context.log.warning(f"skipped malformed record: {record}")
+    for note in notes:
+        context.log.warning(str(note))
+    absent = {note.table for note in notes if isinstance(note, AbsentSource)}
     for table in PATENT_TABLES:
-        metadata = {"grant_years": f"{years.start}-{years.stop - 1}", "source_mode": data_source.mode}
+        if table in absent and tables[table].is_empty():
+            context.log.warning(f"{table} is not written: none of its source files is present")
+            continue
+        metadata = {
+            "grant_years": f"{years.start}-{years.stop - 1}",
+            "source_mode": data_source.mode,
+            "source_files": patent_origin(data_source.settings(), config.reader),
+            "source_notes": dg.MetadataValue.md(  # all of them on patents, the table always written
+                "\n".join(f"- {n}" for n in notes if table == "patents" or str(n).startswith(f"{table}:"))
+            ),
+        }
         if table == "patents":
             metadata["malformed_records_skipped"] = len(bad)
             metadata["malformed_records"] = frame_markdown(

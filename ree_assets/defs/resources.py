@@ -94,15 +94,16 @@ class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
 
     store: dg.ResourceDependency[DuckDBStore]
 
-    def audits(self, table: str) -> list[publish.Audit]:
+    def audits(self, table: str, years: range | None = None) -> list[publish.Audit]:
         """The audits every version of ``table`` goes through: its contract and its Great
         Expectations suite, where it has them (every asset of the project has a contract, a
-        test asserts it; a table you add without one is stored unaudited, and says so)."""
+        test asserts it; a table you add without one is stored unaudited, and says so);
+        ``years``: the yearly partitions written."""
         audits: list[publish.Audit] = []
         if contract_path(table).is_file():
             audits.append(("odcs_contract", contract_audit(contract_path(table))))
         if table in SUITES:
-            audits.append(("great_expectations", suite_audit(table, SUITES[table])))
+            audits.append(("great_expectations", suite_audit(table, SUITES[table], years)))
         return audits
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
@@ -111,7 +112,8 @@ class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
         source = (context.output_metadata or {}).get("source_files")
         keys = context.asset_partition_keys if predicate is not None else []
         target = wap.Target(schema, table, predicate, partitions=f"{keys[0]}...{keys[-1]}" if keys else "")
-        audits = self.audits(table)
+        window = context.asset_partitions_time_window if predicate is not None else None
+        audits = self.audits(table, range(window.start.year, window.end.year) if window else None)
         if predicate is not None:
             outside = obj.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({predicate})").item()
             if outside:

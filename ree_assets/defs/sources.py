@@ -1,6 +1,5 @@
 """Group ``sources``: one asset per canonical raw table, fed by the selected data-source mode."""
 
-import warnings
 from collections.abc import Iterable
 
 import dagster as dg
@@ -8,7 +7,7 @@ import polars as pl
 
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource
-from ree_assets.errors import SourceNote
+from ree_assets.errors import collected_notes
 from ree_assets.expectations import SUITES
 from ree_assets.sources.catalog import raw_tables
 from ree_assets.sources.contracts import contract_path, contract_purpose
@@ -30,15 +29,10 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         deps=list(SUITES[table].compares_with) if table in SUITES else [],
     )
     def _raw_table(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Output[pl.DataFrame]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SourceNote)
+        with collected_notes() as notes:
             frame = data_source.read(table)
-        notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SourceNote)))
-        for w in caught:
-            if not issubclass(w.category, SourceNote):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         for note in notes:
-            context.log.warning(note)
+            context.log.warning(str(note))
         context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")
         return dg.Output(
             frame,

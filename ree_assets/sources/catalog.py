@@ -5,7 +5,8 @@ The readers are imported when a table is read, not when the code location loads.
 Three modes, one contract (``DESIGN.md``):
 
 - ``embedded``: the seeded synthetic world and the shipped default tables;
-- ``local``: the user's own files under ``REE_DATA_DIR``, in the layout of :data:`LOCAL_LAYOUT`;
+- ``local``: the user's own files under ``REE_DATA_DIR``, in the layout of :data:`LOCAL_LAYOUT`
+  (the yearly patent tables: ``patents/`` read by :mod:`ree_assets.sources.patents`);
 - ``download``: tables with a free publisher are fetched from ``<base URL>/<path>`` into a cache
   and then read as in ``local``; tables without one are read from ``REE_DATA_DIR``.
 

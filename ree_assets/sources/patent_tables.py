@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-from ree_assets.errors import DataValidationError
+from ree_assets.errors import DataValidationError, SourceNote
 from ree_assets.sources.contracts import contract_columns
 
 #: The canonical patent tables, all partitioned by the patent's grant year (column ``grant_year``).
@@ -29,6 +29,11 @@ PATENT_TABLES: tuple[str, ...] = (
     "patent_citations",
 )
 PARTITION_COLUMN = "grant_year"
+
+#: Values of the coded columns (``specs/tables.md``).
+ASSIGNEE_TYPES: tuple[str, ...] = ("organisation", "individual", "government", "unknown")
+CLASS_SCHEMES: tuple[str, ...] = ("cpc", "ipc", "uspc")
+TEXT_SECTIONS: tuple[str, ...] = ("claims", "description")
 
 #: What a reader does with a malformed record or row: fail the whole partition, or skip it and
 #: report it.
@@ -45,6 +50,16 @@ class BadRecord:
 
     def __str__(self) -> str:
         return f"{self.file}, line {self.line}: {self.problem}"
+
+
+class AbsentSource(SourceNote):
+    """A canonical table none of whose source files is in the folder: the reader returns it
+    empty and the pull does not write it (its ``source_notes`` say so); a table that is empty
+    while its files are present is bad data and is refused by the storage."""
+
+    def __init__(self, table: str, message: str):
+        super().__init__(f"{table}: {message}")
+        self.table = table
 
 
 def bad_record(record: BadRecord, policy: BadRecordPolicy, table: str) -> BadRecord:

@@ -4,8 +4,9 @@
 - ``local`` / ``download`` (the USPTO and PatentsView bulk files are too large to fetch per run:
   both modes read the user's folder ``REE_DATA_DIR``): weekly USPTO grant XML files
   ``patents/uspto_xml/ipgYYMMDD.xml`` of the year (the full-text format since 2005), else the
-  PatentsView bulk TSVs in ``patents/patentsview/`` (legacy or ``g_*`` layout, all years in one
-  set of files), whichever the ``reader`` setting names (``auto``: XML when the year has files);
+  PatentsView bulk TSVs in ``patents/patentsview/`` (legacy or ``g_*`` layout, unzipped, all years
+  in one set of files except the per-year claims and description files; ``patentsview.py`` lists
+  them), whichever the ``reader`` setting names (``auto``: XML when the year has files);
 - ``bigquery``: Google Patents public data (``google_patents.py``), the scale-out path.
 """
 
@@ -64,7 +65,18 @@ def read_patent_year(
         return read_uspto_xml(xml_files, sections=sections, policy=policy, workers=xml_workers)
     from ree_assets.sources.patentsview import read_patentsview
 
-    return read_patentsview(settings.data_dir / PATENTSVIEW_DIR, year, policy=policy)
+    return read_patentsview(settings.data_dir / PATENTSVIEW_DIR, year, policy=policy, sections=sections)
+
+
+def patent_origin(settings: SourceSettings, reader: PatentReader = "auto") -> str:
+    """Where the patent tables are read from, in words (the ``source_files`` of the pull)."""
+    if reader == "bigquery":
+        return "Google Patents Public Data on BigQuery (patents-public-data.patents.publications)"
+    if settings.mode == "embedded":
+        return f"the embedded synthetic USPTO (seed {settings.seed}, size {settings.size})"
+    xml = f"{settings.data_dir / USPTO_XML_DIR}/ipgYYMMDD.xml"
+    tsv = f"{settings.data_dir / PATENTSVIEW_DIR}/ (PatentsView bulk TSVs, legacy or g_* layout)"
+    return {"uspto_xml": xml, "patentsview": tsv}.get(reader, f"{xml}, else {tsv}")
 
 
 def read_patent_years(

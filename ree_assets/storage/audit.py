@@ -152,9 +152,11 @@ def contract_audit(contract_file: Path) -> Callable[[str, str], list[Finding]]:
     return lambda database, schema: run_contract(contract_file, database, schema)
 
 
-def suite_audit(table: str, table_suite: TableSuite) -> Callable[[str, str], list[Finding]]:
+def suite_audit(table: str, table_suite: TableSuite, years: range | None = None) -> Callable[[str, str], list[Finding]]:
     """The Great Expectations suite of a table version, given (database, schema it is in),
-    against the published tables it compares with (a missing one is a finding naming it)."""
+    against the published tables it compares with (a missing one is a finding naming it). For a
+    write of yearly partitions (``years``) of a table whose suite names its partition column,
+    only the rows of those years are validated, and the suite is given the years."""
     from ree_assets.storage.publish import has_table, read_table
 
     def _audit(database: str, schema: str) -> list[Finding]:
@@ -169,7 +171,10 @@ def suite_audit(table: str, table_suite: TableSuite) -> Callable[[str, str], lis
                 )
             ]
         frames = {name: read_table(database, other, name) for name, other in table_suite.compares_with.items()}
-        return validate_with_gx(read_table(database, schema, table), table, table_suite.suite(**frames))
+        column = table_suite.partition_column if years is not None else None
+        where = f"{column} BETWEEN {years.start} AND {years.stop - 1}" if column and years is not None else None
+        expectations = table_suite.suite(**frames, **({"years": years} if where else {}))
+        return validate_with_gx(read_table(database, schema, table, where), table, expectations)
 
     return _audit
 
