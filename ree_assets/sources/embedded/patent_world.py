@@ -15,9 +15,23 @@ flows of a cell are Poisson (PATENT_INTERFACES item 4):
     non-REE:        B_rst ~ Poisson(exp(c_B + alpha^B_rs + gamma^B_t)),
 
 Post_t = 1[t >= 2010], Sens_s unstandardised (USD of REE per USD, as the io_table stage computes
-it); beta_r = 150 for every region but China and 0 for CHN (the truth rows ``did / beta /
-patents:<sample>`` for NONCHN, USA, EUR, JPN and CHN; ALL mixes the two and has no single
-value). alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) concentrates REE patents in REE-using industries
+it); beta_r = 150 for every region but China and 0 for CHN (truth rows ``did / beta_flow /
+patents:<region>``).
+
+The DiD of the pipeline is PPML on the REE-enhancing *stock* (perpetual inventory of the flows,
+depreciation 15%), not on the flow, so its estimand is not beta_r: the stock takes years to
+absorb a change in the flow, and ALL pools regions with different beta_r. The truth rows ``did /
+beta / patents:<sample>`` (every sample: NONCHN, ALL, USA, EUR, JPN, CHN) are the pseudo-true
+value of that regression, :func:`stock_did_estimand`: the PPML fit (``core.did.fit``) on the
+expected stocks, whose maximiser is the probability limit of PPML (Gourieroux, Monfort and
+Trognon 1984). ``did / beta_application_year / patents:<sample>`` is the same for the stocks
+counted by application year (the DiD's robustness variant): the expected grant-year flows are
+spread over application years by the generator's own filing lags (grant dates uniform over the
+year's Tuesdays, filing 300-1599 days before; :func:`application_year_kernel`), including the
+truncation of recent application years whose grants fall after 2018. These estimands count the
+true labels; the pipeline counts the classifier's.
+
+alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) concentrates REE patents in REE-using industries
 (z_s the standardised log Sens_s); gamma_rt a region trend (CHN +12% a year, others +2%) plus
 N(0, 0.05^2); alpha^B_rs ~ N(a_r, 1). The constants c scale the expected totals to the size's
 targets (``full``: about 24,000 REE-enhancing, 16,000 other REE and 160,000 non-REE grants over
@@ -54,6 +68,8 @@ FIRST_GRANT_YEAR, AFSV_FIRST_YEAR, LAST_GRANT_YEAR = 1969, 2002, 2018
 POST_YEAR = 2010
 FIRST_AFSV_ID, IDS_PER_YEAR = 6_300_000, 230_000
 BETA_NON_CHINA, BETA_CHINA = 150.0, 0.0
+#: Depreciation of the patent stocks (the dbt var patent_depreciation's default).
+STOCK_DEPRECIATION = 0.15
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
 #: Expected grants over 2002-2018: REE-enhancing, other REE, non-REE background.
 TARGETS: dict[str, tuple[float, float, float]] = {"full": (24_000, 16_000, 160_000), "small": (2_400, 1_600, 16_000)}
@@ -248,12 +264,96 @@ def afsv_grant_year_ids(year: int) -> tuple[int, int]:
     return first, first + IDS_PER_YEAR
 
 
-def generate_patent_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
-    """The ``synthetic_truth`` rows of the patent DiD (stage did, parameter beta, key
-    ``patents:<sample>``) and the post year (the world stage registry's generator)."""
-    rows = [("did", "beta", f"patents:{sample}", BETA_NON_CHINA) for sample in ("NONCHN", "USA", "EUR", "JPN")]
-    rows += [("did", "beta", "patents:CHN", BETA_CHINA), ("patents", "post_year", "year", float(POST_YEAR))]
+def generate_patent_truth(
+    rng: np.random.Generator, dims: WorldDims, *, seed: int, size: WorldSize
+) -> dict[str, pl.DataFrame]:
+    """The ``synthetic_truth`` rows of the patent DiD (the world stage registry's generator): the
+    flow effects beta_flow by region, the stock DiD's estimands by sample, by grant year (beta)
+    and by application year (beta_application_year), and the post year."""
+    rows = [("did", "beta_flow", f"patents:{r}", BETA_CHINA if r == "CHN" else BETA_NON_CHINA) for r in REGIONS]
+    for parameter, basis in (("beta", "grant_year"), ("beta_application_year", "application_year")):
+        estimands = stock_did_estimand(seed, size, basis)
+        rows += [("did", parameter, f"patents:{sample}", value) for sample, value in estimands.items()]
+    rows.append(("patents", "post_year", "year", float(POST_YEAR)))
     return {"synthetic_truth": pl.DataFrame(rows, schema=TRUTH_SCHEMA, orient="row")}
+
+
+#: The generator's filing lags: an application is filed 300-1599 days before its grant.
+FILING_LAG_DAYS = (300, 1600)
+
+
+def _grant_tuesdays(year: int) -> np.ndarray:
+    """Every Tuesday of ``year`` (the grant dates :func:`_tuesdays` draws from, uniformly)."""
+    first = np.datetime64(f"{year}-01-01")
+    first_tuesday = first + ((1 - (first.astype("datetime64[D]").view("int64") + 3) % 7) % 7)
+    weeks = ((np.datetime64(f"{year + 1}-01-01") - first_tuesday).astype(int) - 1) // 7 + 1
+    return first_tuesday + 7 * np.arange(weeks)
+
+
+def application_year_kernel(grant_years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(application years, K) with K[t, a] = P(application year a | grant year t) under the
+    generator: grant date uniform over the Tuesdays of t, filing lag uniform on FILING_LAG_DAYS."""
+    lags = np.arange(*FILING_LAG_DAYS).astype("timedelta64[D]")
+    filed = [
+        (_grant_tuesdays(int(t))[:, None] - lags[None, :]).astype("datetime64[Y]").astype(int) + 1970
+        for t in grant_years
+    ]
+    first = min(int(f.min()) for f in filed)
+    years = np.arange(first, int(grant_years[-1]) + 1)
+    kernel = np.stack([np.bincount(f.ravel() - first, minlength=years.size) / f.size for f in filed])
+    return years, kernel
+
+
+def expected_enhancing_flows(seed: int, size: WorldSize) -> tuple[pl.DataFrame, np.ndarray]:
+    """(cells: region, sic4, sens; E[N] of every cell and AFSV grant year, cells x years)."""
+    cells, gamma, _, (c_e, _, _) = did_design(seed, size)
+    region_index = np.array([REGIONS.index(r) for r in cells["region"]])
+    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
+    post = (np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1) >= POST_YEAR).astype(float)
+    log_mean = (
+        c_e
+        + cells["alpha"].to_numpy()[:, None]
+        + gamma[region_index]
+        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
+    )
+    return cells.select("region", "sic4", "sens"), np.exp(log_mean)
+
+
+@cache
+def stock_did_estimand(seed: int, size: WorldSize, basis: str = "grant_year") -> dict[str, float]:
+    """Sample -> pseudo-true beta of the patent DiD (PPML of the REE-enhancing stock on
+    Sens x Post with region x SIC and region x year effects, ``core.did.fit``) on the expected
+    stocks K_t = sum_{tau <= t} 0.85^(t - tau) E[N_tau], counted by ``basis`` (grant_year, or
+    application_year through :func:`application_year_kernel`), years 2002-2018 of the DiD."""
+    from ree_assets.core import did
+
+    cells, flows = expected_enhancing_flows(seed, size)
+    years = np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
+    if basis == "application_year":
+        years, kernel = application_year_kernel(years)
+        flows = flows @ kernel
+    elif basis != "grant_year":
+        raise ValueError(f"basis is grant_year or application_year, not {basis!r}")
+    stocks = np.zeros_like(flows)
+    for t in range(years.size):
+        stocks[:, t] = flows[:, t] + (1 - STOCK_DEPRECIATION) * (stocks[:, t - 1] if t else 0.0)
+    panel = (
+        pl.DataFrame(
+            {
+                "region": np.repeat(cells["region"].to_numpy(), years.size),
+                "sic4": np.repeat(cells["sic4"].to_numpy(), years.size),
+                "sensitivity": np.repeat(cells["sens"].to_numpy(), years.size),
+                "year": np.tile(years, cells.height),
+                "ree_enhancing_stock": stocks.ravel(),
+            }
+        )
+        .filter(pl.col("year").is_between(AFSV_FIRST_YEAR, LAST_GRANT_YEAR))
+        .with_columns(post=(pl.col("year") >= POST_YEAR).cast(pl.Int32))
+    )
+    return {
+        sample: float(did.fit(panel, outcome="ree_enhancing_stock", estimator="ppml", sample=sample)["estimate"][0])
+        for sample in did.SAMPLES
+    }
 
 
 @cache
@@ -359,10 +459,8 @@ def _background_text(rng: np.random.Generator, industry: str) -> tuple[str, str,
 
 def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
     """``n`` grant dates of ``year``: USPTO grants issue on Tuesdays."""
-    first = np.datetime64(f"{year}-01-01")
-    first_tuesday = first + ((1 - (first.astype("datetime64[D]").view("int64") + 3) % 7) % 7)
-    weeks = ((np.datetime64(f"{year + 1}-01-01") - first_tuesday).astype(int) - 1) // 7 + 1
-    return np.sort(first_tuesday + 7 * rng.integers(0, weeks, n))
+    tuesdays = _grant_tuesdays(year)
+    return np.sort(tuesdays[rng.integers(0, tuesdays.size, n)])
 
 
 @cache
@@ -390,7 +488,7 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     first_id, _ = afsv_grant_year_ids(year)
     ids = [str(first_id + k) for k in range(n)]
     granted = _tuesdays(rng, year, n)
-    filed = granted - rng.integers(300, 1600, n).astype("timedelta64[D]")
+    filed = granted - rng.integers(*FILING_LAG_DAYS, n).astype("timedelta64[D]")
     country = [region_economies[r][rng.integers(len(region_economies[r]))] for r in region]
     labels, patents, texts, classes = [], [], [], []
     for k in range(n):
