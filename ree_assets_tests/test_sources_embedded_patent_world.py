@@ -62,7 +62,7 @@ def test_ppml_on_the_drawn_flows_recovers_beta():
     """fepois(N ~ Sens x Post | region^sic + region^year) on the small world: beta within 4 SE
     of the truth outside China, and the NONCHN / CHN contrast has the generator's sign."""
     pf = pytest.importorskip("pyfixest")
-    cells = did_design(SEED, "small")[0].select("region", "sic4", "sens")
+    cells = did_design(SEED, "small").cells.select("region", "sic4", "sens")
     panel = (
         pl.concat(
             [

@@ -37,7 +37,7 @@ def patent_stock_panel(seed: int, size: str) -> pl.DataFrame:
         year_counts,
     )
 
-    cells = did_design(seed, size)[0]
+    cells = did_design(seed, size).cells
     years = np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
     flows = np.stack([year_counts(int(y), seed, size)["enhancing"].to_numpy() for y in years], axis=1).astype(float)
     stocks = np.zeros_like(flows)
