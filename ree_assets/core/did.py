@@ -151,17 +151,17 @@ def event_formula(outcome: str, controls: Sequence[str] = (), reference_year: in
     return did_formula(outcome, controls, f"i(year, sensitivity, ref={reference_year})")
 
 
-def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator, vcov: str = "CRV1"):
-    """pyfixest's fepois (PPML, separation check on fixed effects) or feols, ``vcov`` (CRV1 or
-    CRV3) by unit x sector, converged to ``FIXEF_TOL`` / ``IWLS_TOL``."""
+def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator):
+    """pyfixest's fepois (PPML, separation check on fixed effects) or feols, CRV1 by unit x sector,
+    converged to ``FIXEF_TOL`` / ``IWLS_TOL``."""
     import pyfixest as pf
 
-    vcov = {vcov: UNIT_SECTOR}
+    clustered = {"CRV1": UNIT_SECTOR}
     if estimator == "ppml":
         return pf.fepois(
-            formula, data=frame, vcov=vcov, separation_check=["fe"], fixef_tol=FIXEF_TOL, iwls_tol=IWLS_TOL
+            formula, data=frame, vcov=clustered, separation_check=["fe"], fixef_tol=FIXEF_TOL, iwls_tol=IWLS_TOL
         )
-    return pf.feols(formula, data=frame, vcov=vcov, fixef_tol=FIXEF_TOL)
+    return pf.feols(formula, data=frame, vcov=clustered, fixef_tol=FIXEF_TOL)
 
 
 def effective_clusters(design: np.ndarray, cluster: np.ndarray, column: int = 0) -> float:
