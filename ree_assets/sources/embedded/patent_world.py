@@ -30,7 +30,7 @@ panel: by GE sector and year, with P_R,jt = sum_{r, s in j} E[N_rst],
     ln(P_R / P_L)_jt = a_j + (1 - eps_j) [ ln(p_R,jt / w_t) - lambda ln(K_R / K_L)_j,t-1 ] + u_jt,
 
 eps_j AFSV's published values and lambda, depreciation and sd(u) those of the innovation world
-(``innovation_world``: the same truth rows ``ge_elasticities / eps``), a_j ~ N(-2.5, 0.3^2)
+(``innovation_world``: the same truth rows ``ge_elasticities / eps``), a_j ~ N(-2, 0.3^2)
 (truth ``patents / ge_fixed_effect``), p_R,jt and w_t the price and wage indices the pipeline
 itself builds (``core.ge_panel`` on the embedded ``ree_total_requirements``, ``ree_prices`` and
 ``industry_stats_us``). P_L is spread over the sector's cells by fixed shares pi_rs|j ~
@@ -96,7 +96,7 @@ TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (2
 #: Least expected REE-enhancing grants of any GE sector and year (psi_j lifts a sector's alpha_rs).
 SECTOR_YEAR_FLOOR: dict[str, float] = {"full": 60.0, "small": 15.0}
 #: a_j ~ N(mean, sd): the log ratio of REE-enhancing to non-REE flows of GE sector j.
-GE_FIXED_EFFECT = (-2.5, 0.3)
+GE_FIXED_EFFECT = (-2.0, 0.3)
 REGION_LEVEL = {"USA": 0.0, "JPN": 0.0, "EUR": -0.1, "CHN": -1.0, "KOR": -0.7, "RUS": -2.5, "AUS": -2.5, "ROW": -1.5}
 REGION_TREND = {region: (0.12 if region == "CHN" else 0.02) for region in REGIONS}
 #: SIC industries whose REE patents are mostly of one or two technologies.
