@@ -156,12 +156,12 @@ def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator):
     converged to ``FIXEF_TOL`` / ``IWLS_TOL``."""
     import pyfixest as pf
 
-    clustered = {"CRV1": UNIT_SECTOR}
+    vcov = {"CRV1": UNIT_SECTOR}
     if estimator == "ppml":
         return pf.fepois(
-            formula, data=frame, vcov=clustered, separation_check=["fe"], fixef_tol=FIXEF_TOL, iwls_tol=IWLS_TOL
+            formula, data=frame, vcov=vcov, separation_check=["fe"], fixef_tol=FIXEF_TOL, iwls_tol=IWLS_TOL
         )
-    return pf.feols(formula, data=frame, vcov=clustered, fixef_tol=FIXEF_TOL)
+    return pf.feols(formula, data=frame, vcov=vcov, fixef_tol=FIXEF_TOL)
 
 
 def effective_clusters(design: np.ndarray, cluster: np.ndarray, column: int = 0) -> float:
