@@ -58,9 +58,10 @@ def panels(size: str = "small", seed: int = SEED) -> dict[str, pl.DataFrame]:
     }
 
 
-def truth(size: str = "small", seed: int = SEED) -> dict[str, float]:
-    """``<outcome>:<sample>`` -> true beta of the embedded world."""
+def truth(size: str = "small", seed: int = SEED, parameter: str = "beta") -> dict[str, float]:
+    """``<outcome>:<sample>`` -> true beta of the embedded world (``beta_application_year``: the
+    patents' application-year variant)."""
     rows = embedded_table("synthetic_truth", seed, size).filter(
-        (pl.col("stage") == "did") & (pl.col("parameter") == "beta")
+        (pl.col("stage") == "did") & (pl.col("parameter") == parameter)
     )
     return dict(rows.select("key", "value").iter_rows())

@@ -3,12 +3,16 @@ small world passes, and a table breaking a rule fails that rule."""
 
 import warnings
 
+import numpy as np
 import polars as pl
 import pytest
 
 from ree_assets.core import did
 from ree_assets.core import panels as core_panels
 from ree_assets.sources.contracts import contract_path, load_contract
+from ree_assets.sources.embedded.dims import world_dims
+from ree_assets.sources.embedded.poisson_did_panel import poisson_did_panel
+from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
 from ree_assets.sources.embedded.world import embedded_table
 from ree_assets.storage.audit import run_contract
 from ree_assets_tests.did_world import SEED, panels
@@ -27,6 +31,34 @@ def _mart(outcome: str) -> pl.DataFrame:
     )
 
 
+def _patent_panel() -> pl.DataFrame:
+    """A patent_panel-shaped frame (the Poisson DiD panel, all-REE flows one above the enhancing)."""
+    frame, _ = poisson_did_panel(np.random.default_rng(0), world_dims("small"), embedded_sensitivity(SEED, "small"))
+    return frame.with_columns(
+        pl.col("ree_enhancing_flow").cast(pl.Int64), ree_flow=pl.col("ree_enhancing_flow").cast(pl.Int64) + 1
+    )
+
+
+def _patent_mart() -> pl.DataFrame:
+    """fct_patent_did_panel: the panel with Sens, post, the control and the application-year twins
+    (null in the last year, as where the application-year panel has no cell)."""
+    last = pl.col("year") == pl.col("year").max()
+    return (
+        _patent_panel()
+        .join(embedded_sensitivity(SEED, "small"), on="sic4")
+        .with_columns(
+            post=(pl.col("year") >= 2010).cast(pl.Int32),
+            log_non_ree_patents=(pl.col("non_ree_patents") + 1).log(),
+            ree_enhancing_flow=pl.col("ree_enhancing_flow").cast(pl.Float64),
+        )
+        .with_columns(
+            ree_enhancing_stock_application_year=pl.when(last).then(None).otherwise(pl.col("ree_enhancing_stock")),
+            log_non_ree_patents_application_year=pl.when(last).then(None).otherwise(pl.col("log_non_ree_patents")),
+        )
+        .drop("ree_flow")
+    )
+
+
 def _did_results() -> pl.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -36,7 +68,7 @@ def _did_results() -> pl.DataFrame:
                 did.fit(
                     panel, outcome="export_growth", estimator="ols", sample=s, controls=["subsidy_post"], unit="country"
                 )
-                for s in did.SAMPLES
+                for s in ("NONCHN", "ALL", "USA")  # CRV1 and CRV3 rows
             ]
         )
 
@@ -56,6 +88,8 @@ TABLES = {
     "fct_export_growth_panel": lambda: _mart("export_growth"),
     "fct_export_growth_vs_china_panel": lambda: _mart("export_growth_vs_china"),
     "did_export_growth": _did_results,
+    "patent_panel_application_year": _patent_panel,
+    "fct_patent_did_panel": _patent_mart,
     "event_study_export_growth": _event_study,
 }
 
@@ -78,6 +112,18 @@ BROKEN = [
         "did_export_growth",
         lambda f: f.with_columns(effect_per_sd=pl.lit(None, pl.Float64)),
         "effect_per_sd is finite on the Sens x post rows",
+    ),
+    (
+        "did_export_growth",
+        lambda f: f.with_columns(effective_clusters=pl.col("n_clusters") + 1.0),
+        "G* is finite and between 1 and the number of clusters",
+    ),
+    ("did_export_growth", lambda f: f.with_columns(vcov=pl.lit("HC1")), "vcov is CRV1 or CRV3"),
+    ("patent_panel_application_year", lambda f: pl.concat([f, f.head(1)]), "one row per region, SIC and year"),
+    (
+        "fct_patent_did_panel",
+        lambda f: f.with_columns(ree_enhancing_stock_application_year=pl.lit(-1.0)),
+        "the application-year stock is finite and non-negative where present",
     ),
     (
         "event_study_export_growth",

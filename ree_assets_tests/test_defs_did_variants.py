@@ -36,12 +36,30 @@ def test_labour_productivity_is_the_tfp_panels_alternative_outcome():
     assert variant_panel(SPECS["tfp_growth"], _panel(), "baseline")[1] == "tfp_growth"
 
 
+def test_application_year_swaps_the_patent_outcome_and_control_and_drops_cells_without_them():
+    panel = pl.DataFrame(
+        {
+            "region": ["USA"] * 3,
+            "sic4": ["3499"] * 3,
+            "year": [2016, 2017, 2018],
+            "ree_enhancing_stock": [1.0, 2.0, 3.0],
+            "log_non_ree_patents": [4.0, 5.0, 6.0],
+            "ree_enhancing_stock_application_year": [7.0, 8.0, None],
+            "log_non_ree_patents_application_year": [9.0, 10.0, None],
+        }
+    )
+    swapped, outcome = variant_panel(SPECS["patents"], panel, "application_year")
+    assert outcome == "ree_enhancing_stock" and swapped["year"].to_list() == [2016, 2017]
+    assert swapped["ree_enhancing_stock"].to_list() == [7.0, 8.0]
+    assert swapped["log_non_ree_patents"].to_list() == [9.0, 10.0]
+
+
 @pytest.mark.parametrize(
     ("outcome", "variant", "message"),
     [
         ("patents", "price_spike", "does not apply to patents"),
         ("export_growth", "labour_productivity", "does not apply to export_growth"),
-        ("patents", "application_year", "application year"),
+        ("tfp_growth", "application_year", "'application_year' does not apply to tfp_growth"),
         ("tfp_growth", "typo", "'typo' does not apply"),
     ],
 )

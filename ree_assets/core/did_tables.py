@@ -39,6 +39,8 @@ def table_rows(
     body += [
         ["Observations", *(cell(s, lambda r: f"{r['n_obs']:,}") for s in samples)],
         ["Clusters", *(cell(s, lambda r: f"{r['n_clusters']:,}") for s in samples)],
+        ["Effective clusters (G*)", *(cell(s, lambda r: f"{r['effective_clusters']:.1f}") for s in samples)],
+        ["SE", *(cell(s, lambda r: r["vcov"]) for s in samples)],
         [f"{unit_label} x Sector FE", *("Yes" for _ in samples)],
         [f"{unit_label} x Year FE", *("Yes" for _ in samples)],
         ["Controls", *(", ".join(controls) or "No" for _ in samples)],

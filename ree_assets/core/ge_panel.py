@@ -38,6 +38,54 @@ def ge_sector_of(sic4: pl.Series, mapping: pl.DataFrame) -> pl.Series:
     return sic4.replace_strict(lookup, return_dtype=pl.String).alias("sector")
 
 
+def sector_price_index(
+    ree_total_requirements: pl.DataFrame,
+    ree_prices: pl.DataFrame,
+    mapping: pl.DataFrame,
+    years: list[int],
+    *,
+    market: str = "fob_china",
+) -> pl.DataFrame:
+    """(sector, year, ree_price_index): p_R,jt = sum_e w_je p_et / p_e,t0 over ``years`` (t0 the
+    first), w_je = sum_{s in j} tr_es / sum_e sum_{s in j} tr_es, p_et the mean price in ``market``."""
+    mix = (
+        with_ge_sector(ree_total_requirements.filter(pl.col("element") != ALL_ELEMENTS), mapping)
+        .group_by("sector", "element")
+        .agg(pl.col("tr").sum())
+        .with_columns(weight=pl.col("tr") / pl.col("tr").sum().over("sector"))
+    )
+    relative = (
+        ree_prices.filter((pl.col("market") == market) & pl.col("year").is_in(years))
+        .group_by("element", "year")
+        .agg(pl.col("price_usd_per_kg").mean())
+        .with_columns(
+            relative=pl.col("price_usd_per_kg") / pl.col("price_usd_per_kg").sort_by("year").first().over("element")
+        )
+    )
+    return (
+        mix.join(relative, on="element")
+        .group_by("sector", "year")
+        .agg((pl.col("weight") * pl.col("relative")).sum().alias("ree_price_index"))
+        .sort("sector", "year")
+    )
+
+
+def manufacturing_wage_index(industry_stats_us: pl.DataFrame, years: list[int]) -> pl.DataFrame:
+    """(year, wage_index): sum_s pay_st / sum_s emp_st (NBER-CES) over ``years``, 1 in the first."""
+    return (
+        industry_stats_us.filter(pl.col("year").is_in(years))
+        .group_by("year")
+        .agg((pl.col("pay").sum() / pl.col("emp").sum()).alias("wage"))
+        .sort("year")
+        .select("year", wage_index=pl.col("wage") / pl.col("wage").first())
+    )
+
+
+def with_ge_sector(frame: pl.DataFrame, mapping: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (with sic4) and its GE ``sector``; SIC codes outside every GE sector left out."""
+    return frame.with_columns(ge_sector_of(frame["sic4"], mapping)).drop_nulls("sector")
+
+
 def ge_innovation_panel(
     patent_panel: pl.DataFrame,
     ree_total_requirements: pl.DataFrame,
@@ -50,43 +98,23 @@ def ge_innovation_panel(
     """Canonical ``ge_innovation_panel`` (sector, year: ree_enhancing_flow, non_ree_flow,
     ree_price_index, wage_index) for the years every input covers. A sector with a zero flow in
     some year, or without REE requirements, raises DataValidationError naming it."""
-    with_sector = lambda f: f.with_columns(ge_sector_of(f["sic4"], mapping)).drop_nulls("sector")  # noqa: E731
     flows = (
-        with_sector(patent_panel)
+        with_ge_sector(patent_panel, mapping)
         .group_by("sector", "year")
         .agg(pl.col("ree_enhancing_flow").sum(), pl.col("non_ree_patents").sum().alias("non_ree_flow"))
     )
-    mix = (
-        with_sector(ree_total_requirements.filter(pl.col("element") != ALL_ELEMENTS))
-        .group_by("sector", "element")
-        .agg(pl.col("tr").sum())
-        .with_columns(weight=pl.col("tr") / pl.col("tr").sum().over("sector"))
-    )
-    prices = (
-        ree_prices.filter(pl.col("market") == market).group_by("element", "year").agg(pl.col("price_usd_per_kg").mean())
-    )
+    prices = ree_prices.filter(pl.col("market") == market)
     years = sorted(set(flows["year"]) & set(prices["year"]) & set(industry_stats_us["year"]))
     if not years:
         raise DataValidationError("ge_innovation_panel", "patents, prices and wages share some years")
-    relative = prices.filter(pl.col("year").is_in(years)).with_columns(
-        relative=pl.col("price_usd_per_kg") / pl.col("price_usd_per_kg").sort_by("year").first().over("element")
-    )
-    price_index = (
-        mix.join(relative, on="element")
-        .group_by("sector", "year")
-        .agg((pl.col("weight") * pl.col("relative")).sum().alias("ree_price_index"))
-    )
-    wages = (
-        industry_stats_us.filter(pl.col("year").is_in(years))
-        .group_by("year")
-        .agg((pl.col("pay").sum() / pl.col("emp").sum()).alias("wage"))
-        .sort("year")
-        .select("year", wage_index=pl.col("wage") / pl.col("wage").first())
-    )
     panel = (
         flows.filter(pl.col("year").is_in(years))
-        .join(price_index, on=["sector", "year"], how="left")
-        .join(wages, on="year")
+        .join(
+            sector_price_index(ree_total_requirements, ree_prices, mapping, years, market=market),
+            on=["sector", "year"],
+            how="left",
+        )
+        .join(manufacturing_wage_index(industry_stats_us, years), on="year")
         .sort("sector", "year")
     )
     no_price = panel.filter(pl.col("ree_price_index").is_null())
@@ -100,6 +128,7 @@ def ge_innovation_panel(
             "patent_panel",
             "patent flows > 0 in every GE sector and year (logs)",
             row=f"{zero['sector'][0]} {zero['year'][0]}",
+            detail=f"{zero.height} sector-years",
         )
     return panel.select(
         "sector",

@@ -3,8 +3,9 @@ outcome, each reading its dbt panel (``fct_*_panel``) and calling ``core.did``.
 
 Robustness variants are run configuration, not copies: ``variant`` = ``price_spike`` or
 ``china_import_share`` (country-sector sensitivity, growth panels), ``labour_productivity``
-(TFP panel: labour productivity growth as the outcome) or ``application_year`` (patents: needs
-the patents stage's application-year panel).
+(TFP panel: labour productivity growth as the outcome) or ``application_year`` (patents: the
+outcome and control by application year, the ``*_application_year`` columns of the panel, from the
+``patent_panel_application_year`` mart).
 """
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ree_assets.reporting import figure_metadata, frame_markdown
 
 GROWTH_CONTROLS = ("subsidy_post", "capital_intensity_post", "labour_intensity_post", "demand_growth_lag")
 SENSITIVITY_VARIANTS = ("price_spike", "china_import_share")
+APPLICATION_YEAR = "application_year"
 #: A pre-trend is flagged when the joint test of the pre-2010 event-study coefficients rejects at this level.
 PRE_TREND_LEVEL = 0.05
 
@@ -40,12 +42,22 @@ class DidSpec:
     controls: tuple[str, ...]
     samples: tuple[str, ...] = did.SAMPLES
     alternative_outcome: tuple[str, str] | None = None  # (variant, outcome column)
+    #: Columns the application_year variant replaces by their ``<column>_application_year`` twins.
+    application_year_columns: tuple[str, ...] = ()
 
 
 SPECS = {
     spec.name: spec
     for spec in (
-        DidSpec("patents", "fct_patent_did_panel", "ree_enhancing_stock", "ppml", "region", ("log_non_ree_patents",)),
+        DidSpec(
+            "patents",
+            "fct_patent_did_panel",
+            "ree_enhancing_stock",
+            "ppml",
+            "region",
+            ("log_non_ree_patents",),
+            application_year_columns=("ree_enhancing_stock", "log_non_ree_patents"),
+        ),
         DidSpec(
             "tfp_growth",
             "fct_tfp_growth_panel",
@@ -82,7 +94,7 @@ class DidConfig(dg.Config):
 
 def variant_panel(spec: DidSpec, panel: pl.DataFrame, variant: str) -> tuple[pl.DataFrame, str]:
     """(panel, outcome column) of a robustness variant; rows without the variant's sensitivity
-    are left out. An unknown or inapplicable variant raises dg.Failure."""
+    (or application-year cell) are left out. An unknown or inapplicable variant raises dg.Failure."""
     if variant == "baseline":
         return panel, spec.outcome
     if variant in SENSITIVITY_VARIANTS and spec.unit == "country":
@@ -90,11 +102,11 @@ def variant_panel(spec: DidSpec, panel: pl.DataFrame, variant: str) -> tuple[pl.
         return panel.drop_nulls(column).with_columns(sensitivity=pl.col(column)), spec.outcome
     if spec.alternative_outcome and variant == spec.alternative_outcome[0]:
         return panel.drop_nulls(spec.alternative_outcome[1]), spec.alternative_outcome[1]
-    if variant == "application_year" and spec.name == "patents":
-        raise dg.Failure(
-            "variant application_year needs patent_panel by application year from the patents stage, "
-            "which it does not provide yet"
-        )
+    if variant == APPLICATION_YEAR and spec.application_year_columns:
+        twins = {column: f"{column}_{APPLICATION_YEAR}" for column in spec.application_year_columns}
+        return panel.drop_nulls(list(twins.values())).with_columns(
+            **{column: pl.col(twin) for column, twin in twins.items()}
+        ), spec.outcome
     raise dg.Failure(f"variant {variant!r} does not apply to {spec.name}")
 
 

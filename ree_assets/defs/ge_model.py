@@ -136,12 +136,14 @@ class TaxSweepConfig(dg.Config):
 def ree_elasticities(
     context: dg.AssetExecutionContext,
     config: ElasticityConfig,
-    ge_innovation_panel: pl.DataFrame,
+    ge_innovation_panel_from_patents: pl.DataFrame,
     synthetic_truth: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Structural estimates of eps_j, the elasticity of substitution between the REE and labour
-    bundles, from the direction of research (REE-enhancing vs other patent flows) and relative
-    prices, with bootstrap CIs; next to the true values when the world is synthetic."""
+    bundles, from the direction of research (REE-enhancing vs other patent flows of the project's
+    own patent panel, by GE sector) and relative prices, with bootstrap CIs; next to the true
+    values when the world is synthetic."""
+    panel = ge_innovation_panel_from_patents
     options = estimate.EstimationOptions(
         eps_min=config.eps_min,
         eps_max=config.eps_max,
@@ -150,8 +152,8 @@ def ree_elasticities(
         n_bootstrap=config.n_bootstrap,
         seed=config.seed,
     )
-    result = estimate.estimate_elasticities(ge_innovation_panel, options)
-    diagnostics = estimate.stability_diagnostics(ge_innovation_panel, result, options)
+    result = estimate.estimate_elasticities(panel, options)
+    diagnostics = estimate.stability_diagnostics(panel, result, options)
     truth = synthetic_truth.filter((pl.col("stage") == "ge_elasticities") & (pl.col("parameter") == "eps")).select(
         pl.col("key").alias("sector"), pl.col("value").alias("eps_true")
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from ree_assets_tests.bench.bench_did import did_timings
+from ree_assets_tests.bench.bench_did_coverage import coverage_timings
 from ree_assets_tests.bench.bench_ge import eps_timings, ge_timings, print_table
 from ree_assets_tests.bench.bench_patents import patent_timings
 from ree_assets_tests.bench.bench_spillovers import spillover_timings
@@ -196,6 +197,7 @@ def main() -> int:
         "patents": (lambda: patent_timings(SHARED), "real samples and synthetic abstracts"),
         "spillovers": (spillover_timings, "embedded FVD universe (bench size)"),
         "did": (did_timings, f"embedded world ({SIZE}, seed {SEED})"),
+        "did coverage": (coverage_timings, "embedded world (small, seeds 1-20)"),
         "make run": (make_run_timings, f"embedded world ({SIZE}, seed {SEED})"),
     }
     if not SHARED.is_dir():

@@ -4,6 +4,7 @@ select
     region,
     sic4,
     cast(grant_year as integer) as grant_year,
+    cast(application_year as integer) as application_year,
     is_ree,
     ree_enhancing,
     cast(weight as double) as weight

@@ -13,6 +13,11 @@ depreciation 0.15) and the first year's lagged stock ratio is exp(a_j). p_R,jt i
 of the default FOB China element prices (with lognormal yearly noise) weighted by the sector's
 Dirichlet element mix; w_t a wage index growing 3% a year with noise. Total patent flows per sector
 grow 3% a year from a lognormal base and are split between P_R and P_L by the drawn ratio.
+
+This panel is the estimator's own test world (core tests, ``make bench``). The pipeline's
+``ree_elasticities`` reads the panel built from the project's patents instead
+(``ge_innovation_panel_from_patents``), whose embedded non-REE flows follow the same equation and
+truth (eps_j, lambda, depreciation, sd(u): ``patent_world``).
 """
 
 from __future__ import annotations

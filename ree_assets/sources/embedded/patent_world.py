@@ -7,17 +7,50 @@ years 2002-2018 are the AFSV corpus written here (ids from 6,300,000, a block of
 year), REE patents and a larger non-REE background.
 
 AFSV part. Regions r (the eight AFSV regions), SIC industries s (those of the world with an
-embedded sensitivity Sens_s, ``sensitivity_truth.embedded_sensitivity``), grant years t. The
-flows of a cell are Poisson (PATENT_INTERFACES item 4):
+embedded sensitivity Sens_s, ``sensitivity_truth.embedded_sensitivity``) in the GE manufacturing
+sectors j (the shipped SIC -> GE map of ``core.ge_panel``), grant years t. The flows of a cell
+are Poisson (PATENT_INTERFACES item 4):
 
     REE-enhancing:  N_rst ~ Poisson(exp(c_E + alpha_rs + gamma_rt + beta_r Sens_s Post_t)),
     other REE:      M_rst ~ Poisson(exp(c_M + alpha_rs + gamma_rt)),
-    non-REE:        B_rst ~ Poisson(exp(c_B + alpha^B_rs + gamma^B_t)),
+    non-REE:        B_rst ~ Poisson(pi_rs|j P_L,jt),
 
 Post_t = 1[t >= 2010], Sens_s unstandardised (USD of REE per USD, as the io_table stage computes
-it); beta_r = 150 for every region but China and 0 for CHN (the truth rows ``did / beta /
-patents:<sample>`` for NONCHN, USA, EUR, JPN and CHN; ALL mixes the two and has no single
-value). alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) concentrates REE patents in REE-using industries
+it); beta_r = 150 for every region but China and 0 for CHN (truth rows ``did / beta_flow /
+patents:<region>``). alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) + psi_j concentrates REE patents in
+REE-using industries (z_s the standardised log Sens_s); psi_j >= 0 lifts a GE sector whose
+expected REE-enhancing flow would fall below ``SECTOR_YEAR_FLOOR`` in some year (absorbed by the
+DiD's region x SIC effects). gamma_rt a region trend (CHN +12% a year, others +2%) plus
+N(0, 0.05^2). c_E and c_M scale the expected REE totals to ``TARGETS`` (before psi_j).
+
+Non-REE flows carry the GE model's directed research (``specs/ge_model.md``, structural
+estimation of eps_j), so the GE estimation has a truth to recover from the project's own patent
+panel: by GE sector and year, with P_R,jt = sum_{r, s in j} E[N_rst],
+
+    ln(P_R / P_L)_jt = a_j + (1 - eps_j) [ ln(p_R,jt / w_t) - lambda ln(K_R / K_L)_j,t-1 ] + u_jt,
+
+eps_j AFSV's published values and lambda, depreciation and sd(u) those of the innovation world
+(``innovation_world``: the same truth rows ``ge_elasticities / eps``), a_j ~ N(-2, 0.3^2)
+(truth ``patents / ge_fixed_effect``), p_R,jt and w_t the price and wage indices the pipeline
+itself builds (``core.ge_panel`` on the embedded ``ree_total_requirements``, ``ree_prices`` and
+``industry_stats_us``). P_L is spread over the sector's cells by fixed shares pi_rs|j ~
+exp(N(a_r, 1)). P_R is the expectation, not the draw, so a cell's non-REE count does not depend
+on its own REE draws (the DiD's control stays exogenous).
+
+The DiD of the pipeline is PPML on the REE-enhancing *stock* (perpetual inventory of the flows,
+depreciation 15%), not on the flow, so its estimand is not beta_r: the stock takes years to
+absorb a change in the flow, and ALL pools regions with different beta_r. The truth rows ``did /
+beta / patents:<sample>`` (every sample: NONCHN, ALL, USA, EUR, JPN, CHN) are the pseudo-true
+value of that regression, :func:`stock_did_estimand`: the PPML fit (``core.did.fit``) on the
+expected stocks, whose maximiser is the probability limit of PPML (Gourieroux, Monfort and
+Trognon 1984). ``did / beta_application_year / patents:<sample>`` is the same for the stocks
+counted by application year (the DiD's robustness variant): the expected grant-year flows are
+spread over application years by the generator's own filing lags (grant dates uniform over the
+year's Tuesdays, filing 300-1599 days before; :func:`application_year_kernel`), including the
+truncation of recent application years whose grants fall after 2018. These estimands count the
+true labels; the pipeline counts the classifier's.
+
+alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) concentrates REE patents in REE-using industries
 (z_s the standardised log Sens_s); gamma_rt a region trend (CHN +12% a year, others +2%) plus
 N(0, 0.05^2); alpha^B_rs ~ N(a_r, 1). The constants c scale the expected totals to the size's
 targets (``full``: about 24,000 REE-enhancing, 16,000 other REE and 160,000 non-REE grants over
@@ -34,6 +67,7 @@ gives the same rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -54,9 +88,15 @@ FIRST_GRANT_YEAR, AFSV_FIRST_YEAR, LAST_GRANT_YEAR = 1969, 2002, 2018
 POST_YEAR = 2010
 FIRST_AFSV_ID, IDS_PER_YEAR = 6_300_000, 230_000
 BETA_NON_CHINA, BETA_CHINA = 150.0, 0.0
+#: Depreciation of the patent stocks (the dbt var patent_depreciation's default).
+STOCK_DEPRECIATION = 0.15
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
-#: Expected grants over 2002-2018: REE-enhancing, other REE, non-REE background.
-TARGETS: dict[str, tuple[float, float, float]] = {"full": (24_000, 16_000, 160_000), "small": (2_400, 1_600, 16_000)}
+#: Expected REE grants over 2002-2018 before the GE-sector floor: REE-enhancing, other REE.
+TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (2_400, 1_600)}
+#: Least expected REE-enhancing grants of any GE sector and year (psi_j lifts a sector's alpha_rs).
+SECTOR_YEAR_FLOOR: dict[str, float] = {"full": 60.0, "small": 15.0}
+#: a_j ~ N(mean, sd): the log ratio of REE-enhancing to non-REE flows of GE sector j.
+GE_FIXED_EFFECT = (-2.0, 0.3)
 REGION_LEVEL = {"USA": 0.0, "JPN": 0.0, "EUR": -0.1, "CHN": -1.0, "KOR": -0.7, "RUS": -2.5, "AUS": -2.5, "ROW": -1.5}
 REGION_TREND = {region: (0.12 if region == "CHN" else 0.02) for region in REGIONS}
 #: SIC industries whose REE patents are mostly of one or two technologies.
@@ -248,18 +288,167 @@ def afsv_grant_year_ids(year: int) -> tuple[int, int]:
     return first, first + IDS_PER_YEAR
 
 
-def generate_patent_truth(rng: np.random.Generator, dims: WorldDims) -> dict[str, pl.DataFrame]:
-    """The ``synthetic_truth`` rows of the patent DiD (stage did, parameter beta, key
-    ``patents:<sample>``) and the post year (the world stage registry's generator)."""
-    rows = [("did", "beta", f"patents:{sample}", BETA_NON_CHINA) for sample in ("NONCHN", "USA", "EUR", "JPN")]
-    rows += [("did", "beta", "patents:CHN", BETA_CHINA), ("patents", "post_year", "year", float(POST_YEAR))]
+def generate_patent_truth(
+    rng: np.random.Generator, dims: WorldDims, *, seed: int, size: WorldSize
+) -> dict[str, pl.DataFrame]:
+    """The ``synthetic_truth`` rows of the patent DiD (the world stage registry's generator): the
+    flow effects beta_flow by region, the stock DiD's estimands by sample, by grant year (beta)
+    and by application year (beta_application_year), and the post year."""
+    rows = [("did", "beta_flow", f"patents:{r}", BETA_CHINA if r == "CHN" else BETA_NON_CHINA) for r in REGIONS]
+    for parameter, basis in (("beta", "grant_year"), ("beta_application_year", "application_year")):
+        estimands = stock_did_estimand(seed, size, basis)
+        rows += [("did", parameter, f"patents:{sample}", value) for sample, value in estimands.items()]
+    design = did_design(seed, size)
+    rows += [
+        ("patents", "ge_fixed_effect", j, float(a)) for j, a in zip(design.sectors, design.fixed_effect, strict=True)
+    ]
+    rows.append(("patents", "post_year", "year", float(POST_YEAR)))
     return {"synthetic_truth": pl.DataFrame(rows, schema=TRUTH_SCHEMA, orient="row")}
 
 
+#: The generator's filing lags: an application is filed 300-1599 days before its grant.
+FILING_LAG_DAYS = (300, 1600)
+
+
+def _grant_tuesdays(year: int) -> np.ndarray:
+    """Every Tuesday of ``year`` (the grant dates :func:`_tuesdays` draws from, uniformly)."""
+    first = np.datetime64(f"{year}-01-01")
+    first_tuesday = first + ((1 - (first.astype("datetime64[D]").view("int64") + 3) % 7) % 7)
+    weeks = ((np.datetime64(f"{year + 1}-01-01") - first_tuesday).astype(int) - 1) // 7 + 1
+    return first_tuesday + 7 * np.arange(weeks)
+
+
+def application_year_kernel(grant_years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(application years, K) with K[t, a] = P(application year a | grant year t) under the
+    generator: grant date uniform over the Tuesdays of t, filing lag uniform on FILING_LAG_DAYS."""
+    lags = np.arange(*FILING_LAG_DAYS).astype("timedelta64[D]")
+    filed = [
+        (_grant_tuesdays(int(t))[:, None] - lags[None, :]).astype("datetime64[Y]").astype(int) + 1970
+        for t in grant_years
+    ]
+    first = min(int(f.min()) for f in filed)
+    years = np.arange(first, int(grant_years[-1]) + 1)
+    kernel = np.stack([np.bincount(f.ravel() - first, minlength=years.size) / f.size for f in filed])
+    return years, kernel
+
+
+def expected_enhancing_flows(seed: int, size: WorldSize) -> tuple[pl.DataFrame, np.ndarray]:
+    """(cells: region, sic4, sens; E[N] of every cell and AFSV grant year, cells x years)."""
+    design = did_design(seed, size)
+    cells = design.cells
+    region_index = np.array([REGIONS.index(r) for r in cells["region"]])
+    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
+    post = (np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1) >= POST_YEAR).astype(float)
+    log_mean = (
+        design.c_enhancing
+        + cells["alpha"].to_numpy()[:, None]
+        + design.gamma[region_index]
+        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
+    )
+    return cells.select("region", "sic4", "sens"), np.exp(log_mean)
+
+
 @cache
-def did_design(seed: int, size: WorldSize) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, tuple[float, float, float]]:
-    """The cells (region, sic4, sens, alpha, alpha_background), the region-year effects gamma
-    (regions x years) and gamma^B (years), and the scale constants (c_E, c_M, c_B)."""
+def stock_did_estimand(seed: int, size: WorldSize, basis: str = "grant_year") -> dict[str, float]:
+    """Sample -> pseudo-true beta of the patent DiD (PPML of the REE-enhancing stock on
+    Sens x Post with region x SIC and region x year effects, ``core.did.fit``) on the expected
+    stocks K_t = sum_{tau <= t} 0.85^(t - tau) E[N_tau], counted by ``basis`` (grant_year, or
+    application_year through :func:`application_year_kernel`), years 2002-2018 of the DiD."""
+    from ree_assets.core import did
+
+    cells, flows = expected_enhancing_flows(seed, size)
+    years = np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
+    if basis == "application_year":
+        years, kernel = application_year_kernel(years)
+        flows = flows @ kernel
+    elif basis != "grant_year":
+        raise ValueError(f"basis is grant_year or application_year, not {basis!r}")
+    stocks = np.zeros_like(flows)
+    for t in range(years.size):
+        stocks[:, t] = flows[:, t] + (1 - STOCK_DEPRECIATION) * (stocks[:, t - 1] if t else 0.0)
+    panel = (
+        pl.DataFrame(
+            {
+                "region": np.repeat(cells["region"].to_numpy(), years.size),
+                "sic4": np.repeat(cells["sic4"].to_numpy(), years.size),
+                "sensitivity": np.repeat(cells["sens"].to_numpy(), years.size),
+                "year": np.tile(years, cells.height),
+                "ree_enhancing_stock": stocks.ravel(),
+            }
+        )
+        .filter(pl.col("year").is_between(AFSV_FIRST_YEAR, LAST_GRANT_YEAR))
+        .with_columns(post=(pl.col("year") >= POST_YEAR).cast(pl.Int32))
+    )
+    return {
+        sample: float(did.fit(panel, outcome="ree_enhancing_stock", estimator="ppml", sample=sample)["estimate"][0])
+        for sample in did.SAMPLES
+    }
+
+
+@dataclass(frozen=True)
+class Design:
+    """The expected-value design of the AFSV part (module docstring).
+
+    ``cells``: region, sic4, sens, sector (GE), alpha (REE patents, GE floor included),
+    background_share (pi_rs|j); ``gamma``: region-year effects (regions x years); ``c_enhancing``,
+    ``c_other``: the scale constants; ``non_ree``: expected non-REE flows P_L by GE sector
+    (rows, in ``sectors`` order) and year; ``fixed_effect``: a_j of the innovation equation."""
+
+    cells: pl.DataFrame
+    gamma: np.ndarray
+    c_enhancing: float
+    c_other: float
+    sectors: tuple[str, ...]
+    non_ree: np.ndarray
+    fixed_effect: np.ndarray
+
+
+def _innovation_regressors(seed: int, size: WorldSize, sectors: tuple[str, ...]) -> np.ndarray:
+    """ln(p_R,jt / w_t), sectors x years 2002-2018: the pipeline's own REE price index of each GE
+    sector (element mix of ``ree_total_requirements``, FOB China prices) over its NBER-CES
+    manufacturing wage index (``core.ge_panel``, the functions ``ge_innovation_panel`` uses)."""
+    from ree_assets.core import ge_panel
+    from ree_assets.sources.embedded.sensitivity_truth import embedded_requirements
+    from ree_assets.sources.embedded.world import embedded_table
+
+    years = list(range(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1))
+    mapping = ge_panel.sic_ge_map()
+    prices = ge_panel.sector_price_index(
+        embedded_requirements(seed, size), embedded_table("ree_prices", seed, size), mapping, years
+    )
+    wages = ge_panel.manufacturing_wage_index(embedded_table("industry_stats_us", seed, size), years)
+    frame = prices.join(wages, on="year").with_columns(x=(pl.col("ree_price_index") / pl.col("wage_index")).log())
+    table = frame.pivot(on="year", index="sector", values="x").sort("sector")
+    by_sector = {row[0]: np.array(row[1:], dtype=float) for row in table.iter_rows()}
+    return np.stack([by_sector[j] for j in sectors])
+
+
+def directed_research_non_ree_flows(
+    enhancing: np.ndarray, regressor: np.ndarray, eps: np.ndarray, fixed_effect: np.ndarray, noise: np.ndarray
+) -> np.ndarray:
+    """P_L (sectors x years) such that ln(P_R / P_L)_jt = a_j + (1 - eps_j) [ x_jt - lambda
+    ln(K_R / K_L)_j,t-1 ] + u_jt for the flows P_R = ``enhancing`` and x = ``regressor`` (the
+    innovation world's equation and lambda; stocks by ``knowledge_stock``, K_0 = P_0 / delta, the
+    first year's lagged log ratio a_j, as the estimator drops that year)."""
+    from ree_assets.core.ge.estimate import knowledge_stock
+    from ree_assets.sources.embedded.innovation_world import DEPRECIATION, TRUE_LAMBDA
+
+    non_ree = np.empty_like(enhancing)
+    lagged = fixed_effect.copy()
+    for t in range(enhancing.shape[1]):
+        log_ratio = fixed_effect + (1 - eps) * (regressor[:, t] - TRUE_LAMBDA * lagged) + noise[:, t]
+        non_ree[:, t] = enhancing[:, t] * np.exp(-log_ratio)
+        stocks = [knowledge_stock(f[:, : t + 1].T, DEPRECIATION)[-1] for f in (enhancing, non_ree)]
+        lagged = np.log(stocks[0] / stocks[1])
+    return non_ree
+
+
+@cache
+def did_design(seed: int, size: WorldSize) -> Design:
+    """The design of the AFSV part of the synthetic USPTO (module docstring)."""
+    from ree_assets.core.ge.estimate import GE_MANUFACTURING_SECTORS, published_elasticities
+    from ree_assets.core.ge_panel import ge_sector_of, sic_ge_map
+    from ree_assets.sources.embedded.innovation_world import NOISE_SD
     from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
 
     rng = stage_rng(seed, "patents:design")
@@ -278,37 +467,59 @@ def did_design(seed: int, size: WorldSize) -> tuple[pl.DataFrame, np.ndarray, np
             "alpha_background": rng.normal(level, 1.0),
         }
     )
+    cells = cells.with_columns(ge_sector_of(cells["sic4"], sic_ge_map()))
     years = np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
     trend = np.array([REGION_TREND[r] for r in REGIONS])[:, None] * (years - AFSV_FIRST_YEAR)[None, :]
     gamma = trend + rng.normal(0, 0.05, trend.shape)
-    gamma_background = 0.02 * (years - AFSV_FIRST_YEAR) + rng.normal(0, 0.03, years.size)
-    alpha, alpha_b = cells["alpha"].to_numpy(), cells["alpha_background"].to_numpy()
-    region_gamma = gamma[regions]  # cells x years
-    enhancing_total = np.exp(alpha[:, None] + region_gamma).sum()
-    background_total = np.exp(alpha_b[:, None] + gamma_background[None, :]).sum()
-    targets = TARGETS[size]
-    scale = (
-        np.log(targets[0] / enhancing_total),
-        np.log(targets[1] / enhancing_total),
-        np.log(targets[2] / background_total),
+    sectors = GE_MANUFACTURING_SECTORS
+    member = np.array([sectors.index(j) for j in cells["sector"]])[None, :] == np.arange(len(sectors))[:, None]
+    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
+    post = (years >= POST_YEAR).astype(float)
+    region_index = np.array([REGIONS.index(r) for r in cells["region"]])
+    log_mean = (
+        cells["alpha"].to_numpy()[:, None]
+        + gamma[region_index]
+        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
     )
-    return cells, gamma, gamma_background, scale
+    c_enhancing = float(np.log(TARGETS[size][0] / np.exp(log_mean).sum()))
+    by_sector = member @ np.exp(c_enhancing + log_mean)  # E[P_R] by GE sector and year
+    floor = np.maximum(0.0, np.log(SECTOR_YEAR_FLOOR[size] / by_sector.min(axis=1)))  # psi_j
+    cells = cells.with_columns(alpha=pl.col("alpha") + floor[member.argmax(axis=0)])
+    enhancing = by_sector * np.exp(floor)[:, None]
+    c_other = c_enhancing + float(np.log(TARGETS[size][1] / TARGETS[size][0]))
+    background = np.exp(cells["alpha_background"].to_numpy())
+    cells = cells.with_columns(background_share=background / (member * background).sum(axis=1)[member.argmax(axis=0)])
+    fixed_effect = rng.normal(GE_FIXED_EFFECT[0], GE_FIXED_EFFECT[1], len(sectors))
+    eps = np.array([published_elasticities()[j] for j in sectors])
+    non_ree = directed_research_non_ree_flows(
+        enhancing,
+        _innovation_regressors(seed, size, sectors),
+        eps,
+        fixed_effect,
+        rng.normal(0.0, NOISE_SD, enhancing.shape),
+    )
+    return Design(cells.drop("alpha_background"), gamma, c_enhancing, c_other, sectors, non_ree, fixed_effect)
 
 
 @cache
 def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     """The Poisson draws of one AFSV grant year: region, sic4, enhancing, other_ree, background."""
-    cells, gamma, gamma_background, (c_e, c_m, c_b) = did_design(seed, size)
+    design = did_design(seed, size)
+    cells = design.cells
     rng = stage_rng(seed, f"patents:counts:{year}")
     t = year - AFSV_FIRST_YEAR
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
     beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
-    log_mean = cells["alpha"].to_numpy() + gamma[region_index, t]
+    log_mean = cells["alpha"].to_numpy() + design.gamma[region_index, t]
     post = float(year >= POST_YEAR)
+    sector_flow = dict(zip(design.sectors, design.non_ree[:, t], strict=True))
+    background = cells["background_share"].to_numpy() * np.array([sector_flow[j] for j in cells["sector"]])
     return cells.select("region", "sic4").with_columns(
-        pl.Series("enhancing", rng.poisson(np.exp(c_e + log_mean + beta * cells["sens"].to_numpy() * post))),
-        pl.Series("other_ree", rng.poisson(np.exp(c_m + log_mean))),
-        pl.Series("background", rng.poisson(np.exp(c_b + cells["alpha_background"].to_numpy() + gamma_background[t]))),
+        pl.Series(
+            "enhancing", rng.poisson(np.exp(design.c_enhancing + log_mean + beta * cells["sens"].to_numpy() * post))
+        ),
+        pl.Series("other_ree", rng.poisson(np.exp(design.c_other + log_mean))),
+        pl.Series("background", rng.poisson(background)),
     )
 
 
@@ -359,10 +570,8 @@ def _background_text(rng: np.random.Generator, industry: str) -> tuple[str, str,
 
 def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
     """``n`` grant dates of ``year``: USPTO grants issue on Tuesdays."""
-    first = np.datetime64(f"{year}-01-01")
-    first_tuesday = first + ((1 - (first.astype("datetime64[D]").view("int64") + 3) % 7) % 7)
-    weeks = ((np.datetime64(f"{year + 1}-01-01") - first_tuesday).astype(int) - 1) // 7 + 1
-    return np.sort(first_tuesday + 7 * rng.integers(0, weeks, n))
+    tuesdays = _grant_tuesdays(year)
+    return np.sort(tuesdays[rng.integers(0, tuesdays.size, n)])
 
 
 @cache
@@ -390,7 +599,7 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     first_id, _ = afsv_grant_year_ids(year)
     ids = [str(first_id + k) for k in range(n)]
     granted = _tuesdays(rng, year, n)
-    filed = granted - rng.integers(300, 1600, n).astype("timedelta64[D]")
+    filed = granted - rng.integers(*FILING_LAG_DAYS, n).astype("timedelta64[D]")
     country = [region_economies[r][rng.integers(len(region_economies[r]))] for r in region]
     labels, patents, texts, classes = [], [], [], []
     for k in range(n):

@@ -111,7 +111,7 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
 
 #: Stages whose generator also takes the world's ``seed`` and ``size`` (keywords): they draw on
 #: tables derived from other stages, e.g. the outcome generators on ``embedded_sensitivity``.
-WORLD_AWARE_STAGES: set[str] = {"outcomes"}
+WORLD_AWARE_STAGES: set[str] = {"outcomes", "patents"}
 
 
 def stage_rng(seed: int, stage: str) -> np.random.Generator:
