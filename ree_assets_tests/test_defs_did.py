@@ -23,15 +23,17 @@ from ree_assets_tests.helpers import (
 pytestmark = pytest.mark.slow
 
 #: Python inputs (sources, io_table, the growth assets) are materialised first, their inputs without
-#: checks (those have their own tests) and without dbt; then the dbt panels, DiD assets and
-#: result views in one run, so dbt starts twice only.
+#: checks (those have their own tests) and with only the dbt mart they read; then the dbt panels,
+#: DiD assets and result views in one run.
 ALL = dg.AssetSelection.groups("panels", "did").upstream()
 GROWTH = dg.AssetSelection.assets("export_growth", "tfp_growth")
 TRADE = dg.AssetSelection.assets("trade")  # partitioned: its own run over 2002-2018
 PULLS = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")  # partitioned by grant year: one run, 2002-2018
+#: The price-spike mart and its staging views, which ree_sensitivity_country (an input) reads.
+SPIKES = dg.AssetSelection.assets("ree_price_spikes", "stg_raw__ree_prices", "stg_raw__ree_complementarity")
 INPUTS = ALL - dg.AssetSelection.groups("panels", "did") - dg.AssetSelection.assets(dbt.dbt_models) - GROWTH - PULLS
-UPSTREAM = (INPUTS.without_checks() | GROWTH).required_multi_asset_neighbors()
-DID = ALL - INPUTS - GROWTH - TRADE - PULLS
+UPSTREAM = (INPUTS.without_checks() | GROWTH | SPIKES.without_checks()).required_multi_asset_neighbors()
+DID = ALL - INPUTS - GROWTH - TRADE - PULLS - SPIKES
 #: The small world needs a larger control sample than the default 5% for a non-REE count in every
 #: GE sector-year of ge_innovation_panel_from_patents.
 CLASSIFICATION = {"ops": {"patents_classified": {"config": {"control_fraction": 0.25}}}}
