@@ -161,7 +161,7 @@ def main() -> int:
         "patents": (lambda: patent_timings(SHARED), "real samples and synthetic abstracts"),
         "spillovers": (spillover_timings, "embedded FVD universe (bench size)"),
         "did": (did_timings, f"embedded world ({SIZE}, seed {SEED})"),
-        "did coverage": (coverage_timings, "embedded world (small, seeds 1-20)"),
+        "did coverage": (lambda: coverage_timings(seeds=10), "embedded world (small, seeds 1-10)"),
     }
     if not SHARED.is_dir():
         print(f"no shared data folder {SHARED} (set REE_SHARED_DATA): io_table and GE run on the embedded world")
