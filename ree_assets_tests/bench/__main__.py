@@ -197,7 +197,7 @@ def main() -> int:
         "patents": (lambda: patent_timings(SHARED), "real samples and synthetic abstracts"),
         "spillovers": (spillover_timings, "embedded FVD universe (bench size)"),
         "did": (did_timings, f"embedded world ({SIZE}, seed {SEED})"),
-        "did coverage": (coverage_timings, "embedded world (small, seeds 1-20)"),
+        "did coverage": (lambda: coverage_timings(seeds=10), "embedded world (small, seeds 1-10)"),
         "make run": (make_run_timings, f"embedded world ({SIZE}, seed {SEED})"),
     }
     if not SHARED.is_dir():

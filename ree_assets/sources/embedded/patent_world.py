@@ -50,11 +50,8 @@ year's Tuesdays, filing 300-1599 days before; :func:`application_year_kernel`), 
 truncation of recent application years whose grants fall after 2018. These estimands count the
 true labels; the pipeline counts the classifier's.
 
-alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) concentrates REE patents in REE-using industries
-(z_s the standardised log Sens_s); gamma_rt a region trend (CHN +12% a year, others +2%) plus
-N(0, 0.05^2); alpha^B_rs ~ N(a_r, 1). The constants c scale the expected totals to the size's
-targets (``full``: about 24,000 REE-enhancing, 16,000 other REE and 160,000 non-REE grants over
-2002-2018; ``small``: a tenth).
+Sizes (seed 20100701): ``small`` about 4,600 REE-enhancing, 3,000 other REE and 38,000 non-REE
+grants over 2002-2018; ``full`` about 24,000 REE-enhancing (before the floor) and 180,000 non-REE.
 
 Texts are composed from this module's own vocabulary, not from any classifier's rules: product
 phrases per technology, REE mentions as names and formulas (Nd2Fe14B, La2O3, Eu3+, Ce:YAG),
