@@ -6,11 +6,15 @@
     builds the marts in a later step than the staging views reads the published views, not staged
     ones that the earlier step has already published and dropped. -#}
 {% macro ref() -%}
-    {%- set relation = builtins.ref(*varargs, **kwargs).include(database=false) -%}
+    {%- set relation = builtins.ref(*varargs, **kwargs) -%}
     {%- set unique_id = 'model.' ~ project_name ~ '.' ~ varargs[-1] -%}
     {%- if var('wap', false) and execute and unique_id not in selected_resources
           and relation.schema.startswith('wap_') -%}
         {%- set relation = relation.incorporate(path={'schema': relation.schema[4:]}) -%}
     {%- endif -%}
-    {{ return(relation) }}
+    {{ return(relation.include(database=false)) }}
+{%- endmacro %}
+
+{% macro source(source_name, table_name) -%}
+    {{ return(builtins.source(source_name, table_name).include(database=false)) }}
 {%- endmacro %}
