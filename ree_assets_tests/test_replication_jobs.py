@@ -7,7 +7,7 @@ import pytest
 
 from ree_assets.defs import schedules
 from ree_assets.defs.partitions import patent_year_partitions, trade_year_partitions
-from ree_assets_tests.helpers import check_results, materialize, materialize_years, materialized, step_errors
+from ree_assets_tests.helpers import failed_checks, materialize, materialize_years, materialized, step_errors
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +28,10 @@ def all_years(partitions) -> tuple[str, str]:
 
 def failures(result) -> list[str]:
     """Failed steps and failed checks (other than the diagnostics above), by name."""
-    checks = check_results(result)
     return [f"step {step}: {error[:300]}" for step, error in step_errors(result).items()] + [
         f"check {asset}:{check}"
-        for (asset, check), evaluation in checks.items()
-        if not evaluation.passed and (asset, check) not in PUBLISHED_FIGURE_DIAGNOSTICS
+        for asset, check in failed_checks(result)
+        if (asset, check) not in PUBLISHED_FIGURE_DIAGNOSTICS
     ]
 
 
