@@ -118,7 +118,7 @@ BROKEN = [
         lambda f: f.with_columns(effective_clusters=pl.col("n_clusters") + 1.0),
         "G* is finite and between 1 and the number of clusters",
     ),
-    ("did_export_growth", lambda f: f.with_columns(vcov=pl.lit("HC1")), "vcov is CRV1 or CRV3"),
+    ("did_export_growth", lambda f: f.with_columns(vcov=pl.lit("HC1")), "vcov is CRV1, CRV3 or CRV3 (linearised)"),
     ("patent_panel_application_year", lambda f: pl.concat([f, f.head(1)]), "one row per region, SIC and year"),
     (
         "fct_patent_did_panel",
@@ -129,6 +129,11 @@ BROKEN = [
         "event_study_export_growth",
         lambda f: f.with_columns(ci_low=pl.col("estimate") + 1),
         "the interval contains the estimate",
+    ),
+    (
+        "event_study_export_growth",
+        lambda f: f.with_columns(vcov=pl.lit("HC1")),
+        "vcov is CRV1, CRV3 or CRV3 (linearised)",
     ),
 ]
 

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from ree_assets.core.did import FEW_EFFECTIVE_CLUSTERS, TREATMENT
+from ree_assets.core.did import CRV3_LINEARISED, FEW_EFFECTIVE_CLUSTERS, TREATMENT
 from ree_assets.defs import dbt
 from ree_assets.defs.did import SPECS
 from ree_assets.sources.patent_tables import PATENT_TABLES
@@ -104,14 +104,16 @@ def test_stored_results_recover_the_truth_on_every_sample_and_have_no_chn_column
     """Family-wise: every outcome x sample (23 estimates) within 4 SE of the generator's estimand
     (patents: the stock DiD's pseudo-true beta of the true labels; the pipeline counts the keyword
     classifier's). Samples with few effective clusters (single regions, mostly)
-    carry CRV3 SEs."""
+    carry CRV3 SEs (PPML: the linearised jackknife)."""
     database, _, _ = did_run
     results = read_table(database, "results.did_results")
     treatment = results.filter(pl.col("term") == TREATMENT)
     assert treatment.height == sum(len(spec.samples) for spec in SPECS.values()) == 23
     assert not _misses(results, truth())
     few = treatment["effective_clusters"] < FEW_EFFECTIVE_CLUSTERS
-    assert treatment["vcov"].to_list() == ["CRV3" if f else "CRV1" for f in few]
+    jackknife = {"ppml": CRV3_LINEARISED, "ols": "CRV3"}
+    expected = [jackknife[e] if f else "CRV1" for f, e in zip(few, treatment["estimator"], strict=True)]
+    assert treatment["vcov"].to_list() == expected
     assert few.sum() >= 10  # the single regions, mostly
     assert "CHN" not in results.filter(pl.col("outcome") == "export_growth_vs_china")["sample"].to_list()
     assert set(results["outcome"]) == {"patents", "tfp_growth", "export_growth", "export_growth_vs_china"}

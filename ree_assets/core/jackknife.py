@@ -1,0 +1,106 @@
+"""The leave-one-cluster-out jackknife (CRV3) of a two-way fixed-effects regression, without refits.
+
+The model is the (weighted) least-squares regression
+
+    z_i = x_i' beta + alpha_{c(i)} + gamma_{u(i), t(i)} + e_i,   weights w_i,
+
+with a fixed effect per cluster c (the unit x sector cell of the DiD) and one per unit x period
+(unit x year), every cluster inside one unit. CRV3 (MacKinnon, Nielsen and Webb 2023, J.
+Econometrics 232(2), eq. 13, centred at the estimate as pyfixest does) is
+
+    V_3 = sum_g (beta_{-g} - beta)(beta_{-g} - beta)',
+
+beta_{-g} the estimate without cluster g's rows. Refitting the model once per cluster (what pyfixest
+does when there are fixed effects) costs G fits. Here each beta_{-g} comes from G small matrices:
+
+1. The cluster fixed effects are nested in the clusters, so leaving a cluster out drops its fixed
+   effect with it: they are partialled out exactly, once, by the weighted within-cluster demeaning
+   of x, z and the unit x period dummies (MNW 2023, section 4, "fixed effects nested in clusters").
+2. The unit x period dummies cross the clusters of a unit, so they stay regressors. Their block is
+   profiled out unit by unit (a Schur complement): with S_u = sum_{g in u} M_g'M_g the cross
+   products of M = sqrt(w) [x, d, z] (demeaned) over unit u's clusters,
+
+       A(S) = S_xx - S_xd S_dd^+ S_dx,   b(S) = S_xz - S_xd S_dd^+ S_dz,
+       beta_{-g} = (A - A(S_u) + A(S_u - S_g))^{-1} (b - b(S_u) + b(S_u - S_g)),
+
+   A = sum_u A(S_u), b = sum_u b(S_u) (beta = A^{-1} b is the full-sample estimate, by
+   Frisch-Waugh-Lovell). Leaving cluster g out changes only its own unit's term.
+
+For OLS (w = 1, z = y) this is exactly the refit jackknife. For a GLM fitted by IRLS (PPML), z is
+the working response and w the working weights at convergence: the jackknife of the last IRLS step,
+i.e. one Newton step from the estimate on each leave-one-out sample (the linearised jackknife,
+Kauermann and Carroll 2001; Bell and McCaffrey 2002).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Eigenvalues of a unit's dummy block below this fraction of its largest are zero: the block is
+#: singular by construction (the dummies of a unit sum to one, which the demeaning removes; periods a
+#: unit never sees are columns of zeros).
+DUMMY_BLOCK_RCOND = 1e-10
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    return np.unique(values, return_inverse=True)[1].ravel()
+
+
+def _within(columns: np.ndarray, cluster: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Columns minus their weighted cluster means: v_i - sum_{j in c(i)} w_j v_j / sum_{j in c(i)} w_j."""
+    total = np.bincount(cluster, weights=weights)
+    means = np.stack([np.bincount(cluster, weights=weights * col) for col in columns.T], axis=1) / total[:, None]
+    return columns - means[cluster]
+
+
+def _profiled(cross: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """A(S) and b(S) of stacked cross-product matrices S of [x (k), d, z] (module docstring)."""
+    xx, xd, xz = cross[..., :k, :k], cross[..., :k, k:-1], cross[..., :k, -1]
+    dd, dz = cross[..., k:-1, k:-1], cross[..., k:-1, -1]
+    projector = xd @ np.linalg.pinv(dd, rcond=DUMMY_BLOCK_RCOND, hermitian=True)
+    return xx - projector @ np.swapaxes(xd, -1, -2), xz - (projector @ dz[..., None])[..., 0]
+
+
+def leave_cluster_out(
+    x: np.ndarray,
+    z: np.ndarray,
+    *,
+    cluster: np.ndarray,
+    unit: np.ndarray,
+    period: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(beta, beta_{-g} for every cluster g) of the regression of z on x with cluster and
+    unit x period fixed effects (module docstring): beta has shape (k,), the leave-one-out
+    estimates (G, k), rows in the order of the sorted cluster labels. ``cluster``, ``unit`` and
+    ``period`` label the rows; every cluster must lie in one unit (ValueError otherwise)."""
+    x = np.asarray(x, dtype=float).reshape(len(z), -1)
+    w = np.ones(len(z)) if weights is None else np.asarray(weights, dtype=float)
+    g, u, t = _codes(cluster), _codes(unit), _codes(period)
+    unit_of = np.zeros(g.max() + 1, dtype=np.int64)
+    unit_of[g] = u
+    if np.any(unit_of[g] != u):
+        raise ValueError("every cluster must lie in one unit (the unit x period dummies are profiled per unit)")
+    dummies = np.zeros((len(z), t.max() + 1))
+    dummies[np.arange(len(z)), t] = 1.0
+    k = x.shape[1]
+    m = np.sqrt(w)[:, None] * _within(np.column_stack([x, dummies, z]), g, w)
+    order = np.argsort(g, kind="stable")
+    starts = np.searchsorted(g[order], np.arange(g.max() + 1))
+    per_cluster = np.stack([block.T @ block for block in np.split(m[order], starts[1:])])
+    per_unit = np.zeros((u.max() + 1, *per_cluster.shape[1:]))
+    np.add.at(per_unit, unit_of, per_cluster)
+    a_unit, b_unit = _profiled(per_unit, k)
+    a_without, b_without = _profiled(per_unit[unit_of] - per_cluster, k)
+    a, b = a_unit.sum(axis=0), b_unit.sum(axis=0)
+    beta = np.linalg.solve(a, b)
+    a_jack = a - a_unit[unit_of] + a_without
+    b_jack = b - b_unit[unit_of] + b_without
+    return beta, (np.linalg.pinv(a_jack, hermitian=True) @ b_jack[..., None])[..., 0]
+
+
+def crv3_sum(beta: np.ndarray, leave_out: np.ndarray) -> np.ndarray:
+    """sum_g (beta_{-g} - beta)(beta_{-g} - beta)': the CRV3 variance before the small-sample
+    factor (pyfixest multiplies it by the same factor as CRV1, (N-1)/(N-K) x G/(G-1))."""
+    deviation = leave_out - beta
+    return deviation.T @ deviation

@@ -1,0 +1,57 @@
+"""core.jackknife: the leave-one-cluster-out estimates without refits equal the refits, one
+least-squares fit per cluster with every fixed effect as a dummy (unweighted and weighted, on an
+unbalanced panel of several units where some clusters miss years)."""
+
+import numpy as np
+import pytest
+
+from ree_assets.core import jackknife
+
+
+def unbalanced_panel(seed: int = 3, units: int = 3, sectors: int = 6, years: int = 5):
+    """Rows (unit, sector, year) with ~20% of the cells missing, two regressors, cluster = unit x sector."""
+    rng = np.random.default_rng(seed)
+    grid = np.array([(u, s, t) for u in range(units) for s in range(sectors) for t in range(years)])
+    rows = grid[rng.random(len(grid)) > 0.2]
+    unit, sector, year = rows.T
+    cluster = unit * sectors + sector
+    x = np.column_stack([rng.normal(size=len(rows)) + 0.3 * year, rng.normal(size=len(rows))])
+    z = (
+        x @ np.array([1.5, -0.7])
+        + rng.normal(size=units * sectors)[cluster]
+        + rng.normal(size=(units, years))[unit, year]
+        + rng.normal(size=len(rows))
+    )
+    return x, z, cluster, unit, year, rng.uniform(0.2, 3.0, size=len(rows))
+
+
+def refit(x, z, cluster, unit, year, weights, keep) -> np.ndarray:
+    """beta of the weighted regression on the kept rows with cluster and unit x year dummies."""
+    cells = [np.unique(labels[keep], return_inverse=True)[1] for labels in (cluster, unit * 100 + year)]
+    dummies = [np.eye(c.max() + 1)[c] for c in cells]
+    design = np.column_stack([x[keep], *dummies])
+    root = np.sqrt(weights[keep])[:, None]
+    return np.linalg.lstsq(root * design, root[:, 0] * z[keep], rcond=None)[0][: x.shape[1]]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_leave_cluster_out_equals_the_refits(weighted):
+    x, z, cluster, unit, year, weights = unbalanced_panel()
+    w = weights if weighted else np.ones(len(z))
+    beta, leave_out = jackknife.leave_cluster_out(
+        x, z, cluster=cluster, unit=unit, period=year, weights=w if weighted else None
+    )
+    every = np.ones(len(z), dtype=bool)
+    np.testing.assert_allclose(beta, refit(x, z, cluster, unit, year, w, every), rtol=1e-10)
+    labels = np.unique(cluster)
+    expected = np.stack([refit(x, z, cluster, unit, year, w, cluster != g) for g in labels])
+    assert leave_out.shape == (len(labels), 2)
+    np.testing.assert_allclose(leave_out, expected, rtol=1e-9, atol=1e-12)
+    deviation = expected - beta
+    np.testing.assert_allclose(jackknife.crv3_sum(beta, leave_out), deviation.T @ deviation, rtol=1e-8)
+
+
+def test_a_cluster_across_units_is_refused():
+    x, z, cluster, unit, year, _ = unbalanced_panel()
+    with pytest.raises(ValueError, match="every cluster must lie in one unit"):
+        jackknife.leave_cluster_out(x, z, cluster=cluster % 6, unit=unit, period=year)
