@@ -119,6 +119,7 @@ BROKEN = [
         "G* is finite and between 1 and the number of clusters",
     ),
     ("did_export_growth", lambda f: f.with_columns(vcov=pl.lit("HC1")), "vcov is CRV1, CRV3 or CRV3 (linearised)"),
+    ("did_export_growth", lambda f: f.with_columns(cluster=pl.lit("sic2")), "cluster is unit_sector or sector"),
     ("patent_panel_application_year", lambda f: pl.concat([f, f.head(1)]), "one row per region, SIC and year"),
     (
         "fct_patent_did_panel",

@@ -227,3 +227,32 @@ def test_event_study_flags_a_pre_trend_and_not_its_absence():
         for k in (0.0, 0.05)
     )
     assert patents_clean["pre_trend_p_value"][0] > 0.01 > patents_bad["pre_trend_p_value"][0]
+
+
+def test_sector_clusters_are_pyfixests_and_a_single_region_is_unchanged():
+    """cluster="sector": one cluster per SIC industry across countries. Pooled, G* falls to ~1.3 (one
+    industry carries Sens), so the SEs are pyfixest's CRV3 by sector (refits: the clusters span
+    countries); in a single country a sector is a country x sector cell and nothing changes."""
+    import pyfixest as pf
+
+    panel = panels()["export_growth_vs_china"]
+    got = did.fit(
+        panel, outcome="export_growth_vs_china", estimator="ols", sample="NONCHN", unit="country", cluster="sector"
+    ).row(0, named=True)
+    data = panel.filter(pl.col("region") != "CHN").with_columns(
+        treat=pl.col("sensitivity") * pl.col("post"),
+        us=pl.concat_str("country", "sic4", separator="|"),
+        uy=pl.concat_str("country", pl.col("year").cast(pl.String), separator="|"),
+    )
+    model = pf.feols("export_growth_vs_china ~ treat | us + uy", data=data, vcov={"CRV3": "sic4"}, fixef_tol=1e-12)
+    assert (got["cluster"], got["vcov"]) == ("sector", "CRV3") and got["effective_clusters"] < 2
+    assert got["n_clusters"] == data["sic4"].n_unique()
+    # pyfixest's refits converge to its default fixef_tol (1e-6): 4e-8 apart here
+    assert got["std_error"] == pytest.approx(float(model.se().iloc[0]), rel=1e-7)
+    single = {
+        c: did.fit(panel, outcome="export_growth_vs_china", estimator="ols", sample="USA", unit="country", cluster=c)
+        for c in ("unit_sector", "sector")
+    }
+    assert single["unit_sector"].drop("cluster").equals(single["sector"].drop("cluster"))
+    with pytest.raises(ValueError, match="cluster must be one of unit_sector, sector"):
+        did.fit(panel, outcome="export_growth_vs_china", estimator="ols", sample="USA", unit="country", cluster="sic2")

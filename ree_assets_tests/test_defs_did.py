@@ -146,3 +146,24 @@ def test_application_year_variant_recovers_its_estimand(did_run):
     assert not _misses(results.with_columns(outcome=pl.lit("patents")), truth(parameter="beta_application_year"))
     panel = read_table(database, "marts.patent_panel_application_year")
     assert panel["year"].min() < 2002 <= 2017 <= panel["year"].max()  # filed up to ~4 years before the grant
+
+
+def test_sector_clusters_are_configuration(did_run):
+    """did_export_growth_vs_china with cluster=sector: stored rows say so, the pooled SEs widen (the
+    countries of a sector share China's sector shock) and the truth stays within 4 SE. Runs after
+    the tests that read its baseline rows."""
+    database, _, _ = did_run
+    baseline = read_table(database, "results.did_export_growth_vs_china").filter(pl.col("term") == TREATMENT)
+    result = materialize(
+        database,
+        dg.AssetSelection.assets("did_export_growth_vs_china"),
+        run_config={"ops": {"did_export_growth_vs_china": {"config": {"cluster": "sector"}}}},
+    )
+    assert result.success, step_errors(result)
+    results = read_table(database, "results.did_export_growth_vs_china")
+    treatment = results.filter(pl.col("term") == TREATMENT)
+    assert set(treatment["cluster"]) == {"sector"} and set(baseline["cluster"]) == {"unit_sector"}
+    pooled = {r["sample"]: r["std_error"] for r in treatment.iter_rows(named=True)}
+    before = {r["sample"]: r["std_error"] for r in baseline.iter_rows(named=True)}
+    assert pooled["NONCHN"] > before["NONCHN"] and pooled["USA"] == pytest.approx(before["USA"], rel=1e-12)
+    assert not _misses(results.with_columns(outcome=pl.lit("export_growth_vs_china")), truth())

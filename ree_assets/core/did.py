@@ -35,6 +35,10 @@ from ree_assets.core import jackknife
 from ree_assets.errors import DataValidationError
 
 Estimator = Literal["ppml", "ols"]
+#: The cluster of the SEs: the spec's unit x sector, or the sector (every unit's cell of a sector in
+#: one cluster: right when the outcome shares a sector shock across units, as growth relative to
+#: China does, whose every unit subtracts China's growth in the sector).
+Cluster = Literal["unit_sector", "sector"]
 
 #: The columns of the AFSV tables: pooled non-China, everyone, and single regions.
 SAMPLES: tuple[str, ...] = ("NONCHN", "ALL", "USA", "EUR", "JPN", "CHN")
@@ -43,6 +47,8 @@ CHINA = "CHN"
 POST_YEAR, REFERENCE_YEAR = 2010, 2009
 TREATMENT = "sensitivity_x_post"
 UNIT_SECTOR, UNIT_YEAR = "unit_sector", "unit_year"
+#: The column of the estimation frame that each ``Cluster`` clusters by.
+CLUSTER_COLUMNS: dict[str, str] = {"unit_sector": UNIT_SECTOR, "sector": "sic4"}
 #: Convergence of pyfixest's fixed-effect demeaning and of the PPML iterations. With pyfixest's
 #: defaults (1e-6 / 1e-8) the parallel demeaner gives SEs that differ by ~1e-7 (OLS) to ~1e-4
 #: (PPML) between processes; at these tolerances results repeat to better than 1e-8.
@@ -64,6 +70,7 @@ RESULT_SCHEMA = {
     "n_clusters": pl.Int64,
     "effective_clusters": pl.Float64,
     "vcov": pl.String,
+    "cluster": pl.String,
     "n_dropped": pl.Int64,
     "estimator": pl.String,
     "effect_per_sd": pl.Float64,
@@ -82,6 +89,7 @@ EVENT_SCHEMA = {
     "n_clusters": pl.Int64,
     "effective_clusters": pl.Float64,
     "vcov": pl.String,
+    "cluster": pl.String,
 }
 
 
@@ -166,12 +174,12 @@ def event_formula(outcome: str, controls: Sequence[str] = (), reference_year: in
     return did_formula(outcome, controls, f"i(year, sensitivity, ref={reference_year})")
 
 
-def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator):
-    """pyfixest's fepois (PPML, separation check on fixed effects) or feols, CRV1 by unit x sector,
+def _estimate(frame: pl.DataFrame, formula: str, estimator: Estimator, cluster: Cluster = "unit_sector"):
+    """pyfixest's fepois (PPML, separation check on fixed effects) or feols, CRV1 by ``cluster``,
     converged to ``FIXEF_TOL`` / ``IWLS_TOL``."""
     import pyfixest as pf
 
-    vcov = {"CRV1": UNIT_SECTOR}
+    vcov = {"CRV1": CLUSTER_COLUMNS[cluster]}
     if estimator == "ppml":
         return pf.fepois(
             formula, data=frame, vcov=vcov, separation_check=["fe"], fixef_tol=FIXEF_TOL, iwls_tol=IWLS_TOL
@@ -215,14 +223,22 @@ def _regressors(data, names: Sequence[str]) -> np.ndarray:
     return np.column_stack([column(n) for n in names]).astype(float)
 
 
-def _small_cluster_vcov(model, clusters: float, *, outcome: str, estimator: Estimator, unit: str) -> str:
+def _small_cluster_vcov(
+    model, clusters: float, *, outcome: str, estimator: Estimator, unit: str, cluster: Cluster
+) -> str:
     """Keep pyfixest's CRV1 where G* >= FEW_EFFECTIVE_CLUSTERS; else replace the model's variance by
     the jackknife of ``core.jackknife`` (OLS: z = y; PPML: the working response
     z = eta + (y - mu) / mu and weights mu of the converged IRLS) times pyfixest's CRV small-sample
-    factor, and recompute its inference. Returns the ``vcov`` label."""
+    factor, and recompute its inference. Sector clusters spanning several units are not what
+    ``core.jackknife`` handles: there pyfixest's CRV3 refits the model once per cluster. Returns the
+    ``vcov`` label."""
     if clusters >= FEW_EFFECTIVE_CLUSTERS:
         return "CRV1"
     data = model._data
+    column = CLUSTER_COLUMNS[cluster]
+    if column != UNIT_SECTOR and data[unit].nunique() > 1:
+        model.vcov({"CRV3": column})
+        return "CRV3"
     if estimator == "ppml":
         mu = model._Y_hat_response
         z, weights, label = model._Y_hat_link + (data[outcome].to_numpy() - mu) / mu, mu, CRV3_LINEARISED
@@ -231,7 +247,7 @@ def _small_cluster_vcov(model, clusters: float, *, outcome: str, estimator: Esti
     _, leave_out = jackknife.leave_cluster_out(
         _regressors(data, list(model._coefnames)),
         z,
-        cluster=data[UNIT_SECTOR].to_numpy(),
+        cluster=data[column].to_numpy(),
         unit=data[unit].to_numpy(),
         period=data["year"].to_numpy(),
         weights=weights,
@@ -242,12 +258,20 @@ def _small_cluster_vcov(model, clusters: float, *, outcome: str, estimator: Esti
     return label
 
 
-def _prepared(panel, outcome, estimator, sample, controls, unit) -> pl.DataFrame:
+def _prepared(panel, outcome, estimator, sample, controls, unit, cluster) -> pl.DataFrame:
     """Validated sample rows with only the columns the regressions and the SD of Sens use (pyfixest
     copies its input to pandas)."""
+    if cluster not in CLUSTER_COLUMNS:
+        raise ValueError(f"cluster must be one of {', '.join(CLUSTER_COLUMNS)}, not {cluster!r}")
     validate_panel(panel, outcome=outcome, estimator=estimator, controls=controls, unit=unit)
     needed = list(dict.fromkeys([unit, "region", "sic4", "year", outcome, "sensitivity", "post", *controls]))
     return estimation_frame(sample_rows(panel.select(needed), sample), unit=unit)
+
+
+def _model_columns(unit: str, cluster: Cluster, *variables: str) -> list[str]:
+    """The columns pyfixest gets: the formula's variables, the fixed effects, and what the jackknife
+    and G* read (unit, year, the cluster)."""
+    return list(dict.fromkeys([*variables, "year", UNIT_SECTOR, UNIT_YEAR, unit, CLUSTER_COLUMNS[cluster]]))
 
 
 def fit(
@@ -258,6 +282,7 @@ def fit(
     sample: str,
     controls: Sequence[str] = (),
     unit: str = "region",
+    cluster: Cluster = "unit_sector",
 ) -> pl.DataFrame:
     """Estimate beta of Sens_s x post_t for one outcome and sample; ``did_results`` rows, one per
     term (the treatment, then the controls).
@@ -267,16 +292,17 @@ def fit(
     treatment row (null for controls); effective_clusters is G* of the treatment and vcov the
     variance used (CRV3 where G* < FEW_EFFECTIVE_CLUSTERS, see the module docstring); n_dropped
     counts observations pyfixest removed (singletons, PPML separation); variant is ``baseline``
-    (the robustness assets rename it).
+    (the robustness assets rename it). ``cluster`` is ``unit_sector`` (the spec) or ``sector``.
     """
-    frame = _prepared(panel, outcome, estimator, sample, controls, unit)
+    frame = _prepared(panel, outcome, estimator, sample, controls, unit, cluster)
     model = _estimate(
-        frame.select(outcome, TREATMENT, *controls, UNIT_SECTOR, UNIT_YEAR, unit, "year"),
+        frame.select(_model_columns(unit, cluster, outcome, TREATMENT, *controls)),
         did_formula(outcome, controls),
         estimator,
+        cluster,
     )
-    clusters = effective_clusters(model._X, model._data[UNIT_SECTOR].to_numpy())
-    vcov = _small_cluster_vcov(model, clusters, outcome=outcome, estimator=estimator, unit=unit)
+    clusters = effective_clusters(model._X, model._data[CLUSTER_COLUMNS[cluster]].to_numpy())
+    vcov = _small_cluster_vcov(model, clusters, outcome=outcome, estimator=estimator, unit=unit, cluster=cluster)
     tidy = model.tidy()
     sd = sensitivity_sd(frame)
     n_obs = int(model._N)
@@ -294,6 +320,7 @@ def fit(
             "n_clusters": int(model._G[0]),
             "effective_clusters": clusters,
             "vcov": vcov,
+            "cluster": cluster,
             "n_dropped": frame.height - n_obs,
             "estimator": estimator,
             "effect_per_sd": [float(tidy.loc[t, "Estimate"]) * sd if t == TREATMENT else None for t in terms],
@@ -311,24 +338,27 @@ def event_study(
     controls: Sequence[str] = (),
     unit: str = "region",
     reference_year: int = REFERENCE_YEAR,
+    cluster: Cluster = "unit_sector",
 ) -> pl.DataFrame:
     """Year-by-sensitivity coefficients beta_t of Sens_s x 1{t = year} (beta_ref = 0), with 95%
     confidence intervals from the clustered SEs, and ``pre_trend_p_value``: the Wald test
     (chi2; pyfixest's only choice for a subset of coefficients) that every pre-``POST_YEAR``
     coefficient is zero. A small p-value flags a pre-trend. The
     variance follows ``fit``'s rule with G* the smallest over the year coefficients (CRV3 where it is
-    below FEW_EFFECTIVE_CLUSTERS). ``event_study_results`` rows, one per year, the reference year
-    included at 0."""
-    frame = _prepared(panel, outcome, estimator, sample, controls, unit)
+    below FEW_EFFECTIVE_CLUSTERS) and the same ``cluster``. ``event_study_results`` rows, one per
+    year, the reference year included at 0."""
+    frame = _prepared(panel, outcome, estimator, sample, controls, unit, cluster)
     model = _estimate(
-        frame.select(outcome, "year", "sensitivity", *controls, UNIT_SECTOR, UNIT_YEAR, unit),
+        frame.select(_model_columns(unit, cluster, outcome, "sensitivity", *controls)),
         event_formula(outcome, controls, reference_year),
         estimator,
+        cluster,
     )
     names = list(model._coefnames)
     year_columns = [i for i, n in enumerate(names) if n.startswith("year::")]
-    clusters = float(np.min(effective_clusters_by_column(model._X, model._data[UNIT_SECTOR].to_numpy(), year_columns)))
-    vcov = _small_cluster_vcov(model, clusters, outcome=outcome, estimator=estimator, unit=unit)
+    cluster_codes = model._data[CLUSTER_COLUMNS[cluster]].to_numpy()
+    clusters = float(np.min(effective_clusters_by_column(model._X, cluster_codes, year_columns)))
+    vcov = _small_cluster_vcov(model, clusters, outcome=outcome, estimator=estimator, unit=unit, cluster=cluster)
     tidy, intervals = model.tidy(), model.confint(alpha=0.05)
     terms = [t for t in tidy.index if t.startswith("year::")]
     years = [int(t.split("::")[1].split(":")[0]) for t in terms]
@@ -363,6 +393,7 @@ def event_study(
             "n_clusters": int(model._G[0]),
             "effective_clusters": clusters,
             "vcov": vcov,
+            "cluster": cluster,
         },
         schema=EVENT_SCHEMA,
     )

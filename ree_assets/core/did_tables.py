@@ -41,6 +41,13 @@ def table_rows(
         ["Clusters", *(cell(s, lambda r: f"{r['n_clusters']:,}") for s in samples)],
         ["Effective clusters (G*)", *(cell(s, lambda r: f"{r['effective_clusters']:.1f}") for s in samples)],
         ["SE", *(cell(s, lambda r: r["vcov"]) for s in samples)],
+        [
+            "Clustered by",
+            *(
+                cell(s, lambda r: f"{unit_label} x Sector" if r["cluster"] == "unit_sector" else "Sector")
+                for s in samples
+            ),
+        ],
         [f"{unit_label} x Sector FE", *("Yes" for _ in samples)],
         [f"{unit_label} x Year FE", *("Yes" for _ in samples)],
         ["Controls", *(", ".join(controls) or "No" for _ in samples)],
