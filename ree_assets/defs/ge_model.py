@@ -39,6 +39,12 @@ class ElasticityConfig(dg.Config):
         "dynamics with wild residuals; percentile-t intervals).",
     )
     seed: int = Field(0, description="Seed of the bootstrap.")
+    panel: Literal["from_patents", "supplied"] = Field(
+        "from_patents",
+        description="The innovation panel: from_patents (ge_innovation_panel_from_patents, built from the "
+        "project's patent panel) or supplied (the raw ge_innovation_panel: in local mode the user's "
+        "ge/ge_innovation_panel.csv, embedded a panel drawn from the model itself).",
+    )
 
 
 class BaselineConfig(dg.Config):
@@ -132,18 +138,29 @@ class TaxSweepConfig(dg.Config):
     solver: SolverSettings = Field(default_factory=SolverSettings, description="Solver settings.")
 
 
-@dg.asset(group_name=GE_GROUP, metadata={"schema": "core"}, kinds={"cvxpy", "duckdb"}, pool=DUCKDB_POOL)
+@dg.asset(
+    group_name=GE_GROUP,
+    metadata={"schema": "core"},
+    kinds={"cvxpy", "duckdb"},
+    pool=DUCKDB_POOL,
+    deps=[dg.AssetKey("ge_innovation_panel")],
+)
 def ree_elasticities(
     context: dg.AssetExecutionContext,
     config: ElasticityConfig,
+    store: DuckDBStore,
     ge_innovation_panel_from_patents: pl.DataFrame,
     synthetic_truth: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Structural estimates of eps_j, the elasticity of substitution between the REE and labour
-    bundles, from the direction of research (REE-enhancing vs other patent flows of the project's
-    own patent panel, by GE sector) and relative prices, with bootstrap CIs; next to the true
-    values when the world is synthetic."""
-    panel = ge_innovation_panel_from_patents
+    bundles, from the direction of research (REE-enhancing vs other patent flows by GE sector: the
+    project's own patent panel, or a supplied panel, config ``panel``) and relative prices, with
+    bootstrap CIs; next to the true values when the world is synthetic."""
+    panel = (
+        ge_innovation_panel_from_patents
+        if config.panel == "from_patents"
+        else store.read_table("raw", "ge_innovation_panel")
+    )
     options = estimate.EstimationOptions(
         eps_min=config.eps_min,
         eps_max=config.eps_max,
@@ -167,6 +184,7 @@ def ree_elasticities(
     return dg.Output(
         table,
         metadata={
+            "panel": config.panel,
             "lambda_hat": result.lambda_hat,
             "solver_status": result.solver_status,
             "n_obs": result.n_obs,
