@@ -58,8 +58,9 @@ dev: setup
 	$(VENV)/bin/dg dev
 
 # The lint runs first: a red lint fails the test target (and so CI) before the suite starts.
+# --dist loadfile keeps a module on one worker, so its module-scoped pipeline run happens once.
 test: setup $(BROWSER_STAMP) lint
-	$(VENV)/bin/pytest -n 2 -q
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 bench: setup
 	$(PY) -m ree_assets_tests.bench

@@ -88,6 +88,31 @@ def test_control_weights_add_up_to_every_region_year_total():
         classify.control_sample(patents, country, 0.0, seed=3)
 
 
+def test_control_sample_floor_per_region_year():
+    """minimum: each region-year gives at least that many controls (all of a smaller one), the
+    weights still add up to its total; strata above minimum / fraction keep the fraction."""
+    rng = np.random.default_rng(2)
+    sizes = {"USA": 4000, "DEU": 600, "AUS": 30}
+    patents = pl.DataFrame(
+        {"patent_id": [f"{c}{k}" for c, n in sizes.items() for k in range(n)], "grant_year": 2010}
+    ).with_columns(grant_year=pl.Series(rng.integers(2010, 2012, sum(sizes.values()))))
+    country = patents.select("patent_id", country=pl.col("patent_id").str.slice(0, 3))
+    sample = classify.control_sample(patents, country, 0.05, seed=3, minimum=100)
+    totals = (
+        patents.join(country, on="patent_id")
+        .group_by(classify.region_expr(pl.col("country")).alias("region"), "grant_year")
+        .len()
+    )
+    drawn = sample.group_by("region", "grant_year").agg(n=pl.len(), weight=pl.col("weight").sum())
+    both = totals.join(drawn, on=["region", "grant_year"])
+    expected = both.select(pl.min_horizontal("len", pl.max_horizontal(100, (pl.col("len") * 0.05).round())))
+    assert both["n"].to_list() == expected.to_series().cast(pl.UInt32).to_list()
+    assert ((both["weight"] - both["len"]).abs() < 1e-9).all()
+    assert set(both.filter(pl.col("region") == "AUS")["n"]) == set(both.filter(pl.col("region") == "AUS")["len"])
+    with pytest.raises(ValueError, match="minimum"):
+        classify.control_sample(patents, country, 0.05, seed=3, minimum=0)
+
+
 def test_metrics():
     truth, predicted = pl.Series(["a", "a", "b", "c"]), pl.Series(["a", "b", "b", "c"])
     # F1: a = 2/3, b = 2/3, c = 1

@@ -34,9 +34,6 @@ SPIKES = dg.AssetSelection.assets("ree_price_spikes", "stg_raw__ree_prices", "st
 INPUTS = ALL - dg.AssetSelection.groups("panels", "did") - dg.AssetSelection.assets(dbt.dbt_models) - GROWTH - PULLS
 UPSTREAM = (INPUTS.without_checks() | GROWTH | SPIKES.without_checks()).required_multi_asset_neighbors()
 DID = ALL - INPUTS - GROWTH - TRADE - PULLS - SPIKES
-#: The small world needs a larger control sample than the default 5% for a non-REE count in every
-#: GE sector-year of ge_innovation_panel_from_patents.
-CLASSIFICATION = {"ops": {"patents_classified": {"config": {"control_fraction": 0.25}}}}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +42,7 @@ def did_run(tmp_path_factory):
     for pull in (TRADE, PULLS):
         result = materialize_years(database, "2002", "2018", pull)
         assert result.success, step_errors(result)
-    upstream = materialize(database, UPSTREAM, run_config=CLASSIFICATION)
+    upstream = materialize(database, UPSTREAM)
     assert upstream.success, step_errors(upstream)
     return database, upstream, materialize(database, DID)
 

@@ -21,18 +21,16 @@ from ree_assets_tests.helpers import (
 pytestmark = pytest.mark.slow
 
 #: The patent pulls (partitioned by grant year) run first over the AFSV years; ree_elasticities
-#: reads the GE innovation panel built from their patent_panel. The small world needs a larger
-#: control sample than the default 5% for a non-REE count in every GE sector-year.
+#: reads the GE innovation panel built from their patent_panel (the default control sample: 5%,
+#: at least 100 per region and year, gives the small world a non-REE count in every GE sector-year).
 PULLS = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")
 GE = (
     (dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity"))
     - dg.AssetSelection.assets("ree_price_spikes")
     - PULLS
 ).required_multi_asset_neighbors()
-CONTROL_FRACTION = 0.25
 FAST = {
     "ops": {
-        "patents_classified": {"config": {"control_fraction": CONTROL_FRACTION}},
         "ree_elasticities": {"config": {"n_bootstrap": 30}},
         "ge_baseline": {"config": {"omega_source": "from_io"}},
         "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}},

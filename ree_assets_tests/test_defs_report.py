@@ -17,7 +17,7 @@ REPORT = dg.AssetSelection.assets("replication_report")
 #: The REE requirements (their figure and tables), the sensitivity, the estimated elasticities
 #: (next to their truth) and the report, in one run.
 #: The elasticities are estimated on the patent-derived panel: the patent pull (partitioned by grant
-#: year) runs first over the AFSV years, and the small world needs a 25% control sample.
+#: year) runs first over the AFSV years.
 PULLS = schedules.PATENT_PULLS
 STAGES = (
     dg.AssetSelection.assets("ree_requirements_vs_published", "ree_sensitivity", "ree_elasticities").upstream() - PULLS
@@ -26,7 +26,6 @@ STAGES = (
 FAST = {
     "ops": {
         "ree_elasticities": {"config": {"n_bootstrap": 20}},
-        "patents_classified": {"config": {"control_fraction": 0.25}},
     }
 }
 COMPLEMENTARITY_CONTRACT = dg.AssetCheckKey(dg.AssetKey("ree_complementarity"), "odcs_contract")

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.slow
 PUBLISHED_FIGURE_DIAGNOSTICS = {("ree_requirements_vs_published", "ranks_like_published")}
 
 
-#: The small world needs a larger control sample than the default 5% for a non-REE patent count in
-#: every GE sector-year of ge_innovation_panel_from_patents (the full world has it at 5%).
-SMALL_WORLD_CONFIG = {"ops": {"patents_classified": {"config": {"control_fraction": 0.25}}}}
-
-
 def all_years(partitions) -> tuple[str, str]:
     keys = partitions.get_partition_keys()
     return keys[0], keys[-1]
@@ -45,7 +40,7 @@ def test_the_pulls_and_both_replications_materialise_with_every_check_passing(tm
             database, *all_years(trade_year_partitions), schedules.refresh_trade.selection
         ),
     }
-    runs["replicate_afsv"] = materialize(database, schedules.replicate_afsv.selection, run_config=SMALL_WORLD_CONFIG)
+    runs["replicate_afsv"] = materialize(database, schedules.replicate_afsv.selection)
     runs["replicate_fvd"] = materialize(database, schedules.replicate_fvd.selection)
     assert {job: failures(result) for job, result in runs.items()} == dict.fromkeys(runs, [])
     assert {"did_patents", "ree_elasticities", "ge_tax_sweep", "patent_panel"} <= materialized(runs["replicate_afsv"])

@@ -211,6 +211,11 @@ class ClassificationConfig(dg.Config):
     """The control sample of non-REE patents."""
 
     control_fraction: float = Field(0.05, description="Share of non-REE patents drawn as controls.")
+    control_minimum: int = Field(
+        100,
+        description="At least this many controls from each region and grant year (all of them when it has "
+        "fewer): a small stratum still reaches every industry.",
+    )
     control_seed: int = Field(0, description="Seed of the control draw.")
 
 
@@ -239,6 +244,7 @@ def patents_classified(
         country,
         config.control_fraction,
         config.control_seed,
+        minimum=config.control_minimum,
     )
     ree = ree_patents.join(country, on="patent_id", how="left").with_columns(
         classify.region_expr(pl.col("country")).alias("region"), pl.lit(1.0).alias("weight")

@@ -229,13 +229,19 @@ def patent_country(assignees: pl.DataFrame, inventors: pl.DataFrame) -> pl.DataF
     )
 
 
-def control_sample(patents: pl.DataFrame, country: pl.DataFrame, fraction: float, seed: int) -> pl.DataFrame:
+def control_sample(
+    patents: pl.DataFrame, country: pl.DataFrame, fraction: float, seed: int, minimum: int = 1
+) -> pl.DataFrame:
     """A random sample of non-REE patents stratified by region and grant year (n_rt =
-    max(1, round(fraction N_rt)) from each stratum of N_rt patents) with the weight N_rt / n_rt
-    that scales it to each region's patent total per year, so the weighted sample counts add up to
-    those totals exactly (``specs/patents_and_did.md``, control "log of all (non-REE) patents")."""
+    min(N_rt, max(minimum, round(fraction N_rt))) from each stratum of N_rt patents: the fraction,
+    with a floor so that a small stratum still yields controls in every industry) with the weight
+    N_rt / n_rt that scales it to each region's patent total per year, so the weighted sample counts
+    add up to those totals exactly (``specs/patents_and_did.md``, control "log of all (non-REE)
+    patents")."""
     if not 0 < fraction <= 1:
         raise ValueError(f"control sample fraction must lie in (0, 1], got {fraction}")
+    if minimum < 1:
+        raise ValueError(f"control sample minimum per region and year must be at least 1, got {minimum}")
     strata = ["region", "grant_year"]
     located = patents.join(country, on="patent_id", how="left").with_columns(
         region_expr(pl.col("country")).alias("region"),
@@ -244,7 +250,7 @@ def control_sample(patents: pl.DataFrame, country: pl.DataFrame, fraction: float
     ranked = located.with_columns(
         pl.col("_key").rank("ordinal").over(strata).alias("_rank"), pl.len().over(strata).alias("_total")
     )
-    drawn = (pl.col("_total") * fraction).round().clip(lower_bound=1)
+    drawn = pl.min_horizontal(pl.col("_total"), (pl.col("_total") * fraction).round().clip(lower_bound=minimum))
     return (
         ranked.filter(pl.col("_rank") <= drawn)
         .with_columns((pl.col("_total") / drawn).alias("weight"))
