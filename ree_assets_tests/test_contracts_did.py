@@ -136,6 +136,11 @@ BROKEN = [
         lambda f: f.with_columns(vcov=pl.lit("HC1")),
         "vcov is CRV1, CRV3 or CRV3 (linearised)",
     ),
+    (
+        "event_study_export_growth",
+        lambda f: f.with_columns(effective_clusters=pl.lit(0.5)),
+        "G* is finite and between 1 and the number of clusters",
+    ),
 ]
 
 
