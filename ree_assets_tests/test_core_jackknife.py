@@ -9,17 +9,19 @@ from ree_assets.core import jackknife
 
 
 def unbalanced_panel(seed: int = 3, units: int = 3, sectors: int = 6, years: int = 5):
-    """Rows (unit, sector, year) with ~20% of the cells missing, two regressors, cluster = unit x sector."""
+    """Rows (unit, sector, year) with ~20% of the cells missing, two regressors, cluster = unit x sector;
+    unit 0 never sees the last year and the last unit has a single sector (one cluster)."""
     rng = np.random.default_rng(seed)
-    grid = np.array([(u, s, t) for u in range(units) for s in range(sectors) for t in range(years)])
+    grid = np.array([(u, s, t) for u in range(units + 1) for s in range(sectors) for t in range(years)])
+    grid = grid[~((grid[:, 0] == 0) & (grid[:, 2] == years - 1)) & ~((grid[:, 0] == units) & (grid[:, 1] > 0))]
     rows = grid[rng.random(len(grid)) > 0.2]
     unit, sector, year = rows.T
     cluster = unit * sectors + sector
     x = np.column_stack([rng.normal(size=len(rows)) + 0.3 * year, rng.normal(size=len(rows))])
     z = (
         x @ np.array([1.5, -0.7])
-        + rng.normal(size=units * sectors)[cluster]
-        + rng.normal(size=(units, years))[unit, year]
+        + rng.normal(size=(units + 1) * sectors)[cluster]
+        + rng.normal(size=(units + 1, years))[unit, year]
         + rng.normal(size=len(rows))
     )
     return x, z, cluster, unit, year, rng.uniform(0.2, 3.0, size=len(rows))
@@ -45,7 +47,7 @@ def test_leave_cluster_out_equals_the_refits(weighted):
     np.testing.assert_allclose(beta, refit(x, z, cluster, unit, year, w, every), rtol=1e-10)
     labels = np.unique(cluster)
     expected = np.stack([refit(x, z, cluster, unit, year, w, cluster != g) for g in labels])
-    assert leave_out.shape == (len(labels), 2)
+    assert leave_out.shape == (len(labels), 2) and len(labels) == 3 * 6 + 1
     np.testing.assert_allclose(leave_out, expected, rtol=1e-9, atol=1e-12)
     deviation = expected - beta
     np.testing.assert_allclose(jackknife.crv3_sum(beta, leave_out), deviation.T @ deviation, rtol=1e-8)
@@ -55,3 +57,13 @@ def test_a_cluster_across_units_is_refused():
     x, z, cluster, unit, year, _ = unbalanced_panel()
     with pytest.raises(ValueError, match="every cluster must lie in one unit"):
         jackknife.leave_cluster_out(x, z, cluster=cluster % 6, unit=unit, period=year)
+
+
+def test_a_cluster_carrying_a_regressor_is_refused_naming_it():
+    """Clusterwise non-invertibility: a regressor that varies only within cluster 4 (after the
+    fixed effects) is lost when 4 is left out; the jackknife is undefined, not a silent zero."""
+    x, z, cluster, unit, year, _ = unbalanced_panel()
+    only_in_four = np.where(cluster == 4, np.random.default_rng(1).normal(size=len(z)), 0.0)
+    with pytest.raises(ValueError, match="leaving cluster 4 out .1 such clusters. leaves a coefficient unidentified"):
+        jackknife.leave_cluster_out(np.column_stack([x, only_in_four]), z, cluster=cluster, unit=unit, period=year)
+    jackknife.leave_cluster_out(x, z, cluster=cluster, unit=unit, period=year)  # without it: defined

@@ -2,6 +2,7 @@
 both instruments with exogenous and directed technology, the tax sweep and their checks."""
 
 import dagster as dg
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -167,7 +168,8 @@ def test_elasticities_on_the_supplied_panel(ge_run):
     """ree_elasticities with panel=supplied estimates on the raw ge_innovation_panel (embedded: drawn
     from the model with the same eps): every |eps_hat - eps| < 0.08 (observed at most 0.04; 30
     bootstrap draws make 4 SE too rough a bound here), and the estimates are not those of the
-    patent panel. Runs last: it replaces the stored estimates."""
+    patent panel; without the raw table the run fails saying so and keeps the stored estimates.
+    Runs last: it replaces the stored estimates and drops the raw table."""
     database, _ = ge_run
     from_patents = read_table(database, "core.ree_elasticities").sort("sector")
     config = {"ops": {"ree_elasticities": {"config": {"n_bootstrap": 30, "panel": "supplied"}}}}
@@ -176,3 +178,8 @@ def test_elasticities_on_the_supplied_panel(ge_run):
     supplied = read_table(database, "core.ree_elasticities").sort("sector")
     assert supplied.height == 12 and (supplied["eps_hat"] - supplied["eps_true"]).abs().max() < 0.08
     assert (supplied["eps_hat"] - from_patents["eps_hat"]).abs().max() > 1e-3
+    with duckdb.connect(str(database)) as con:
+        con.execute("DROP TABLE raw.ge_innovation_panel")
+    missing = materialize(database, dg.AssetSelection.assets("ree_elasticities"), run_config=config)
+    assert "raw.ge_innovation_panel, which is not materialised" in " ".join(step_errors(missing).values())
+    assert read_table(database, "core.ree_elasticities").equals(supplied)  # the last good estimates stay

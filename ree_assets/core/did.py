@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import polars as pl
 
 from ree_assets.core import jackknife
@@ -51,6 +52,8 @@ POOLED = ("NONCHN", "ALL")
 CHINA = "CHN"
 POST_YEAR, REFERENCE_YEAR = 2010, 2009
 TREATMENT = "sensitivity_x_post"
+#: pyfixest's name prefix of the event study's Sens x 1{t = year} coefficients (``event_formula``).
+EVENT_TERM = "year::"
 UNIT_SECTOR, UNIT_YEAR = "unit_sector", "unit_year"
 #: The column of the estimation frame that each ``Cluster`` clusters by.
 CLUSTER_COLUMNS: dict[str, str] = {"unit_sector": UNIT_SECTOR, "sector": "sic4"}
@@ -103,13 +106,6 @@ def _keys_text(frame: pl.DataFrame, keys: Sequence[str], limit: int = 5) -> str:
     return "; ".join(" ".join(str(v) for v in row) for row in rows)
 
 
-def pair_code(first: str, second: str) -> pl.Expr:
-    """One Int64 per distinct (first, second) pair: the two columns' categorical codes as the high and
-    low 32 bits (codes, not ranks: no sort; equal pairs get equal codes within a process)."""
-    code = lambda c: pl.col(c).cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Int64)  # noqa: E731
-    return code(first) * (1 << 32) + code(second)
-
-
 def validate_panel(
     panel: pl.DataFrame, *, outcome: str, estimator: Estimator, controls: Sequence[str] = (), unit: str = "region"
 ) -> None:
@@ -125,7 +121,7 @@ def validate_panel(
         raise DataValidationError("panel", "has the DiD columns", column=", ".join(missing))
     finite = lambda c: pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite()  # noqa: E731
     # a key as one integer, code(unit, sector) x 10^4 + year (years are 4-digit): 8x faster than hashing strings
-    key_code = pair_code(unit, "sic4") * 10_000 + pl.col("year").cast(pl.Int64)
+    key_code = pl.struct(unit, "sic4").rank("dense").cast(pl.Int64) * 10_000 + pl.col("year").cast(pl.Int64)
     # rule -> (column, rows breaking it, keys naming them); one pass, described only on failure
     rules = {
         f"one row per {', '.join(keys)}": (None, key_code.n_unique() < pl.len(), keys),
@@ -161,11 +157,11 @@ def sample_rows(panel: pl.DataFrame, sample: str) -> pl.DataFrame:
 
 def estimation_frame(panel: pl.DataFrame, *, unit: str = "region") -> pl.DataFrame:
     """The panel with the regressor Sens_s x post_t and the fixed-effect / cluster identifiers
-    unit x sector and unit x year (what the formula names) as integer codes of the pairs."""
+    unit x sector and unit x year (what the formula names) as dense integer codes of the pairs."""
     return panel.with_columns(
         (pl.col("sensitivity") * pl.col("post")).alias(TREATMENT),
-        pair_code(unit, "sic4").alias(UNIT_SECTOR),
-        pair_code(unit, "year").alias(UNIT_YEAR),
+        pl.struct(unit, "sic4").rank("dense").alias(UNIT_SECTOR),
+        pl.struct(unit, "year").rank("dense").alias(UNIT_YEAR),
     )
 
 
@@ -199,7 +195,7 @@ def effective_clusters_by_column(design: np.ndarray, cluster: np.ndarray, column
     errors (one solve for all). It is G when every cluster weighs the same and 1 when one cluster
     carries the estimate."""
     a = design @ np.linalg.solve(design.T @ design, np.eye(design.shape[1])[:, list(columns)])
-    codes = np.unique(cluster, return_inverse=True)[1].ravel()
+    codes = pd.factorize(cluster)[0]
     gamma = np.stack([np.bincount(codes, weights=a[:, j] ** 2) for j in range(a.shape[1])], axis=1)
     return gamma.sum(axis=0) ** 2 / (gamma**2).sum(axis=0)
 
@@ -215,14 +211,18 @@ def sensitivity_sd(frame: pl.DataFrame) -> float:
     return float(np.std(frame.unique(UNIT_SECTOR)["sensitivity"].to_numpy(), ddof=1))
 
 
+def event_year(term: str) -> int:
+    """The year of an event-study coefficient, pyfixest's ``year::<year>:sensitivity``."""
+    return int(term.removeprefix(EVENT_TERM).split(":")[0])
+
+
 def _regressors(data, names: Sequence[str]) -> np.ndarray:
     """The undemeaned regressors of a fitted model, by pyfixest coefficient name: a column of the data,
     or Sens x 1{year = Y} for the event study's ``year::Y:sensitivity``."""
 
     def column(name: str) -> np.ndarray:
-        if name.startswith("year::"):
-            year = int(name.split("::")[1].split(":")[0])
-            return data["sensitivity"].to_numpy() * (data["year"].to_numpy() == year)
+        if name.startswith(EVENT_TERM):
+            return data["sensitivity"].to_numpy() * (data["year"].to_numpy() == event_year(name))
         return data[name].to_numpy()
 
     return np.column_stack([column(n) for n in names]).astype(float)
@@ -360,13 +360,13 @@ def event_study(
         cluster,
     )
     names = list(model._coefnames)
-    year_columns = [i for i, n in enumerate(names) if n.startswith("year::")]
+    year_columns = [i for i, n in enumerate(names) if n.startswith(EVENT_TERM)]
     cluster_codes = model._data[CLUSTER_COLUMNS[cluster]].to_numpy()
     clusters = float(np.min(effective_clusters_by_column(model._X, cluster_codes, year_columns)))
     vcov = _small_cluster_vcov(model, clusters, outcome=outcome, estimator=estimator, unit=unit, cluster=cluster)
     tidy, intervals = model.tidy(), model.confint(alpha=0.05)
-    terms = [t for t in tidy.index if t.startswith("year::")]
-    years = [int(t.split("::")[1].split(":")[0]) for t in terms]
+    terms = [t for t in tidy.index if t.startswith(EVENT_TERM)]
+    years = [event_year(t) for t in terms]
     pre = [names.index(t) for t, y in zip(terms, years, strict=False) if y < POST_YEAR]
     restriction = np.zeros((len(pre), len(names)))
     restriction[np.arange(len(pre)), pre] = 1.0

@@ -5,13 +5,16 @@ The model is the (weighted) least-squares regression
     z_i = x_i' beta + alpha_{c(i)} + gamma_{u(i), t(i)} + e_i,   weights w_i,
 
 with a fixed effect per cluster c (the unit x sector cell of the DiD) and one per unit x period
-(unit x year), every cluster inside one unit. CRV3 (MacKinnon, Nielsen and Webb 2023, J.
-Econometrics 232(2), eq. 13, centred at the estimate as pyfixest does) is
+(unit x year), every cluster inside one unit. The jackknife variance CRV3 (MacKinnon, Nielsen and
+Webb 2023, J. Econometrics, "CV3") is built from
 
-    V_3 = sum_g (beta_{-g} - beta)(beta_{-g} - beta)',
+    sum_g (beta_{-g} - beta)(beta_{-g} - beta)',
 
-beta_{-g} the estimate without cluster g's rows. Refitting the model once per cluster (what pyfixest
-does when there are fixed effects) costs G fits. Here each beta_{-g} comes from G small matrices:
+beta_{-g} the estimate without cluster g's rows; MNW scale it by (G - 1) / G, pyfixest (whose
+numbers ``core.did`` reports) by its CRV factor G / (G - 1) x (N - 1) / (N - K) and centres it at
+the estimate, as here. Refitting the model once per cluster (what pyfixest does when there are
+fixed effects) costs G fits. Here all G leave-one-out estimates come from the per-cluster cross
+products, each from one small (K + T) system:
 
 1. The cluster fixed effects are nested in the clusters, so leaving a cluster out drops its fixed
    effect with it: they are partialled out exactly, once, by the weighted within-cluster demeaning
@@ -40,6 +43,10 @@ import numpy as np
 #: singular by construction (the dummies of a unit sum to one, which the demeaning removes; periods a
 #: unit never sees are columns of zeros).
 DUMMY_BLOCK_RCOND = 1e-10
+#: A leave-one-out system whose smallest eigenvalue is below this fraction of the full system's
+#: smallest (both scaled to a unit diagonal of the full system) has lost a coefficient (clusterwise
+#: non-invertibility): the jackknife is undefined.
+UNIDENTIFIED_RCOND = 1e-10
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
@@ -73,7 +80,8 @@ def leave_cluster_out(
     """(beta, beta_{-g} for every cluster g) of the regression of z on x with cluster and
     unit x period fixed effects (module docstring): beta has shape (k,), the leave-one-out
     estimates (G, k), rows in the order of the sorted cluster labels. ``cluster``, ``unit`` and
-    ``period`` label the rows; every cluster must lie in one unit (ValueError otherwise)."""
+    ``period`` label the rows; every cluster must lie in one unit, and no cluster may carry all the
+    variation of a regressor (ValueError otherwise, naming the cluster)."""
     x = np.asarray(x, dtype=float).reshape(len(z), -1)
     w = np.ones(len(z)) if weights is None else np.asarray(weights, dtype=float)
     g, u, t = _codes(cluster), _codes(unit), _codes(period)
@@ -96,7 +104,16 @@ def leave_cluster_out(
     beta = np.linalg.solve(a, b)
     a_jack = a - a_unit[unit_of] + a_without
     b_jack = b - b_unit[unit_of] + b_without
-    return beta, (np.linalg.pinv(a_jack, hermitian=True) @ b_jack[..., None])[..., 0]
+    scale = 1.0 / np.sqrt(np.diag(a))  # eigenvalues of the systems with unit-diagonal A: units do not matter
+    smallest = np.linalg.eigvalsh(a_jack * np.outer(scale, scale))[:, 0]
+    lost = np.flatnonzero(smallest <= UNIDENTIFIED_RCOND * np.linalg.eigvalsh(a * np.outer(scale, scale))[0])
+    if lost.size:
+        first = np.asarray(np.unique(cluster)[lost[0]]).item()
+        raise ValueError(
+            f"leaving cluster {first!r} out ({lost.size} such clusters) leaves a coefficient unidentified "
+            "(its regressor varies only within that cluster): the leave-one-cluster-out jackknife is undefined"
+        )
+    return beta, np.linalg.solve(a_jack, b_jack[..., None])[..., 0]
 
 
 def crv3_sum(beta: np.ndarray, leave_out: np.ndarray) -> np.ndarray:

@@ -156,6 +156,11 @@ def ree_elasticities(
     bundles, from the direction of research (REE-enhancing vs other patent flows by GE sector: the
     project's own patent panel, or a supplied panel, config ``panel``) and relative prices, with
     bootstrap CIs; next to the true values when the world is synthetic."""
+    if config.panel == "supplied" and not store.has_table("raw", "ge_innovation_panel"):
+        raise dg.Failure(
+            "ree_elasticities with panel: supplied reads raw.ge_innovation_panel, which is not materialised: "
+            "materialise ge_innovation_panel first (local mode: from ge/ge_innovation_panel.csv)"
+        )
     panel = (
         ge_innovation_panel_from_patents
         if config.panel == "from_patents"

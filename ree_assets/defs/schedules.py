@@ -32,13 +32,18 @@ refresh_trade = dg.define_asset_job(
     description="Pull one year of Comtrade trade (partitioned by year 2002-2018).",
 )
 
+#: A user-supplied innovation panel that only ``ree_elasticities`` with ``panel: supplied`` reads: not
+#: part of the main job (in local mode its file is optional to the replication).
+SUPPLIED_INNOVATION_PANEL = dg.AssetSelection.assets("ge_innovation_panel")
+
 #: The main job: the AFSV chain on the stored pulls, IO table -> patents -> panels -> DiD -> GE, and
 #: the replication report (both jobs end with it, so the last one run covers both studies).
 replicate_afsv = dg.define_asset_job(
     "replicate_afsv",
     selection=dg.AssetSelection.groups("sources", "io_table", "patents", "panels", "did", "ge_model", "reports")
     - PATENT_PULLS
-    - TRADE_PULLS,
+    - TRADE_PULLS
+    - SUPPLIED_INNOVATION_PANEL,
     description="Rebuild the AFSV evidence chain on the stored pulls: sources, REE IO table and sensitivity, "
     "patent classification and panel, outcome panels, DiD estimates and event studies, GE model.",
 )

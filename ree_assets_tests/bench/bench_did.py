@@ -13,9 +13,10 @@ imports and pyfixest's JIT warm-up:
   each regression to ``vcov.json``. Target: under 60 s.
 - ``pyfixest`` calls ``pyfixest.feols`` / ``fepois`` directly with the same formulas, tolerances and
   variances: CRV3 where the project chose it, which pyfixest computes by refitting the model once
-  per cluster. Run once (it takes minutes). Target: project / pyfixest < 1.10.
-- ``pyfixest_crv1``: the same calls with CRV1 everywhere, the floor of any wiring. project /
-  pyfixest_crv1 is reported: the project's whole extra work (validation, G*, the jackknife).
+  per cluster. Run once (it takes minutes); project / pyfixest is reported (the speed-up).
+- ``pyfixest_crv1``: the same calls with CRV1 everywhere, the floor of any wiring. Target:
+  project / pyfixest_crv1 < 1.10, which charges the project's whole extra work (validation, G*,
+  the jackknife) to its wiring.
 
 Both pyfixest arms use the subsidy control only (the Python-assembled panels lack the dbt-only
 controls), as does the project arm. The fast arms alternate, best of 3.
@@ -143,14 +144,13 @@ def did_timings(repeats: int = 3) -> list[Timing]:
     return [
         Timing("did tables (project)", what, project, 60.0),
         Timing("did tables (pyfixest direct)", "same regressions and variances, pyfixest directly, once", direct),
-        Timing(
-            "did overhead ratio", f"project / pyfixest = {project / direct:.3f} (target < 1.10)", project / direct, 1.10
-        ),
+        Timing("did speed-up ratio", f"project / pyfixest, same variances = {project / direct:.3f}", project / direct),
         Timing("did tables (pyfixest CRV1)", f"same regressions, CRV1 everywhere, best of {repeats}", floor),
         Timing(
-            "did extra work ratio",
-            f"project / pyfixest CRV1 = {project / floor:.3f}: validation, G*, the jackknife",
+            "did overhead ratio",
+            f"project / pyfixest CRV1 = {project / floor:.3f}: validation, G*, the jackknife (target < 1.10)",
             project / floor,
+            1.10,
         ),
     ]
 
