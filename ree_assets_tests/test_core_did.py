@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from ree_assets.core import did
 from ree_assets.errors import DataValidationError
@@ -256,3 +257,23 @@ def test_sector_clusters_are_pyfixests_and_a_single_region_is_unchanged():
     assert single["unit_sector"].drop("cluster").equals(single["sector"].drop("cluster"))
     with pytest.raises(ValueError, match="cluster must be one of unit_sector, sector"):
         did.fit(panel, outcome="export_growth_vs_china", estimator="ols", sample="USA", unit="country", cluster="sic2")
+
+
+def test_fit_table_is_fit_for_every_sample():
+    """fit_table validates once and gives the rows fit gives, sample by sample."""
+    panel = panels()["tfp_growth"]
+    samples = ("NONCHN", "USA", "CHN")
+    table = did.fit_table(
+        panel, outcome="tfp_growth", estimator="ols", samples=samples, controls=CONTROLS, unit="country"
+    )
+    one_by_one = pl.concat(
+        [
+            did.fit(panel, outcome="tfp_growth", estimator="ols", sample=s, controls=CONTROLS, unit="country")
+            for s in samples
+        ]
+    )
+    # effect_per_sd: SD(Sens) over the cells in another order, equal to the last bit
+    assert_frame_equal(table, one_by_one, rel_tol=1e-14, abs_tol=0.0)
+    assert table["sample"].unique(maintain_order=True).to_list() == list(samples)
+    with pytest.raises(DataValidationError, match="one row per country, sic4, year"):
+        did.fit_table(pl.concat([panel, panel.head(1)]), outcome="tfp_growth", estimator="ols", unit="country")

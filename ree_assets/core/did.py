@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import polars as pl
 
 from ree_assets.core import jackknife
@@ -194,6 +193,8 @@ def effective_clusters_by_column(design: np.ndarray, cluster: np.ndarray, column
     of clusters of Carter, Schnepel and Steigerwald (2017) for those coefficients under independent
     errors (one solve for all). It is G when every cluster weighs the same and 1 when one cluster
     carries the estimate."""
+    import pandas as pd  # with pyfixest, at fit time: not on the code location's import path
+
     a = design @ np.linalg.solve(design.T @ design, np.eye(design.shape[1])[:, list(columns)])
     codes = pd.factorize(cluster)[0]
     gamma = np.stack([np.bincount(codes, weights=a[:, j] ** 2) for j in range(a.shape[1])], axis=1)
@@ -263,14 +264,15 @@ def _small_cluster_vcov(
     return label
 
 
-def _prepared(panel, outcome, estimator, sample, controls, unit, cluster) -> pl.DataFrame:
-    """Validated sample rows with only the columns the regressions and the SD of Sens use (pyfixest
+def _validated(panel, outcome, estimator, controls, unit, cluster) -> pl.DataFrame:
+    """The validated panel with only the columns the regressions and the SD of Sens use (pyfixest
     copies its input to pandas)."""
     if cluster not in CLUSTER_COLUMNS:
         raise ValueError(f"cluster must be one of {', '.join(CLUSTER_COLUMNS)}, not {cluster!r}")
     validate_panel(panel, outcome=outcome, estimator=estimator, controls=controls, unit=unit)
-    needed = list(dict.fromkeys([unit, "region", "sic4", "year", outcome, "sensitivity", "post", *controls]))
-    return estimation_frame(sample_rows(panel.select(needed), sample), unit=unit)
+    return panel.select(
+        list(dict.fromkeys([unit, "region", "sic4", "year", outcome, "sensitivity", "post", *controls]))
+    )
 
 
 def _model_columns(unit: str, cluster: Cluster, *variables: str) -> list[str]:
@@ -299,7 +301,47 @@ def fit(
     counts observations pyfixest removed (singletons, PPML separation); variant is ``baseline``
     (the robustness assets rename it). ``cluster`` is ``unit_sector`` (the spec) or ``sector``.
     """
-    frame = _prepared(panel, outcome, estimator, sample, controls, unit, cluster)
+    validated = _validated(panel, outcome, estimator, controls, unit, cluster)
+    return _fit_sample(
+        validated, outcome=outcome, estimator=estimator, sample=sample, controls=controls, unit=unit, cluster=cluster
+    )
+
+
+def fit_table(
+    panel: pl.DataFrame,
+    *,
+    outcome: str,
+    estimator: Estimator,
+    samples: Sequence[str] = SAMPLES,
+    controls: Sequence[str] = (),
+    unit: str = "region",
+    cluster: Cluster = "unit_sector",
+) -> pl.DataFrame:
+    """``fit`` for every sample of an AFSV table (default NONCHN, ALL, USA, EUR, JPN, CHN), the
+    panel validated once: the rows of the samples in order."""
+    validated = _validated(panel, outcome, estimator, controls, unit, cluster)
+    return pl.concat(
+        [
+            _fit_sample(
+                validated, outcome=outcome, estimator=estimator, sample=s, controls=controls, unit=unit, cluster=cluster
+            )
+            for s in samples
+        ]
+    )
+
+
+def _fit_sample(
+    validated: pl.DataFrame,
+    *,
+    outcome: str,
+    estimator: Estimator,
+    sample: str,
+    controls: Sequence[str],
+    unit: str,
+    cluster: Cluster,
+) -> pl.DataFrame:
+    """``fit`` on a validated panel (``_validated``)."""
+    frame = estimation_frame(sample_rows(validated, sample), unit=unit)
     model = _estimate(
         frame.select(_model_columns(unit, cluster, outcome, TREATMENT, *controls)),
         did_formula(outcome, controls),
@@ -352,7 +394,8 @@ def event_study(
     variance follows ``fit``'s rule with G* the smallest over the year coefficients (CRV3 where it is
     below FEW_EFFECTIVE_CLUSTERS) and the same ``cluster``. ``event_study_results`` rows, one per
     year, the reference year included at 0."""
-    frame = _prepared(panel, outcome, estimator, sample, controls, unit, cluster)
+    validated = _validated(panel, outcome, estimator, controls, unit, cluster)
+    frame = estimation_frame(sample_rows(validated, sample), unit=unit)
     model = _estimate(
         frame.select(_model_columns(unit, cluster, outcome, "sensitivity", *controls)),
         event_formula(outcome, controls, reference_year),

@@ -130,8 +130,8 @@ def _inputs(
 
 
 def _regression(function, spec: DidSpec, config: DidConfig, panel: pl.DataFrame, outcome: str, controls):
-    """``core.did.fit`` or ``event_study`` on the variant's panel with the spec's estimator and unit
-    and the configured cluster; called with the sample."""
+    """``core.did.fit_table`` or ``event_study`` on the variant's panel with the spec's estimator and
+    unit and the configured cluster; called with the samples or the sample."""
     return functools.partial(
         function,
         panel,
@@ -160,8 +160,7 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
     )
     def _did(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
         panel, outcome, controls = _inputs(context, spec, config, store)
-        regression = _regression(did.fit, spec, config, panel, outcome, controls)
-        results = pl.concat([regression(sample=sample) for sample in spec.samples])
+        results = _regression(did.fit_table, spec, config, panel, outcome, controls)(samples=spec.samples)
         results = results.with_columns(outcome=pl.lit(spec.name), variant=pl.lit(config.variant))
         tables = render_tables(results, unit_label=spec.unit.capitalize(), controls=controls)
         folder = reports_dir(store.database)

@@ -8,7 +8,7 @@ The full table set (4 outcomes x their samples: 23 regressions) plus the event s
 ~287,000 rows), stored once as Parquet. Each arm runs in a fresh process, so each pays its own
 imports and pyfixest's JIT warm-up:
 
-- ``project`` calls ``core.did.fit`` / ``event_study`` as the did assets do (validation, samples,
+- ``project`` calls ``core.did.fit_table`` / ``event_study`` as the did assets do (validation, samples,
   G*, CRV3 from ``core.jackknife`` where G* < 5, table rows); it writes the variance it chose for
   each regression to ``vcov.json``. Target: under 60 s.
 - ``pyfixest`` calls ``pyfixest.feols`` / ``fepois`` directly with the same formulas, tolerances and
@@ -74,9 +74,11 @@ def project_arm(folder: Path) -> int:
     chosen = {}
     for name, (outcome, estimator, unit, controls, samples) in RUNS.items():
         panel = pl.read_parquet(folder / f"{name}.parquet")
-        for sample in samples:
-            rows = did.fit(panel, outcome=outcome, estimator=estimator, sample=sample, controls=controls, unit=unit)
-            chosen[f"{name}:{sample}:did"] = rows["vcov"][0]
+        table = did.fit_table(
+            panel, outcome=outcome, estimator=estimator, samples=samples, controls=controls, unit=unit
+        )
+        for sample, vcov in table.filter(pl.col("term") == did.TREATMENT).select("sample", "vcov").iter_rows():
+            chosen[f"{name}:{sample}:did"] = vcov
         for sample in (s for s in EVENT_SAMPLES if s in samples):
             rows = did.event_study(
                 panel, outcome=outcome, estimator=estimator, sample=sample, controls=controls, unit=unit
