@@ -275,10 +275,21 @@ def _validated(panel, outcome, estimator, controls, unit, cluster) -> pl.DataFra
     )
 
 
-def _model_columns(unit: str, cluster: Cluster, *variables: str) -> list[str]:
-    """The columns pyfixest gets: the formula's variables, the fixed effects, and what the jackknife
-    and G* read (unit, year, the cluster)."""
-    return list(dict.fromkeys([*variables, "year", UNIT_SECTOR, UNIT_YEAR, unit, CLUSTER_COLUMNS[cluster]]))
+def _fitted(
+    validated: pl.DataFrame,
+    sample: str,
+    formula: str,
+    variables: Sequence[str],
+    *,
+    estimator: Estimator,
+    unit: str,
+    cluster: Cluster,
+):
+    """(estimation frame of the sample, pyfixest model of ``formula``). pyfixest gets the formula's
+    ``variables``, the fixed effects, and what the jackknife and G* read (unit, year, the cluster)."""
+    frame = estimation_frame(sample_rows(validated, sample), unit=unit)
+    columns = dict.fromkeys([*variables, "year", UNIT_SECTOR, UNIT_YEAR, unit, CLUSTER_COLUMNS[cluster]])
+    return frame, _estimate(frame.select(list(columns)), formula, estimator, cluster)
 
 
 def fit(
@@ -301,9 +312,8 @@ def fit(
     counts observations pyfixest removed (singletons, PPML separation); variant is ``baseline``
     (the robustness assets rename it). ``cluster`` is ``unit_sector`` (the spec) or ``sector``.
     """
-    validated = _validated(panel, outcome, estimator, controls, unit, cluster)
-    return _fit_sample(
-        validated, outcome=outcome, estimator=estimator, sample=sample, controls=controls, unit=unit, cluster=cluster
+    return fit_table(
+        panel, outcome=outcome, estimator=estimator, samples=(sample,), controls=controls, unit=unit, cluster=cluster
     )
 
 
@@ -341,12 +351,14 @@ def _fit_sample(
     cluster: Cluster,
 ) -> pl.DataFrame:
     """``fit`` on a validated panel (``_validated``)."""
-    frame = estimation_frame(sample_rows(validated, sample), unit=unit)
-    model = _estimate(
-        frame.select(_model_columns(unit, cluster, outcome, TREATMENT, *controls)),
+    frame, model = _fitted(
+        validated,
+        sample,
         did_formula(outcome, controls),
-        estimator,
-        cluster,
+        [outcome, TREATMENT, *controls],
+        estimator=estimator,
+        unit=unit,
+        cluster=cluster,
     )
     clusters = effective_clusters(model._X, model._data[CLUSTER_COLUMNS[cluster]].to_numpy())
     vcov = _small_cluster_vcov(model, clusters, outcome=outcome, estimator=estimator, unit=unit, cluster=cluster)
@@ -394,13 +406,14 @@ def event_study(
     variance follows ``fit``'s rule with G* the smallest over the year coefficients (CRV3 where it is
     below FEW_EFFECTIVE_CLUSTERS) and the same ``cluster``. ``event_study_results`` rows, one per
     year, the reference year included at 0."""
-    validated = _validated(panel, outcome, estimator, controls, unit, cluster)
-    frame = estimation_frame(sample_rows(validated, sample), unit=unit)
-    model = _estimate(
-        frame.select(_model_columns(unit, cluster, outcome, "sensitivity", *controls)),
+    _, model = _fitted(
+        _validated(panel, outcome, estimator, controls, unit, cluster),
+        sample,
         event_formula(outcome, controls, reference_year),
-        estimator,
-        cluster,
+        [outcome, "sensitivity", *controls],
+        estimator=estimator,
+        unit=unit,
+        cluster=cluster,
     )
     names = list(model._coefnames)
     year_columns = [i for i, n in enumerate(names) if n.startswith(EVENT_TERM)]
