@@ -208,8 +208,9 @@ def effective_clusters(design: np.ndarray, cluster: np.ndarray, column: int = 0)
 
 def sensitivity_sd(frame: pl.DataFrame) -> float:
     """Standard deviation of Sens over the (unit, sector) cells of an estimation frame (one value
-    per cell, so a sector with more years does not weigh more)."""
-    return float(np.std(frame.unique(UNIT_SECTOR)["sensitivity"].to_numpy(), ddof=1))
+    per cell, so a sector with more years does not weigh more; cells in row order, so the sum and
+    the result repeat to the last bit)."""
+    return float(np.std(frame.unique(UNIT_SECTOR, maintain_order=True)["sensitivity"].to_numpy(), ddof=1))
 
 
 def event_year(term: str) -> int:
