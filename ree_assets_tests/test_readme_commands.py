@@ -1,9 +1,11 @@
-"""Every command of the README's fenced shell blocks works verbatim: each runs, in README order,
-in a temporary copy of the project (as ``make setup`` leaves it, without an activated venv) on the
-small embedded world, exits 0 within its timeout and prints no deprecation warning or telemetry
+"""Every command of the fenced shell blocks of the README and of the docs/ pages it links works
+verbatim: each runs, in README order and then page by page in the order of their first link from
+the README, in a temporary copy of the project (as ``make setup`` leaves it, without an activated
+venv) on the small embedded world, exits 0 within its timeout and prints no deprecation warning or telemetry
 banner. ``make test``/``run``/``bench``/``dev``, ``dg dev`` and the benchmark modules
 (``python -m ree_assets_tests.bench...``, what ``make bench`` runs) are left to CI, ``make bench``
-and the other tests."""
+and the other tests. Every relative link of these pages resolves (file and heading), and every
+page under docs/ is linked from the README."""
 
 import os
 import re
@@ -16,6 +18,9 @@ import pytest
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)
 NOT_RUN = re.compile(
     r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev|(\w+=\S+\s+)*(\.venv/bin/)?python -m ree_assets_tests\.bench)\b"
@@ -37,6 +42,55 @@ def shell_commands(markdown: str) -> list[str]:
             if command and not command.startswith("#"):
                 commands.append(command)
     return commands
+
+
+def relative_links(markdown: str) -> list[str]:
+    """The targets of the Markdown links of ``markdown`` outside code blocks that are not URLs, in
+    order (``page.md``, ``page.md#heading``, ``#heading``)."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    return [target for target in LINK.findall(text) if not re.match(r"[a-z][a-z0-9+.-]*:", target)]
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives the headings of ``markdown`` outside code blocks: lower case,
+    punctuation other than ``-`` and ``_`` dropped, spaces to ``-``."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    titles = re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in titles}
+
+
+def linked_pages() -> list[Path]:
+    """The pages under docs/ the README links, in the order of their first link."""
+    targets = [(ROOT / target.partition("#")[0]).resolve() for target in relative_links(README.read_text())]
+    return list(dict.fromkeys(path for path in targets if path.parent == DOCS.resolve()))
+
+
+def documented_commands() -> list[str]:
+    """The commands the test runs: the README's, then those of each linked docs page, in order."""
+    pages = [README, *linked_pages()]
+    commands = [c for page in pages for c in shell_commands(page.read_text())]
+    return [c for c in commands if not NOT_RUN.match(c)]
+
+
+def test_links_and_anchors_are_read_outside_code():
+    markdown = (
+        "## Layout of `REE_DATA_DIR`\n[a](docs/x.md) [b](docs/x.md#y) [c](#layout-of-ree_data_dir) "
+        "[d](https://example.org)\n```bash\n# not a heading [e](z.md)\n```\n"
+    )
+    assert relative_links(markdown) == ["docs/x.md", "docs/x.md#y", "#layout-of-ree_data_dir"]
+    assert heading_anchors(markdown) == {"layout-of-ree_data_dir"}
+
+
+def test_every_docs_page_is_linked_and_every_link_resolves():
+    pages = linked_pages()
+    unlinked = sorted(path.name for path in DOCS.glob("*.md") if path.resolve() not in pages)
+    assert not unlinked, f"docs pages the README does not link: {unlinked}"
+    for page in [README, *pages]:
+        for target in relative_links(page.read_text()):
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.is_file(), f"{page.name}: link to {target}: no such file"
+            assert not anchor or anchor in heading_anchors(linked.read_text()), f"{page.name}: no heading {target}"
 
 
 def test_shell_commands_are_read_from_fenced_blocks_only():
@@ -65,7 +119,7 @@ def project_copy(tmp_path_factory) -> Path:
 
 
 def test_every_readme_command_works_verbatim(project_copy):
-    commands = [c for c in shell_commands((ROOT / "README.md").read_text()) if not NOT_RUN.match(c)]
+    commands = documented_commands()
     assert any(c.startswith(".venv/bin/dg launch") for c in commands), commands
     env = {
         key: value

@@ -179,7 +179,7 @@ class DataSource(dg.ConfigurableResource):
     )
     data_dir: str = Field(
         default_factory=lambda: os.environ.get("REE_DATA_DIR", "data/sources"),
-        description="Folder of the user's files (local mode; see README).",
+        description="Folder of the user's files (local mode; layout in docs/sources.md).",
     )
     cache_dir: str = Field(
         default_factory=lambda: os.environ.get("REE_CACHE_DIR", "data/cache"),
