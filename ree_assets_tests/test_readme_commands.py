@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+CODE_BLOCK = re.compile(r"^```.*?^```", re.M | re.S)
 SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.M | re.S)
 NOT_RUN = re.compile(
     r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev|(\w+=\S+\s+)*(\.venv/bin/)?python -m ree_assets_tests\.bench)\b"
@@ -47,14 +48,14 @@ def shell_commands(markdown: str) -> list[str]:
 def relative_links(markdown: str) -> list[str]:
     """The targets of the Markdown links of ``markdown`` outside code blocks that are not URLs, in
     order (``page.md``, ``page.md#heading``, ``#heading``)."""
-    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    text = CODE_BLOCK.sub("", markdown)
     return [target for target in LINK.findall(text) if not re.match(r"[a-z][a-z0-9+.-]*:", target)]
 
 
 def heading_anchors(markdown: str) -> set[str]:
     """The anchors GitHub gives the headings of ``markdown`` outside code blocks: lower case,
     punctuation other than ``-`` and ``_`` dropped, spaces to ``-``."""
-    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    text = CODE_BLOCK.sub("", markdown)
     titles = re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M)
     return {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in titles}
 
