@@ -331,6 +331,29 @@ def truth_table(
     return pl.concat(parts) if parts else pl.DataFrame(schema=TRUTH_COLUMNS)
 
 
+def coverage_by_stage(table: pl.DataFrame) -> pl.DataFrame:
+    """Share of true values inside their intervals per stage of a :func:`truth_table` (or of several
+    stacked): ``DiD``, ``eps``, ``FVD identified`` (w, w_d and the mixed rates, whose confidence sets
+    are intervals of identified quantities) and ``FVD set-identified`` (the structural parameters);
+    columns stage, values, covered, share_covered."""
+    stage = (
+        pl.when(pl.col("stage") == "GE model")
+        .then(pl.lit("eps"))
+        .when(pl.col("stage") == "FVD mixture")
+        .then(
+            pl.when(pl.col("interval").str.contains("(identified)", literal=True))
+            .then(pl.lit("FVD identified"))
+            .otherwise(pl.lit("FVD set-identified"))
+        )
+        .otherwise(pl.col("stage"))
+    )
+    return (
+        table.group_by(stage.alias("stage"), maintain_order=True)
+        .agg(values=pl.len(), covered=pl.col("truth_in_interval").sum())
+        .with_columns(share_covered=pl.col("covered") / pl.col("values"))
+    )
+
+
 # --- sections ----------------------------------------------------------------------------------
 
 Build = Callable[[], Sequence[Item | None]]
@@ -440,8 +463,9 @@ def truth_section(materials: Materials, treatment: str) -> Section:
         "the estimate's interval (DiD: 95% CI; eps: bootstrap 95% CI; mixture: the confidence set, as the "
         "mixture parameters are only set-identified).\n"
     )
+    by_stage = coverage_by_stage(table).rename({"share_covered": "share covered"})
     shown = table.drop("key").rename({"label": "for", "truth_in_interval": "truth in interval"})
-    return Section(title, (Text(summary + frame_table(shown)), *missing))
+    return Section(title, (Text(summary + frame_table(by_stage, ".1%") + "\n\n" + frame_table(shown)), *missing))
 
 
 def io_table_sections(materials: Materials) -> list[Section]:

@@ -147,6 +147,14 @@ def test_estimates_stand_next_to_the_truth_with_their_intervals():
     assert not rows["magnet:unrestricted_after"]["truth_in_interval"]
     assert rows["magnet:unrestricted_after"]["label"] == "magnet, unrestricted model, 1990 and after"
     assert report.truth_table(truth.clear(), did, elasticities, mixture, TREATMENT).is_empty()  # real data
+    by_stage = {row["stage"]: row for row in report.coverage_by_stage(table).iter_rows(named=True)}
+    assert {stage: (row["values"], row["covered"]) for stage, row in by_stage.items()} == {
+        "DiD": (2, 1),
+        "eps": (1, 1),
+        "FVD set-identified": (1, 1),
+        "FVD identified": (1, 0),
+    }
+    assert by_stage["DiD"]["share_covered"] == 0.5
 
 
 def test_on_real_data_the_truth_section_says_there_is_none():

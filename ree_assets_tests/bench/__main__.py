@@ -30,6 +30,14 @@ from ree_assets_tests.bench.bench_did_coverage import coverage_timings
 from ree_assets_tests.bench.bench_ge import eps_timings, ge_timings, print_table
 from ree_assets_tests.bench.bench_patents import patent_timings
 from ree_assets_tests.bench.bench_spillovers import spillover_timings
+from ree_assets_tests.bench.bench_truth import (
+    Coverage,
+    coverages,
+    default_run_coverages,
+    print_coverages,
+    recovery,
+    stored_truth_table,
+)
 from ree_assets_tests.bench.timing import Timing, timed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,6 +181,8 @@ def make_run_timings() -> list[Timing]:
 
         pulls, _ = timed(lambda: cli("refresh_patents", "refresh_trade"), repeat_below=0)
         replications, _ = timed(lambda: cli("replicate_afsv", "replicate_fvd"), repeat_below=0)
+        truth = stored_truth_table(Path(folder) / "ree.duckdb")
+    COVERAGES.extend(default_run_coverages(truth))
     return [
         Timing("make run: pulls", "refresh_patents 1969-2018 + refresh_trade 2002-2018, one run each", pulls),
         Timing(
@@ -181,6 +191,22 @@ def make_run_timings() -> list[Timing]:
             replications,
             REPLICATIONS_TARGET,
         ),
+    ]
+
+
+#: Truth coverage rows the benchmarks add (printed after the timings; a MISSED one fails the bench).
+COVERAGES: list[Coverage] = []
+
+
+def truth_recovery_timings(seeds: int = 10) -> list[Timing]:
+    """The integrated small world over ``seeds`` seeds (``bench_truth``): its coverage rows, and one
+    report row with its run time."""
+    started = time.perf_counter()
+    COVERAGES.extend(coverages(recovery(seeds, "small")))
+    return [
+        Timing(
+            "truth recovery over seeds", f"{seeds} seeds (small), make run's jobs each", time.perf_counter() - started
+        )
     ]
 
 
@@ -199,6 +225,7 @@ def main() -> int:
         "did": (did_timings, f"embedded world ({SIZE}, seed {SEED})"),
         "did coverage": (lambda: coverage_timings(seeds=10), "embedded world (small, seeds 1-10)"),
         "make run": (make_run_timings, f"embedded world ({SIZE}, seed {SEED})"),
+        "truth recovery": (truth_recovery_timings, "embedded world (small, seeds 1-10)"),
     }
     if not SHARED.is_dir():
         print(f"no shared data folder {SHARED} (set REE_SHARED_DATA): io_table and GE run on the embedded world")
@@ -212,7 +239,9 @@ def main() -> int:
             failed.append(name)
     print()
     print_table([timing for timing, _ in rows], data=[source for _, source in rows])
+    print_coverages(COVERAGES, "make run's default world and the small world over seeds")
     slow = [timing.name for timing, _ in rows if timing.status == "SLOW"]
+    slow += [coverage.stage for coverage in COVERAGES if coverage.status == "MISSED"]
     if slow:
         print(f"\ntargets missed: {', '.join(slow)}")
     if failed:
