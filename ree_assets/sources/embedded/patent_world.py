@@ -53,13 +53,11 @@ true labels; the pipeline counts the classifier's.
 Sizes (seed 20100701): ``small`` about 4,600 REE-enhancing, 3,000 other REE and 38,000 non-REE
 grants over 2002-2018; ``full`` about 24,000 REE-enhancing (before the floor) and 180,000 non-REE.
 
-Texts are composed from this module's own vocabulary, not from any classifier's rules: product
-phrases per technology, REE mentions as names and formulas (Nd2Fe14B, La2O3, Eu3+, Ce:YAG),
-enhancing clauses that paraphrase saving or substituting REEs ("free of heavy rare earth
-elements", "replaces dysprosium by ..."), non-enhancing clauses with negations ("without reducing
-the neodymium content"), and distractors in the non-REE background ("Lab", "Cell", "LA County",
-"Y-axis", "2 TB"). Each grant year is drawn from its own random stream, so re-generating a year
-gives the same rows.
+Texts are written with the evaluation vocabulary of ``patent_text`` (the generator's own words,
+not any classifier's rules: industries named by their products or not at all, never by the SIC
+title; saving words that do not save rare earths in non-enhancing grants; distractors), classes
+are drawn through the world's class -> SIC concordance (``patent_classes``). Each grant year is
+drawn from its own random stream, so re-generating a year gives the same rows.
 """
 
 from __future__ import annotations
@@ -75,9 +73,10 @@ from ree_assets.sources.embedded.dims import (
     REGIONS,
     WorldDims,
     WorldSize,
-    sic1987_manufacturing,
     world_dims,
 )
+from ree_assets.sources.embedded.patent_classes import draw_classes
+from ree_assets.sources.embedded.patent_text import TEXT_DRAWS, background_text, ree_text
 from ree_assets.sources.embedded.world import TRUTH_SCHEMA, stage_rng
 from ree_assets.sources.patent_tables import PATENT_TABLES, conform
 
@@ -87,6 +86,8 @@ FIRST_AFSV_ID, IDS_PER_YEAR = 6_300_000, 230_000
 BETA_NON_CHINA, BETA_CHINA = 150.0, 0.0
 #: Depreciation of the patent stocks (the dbt var patent_depreciation's default).
 STOCK_DEPRECIATION = 0.15
+#: The vocabulary of ``patent_text`` the corpus is written with (the training set uses the other).
+CORPUS_VOCABULARY = "evaluation"
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
 #: Expected REE grants over 2002-2018 before the GE-sector floor: REE-enhancing, other REE.
 TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (2_400, 1_600)}
@@ -106,131 +107,6 @@ TECHNOLOGY_SIC: dict[str, tuple[str, ...]] = {
     "Turbine": ("3511", "3519"),
 }
 
-# --- the generator's vocabulary (no classifier reads these) ---------------------------------------
-PRODUCTS: dict[str, tuple[str, ...]] = {
-    "Magnet": (
-        "sintered permanent magnet",
-        "bonded magnetic body",
-        "hot-deformed magnet",
-        "anisotropic magnetic powder",
-        "magnetic material of high coercivity",
-    ),
-    "Battery": (
-        "nickel-metal hydride cell",
-        "negative electrode for a secondary battery",
-        "hydrogen-absorbing alloy electrode",
-        "rechargeable battery pack",
-        "electrode material for an energy storage device",
-    ),
-    "Catalyst": (
-        "exhaust gas purification catalyst",
-        "three-way catalytic converter",
-        "fluid catalytic cracking catalyst",
-        "oxygen storage material",
-        "catalyst support for steam reforming",
-    ),
-    "Lamp": (
-        "phosphor for a light-emitting diode",
-        "fluorescent lamp",
-        "luminescent material",
-        "white light source",
-        "phosphor layer for a display backlight",
-    ),
-    "Motor": (
-        "rotor for an electric traction motor",
-        "interior permanent magnet machine",
-        "electric drive unit for a vehicle",
-        "brushless DC machine",
-        "rotating electrical machine",
-    ),
-    "Turbine": (
-        "direct-drive wind turbine generator",
-        "wind power plant generator",
-        "turbine generator with permanent excitation",
-        "offshore wind generator",
-        "gearless generator for a turbine",
-    ),
-    "Other": (
-        "solid-state laser",
-        "optical fiber amplifier",
-        "glass polishing slurry",
-        "scintillator crystal",
-        "contrast agent for imaging",
-        "thermal barrier coating",
-        "hydrogen storage tank",
-        "optical glass",
-    ),
-}
-MENTIONS: dict[str, tuple[str, ...]] = {
-    "Magnet": ("Nd2Fe14B", "Nd-Fe-B", "neodymium", "dysprosium", "terbium", "SmCo5", "Sm-Co", "rare-earth iron boron"),
-    "Battery": ("LaNi5", "lanthanum", "mischmetal", "a La-rich alloy", "cerium", "rare earth hydride"),
-    "Catalyst": (
-        "CeO2",
-        "ceria",
-        "La2O3",
-        "lanthanum-stabilized alumina",
-        "cerium-zirconium oxide",
-        "rare earth oxide",
-    ),
-    "Lamp": ("Eu3+", "europium", "Ce:YAG", "terbium-activated aluminate", "Y2O3:Eu", "yttrium oxide"),
-    "Motor": ("Nd-Fe-B", "neodymium", "dysprosium", "rare earth magnets", "SmCo5"),
-    "Turbine": ("Nd-Fe-B", "neodymium", "rare earth magnets", "dysprosium", "praseodymium"),
-    "Other": (
-        "Nd:YAG",
-        "Er-doped silica",
-        "ceria",
-        "gadolinium",
-        "Lu2SiO5",
-        "yttria-stabilized zirconia",
-        "lanthanide complexes",
-    ),
-}
-ELEMENTS: dict[str, tuple[str, ...]] = {
-    "Magnet": ("dysprosium", "terbium", "neodymium"),
-    "Battery": ("lanthanum", "cerium"),
-    "Catalyst": ("cerium", "lanthanum"),
-    "Lamp": ("europium", "terbium", "yttrium"),
-    "Motor": ("dysprosium", "neodymium"),
-    "Turbine": ("neodymium", "dysprosium"),
-    "Other": ("gadolinium", "erbium", "cerium"),
-}
-SUBSTITUTES = ("iron nitride", "manganese-aluminium", "ferrite", "cobalt", "copper", "zirconium", "strontium", "nickel")
-ENHANCING = (
-    "which reduces the amount of {el} required",
-    "in which {el} is partly replaced by {sub}",
-    "that is free of heavy rare earth elements",
-    "with a lower {el} content at equal performance",
-    "by recovering {el} from production scrap",
-    "so that grain boundaries concentrate {el} and less of it is used",
-    "substituting {sub} for {el}",
-    "allowing the rare earth content to be recycled",
-    "achieving the same output with a fraction of the {el}",
-    "that dispenses with {el} altogether",
-    "so that {sub} takes over the role of {el}",
-    "needing only trace amounts of {el}",
-)
-NON_ENHANCING = (
-    "comprising {el} as an essential component",
-    "with an increased {el} content for higher performance",
-    "without reducing the {el} content",
-    "in which the {el} concentration is raised",
-    "containing {el} in the main phase",
-    "doped with {el} for a stronger effect",
-    "in which {el} replaces part of the iron to raise performance",
-    "using less energy while keeping the {el} content",
-    "where a higher {el} share lowers losses",
-)
-DEVICES = ("apparatus", "assembly", "method", "system", "composition", "device", "process", "tool")
-DISTRACTORS = (
-    "The samples were tested in a clinical Lab.",
-    "Each Cell of the module is monitored.",
-    "Field trials ran in LA County.",
-    "A carriage moves along the Y-axis.",
-    "The controller stores 2 TB of logs.",
-    "Points X1, Y1 define the window.",
-    "The CEO approved the design.",
-    "An X-Y stage positions the part.",
-)
 COMPANY_SUFFIX = {
     "USA": "Inc.",
     "EUR": "GmbH",
@@ -241,42 +117,6 @@ COMPANY_SUFFIX = {
     "AUS": "Pty Ltd",
     "ROW": "Ltd.",
 }
-CPC = {
-    "Magnet": "H01F 1/0577",
-    "Battery": "H01M 4/383",
-    "Catalyst": "B01J 23/10",
-    "Lamp": "C09K 11/7774",
-    "Motor": "H02K 1/276",
-    "Turbine": "F03D 9/25",
-    "Other": "C03C 3/095",
-}
-USPC = {
-    "Magnet": "148/302",
-    "Battery": "429/218.2",
-    "Catalyst": "502/304",
-    "Lamp": "252/301.4",
-    "Motor": "310/156.01",
-    "Turbine": "290/55",
-    "Other": "501/64",
-}
-BACKGROUND_CPC = tuple(
-    f"{section} {group}/{sub:02d}"
-    for section, group in (
-        ("G06F", 3),
-        ("H04L", 29),
-        ("A61K", 31),
-        ("B65D", 81),
-        ("F16H", 57),
-        ("G01N", 33),
-        ("H01L", 21),
-        ("C08L", 23),
-        ("B60R", 16),
-        ("A47J", 27),
-        ("E04B", 1),
-        ("B29C", 45),
-    )
-    for sub in (0, 2, 10)
-)
 
 
 def afsv_grant_year_ids(year: int) -> tuple[int, int]:
@@ -343,6 +183,20 @@ def expected_enhancing_flows(seed: int, size: WorldSize) -> tuple[pl.DataFrame, 
         + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
     )
     return cells.select("region", "sic4", "sens"), np.exp(log_mean)
+
+
+@cache
+def expected_grants_by_sic(seed: int, size: WorldSize) -> dict[str, float]:
+    """SIC -> expected AFSV grants over 2002-2018, REE (E[N] + E[M]) and non-REE (pi_rs|j P_L,jt)."""
+    design = did_design(seed, size)
+    cells, enhancing = expected_enhancing_flows(seed, size)
+    region_index = np.array([REGIONS.index(r) for r in design.cells["region"]])
+    other = np.exp(design.c_other + design.cells["alpha"].to_numpy()[:, None] + design.gamma[region_index])
+    sector_row = np.array([design.sectors.index(j) for j in design.cells["sector"]])
+    background = design.cells["background_share"].to_numpy()[:, None] * design.non_ree[sector_row]
+    totals = cells.select("sic4").with_columns(grants=(enhancing + other + background).sum(axis=1))
+    by_sic = totals.group_by("sic4").agg(pl.col("grants").sum())
+    return dict(zip(by_sic["sic4"], by_sic["grants"], strict=True))
 
 
 @cache
@@ -520,6 +374,19 @@ def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     )
 
 
+def draw_technologies(rng: np.random.Generator, sic4: np.ndarray, is_ree: np.ndarray) -> list[str | None]:
+    """The technology of each REE grant by P(technology | SIC) (:func:`_technology_weights`);
+    None for non-REE grants."""
+    technologies: list[str | None] = [None] * sic4.size
+    uniform = rng.random(sic4.size)
+    for s in np.unique(sic4[is_ree]):
+        rows = np.flatnonzero(is_ree & (sic4 == s))
+        picks = np.searchsorted(np.cumsum(_technology_weights(s)), uniform[rows])
+        for row, pick in zip(rows, np.minimum(picks, len(TECHNOLOGIES) - 1), strict=True):
+            technologies[row] = TECHNOLOGIES[pick]
+    return technologies
+
+
 def _technology_weights(sic4: str) -> np.ndarray:
     """P(technology | SIC) of an REE patent: 75% on the technologies the SIC is known for."""
     known = [k for k, tech in enumerate(TECHNOLOGIES) if sic4 in TECHNOLOGY_SIC.get(tech, ())]
@@ -530,39 +397,6 @@ def _technology_weights(sic4: str) -> np.ndarray:
     weights = np.full(len(TECHNOLOGIES), 0.25 / (len(TECHNOLOGIES) - len(known)))
     weights[known] = 0.75 / len(known)
     return weights
-
-
-def _article(phrase: str) -> str:
-    """The phrase with its indefinite article, capitalised: "An exhaust gas catalyst"."""
-    return f"{'An' if phrase[0] in 'aeiou' else 'A'} {phrase}"
-
-
-def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[rng.integers(len(options))]
-
-
-def _ree_text(rng: np.random.Generator, technology: str, enhancing: bool, industry: str | None) -> tuple[str, str, str]:
-    """(title, abstract, claims) of an REE patent."""
-    product, mention = _pick(rng, PRODUCTS[technology]), _pick(rng, MENTIONS[technology])
-    clause = _pick(rng, ENHANCING if enhancing else NON_ENHANCING).format(
-        el=_pick(rng, ELEMENTS[technology]), sub=_pick(rng, SUBSTITUTES)
-    )
-    where = f" It is intended for {industry.lower()}." if industry else ""
-    abstract = f"{_article(product)} based on {mention} is disclosed, {clause}.{where}"
-    title = f"{product[0].upper()}{product[1:]} and {_pick(rng, DEVICES)} of manufacturing the same"
-    return title, abstract, f"1. {_article(product)} comprising {mention}, {clause}."
-
-
-def _background_text(rng: np.random.Generator, industry: str) -> tuple[str, str, str]:
-    """(title, abstract, claims) of a non-REE patent, with a distractor in one of six."""
-    device = _pick(rng, DEVICES)
-    distractor = f" {_pick(rng, DISTRACTORS)}" if rng.random() < 1 / 6 else ""
-    subject = f"{_article(device)} for {industry.lower()}"
-    return (
-        f"{device.capitalize()} for {industry.lower()}",
-        f"{subject} improves throughput and reliability.{distractor}",
-        f"1. {subject}.",
-    )
 
 
 def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
@@ -577,7 +411,6 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     is_ree, technology, sic4, ree_enhancing, region, country: the truth of every grant)."""
     rng = stage_rng(seed, f"patents:grants:{year}")
     counts = year_counts(year, seed, size)
-    titles = dict(sic1987_manufacturing())
     dims = world_dims(size)
     region_economies = {r: [c for c in dims.economies if ECONOMY_REGION[c] == r] for r in REGIONS}
     kinds = np.repeat(
@@ -598,25 +431,23 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     granted = _tuesdays(rng, year, n)
     filed = granted - rng.integers(*FILING_LAG_DAYS, n).astype("timedelta64[D]")
     country = [region_economies[r][rng.integers(len(region_economies[r]))] for r in region]
-    labels, patents, texts, classes = [], [], [], []
+    technologies = draw_technologies(rng, sic4, kinds != "background")
+    draws = rng.random((n, TEXT_DRAWS)).tolist()
+    labels, patents, texts = [], [], []
     for k in range(n):
-        is_ree = kinds[k] != "background"
-        technology: str | None = None
-        if is_ree:
-            technology = TECHNOLOGIES[rng.choice(len(TECHNOLOGIES), p=_technology_weights(sic4[k]))]
-            industry = titles[sic4[k]] if rng.random() < 0.7 else None
-            title, abstract, claims = _ree_text(rng, technology, kinds[k] == "enhancing", industry)
+        technology = technologies[k]
+        if technology is not None:
+            title, abstract, claims = ree_text(
+                iter(draws[k]), CORPUS_VOCABULARY, technology, kinds[k] == "enhancing", sic4[k]
+            )
         else:
-            title, abstract, claims = _background_text(rng, titles[sic4[k]])
-        labels.append((ids[k], is_ree, technology, sic4[k], kinds[k] == "enhancing", region[k], country[k]))
+            title, abstract, claims = background_text(iter(draws[k]), CORPUS_VOCABULARY, sic4[k])
+        labels.append(
+            (ids[k], technology is not None, technology, sic4[k], kinds[k] == "enhancing", region[k], country[k])
+        )
         patents.append((ids[k], title, abstract))
         texts.append((ids[k], "claims", claims, year))
-        if technology is not None:
-            classes += [(ids[k], "cpc", CPC[technology], True, year), (ids[k], "uspc", USPC[technology], True, year)]
-        else:
-            classes.append(
-                (ids[k], "cpc", BACKGROUND_CPC[min(int(rng.zipf(1.6)) - 1, len(BACKGROUND_CPC) - 1)], True, year)
-            )
+    classes = draw_classes(rng, ids, sic4, technologies, year, seed, size)
     individual = rng.random(n) < 0.07
     assignees = pl.DataFrame(
         {
@@ -668,10 +499,7 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
         ),
         "patent_assignees": conform("patent_assignees", assignees),
         "patent_inventors": conform("patent_inventors", inventors),
-        "patent_classes": conform(
-            "patent_classes",
-            pl.DataFrame(classes, schema=["patent_id", "scheme", "code", "is_main", "grant_year"], orient="row"),
-        ),
+        "patent_classes": conform("patent_classes", classes),
         "patent_citations": conform("patent_citations", _citations(rng, ids, year, seed, size)),
         "patent_labels": pl.DataFrame(
             labels,
