@@ -160,8 +160,18 @@ def read_labels(path: Path, table: str) -> pl.DataFrame:
             column=", ".join(missing),
             contract=contract,
         )
-    present = {c: t for c, t in columns.items() if c in header and t != pl.List(pl.String)}
+    present = {c: t for c, t in columns.items() if c in header and t not in (pl.List(pl.String), pl.Boolean)}
     frame = read_csv(path, table, present, contract, line_column="_line")
+    for column in [c for c, t in columns.items() if c in header and t == pl.Boolean]:
+        text = pl.col(column).str.strip_chars().str.to_lowercase()
+        parsed = pl.when(text.is_in(["true", "1"])).then(True).when(text.is_in(["false", "0"])).then(False)
+        bad = frame.filter(pl.col(column).is_not_null() & parsed.is_null())
+        if bad.height:
+            raise DataValidationError(
+                table, f"values of {column} are true or false", file=path, line=int(bad["_line"][0]),
+                column=column, detail=f"value {bad[column][0]!r}", contract=contract,
+            )
+        frame = frame.with_columns(parsed.alias(column))
     if "classes" in header:
         frame = frame.with_columns(pl.col("classes").str.split(";"))
     try:

@@ -44,7 +44,7 @@ CONCORDANCE_COLUMNS: tuple[str, ...] = ("scheme", "code", "sic4", "weight")
 TECHNOLOGY_RULES: tuple[tuple[str, str], ...] = (
     ("Turbine", r"\bturbine|\bwind\b|wind[- ]power"),
     ("Catalyst", r"cataly|exhaust|cracking|reforming|oxygen storage"),
-    ("Motor", r"\bmotors?\b|\brotor|\bstator|electric(?:al)? machine|traction|brushless|drive unit"),
+    ("Motor", r"\bmotors?\b|\brotor|\bstator|electric(?:al)? machine|magnet machine|traction|brushless|drive unit"),
     ("Magnet", r"\bmagnet|coercivi|nd-?fe-?b|smco|sm-co"),
     ("Battery", r"batter|electrode|\bcells?\b.*(?:hydride|nickel|lithium)|hydrogen[- ]absorbing|energy storage"),
     ("Lamp", r"phosphor|\blamp|lumines|fluoresc|light[- ]emitting|\bled\b|backlight|light source"),
