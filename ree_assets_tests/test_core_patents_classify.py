@@ -56,7 +56,7 @@ def test_keyword_rules():
 
 
 def test_no_single_common_word_and_no_code_order_ties():
-    """"polishing" or "tool" alone names no industry; two industries with one phrase each tie,
+    """ "polishing" or "tool" alone names no industry; two industries with one phrase each tie,
     and a tie is an abstention (not the lower code), unless the classes break it."""
     patents = frame(
         "A polishing tool for a workpiece comprising ceria.",
@@ -102,7 +102,11 @@ def test_concordance_longest_prefix_and_abstention():
         }
     )
     scores = classify.concordance_scores(classes, CONCORDANCE).sort("patent_id", "sic4")
-    assert scores.filter(pl.col("patent_id") == "0").rows() == [("0", "3621", 0.3), ("0", "3691", 0.5), ("0", "3714", 0.2)]
+    assert scores.filter(pl.col("patent_id") == "0").rows() == [
+        ("0", "3621", 0.3),
+        ("0", "3691", 0.5),
+        ("0", "3714", 0.2),
+    ]
     labels = classify.ConcordanceClassifier(CONCORDANCE).predict(frame("a", "b", "c", "d", "e"), classes)
     assert labels["sic4"].to_list() == ["3691", "3621", None, None, None]
 
@@ -110,15 +114,27 @@ def test_concordance_longest_prefix_and_abstention():
 def labelled_world(n: int, seed: int) -> pl.DataFrame:
     """Labelled texts of three industries with distinct products (a tiny synthetic training set)."""
     rng = np.random.default_rng(seed)
-    products = {"3621": ("stator winding", "rotor core"), "3691": ("battery electrode", "cell casing"),
-                "2819": ("oxide powder", "catalyst support")}
+    products = {
+        "3621": ("stator winding", "rotor core"),
+        "3691": ("battery electrode", "cell casing"),
+        "2819": ("oxide powder", "catalyst support"),
+    }
     rows = []
     for k in range(n):
         sic4 = list(products)[k % 3]
         enhancing = bool(rng.random() < 0.5)
         clause = "which reduces the amount of neodymium" if enhancing else "comprising neodymium"
-        rows.append((f"p{k}", products[sic4][k % 2].title(), f"A {products[sic4][rng.integers(2)]} {clause}.",
-                     True, sic4, {"3621": "Motor", "3691": "Battery", "2819": "Catalyst"}[sic4], enhancing))
+        rows.append(
+            (
+                f"p{k}",
+                products[sic4][k % 2].title(),
+                f"A {products[sic4][rng.integers(2)]} {clause}.",
+                True,
+                sic4,
+                {"3621": "Motor", "3691": "Battery", "2819": "Catalyst"}[sic4],
+                enhancing,
+            )
+        )
     return pl.DataFrame(rows, schema=list(classify.LABELLED_COLUMNS), orient="row")
 
 

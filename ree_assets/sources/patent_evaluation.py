@@ -168,8 +168,13 @@ def read_labels(path: Path, table: str) -> pl.DataFrame:
         bad = frame.filter(pl.col(column).is_not_null() & parsed.is_null())
         if bad.height:
             raise DataValidationError(
-                table, f"values of {column} are true or false", file=path, line=int(bad["_line"][0]),
-                column=column, detail=f"value {bad[column][0]!r}", contract=contract,
+                table,
+                f"values of {column} are true or false",
+                file=path,
+                line=int(bad["_line"][0]),
+                column=column,
+                detail=f"value {bad[column][0]!r}",
+                contract=contract,
             )
         frame = frame.with_columns(parsed.alias(column))
     if "classes" in header:

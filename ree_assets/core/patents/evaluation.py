@@ -149,7 +149,9 @@ def patent_stock_panel(
     stock = filled.with_columns(pl.Series("stock", stocks.ravel()))
     return (
         stock.join(sensitivity.select("sic4", "sensitivity"), on="sic4")
-        .filter(pl.col("sic4").is_between("2000", "3999") & pl.col("year").is_between(first_year, last_year))
+        .filter(
+            pl.col("sic4").is_between(pl.lit("2000"), pl.lit("3999")) & pl.col("year").is_between(first_year, last_year)
+        )
         .select(
             "region",
             "sic4",
