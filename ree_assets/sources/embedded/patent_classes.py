@@ -131,8 +131,13 @@ def validate_concordance(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         if offending.height:
             row = offending.row(0, named=True)
             raise DataValidationError(
-                f"{source}, line {row['line']}, column {column}: {rule} ({offending.height} rows fail, "
-                f"first: {row['scheme']} {row['code']} -> {row['sic4']}, weight {row['weight']})"
+                "class_sic_concordance",
+                rule,
+                column=column,
+                file=source,
+                line=row["line"],
+                detail=f"{offending.height} rows fail, first: {row['scheme']} {row['code']} -> {row['sic4']}, "
+                f"weight {row['weight']}",
             )
     return frame
 

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import numpy as np
-
 VOCABULARIES = ("evaluation", "training")
 PRODUCTS_FILE = "sic_products.csv"
 
