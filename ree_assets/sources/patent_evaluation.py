@@ -159,6 +159,19 @@ def with_world_classes(labelled: pl.DataFrame, seed: int, size: str) -> pl.DataF
     return labelled.drop("classes", "grant_year", strict=False).join(listed, on="patent_id", how="left")
 
 
+#: The optional columns of a labels table, null where a source has none.
+OPTIONAL_LABEL_COLUMNS: dict[str, pl.DataType] = {"classes": pl.List(pl.String), "grant_year": pl.Int64}
+
+
+def with_optional_columns(labelled: pl.DataFrame) -> pl.DataFrame:
+    """The labels with the optional columns (:data:`OPTIONAL_LABEL_COLUMNS`) it lacks, as nulls."""
+    return labelled.with_columns(
+        pl.lit(None, dtype).alias(name)
+        for name, dtype in OPTIONAL_LABEL_COLUMNS.items()
+        if name not in labelled.columns
+    )
+
+
 def sic_titles() -> pl.DataFrame:
     """(sic4, title) of the SIC 1987 manufacturing industries: the codes a label may take."""
     from ree_assets.sources.embedded.dims import sic1987_manufacturing
@@ -210,7 +223,7 @@ def read_labels(path: Path, table: str) -> pl.DataFrame:
         raise DataValidationError(
             table, error.rule, column=error.column, detail=error.detail, file=path, line=line, contract=contract
         ) from None
-    return frame.drop("_line")
+    return with_optional_columns(frame.drop("_line"))
 
 
 def disjoint_labels(training: pl.DataFrame, evaluation: pl.DataFrame, where: str) -> None:
@@ -244,7 +257,7 @@ def read_evaluation_set(settings: SourceSettings) -> pl.DataFrame:
 def read_training_set(settings: SourceSettings) -> pl.DataFrame:
     """The training labels of the ``trained`` classifier in the selected mode."""
     if settings.mode == "embedded":
-        return embedded_training_set(settings.seed, settings.size)
+        return with_optional_columns(embedded_training_set(settings.seed, settings.size))
     return read_labels(_user_file(settings, TRAINING_FILE, "patent_training_set"), "patent_training_set")
 
 

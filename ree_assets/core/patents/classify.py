@@ -254,8 +254,8 @@ def class_tokens(patents: pl.DataFrame, classes: pl.DataFrame | None) -> list[st
 
 def labelled_classes(labelled: pl.DataFrame) -> pl.DataFrame | None:
     """The classes of a labelled frame's optional ``classes`` column ("scheme:code" strings) as
-    (patent_id, scheme, code); None when the frame has no such column."""
-    if "classes" not in labelled.columns:
+    (patent_id, scheme, code); None when the frame has no such column or it is all null."""
+    if "classes" not in labelled.columns or labelled["classes"].null_count() == labelled.height:
         return None
     return (
         labelled.select("patent_id", "classes")
