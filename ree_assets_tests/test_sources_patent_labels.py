@@ -50,13 +50,14 @@ def test_training_labels_overlapping_the_evaluation_set_are_refused():
     pe.disjoint_labels(frame.head(3), frame.tail(3), pe.TRAINING_FILE)
 
 
-#: Least scores on the hand-labelled abstracts (observed on the embedded small world, seed
-#: 20100701: keyword 0.57 / 0.89 / FP 0 / recall 1.0; concordance Sens-weighted 0.63; trained
-#: Sens-weighted 0.72, technology 0.86), bounds at about twice the observed error.
+#: Least scores on the hand-labelled abstracts (observed with the embedded small world's
+#: concordance and training set, seed 20100701: keyword SIC 0.57, Sens-weighted 0.89, flag FP 0,
+#: recall 1.0; concordance Sens-weighted 0.63; trained Sens-weighted 0.82, technology 0.82),
+#: bounds at about twice the observed error.
 LEAST = {
     "keyword": {"sic_accuracy": 0.14, "sic_accuracy_sens_weighted": 0.78, "flag_recall": 0.9},
     "concordance": {"sic_accuracy_sens_weighted": 0.25},
-    "trained": {"sic_accuracy_sens_weighted": 0.44, "technology_accuracy": 0.72},
+    "trained": {"sic_accuracy_sens_weighted": 0.64, "technology_accuracy": 0.64},
 }
 
 

@@ -206,7 +206,7 @@ class PatentClassifier(dg.ConfigurableResource):
             raise ValueError(f"patent classifier {kind!r} cannot run: {reason}")
         titles = sic_titles()
         if kind == "trained":
-            return _trained(_Key(training, (self.trained_threshold, seed)), titles)
+            return _trained(_Key(training, (self.trained_threshold, seed)))
         if kind in classify.OFFLINE_CLASSIFIERS:
             return classify.build_classifier(kind, titles, concordance, training, seed=seed)
         if kind == "embedding":
@@ -237,9 +237,9 @@ class _Key:
 
 
 @lru_cache(maxsize=2)
-def _trained(key: _Key, titles: pl.DataFrame) -> classify.TextClassifier:
+def _trained(key: _Key) -> classify.TextClassifier:
     threshold, seed = key.parameters
-    return classify.train_classifier(key.frame, titles, threshold=threshold, seed=seed)
+    return classify.train_classifier(key.frame, sic_titles(), threshold=threshold, seed=seed)
 
 
 @cache

@@ -39,13 +39,15 @@ from ree_assets.core.patents import classify
 from ree_assets.errors import DataValidationError, SourceUnavailableError
 from ree_assets.sources.catalog import SourceSettings
 from ree_assets.sources.contracts import contract_columns, contract_path
+from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.files import read_csv
 
 EVALUATION_FILE = "patents/evaluation_labels.csv"
 TRAINING_FILE = "patents/training_labels.csv"
 CONCORDANCE_FILE = "patents/class_sic_concordance.csv"
 #: The seed and size of the world :func:`default_classifier` is built on.
-DEFAULT_SEED, DEFAULT_SIZE = 20100701, "small"
+DEFAULT_SEED = 20100701
+DEFAULT_SIZE: WorldSize = "small"
 #: Training ids start here, beyond the AFSV id blocks (6,300,000 + 17 x 230,000).
 TRAINING_FIRST_ID = 20_000_000
 LABELLED_COLUMNS = ("patent_id", "title", "abstract", "is_ree", "technology", "sic4", "ree_enhancing", "label_source")
@@ -160,7 +162,7 @@ def with_world_classes(labelled: pl.DataFrame, seed: int, size: str) -> pl.DataF
 
 
 #: The optional columns of a labels table, null where a source has none.
-OPTIONAL_LABEL_COLUMNS: dict[str, pl.DataType] = {"classes": pl.List(pl.String), "grant_year": pl.Int64}
+OPTIONAL_LABEL_COLUMNS: dict[str, pl.DataType] = {"classes": pl.List(pl.String), "grant_year": pl.Int64()}
 
 
 def with_optional_columns(labelled: pl.DataFrame) -> pl.DataFrame:

@@ -71,7 +71,8 @@ LEXICON_WEIGHT = 0.1
 class TextClassifier(Protocol):
     """A patent classifier: (patent_id, sic4 or null, technology, ree_enhancing) of each patent."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def predict(self, patents: pl.DataFrame, classes: pl.DataFrame | None = None) -> pl.DataFrame: ...
 
@@ -133,7 +134,7 @@ def concordance_scores(classes: pl.DataFrame, concordance: pl.DataFrame) -> pl.D
     table = concordance.select(
         "scheme", _normalised_code(pl.col("code")).alias("prefix"), "sic4", pl.col("weight").cast(pl.Float64)
     )
-    longest = int(table["prefix"].str.len_chars().max() or 0)
+    longest = int(table["prefix"].str.len_chars().max() or 0)  # type: ignore[arg-type]
     codes = classes.select("patent_id", "scheme", _normalised_code(pl.col("code")).alias("code")).unique()
     candidates = codes.with_columns(
         pl.int_ranges(1, pl.min_horizontal(pl.col("code").str.len_chars(), longest) + 1).alias("length")

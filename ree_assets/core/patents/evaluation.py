@@ -137,9 +137,8 @@ def patent_stock_panel(
         (pl.col("is_ree") & pl.col("ree_enhancing").fill_null(False)).sum().cast(pl.Float64).alias("flow"),
         pl.col("weight").filter(~pl.col("is_ree")).sum().cast(pl.Float64).alias("non_ree_patents"),
     )
-    years = pl.DataFrame(
-        {"year": range(int(flows["year"].min()), int(flows["year"].max()) + 1)}, schema={"year": flows["year"].dtype}
-    )
+    first, last = flows.select(pl.col("year").min().alias("first"), pl.col("year").max().alias("last")).row(0)
+    years = pl.DataFrame({"year": range(first, last + 1)}, schema={"year": flows["year"].dtype})
     grid = flows.select("region").unique().join(flows.select("sic4").unique(), how="cross").join(years, how="cross")
     filled = grid.join(flows, on=["region", "sic4", "year"], how="left").fill_null(0.0).sort("region", "sic4", "year")
     flow = filled["flow"].to_numpy().reshape(-1, years.height)
