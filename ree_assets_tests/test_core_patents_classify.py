@@ -5,6 +5,7 @@ import polars as pl
 import pytest
 
 from ree_assets.core.patents import classify
+from ree_assets.errors import DataValidationError
 
 SIC_TITLES = pl.DataFrame(
     {
@@ -29,26 +30,135 @@ def frame(*abstracts, titles=None):
     )
 
 
+CONCORDANCE = pl.DataFrame(
+    {
+        "scheme": ["cpc", "cpc", "cpc", "uspc", "cpc", "cpc"],
+        "code": ["H02K", "H02K 1/276", "H02K 1/276", "429/218.2", "B01J 23/10", "B01J 23/10"],
+        "sic4": ["3621", "3621", "3714", "3691", "2819", "3714"],
+        "weight": [1.0, 0.6, 0.4, 1.0, 0.5, 0.5],
+    }
+)
+
+
 def test_keyword_rules():
     patents = frame(
-        "A sintered Nd-Fe-B magnet with reduced dysprosium for storage batteries.",
-        "An interior permanent magnet motor for motor vehicle parts, containing neodymium.",
+        "A sintered Nd-Fe-B magnet with reduced dysprosium for a nickel-metal hydride battery pack.",
+        "An interior permanent magnet machine for electric vehicles, containing neodymium.",
         "A wind turbine generator without reducing the neodymium content.",
         "A red phosphor activated by Eu3+; a lamp free of mercury.",
         "An Nd:YAG laser.",
     )
-    labels = classify.keyword_classify(patents, SIC_TITLES)
+    labels = classify.KeywordClassifier(SIC_TITLES).predict(patents)
     assert labels["technology"].to_list() == ["Magnet", "Motor", "Turbine", "Lamp", "Other"]
-    assert labels["ree_enhancing"].to_list() == [True, False, False, True, False]
-    assert labels["sic4"].to_list()[:2] == ["3691", "3714"]  # the SIC title sharing most words
-    assert labels["sic4"][2] == "3511"  # no title word shared: the technology's default industry
+    assert labels["ree_enhancing"].to_list() == [True, False, False, False, False]
+    # a product phrase of an industry (battery pack, 3691); none of a known industry: abstain
+    assert labels["sic4"].to_list() == ["3691", "3621", None, None, None]
 
 
-def test_main_cpc_decides_the_technology():
-    patents = frame("A powder comprising cerium oxide.")
-    classes = pl.DataFrame({"patent_id": ["0"], "scheme": ["cpc"], "code": ["B01J 23/10"], "is_main": [True]})
-    assert classify.keyword_technology(patents)[0] == "Other"
-    assert classify.keyword_technology(patents, classes)[0] == "Catalyst"
+def test_no_single_common_word_and_no_code_order_ties():
+    """ "polishing" or "tool" alone names no industry; two industries with one phrase each tie,
+    and a tie is an abstention (not the lower code), unless the classes break it."""
+    patents = frame(
+        "A polishing tool for a workpiece comprising ceria.",
+        "An electric motor and a catalytic converter comprising ceria.",
+        "An electric motor and a catalytic converter comprising ceria.",
+    )
+    classes = pl.DataFrame({"patent_id": ["2"], "scheme": ["cpc"], "code": ["H02K 1/276"]})
+    sic4 = classify.KeywordClassifier(SIC_TITLES, CONCORDANCE).predict(patents, classes)["sic4"]
+    assert sic4.to_list() == [None, None, "3621"]
+
+
+@pytest.mark.parametrize(
+    ("text", "enhancing"),
+    [
+        ("A magnet which reduces the amount of dysprosium required.", True),
+        ("A sintered magnet that is free of heavy rare earth elements.", True),
+        ("A ferrite that replaces neodymium in small motors.", True),
+        ("An alloy in which neodymium is partly replaced by cerium.", True),
+        ("Substituting iron nitride for neodymium in the rotor.", True),
+        ("A process recovering terbium from production scrap.", True),
+        ("A Dy-free magnet with high coercivity.", True),
+        ("A motor that contains no rare earth magnets.", True),
+        ("A bearing coating that lowers friction, with a neodymium magnet.", False),
+        ("A drive that saves fuel and uses a neodymium magnet.", False),
+        ("A magnet made without reducing the neodymium content.", False),
+        ("An alloy in which neodymium replaces part of the iron to raise performance.", False),
+        ("Using less energy while keeping the neodymium content.", False),
+        ("A lamp free of mercury with a europium phosphor.", False),
+    ],
+)
+def test_enhancing_cue_attaches_to_a_rare_earth(text, enhancing):
+    assert classify.keyword_enhancing(frame(text))[0] is enhancing
+
+
+def test_concordance_longest_prefix_and_abstention():
+    """A code maps through its longest prefix in the table (H02K 1/276 beats H02K); the mean of
+    P(sic | class) over the mapped classes decides; no mapped class or a tie: abstain."""
+    classes = pl.DataFrame(
+        {
+            "patent_id": ["0", "0", "1", "2", "3"],
+            "scheme": ["cpc", "uspc", "cpc", "cpc", "cpc"],
+            "code": ["H02K 1/2766", "429/218.2", "H02K 7/18", "G06F 3/01", "B01J 23/10"],
+        }
+    )
+    scores = classify.concordance_scores(classes, CONCORDANCE).sort("patent_id", "sic4")
+    assert scores.filter(pl.col("patent_id") == "0").rows() == [
+        ("0", "3621", 0.3),
+        ("0", "3691", 0.5),
+        ("0", "3714", 0.2),
+    ]
+    labels = classify.ConcordanceClassifier(CONCORDANCE).predict(frame("a", "b", "c", "d", "e"), classes)
+    assert labels["sic4"].to_list() == ["3691", "3621", None, None, None]
+
+
+def labelled_world(n: int, seed: int) -> pl.DataFrame:
+    """Labelled texts of three industries with distinct products (a tiny synthetic training set)."""
+    rng = np.random.default_rng(seed)
+    products = {
+        "3621": ("stator winding", "rotor core"),
+        "3691": ("battery electrode", "cell casing"),
+        "2819": ("oxide powder", "catalyst support"),
+    }
+    rows = []
+    for k in range(n):
+        sic4 = list(products)[k % 3]
+        enhancing = bool(rng.random() < 0.5)
+        clause = "which reduces the amount of neodymium" if enhancing else "comprising neodymium"
+        rows.append(
+            (
+                f"p{k}",
+                products[sic4][k % 2].title(),
+                f"A {products[sic4][rng.integers(2)]} {clause}.",
+                True,
+                sic4,
+                {"3621": "Motor", "3691": "Battery", "2819": "Catalyst"}[sic4],
+                enhancing,
+            )
+        )
+    return pl.DataFrame(rows, schema=list(classify.LABELLED_COLUMNS), orient="row")
+
+
+def test_trained_classifier_learns_abstains_and_is_pure():
+    training, test = labelled_world(120, 1), labelled_world(30, 2)
+    titles = pl.DataFrame({"sic4": ["3621", "3691", "2819"], "title": ["a", "b", "c"]})
+    model = classify.train_classifier(training, titles, seed=3)
+    predicted = model.predict(test)
+    assert predicted.columns == ["patent_id", "sic4", "technology", "ree_enhancing"]
+    assert (predicted["sic4"] == test["sic4"]).mean() > 0.9
+    assert (predicted["ree_enhancing"] == test["ree_enhancing"]).mean() > 0.9
+    assert predicted.equals(classify.train_classifier(training, titles, seed=3).predict(test))
+    assert classify.train_classifier(training, titles, threshold=1.0, seed=3).predict(test)["sic4"].null_count() == 30
+
+
+def test_labelled_frames_are_validated():
+    titles = pl.DataFrame({"sic4": ["3621", "3691", "2819"], "title": ["a", "b", "c"]})
+    good = labelled_world(12, 1)
+    with pytest.raises(DataValidationError, match="column 'sic4'.*'9999'"):
+        classify.train_classifier(good.with_columns(sic4=pl.lit("9999")), titles)
+    with pytest.raises(DataValidationError, match="one row per patent_id.*p0"):
+        classify.train_classifier(pl.concat([good, good.head(1)]), titles)
+    with pytest.raises(DataValidationError, match="column 'ree_enhancing'"):
+        classify.train_classifier(good.drop("ree_enhancing"), titles)
 
 
 def test_regions():

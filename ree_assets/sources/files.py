@@ -71,12 +71,17 @@ def decode_text(path: Path, table: str) -> str:
 
 
 def read_csv(
-    path: Path, table: str, dtypes: Mapping[str, PolarsType] | None = None, contract: Path | None = None
+    path: Path,
+    table: str,
+    dtypes: Mapping[str, PolarsType] | None = None,
+    contract: Path | None = None,
+    line_column: str | None = None,
 ) -> pl.DataFrame:
     """A CSV read strictly: unique header names, the same number of fields on every line (blank
     lines, whose fields are all empty, are skipped); empty fields are null. Columns named in
     ``dtypes`` must be present and are cast to their type (numbers after stripping blanks), the
-    others stay strings.
+    others stay strings. With ``line_column`` each row also has its line number in the file
+    there, for a reader's later checks to name.
 
     Raises SourceFormatError naming the file, the line and, for a value that does not parse as
     its type, the column and the value.
@@ -145,7 +150,7 @@ def read_csv(
                 detail=f"value {frame[name][index]!r}",
                 contract=contract,
             )
-    return cast
+    return cast.with_columns(pl.Series(line_column, lines, dtype=pl.Int64)) if line_column else cast
 
 
 def _looks_like_html(head: bytes) -> bool:

@@ -14,18 +14,40 @@
   would be. Classes of the evaluation patents are those of the corpus (``patent_classes``).
 - ``local`` / ``download``: the user's hand-labelled file ``patents/evaluation_labels.csv`` in
   ``REE_DATA_DIR`` (the contract's columns).
+
+The classifiers' other inputs are read here too:
+
+- the training labels of the ``trained`` classifier: embedded, :func:`embedded_training_set`; local,
+  ``patents/training_labels.csv`` (the evaluation file's columns; the ``llm`` classifier writes
+  one for a sample, ``services.llm_classifier.write_training_labels``);
+- the class -> SIC concordance (scheme, code, sic4, weight = P(sic4 | code)): embedded, the
+  world's shipped table; local, ``patents/class_sic_concordance.csv``.
+
+A labels file is refused, naming the file, line and column, when a column is missing, a
+patent_id repeats or a SIC code or technology is unknown; training labels that share patents
+with the evaluation set are refused naming the ids (:func:`disjoint_labels`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 
-from ree_assets.errors import SourceUnavailableError
-from ree_assets.sources.catalog import SourceSettings, read_canonical_csv
-from ree_assets.sources.contracts import contract_path
+from ree_assets.core.patents import classify
+from ree_assets.errors import DataValidationError, SourceUnavailableError
+from ree_assets.sources.catalog import SourceSettings
+from ree_assets.sources.contracts import contract_columns, contract_path
+from ree_assets.sources.embedded.dims import WorldSize
+from ree_assets.sources.files import read_csv
 
 EVALUATION_FILE = "patents/evaluation_labels.csv"
+TRAINING_FILE = "patents/training_labels.csv"
+CONCORDANCE_FILE = "patents/class_sic_concordance.csv"
+#: The seed and size of the world :func:`default_classifier` is built on.
+DEFAULT_SEED = 20100701
+DEFAULT_SIZE: WorldSize = "small"
 #: Training ids start here, beyond the AFSV id blocks (6,300,000 + 17 x 230,000).
 TRAINING_FIRST_ID = 20_000_000
 LABELLED_COLUMNS = ("patent_id", "title", "abstract", "is_ree", "technology", "sic4", "ree_enhancing", "label_source")
@@ -124,16 +146,179 @@ def embedded_training_set(
     return with_label_noise(written, rng, noise)
 
 
+def with_world_classes(labelled: pl.DataFrame, seed: int, size: str) -> pl.DataFrame:
+    """A labelled sample of the synthetic USPTO with its grants' classes (``classes``, a list of
+    "scheme:code") and grant year, looked up in the world by patent id."""
+    from ree_assets.sources.embedded.patent_world import AFSV_FIRST_YEAR, FIRST_AFSV_ID, IDS_PER_YEAR, afsv_year
+
+    if "classes" in labelled.columns and "grant_year" in labelled.columns:
+        return labelled
+    years = sorted({AFSV_FIRST_YEAR + (int(i) - FIRST_AFSV_ID) // IDS_PER_YEAR for i in labelled["patent_id"]})
+    classes = pl.concat([afsv_year(year, seed, size)["patent_classes"] for year in years])
+    listed = classes.group_by("patent_id").agg(
+        pl.concat_str("scheme", pl.lit(":"), "code").alias("classes"), pl.col("grant_year").first()
+    )
+    return labelled.drop("classes", "grant_year", strict=False).join(listed, on="patent_id", how="left")
+
+
+#: The optional columns of a labels table, null where a source has none.
+OPTIONAL_LABEL_COLUMNS: dict[str, pl.DataType] = {"classes": pl.List(pl.String), "grant_year": pl.Int64()}
+
+
+def with_optional_columns(labelled: pl.DataFrame) -> pl.DataFrame:
+    """The labels with the optional columns (:data:`OPTIONAL_LABEL_COLUMNS`) it lacks, as nulls."""
+    return labelled.with_columns(
+        pl.lit(None, dtype).alias(name)
+        for name, dtype in OPTIONAL_LABEL_COLUMNS.items()
+        if name not in labelled.columns
+    )
+
+
+def sic_titles() -> pl.DataFrame:
+    """(sic4, title) of the SIC 1987 manufacturing industries: the codes a label may take."""
+    from ree_assets.sources.embedded.dims import sic1987_manufacturing
+
+    return pl.DataFrame(sic1987_manufacturing(), schema=["sic4", "title"], orient="row")
+
+
+def read_labels(path: Path, table: str) -> pl.DataFrame:
+    """A labels file (training or evaluation) in the contract's columns (``classes`` as
+    "scheme:code" separated by ";", and ``grant_year``, optional). DataValidationError names the
+    file, the line and the column of a missing column (line 1, the header), a repeated patent_id,
+    an unknown SIC code or technology."""
+    contract = contract_path(table)
+    columns = contract_columns(table)
+    header = read_csv(path, table).columns
+    required = [c for c in (*classify.LABELLED_COLUMNS, "label_source") if c in columns]
+    if missing := [c for c in required if c not in header]:
+        raise DataValidationError(
+            table,
+            "the header has the labelled columns",
+            file=path,
+            line=1,
+            column=", ".join(missing),
+            contract=contract,
+        )
+    present = {c: t for c, t in columns.items() if c in header and t not in (pl.List(pl.String), pl.Boolean)}
+    frame = read_csv(path, table, present, contract, line_column="_line")
+    for column in [c for c, t in columns.items() if c in header and t == pl.Boolean]:
+        text = pl.col(column).str.strip_chars().str.to_lowercase()
+        parsed = pl.when(text.is_in(["true", "1"])).then(True).when(text.is_in(["false", "0"])).then(False)
+        bad = frame.filter(pl.col(column).is_not_null() & parsed.is_null())
+        if bad.height:
+            raise DataValidationError(
+                table,
+                f"values of {column} are true or false",
+                file=path,
+                line=int(bad["_line"][0]),
+                column=column,
+                detail=f"value {bad[column][0]!r}",
+                contract=contract,
+            )
+        frame = frame.with_columns(parsed.alias(column))
+    if "classes" in header:
+        frame = frame.with_columns(pl.col("classes").str.split(";"))
+    try:
+        classify.validate_labelled(frame.drop("_line"), sic_titles(), table)
+    except DataValidationError as error:
+        line = None if not isinstance(error.row, int) else int(frame["_line"][error.row])
+        raise DataValidationError(
+            table, error.rule, column=error.column, detail=error.detail, file=path, line=line, contract=contract
+        ) from None
+    return with_optional_columns(frame.drop("_line"))
+
+
+def disjoint_labels(training: pl.DataFrame, evaluation: pl.DataFrame, where: str) -> None:
+    """Refuse training labels that share patents with the evaluation set (the evaluation would
+    score patents the model has seen): DataValidationError naming ``where`` and the ids."""
+    shared = sorted(set(training["patent_id"]) & set(evaluation["patent_id"]))
+    if shared:
+        raise DataValidationError(
+            "patent_training_set",
+            "training labels are disjoint from the evaluation set",
+            file=where,
+            column="patent_id",
+            detail=f"{len(shared)} shared ids: {', '.join(shared[:20])}{' ...' if len(shared) > 20 else ''}",
+        )
+
+
+def _user_file(settings: SourceSettings, name: str, table: str) -> Path:
+    path = settings.data_dir / name
+    if not path.is_file():
+        raise SourceUnavailableError(table, f"file {path}", settings.mode, str(contract_path(table)))
+    return path
+
+
 def read_evaluation_set(settings: SourceSettings) -> pl.DataFrame:
     """The evaluation set of the selected data-source mode."""
     if settings.mode == "embedded":
-        return embedded_evaluation_set(settings.seed, settings.size)
-    path = settings.data_dir / EVALUATION_FILE
-    if not path.is_file():
-        raise SourceUnavailableError(
-            "patent_evaluation_set",
-            f"hand-labelled file {path}",
-            settings.mode,
-            str(contract_path("patent_evaluation_set")),
+        return with_world_classes(embedded_evaluation_set(settings.seed, settings.size), settings.seed, settings.size)
+    return read_labels(_user_file(settings, EVALUATION_FILE, "patent_evaluation_set"), "patent_evaluation_set")
+
+
+def read_training_set(settings: SourceSettings) -> pl.DataFrame:
+    """The training labels of the ``trained`` classifier in the selected mode."""
+    if settings.mode == "embedded":
+        return with_optional_columns(embedded_training_set(settings.seed, settings.size))
+    return read_labels(_user_file(settings, TRAINING_FILE, "patent_training_set"), "patent_training_set")
+
+
+def read_concordance(settings: SourceSettings) -> pl.DataFrame:
+    """The class -> SIC concordance (scheme, code, sic4, weight) of the selected mode; every
+    sic4 a SIC 1987 code, every weight a finite number in [0, 1] (DataValidationError names the
+    file, line and column)."""
+    if settings.mode == "embedded":
+        from ree_assets.sources.embedded.patent_classes import class_sic_concordance
+
+        return class_sic_concordance()
+    path = _user_file(settings, CONCORDANCE_FILE, "class_sic_concordance")
+    contract = contract_path("class_sic_concordance")
+    frame = read_csv(path, "class_sic_concordance", contract_columns("class_sic_concordance"), contract, "_line")
+    rules = {
+        "sic4 is a SIC 1987 code": ("sic4", ~pl.col("sic4").is_in(sic_titles()["sic4"].implode())),
+        "weight is a probability in [0, 1]": ("weight", ~pl.col("weight").is_between(0, 1)),
+    }
+    for rule, (column, bad) in rules.items():
+        offending = frame.filter(bad.fill_null(True))
+        if offending.height:
+            raise DataValidationError(
+                "class_sic_concordance",
+                rule,
+                file=path,
+                line=int(offending["_line"][0]),
+                column=column,
+                detail=f"value {offending[column][0]!r}",
+                contract=contract,
+            )
+    return frame.drop("_line")
+
+
+def default_classifier() -> classify.TextClassifier:
+    """The default classifier as ``patents_classified`` builds it, on the embedded small world of
+    seed 20100701: every classifier that runs offline (keyword, concordance, trained on the
+    embedded training set) scored on the embedded evaluation set with Sens of the world, and the
+    one the spec's rule picks (``core.patents.evaluation.choose_default``)."""
+    from ree_assets.core.patents import evaluation
+    from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
+
+    settings = SourceSettings(mode="embedded", seed=DEFAULT_SEED, size=DEFAULT_SIZE)
+    labelled = read_evaluation_set(settings).filter("is_ree")
+    candidates = {
+        kind: classify.build_classifier(
+            kind, sic_titles(), read_concordance(settings), read_training_set(settings), seed=DEFAULT_SEED
         )
-    return read_canonical_csv(path, "patent_evaluation_set", settings.mode)
+        for kind in classify.OFFLINE_CLASSIFIERS
+    }
+    sensitivity = embedded_sensitivity(DEFAULT_SEED, DEFAULT_SIZE)
+    measures = pl.DataFrame(
+        [
+            {
+                "classifier": kind,
+                **evaluation.classifier_measures(
+                    labelled, model.predict(labelled, classify.labelled_classes(labelled)), sensitivity
+                ),
+            }
+            for kind, model in candidates.items()
+        ]
+    )
+    return candidates[evaluation.choose_default(measures)]
