@@ -24,6 +24,9 @@ from ree_assets.defs import (
     trade,
 )
 from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
+from ree_assets.instance import warn_if_foreign
+
+warn_if_foreign()  # the UI and `dg` load this module: say so when runs go to an instance of the user's
 
 
 def build_resources(database: str | None = None, data_source: DataSource | None = None) -> dict:
