@@ -3,9 +3,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The one Dagster instance of the project (also set by .env for dagster/dg commands run here, and
-# by `python -m ree_assets.cli`): runs from the CLI, `make run` and the UI share one history.
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# The project's Dagster instance, used by every command of the project's venv when DAGSTER_HOME is
+# not set (a start-up hook in the venv, ree_assets/instance.py): the CLI, `make run`, `dg`, `dagster`
+# and the UI share one history. A DAGSTER_HOME you set wins, and `make clean` leaves it alone.
+PROJECT_DAGSTER_HOME := $(CURDIR)/.dagster_home
+HOOK_STAMP := $(VENV)/.instance-hook
 export REE_DUCKDB_PATH ?= $(CURDIR)/data/ree.duckdb
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -17,7 +19,7 @@ LINT_STAMP := $(VENV)/.lint
 
 .PHONY: setup system-deps browser-deps run dev test bench lint dbt-parse docs clean
 
-setup: $(STAMP) dbt/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
+setup: $(STAMP) $(HOOK_STAMP) dbt/target/manifest.json
 
 system-deps:
 	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
@@ -48,8 +50,9 @@ $(STAMP): pyproject.toml | system-deps
 dbt/target/manifest.json: $(STAMP) $(shell find dbt/models dbt/macros -type f) dbt/dbt_project.yml
 	cd dbt && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
 
-$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
-	mkdir -p $(DAGSTER_HOME) && cp $< $@
+$(HOOK_STAMP): $(STAMP)
+	$(PY) -m ree_assets.instance
+	touch $(HOOK_STAMP)
 
 run: setup
 	$(PY) -m ree_assets.cli
@@ -83,7 +86,7 @@ lint: $(LINT_STAMP) dbt/target/manifest.json
 	$(VENV)/bin/mypy || status=1; \
 	exit $$status
 
-# Leaves a fresh, empty instance so `dagster`/`dg` commands keep working.
+# Removes the project's own instance only (never a DAGSTER_HOME of yours); the next command of the
+# project's venv creates it afresh.
 clean:
-	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports $(dir $(REE_DUCKDB_PATH))logs $(DAGSTER_HOME) dbt/target
-	mkdir -p $(DAGSTER_HOME) && cp dagster_home/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	rm -rf $(REE_DUCKDB_PATH) $(dir $(REE_DUCKDB_PATH))reports $(dir $(REE_DUCKDB_PATH))logs $(PROJECT_DAGSTER_HOME) dbt/target

@@ -11,15 +11,14 @@ the WARN checks that failed (reported, not fatal) and the ERROR checks and steps
 status 1), and where the results are. Before the run it says which tables an interrupted earlier run
 left unpublished.
 
-The run is recorded in the project's Dagster instance (``DAGSTER_HOME``, default
-``<project>/.dagster_home``, the one ``.env`` gives ``dagster``/``dg`` commands and the UI), so it
-shows in the UI's run history.
+The run is recorded in the Dagster instance of ``ree_assets.instance.instance_home``: the user's
+``DAGSTER_HOME`` when set, else the project's ``<project>/.dagster_home`` (created when missing), the
+one ``dg``, ``dagster`` and the UI use, so it shows in the UI's run history.
 """
 
 import argparse
 import contextlib
 import os
-import shutil
 import sys
 from collections import Counter
 from datetime import datetime
@@ -28,7 +27,8 @@ from typing import TextIO
 
 import dagster as dg
 
-from ree_assets.defs.resources import PROJECT_ROOT, duckdb_path, reports_dir
+from ree_assets.defs.resources import duckdb_path, reports_dir
+from ree_assets.instance import instance_home
 from ree_assets.replication_report import REPORT_NAME
 from ree_assets.storage import wap
 from ree_assets.storage.publish import connect
@@ -76,17 +76,6 @@ def interrupted_versions(database: str) -> list[str]:
         f"run {row['run_id']}, staged {row['recorded_at']:%Y-%m-%d %H:%M:%S})"
         for row in pending.iter_rows(named=True)
     ]
-
-
-def instance_home() -> Path:
-    """The Dagster instance of the project: ``DAGSTER_HOME`` if set, else ``<project>/.dagster_home``
-    (what the project's ``.env`` sets), created with the project's ``dagster_home/dagster.yaml``
-    (concurrency pools, telemetry off) when missing."""
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    return home
 
 
 def log_file(job: str) -> Path:

@@ -24,10 +24,14 @@ from ree_assets.defs import (
     trade,
 )
 from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOManager, duckdb_path
+from ree_assets.instance import warn_if_foreign
+
+warn_if_foreign()  # the UI and `dg` load this module: say so when runs go to an instance of the user's
 
 
 def build_resources(database: str | None = None, data_source: DataSource | None = None) -> dict:
-    """The resources of a run: one DuckDB file, its IO manager, dbt and the data source."""
+    """The resources of a run: one DuckDB file, its IO manager, dbt, the data source, the patent
+    classifier and the code location's lineage (over ``defs``, built below)."""
     store = DuckDBStore(database=database or duckdb_path())
     return {
         "store": store,
@@ -35,6 +39,7 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
         "data_source": data_source or DataSource(),
         "dbt": dbt.dbt_resource(),
         "patent_classifier": patents.PatentClassifier(),
+        "lineage": sources.Lineage(lambda: defs),
     }
 
 

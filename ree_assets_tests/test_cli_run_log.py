@@ -51,6 +51,7 @@ def tiny_project(tmp_path, monkeypatch):
         "defs",
         dg.Definitions(assets=[first, slow, doubtful, checked, broken], jobs=[job], executor=dg.in_process_executor),
     )
+    (tmp_path / "home").mkdir()  # the user's own instance (an empty one: Dagster's defaults)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("REE_DUCKDB_PATH", str(tmp_path / "data" / "ree.duckdb"))
     monkeypatch.setattr(run_log, "PROGRESS_EVERY", 0.1)
@@ -58,7 +59,8 @@ def tiny_project(tmp_path, monkeypatch):
 
 
 def test_the_console_shows_steps_warnings_and_failures_and_the_file_everything(tiny_project, capsys):
-    assert cli.main(["--job", "tiny"]) == 1
+    with pytest.warns(UserWarning, match="is your instance, not the project's: runs are recorded there"):
+        assert cli.main(["--job", "tiny"]) == 1
     out = capsys.readouterr().out
     assert re.search(r"^\[1/5\] first \d+\.\d s$", out, re.M), out
     assert re.search(r"^\[\d/5\] slow \d+\.\d s$", out, re.M) and "slow still running" in out
@@ -73,19 +75,3 @@ def test_the_console_shows_steps_warnings_and_failures_and_the_file_everything(t
     assert "STEP_START" in text and "DEBUG" in text and "printed by a step" in text
     runs = dg.DagsterInstance.get().get_run_records()
     assert [r.dagster_run.job_name for r in runs] == ["tiny"]
-
-
-def test_the_instance_is_created_with_the_project_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    home = cli.instance_home()
-    assert home == tmp_path / "home" and "telemetry:\n  enabled: false" in (home / "dagster.yaml").read_text()
-    monkeypatch.delenv("DAGSTER_HOME")
-    assert cli.instance_home() == cli.PROJECT_ROOT / ".dagster_home"
-
-
-def test_the_env_file_gives_dagster_commands_the_cli_instance(monkeypatch):
-    from dotenv import dotenv_values
-
-    monkeypatch.setenv("PWD", str(cli.PROJECT_ROOT))  # a shell in the project folder
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert dotenv_values(cli.PROJECT_ROOT / ".env")["DAGSTER_HOME"] == str(cli.instance_home())

@@ -152,9 +152,11 @@ def test_event_studies_and_patent_grants_name_samples_and_units():
 def test_a_figure_caption_names_the_files_of_the_raw_tables_upstream_of_its_asset():
     import dagster as dg
 
+    from ree_assets.definitions import defs
     from ree_assets.defs.resources import DataSource
-    from ree_assets.defs.sources import upstream_raw_tables
+    from ree_assets.defs.sources import Lineage
 
+    upstream_raw_tables = Lineage(lambda: defs).upstream_raw_tables
     sweep = upstream_raw_tables([dg.AssetKey("ge_tax_sweep")])
     assert {"wiod", "patents"} <= set(sweep) and "bea_summary_use" not in sweep  # eps from the patent panel
     requirements = upstream_raw_tables([dg.AssetKey("ree_requirements_vs_published")])

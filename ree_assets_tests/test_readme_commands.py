@@ -1,20 +1,21 @@
 """Every command of the fenced shell blocks of the README and of the docs/ pages it links works
 verbatim: each runs, in README order and then page by page in the order of their first link from
-the README, in a temporary copy of the project (as ``make setup`` leaves it, without an activated
-venv) on the small embedded world, exits 0 within its timeout and prints no deprecation warning or telemetry
-banner. ``make test``/``run``/``bench``/``dev``, ``dg dev`` and the benchmark modules
-(``python -m ree_assets_tests.bench...``, what ``make bench`` runs) are left to CI, ``make bench``
-and the other tests. Every relative link of these pages resolves (file and heading), and every
-page under docs/ is linked from the README."""
+the README, in a fresh clone of the project after ``make setup`` (no instance yet, no activated
+venv), with an empty home folder, on the small embedded world, exits 0 within its timeout and
+prints no deprecation warning or telemetry banner; afterwards the home folder holds no usage data
+of Dagster's (``~/.dagster/.telemetry``, ``~/.dagster/logs/event.log``). ``make
+test``/``run``/``bench``/``dev``, ``dg dev`` and the benchmark modules (``python -m
+ree_assets_tests.bench...``, what ``make bench`` runs) are left to CI, ``make bench`` and the other
+tests. Every relative link of these pages resolves (file and heading), and every page under docs/
+is linked from the README."""
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from ree_assets_tests.fresh_clone import clone_env, fresh_clone
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +28,6 @@ NOT_RUN = re.compile(
     r"^(make (test|run|bench|dev)|(\.venv/bin/)?dg dev|(\w+=\S+\s+)*(\.venv/bin/)?python -m ree_assets_tests\.bench)\b"
 )
 TIMEOUT = 300  # seconds per command: a guard against a hang, not a timing assertion
-#: What a fresh clone does not have (environment, data, instance, caches).
-NOT_COPIED = (".git", ".venv", "data", ".dagster_home*", "__pycache__", "*_cache", "logs", "*.duckdb*")
 #: Words that must not appear in a command's output.
 NOISE = ("deprecat", "supersede", "telemetry")
 
@@ -109,25 +108,16 @@ def test_shell_commands_are_read_from_fenced_blocks_only():
 
 @pytest.fixture(scope="module")
 def project_copy(tmp_path_factory) -> Path:
-    """The project copied as ``make setup`` leaves it: this environment as ``.venv``, the parsed
-    dbt project, an empty instance in ``.dagster_home``; no data yet."""
-    copy = tmp_path_factory.mktemp("readme") / "ree_assets"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*NOT_COPIED))
-    (copy / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    (copy / ".dagster_home").mkdir()
-    shutil.copy(copy / "dagster_home" / "dagster.yaml", copy / ".dagster_home" / "dagster.yaml")
-    return copy
+    """A fresh clone after ``make setup`` (``fresh_clone``): no data and no instance yet."""
+    return fresh_clone(tmp_path_factory.mktemp("readme") / "ree_assets")
 
 
 def test_every_readme_command_works_verbatim(project_copy):
     commands = documented_commands()
     assert any(c.startswith(".venv/bin/dg launch") for c in commands), commands
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DAGSTER_HOME", "REE_DUCKDB_PATH", "VIRTUAL_ENV", "REE_SOURCE", "REE_DATA_DIR")
-    }
-    env.update(REE_WORLD_SIZE="small", PYTHONPATH=str(project_copy), PWD=str(project_copy))
+    home = project_copy.parent / "home"
+    home.mkdir()
+    env = clone_env(project_copy, REE_WORLD_SIZE="small", HOME=str(home))
     outputs = {}
     for command in commands:
         done = subprocess.run(
@@ -137,3 +127,5 @@ def test_every_readme_command_works_verbatim(project_copy):
         assert done.returncode == 0, f"README command failed ({done.returncode}): {command}\n{output[-3000:]}"
         assert not [word for word in NOISE if word in output.lower()], f"{command} printed:\n{output[-3000:]}"
     assert "Run: " in outputs[".venv/bin/dagster run list"], "runs launched by dg are not in the project's instance"
+    assert not (home / ".dagster" / ".telemetry").exists() and not (home / ".dagster" / "logs" / "event.log").exists()
+    assert (project_copy / ".dagster_home" / "dagster.yaml").is_file(), "the project's instance was not created"

@@ -19,7 +19,7 @@ from ree_assets.core import did
 from ree_assets.core.did_tables import render_tables
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
-from ree_assets.defs.sources import figure_caption
+from ree_assets.defs.sources import Lineage, figure_caption
 from ree_assets.figures import event_study_figure
 from ree_assets.labels import outcome_label, variant_label
 from ree_assets.reporting import figure_metadata, frame_markdown
@@ -205,7 +205,11 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
         f"for {', '.join(samples)}, with 95% CIs and a pre-trend test.",
     )
     def _event(
-        context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore, data_source: DataSource
+        context: dg.AssetExecutionContext,
+        config: DidConfig,
+        store: DuckDBStore,
+        data_source: DataSource,
+        lineage: dg.ResourceParam[Lineage],
     ) -> dg.Output[pl.DataFrame]:
         panel, outcome, controls = _inputs(context, spec, config, store)
         regression = _regression(did.event_study, spec, config, panel, outcome, controls)
@@ -221,7 +225,7 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
         figure = event_study_figure(
             results,
             f"Event study: {outcome_label(outcome)} ({variant_label(config.variant)})",
-            caption=figure_caption(context, data_source),
+            caption=figure_caption(context, data_source, lineage),
         )
         return dg.Output(
             results,

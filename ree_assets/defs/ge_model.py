@@ -16,7 +16,7 @@ from ree_assets.core.io_table import element_codes
 from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
-from ree_assets.defs.sources import figure_caption
+from ree_assets.defs.sources import Lineage, figure_caption
 from ree_assets.figures import innovation_bias_figure, real_outcomes_figure, tax_sweep_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.wiod import world_io_table_from_long
@@ -379,6 +379,7 @@ def ge_counterfactual_endogenous(
     config: CounterfactualConfig,
     store: DuckDBStore,
     data_source: DataSource,
+    lineage: dg.ResourceParam[Lineage],
     ge_baseline: pl.DataFrame,
     ge_counterfactual_exogenous: pl.DataFrame,
 ):
@@ -389,7 +390,7 @@ def ge_counterfactual_endogenous(
     results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config)
     decomposition = outcomes.decomposition_from_results(ge_counterfactual_exogenous, results)
     both = pl.concat([ge_counterfactual_exogenous, results])
-    folder, caption = reports_dir(store.database), figure_caption(context, data_source)
+    folder, caption = reports_dir(store.database), figure_caption(context, data_source, lineage)
     yield from publish_if_invariants_hold(
         [
             dg.Output(
@@ -418,6 +419,7 @@ def ge_tax_sweep(
     config: TaxSweepConfig,
     store: DuckDBStore,
     data_source: DataSource,
+    lineage: dg.ResourceParam[Lineage],
     ge_baseline: pl.DataFrame,
 ):
     """Export-tax sweep from 0 to ``tax_max`` at each kappa, solved with IPOPT (warm-started
@@ -450,7 +452,7 @@ def ge_tax_sweep(
                     "points": len(rates) * len(config.kappas),
                     "max_abs_difference": max(differences),
                     **figure_metadata(
-                        tax_sweep_figure(results, caption=figure_caption(context, data_source)),
+                        tax_sweep_figure(results, caption=figure_caption(context, data_source, lineage)),
                         "ge_tax_sweep",
                         reports_dir(store.database),
                     ),

@@ -9,7 +9,7 @@ from ree_assets.core import io_table
 from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
-from ree_assets.defs.sources import figure_caption
+from ree_assets.defs.sources import Lineage, figure_caption
 from ree_assets.figures import ree_requirements_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, render_ree_total_requirements, table_metadata
 from ree_assets.sources.concordances import unmapped_bea_codes
@@ -263,6 +263,7 @@ def ree_requirements_vs_published(
     context: dg.AssetExecutionContext,
     store: DuckDBStore,
     data_source: DataSource,
+    lineage: dg.ResourceParam[Lineage],
     ree_total_requirements: pl.DataFrame,
     bea_sic_concordance: pl.DataFrame,
     ree_application_composition: pl.DataFrame,
@@ -309,7 +310,9 @@ def ree_requirements_vs_published(
             "published_source": published["source"][0],
             **table_metadata(ours + "\n" + frame_markdown(table).value, "ree_requirements_vs_published", folder),
             **figure_metadata(
-                ree_requirements_figure(manufacturing, titles, published, caption=figure_caption(context, data_source)),
+                ree_requirements_figure(
+                    manufacturing, titles, published, caption=figure_caption(context, data_source, lineage)
+                ),
                 "ree_requirements_vs_published",
                 folder,
             ),

@@ -18,7 +18,7 @@ from ree_assets.core.patents import classify, evaluation
 from ree_assets.core.patents.ree_filter import ree_subset
 from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, patent_year_partitions
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
-from ree_assets.defs.sources import figure_caption
+from ree_assets.defs.sources import Lineage, figure_caption
 from ree_assets.errors import collected_notes
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
@@ -572,7 +572,11 @@ EVALUATION_SCHEMA = {
     pool=DUCKDB_POOL,
 )
 def ree_patent_grants(
-    context: dg.AssetExecutionContext, store: DuckDBStore, data_source: DataSource, patents_classified: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    store: DuckDBStore,
+    data_source: DataSource,
+    lineage: dg.ResourceParam[Lineage],
+    patents_classified: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """REE patent grants per grant year and technology, with the chart (PNG and SVG in the
     reports folder) of grants per year by technology."""
@@ -585,7 +589,7 @@ def ree_patent_grants(
     return dg.Output(
         grants,
         metadata=figure_metadata(
-            ree_patent_grants_figure(grants, caption=figure_caption(context, data_source)),
+            ree_patent_grants_figure(grants, caption=figure_caption(context, data_source, lineage)),
             "ree_patent_grants",
             reports_dir(store.database),
         ),

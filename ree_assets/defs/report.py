@@ -23,7 +23,7 @@ from ree_assets.defs.asset_specs import REPORTS_GROUP
 from ree_assets.defs.did import PRE_TREND_LEVEL
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
-from ree_assets.defs.sources import code_location_graph
+from ree_assets.defs.sources import Lineage
 from ree_assets.sources.embedded.dims import sic1987_manufacturing
 
 TITLE = "Replication report: China's rare-earth export restrictions (AFSV 2025) and REE knowledge spillovers (FVD 2007)"
@@ -135,12 +135,12 @@ def stored_tables(store: DuckDBStore, schemas: Mapping[str, str]) -> tuple[set[s
     pool=DUCKDB_POOL,
 )
 def replication_report(
-    context: dg.AssetExecutionContext, store: DuckDBStore, data_source: DataSource
+    context: dg.AssetExecutionContext, store: DuckDBStore, data_source: DataSource, lineage: dg.ResourceParam[Lineage]
 ) -> dg.MaterializeResult:
     """One self-contained HTML report (figures embedded) and its Markdown twin with every table
     and figure of both replications, the data mode and sources, the latest status of every asset
     check and, on the embedded world, the estimates next to the true values."""
-    graph = code_location_graph()
+    graph = lineage.graph
     schemas = {asset: graph.get(dg.AssetKey(asset)).metadata.get("schema", "core") for asset in report.REPORTED_ASSETS}
     stored, tables = stored_tables(store, schemas)
     raw = [key for key in graph.get_all_asset_keys() if graph.get(key).metadata.get("schema") == "raw"]

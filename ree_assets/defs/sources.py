@@ -1,6 +1,7 @@
 """Group ``sources``: one asset per canonical raw table, fed by the selected data-source mode."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cached_property
 
 import dagster as dg
 import polars as pl
@@ -46,26 +47,32 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
     return _raw_table
 
 
-def code_location_graph():
-    """The asset graph of the whole code location (a run's own job holds only its selection, and
-    a run started by ``dg.materialize`` has no repository on its context)."""
-    from ree_assets.definitions import defs  # imported here: the code location imports this module
+class Lineage:
+    """The asset graph of the whole code location, for an asset that needs more of the lineage than
+    its run holds (a run's job has only its selection, the assets upstream of it as stubs without
+    metadata, and a run started by ``dg.materialize`` has no repository on its context). The
+    resource ``lineage`` of ``definitions.build_resources``, over the code location's Definitions
+    (given as a function, as they are built after their resources), resolved on first use."""
 
-    return defs.resolve_asset_graph()
+    def __init__(self, definitions: Callable[[], dg.Definitions]):
+        self._definitions = definitions
+
+    @cached_property
+    def graph(self):
+        """The resolved asset graph (``dg.Definitions.resolve_asset_graph``)."""
+        return self._definitions().resolve_asset_graph()
+
+    def upstream_raw_tables(self, keys: Iterable[dg.AssetKey]) -> list[str]:
+        """The canonical raw tables (schema ``raw``) upstream of the assets ``keys``: the data a
+        figure of theirs is made of."""
+        upstream = dg.AssetSelection.assets(*keys).upstream().resolve(self.graph)
+        return sorted(key.path[-1] for key in upstream if self.graph.get(key).metadata.get("schema") == "raw")
 
 
-def upstream_raw_tables(keys: Iterable[dg.AssetKey]) -> list[str]:
-    """The canonical raw tables (schema ``raw``) upstream of the assets ``keys`` in the code
-    location's lineage: the data a figure of theirs is made of."""
-    graph = code_location_graph()
-    upstream = dg.AssetSelection.assets(*keys).upstream().resolve(graph)
-    return sorted(key.path[-1] for key in upstream if graph.get(key).metadata.get("schema") == "raw")
-
-
-def figure_caption(context: dg.AssetExecutionContext, data_source: DataSource) -> str:
+def figure_caption(context: dg.AssetExecutionContext, data_source: DataSource, lineage: Lineage) -> str:
     """The caption of the figures of the asset being materialised: the data mode and, for real
     data, the source files of the raw tables upstream of it (``DataSource.caption``)."""
-    return data_source.caption(upstream_raw_tables(context.assets_def.keys))
+    return data_source.caption(lineage.upstream_raw_tables(context.assets_def.keys))
 
 
 #: Raw tables with their own (partitioned) asset module.

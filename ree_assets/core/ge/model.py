@@ -20,7 +20,6 @@ numeraire gives the same real outcomes (the property the tests check).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, logit
 
 
 class InnovationConditionError(ValueError):
@@ -55,6 +54,8 @@ def ree_share_new(
     which stays in [0, 1] at any price ratio (the ratio form omega t / (1 - omega + omega t) is
     inf / inf once t = exp(shift) overflows). Arrays (N, J); p_R_hat, w_hat (N,).
     """
+    from scipy.special import expit, logit  # here: slow to import, and the code location imports this
+
     check_innovation_condition(kappa, eps)
     shift = (1.0 - eps)[None, :] * (np.log(p_R_hat) - np.log(w_hat))[:, None] / (1.0 + kappa * (1.0 - eps))[None, :]
     return expit(logit(omega) + shift)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
-from scipy.linalg import lu_factor, lu_solve
 
 from ree_assets.core.io_table.supply_use import SupplyUse, long_frame
 
@@ -50,6 +49,8 @@ def total_requirements(tables: SupplyUse) -> np.ndarray:
 def element_requirements(tables: SupplyUse, elements: Sequence[str]) -> np.ndarray:
     """Rows e of (I - B D)^-1 (elements x commodities) by solving (I - B D)^T x = u_e, one LU
     factorisation for all elements: tr_ec, USD of element e per USD of final demand for c."""
+    from scipy.linalg import lu_factor, lu_solve  # here: slow to import, and the code location imports this
+
     rows = [tables.commodity_index(e, "ree_extended_use_table") for e in elements]
     unit = np.zeros((len(tables.commodities), len(rows)))
     unit[rows, np.arange(len(rows))] = 1.0
