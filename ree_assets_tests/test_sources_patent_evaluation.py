@@ -25,8 +25,10 @@ def test_sizes_columns_and_disjoint_ids(sets):
     evaluation, training = sets
     assert evaluation.height >= 2_000 and evaluation["is_ree"].mean() > 0.75
     assert training.height == 1_000 and 0.7 < training["is_ree"].mean() < 0.9
+    assert tuple(evaluation.columns) == LABELLED_COLUMNS
+    assert tuple(training.columns) == (*LABELLED_COLUMNS, "classes", "grant_year")
     for frame in sets:
-        assert tuple(frame.columns) == LABELLED_COLUMNS and frame["patent_id"].is_unique().all()
+        assert frame["patent_id"].is_unique().all()
     assert not set(evaluation["patent_id"]) & set(training["patent_id"])
     assert training["patent_id"].cast(pl.Int64).min() >= TRAINING_FIRST_ID
 
@@ -63,3 +65,17 @@ def test_training_texts_use_only_the_training_vocabulary(sets):
 
 def test_the_sets_are_reproducible():
     assert embedded_training_set(SEED, "small", n=200).equals(embedded_training_set(SEED, "small", n=200))
+
+
+def test_training_patents_carry_classes_drawn_through_the_concordance(sets):
+    """Every training patent has classes, and a REE training patent's technology code is one of its
+    technology's (the corpus's own draw); its grant year is its corpus patent's."""
+    from ree_assets.sources.embedded.patent_classes import TECHNOLOGY_CODES
+
+    _, training = sets
+    assert training["classes"].list.len().min() >= 1
+    assert training["grant_year"].is_between(2002, 2018).all()
+    magnets = training.filter(pl.col("is_ree") & (pl.col("technology") == "Magnet"))
+    magnet_codes = {f"{scheme}:{code}" for scheme, rows in TECHNOLOGY_CODES["Magnet"].items() for code, _ in rows}
+    with_magnet_code = magnets["classes"].map_elements(lambda c: bool(set(c) & magnet_codes), return_dtype=pl.Boolean)
+    assert with_magnet_code.mean() > 0.9  # label noise changes 3% of technologies

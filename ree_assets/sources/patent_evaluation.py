@@ -123,8 +123,11 @@ def embedded_training_set(
     seed: int, size: str, n: int = 2_000, ree_share: float = 0.8, noise: float = 0.03
 ) -> pl.DataFrame:
     """``n`` labelled patents for fitting a classifier: labels drawn from the synthetic corpus
-    (a share ``ree_share`` of REE grants), texts written anew with the training vocabulary,
-    ids from :data:`TRAINING_FIRST_ID`, label noise as in the evaluation set."""
+    (a share ``ree_share`` of REE grants), texts written anew with the training vocabulary, classes
+    drawn anew through the world's class -> SIC concordance from the true labels
+    (``patent_classes.draw_classes``, as the corpus's own; ``classes`` a list of "scheme:code", and
+    the grant year), ids from :data:`TRAINING_FIRST_ID`, label noise as in the evaluation set."""
+    from ree_assets.sources.embedded.patent_classes import draw_classes
     from ree_assets.sources.embedded.patent_text import TEXT_DRAWS, background_text, ree_text
     from ree_assets.sources.embedded.world import stage_rng
 
@@ -143,7 +146,16 @@ def embedded_training_set(
         pl.Series("title", [t[0] for t in texts]),
         pl.Series("abstract", [t[1] for t in texts]),
     )
-    return with_label_noise(written, rng, noise)
+    ids = written["patent_id"].to_list()
+    technology = [t if ree else None for t, ree in zip(written["technology"], written["is_ree"], strict=True)]
+    drawn = draw_classes(rng, ids, written["sic4"].to_numpy(), technology, 0, seed, size)  # type: ignore[arg-type]
+    classes = drawn.group_by("patent_id").agg(pl.concat_str("scheme", pl.lit(":"), "code").alias("classes"))
+    grant_year = written.select("patent_id", pl.col("grant_date").dt.year().cast(pl.Int64).alias("grant_year"))
+    return (
+        with_label_noise(written, rng, noise)
+        .join(classes, on="patent_id", how="left")
+        .join(grant_year, on="patent_id", how="left")
+    )
 
 
 def with_world_classes(labelled: pl.DataFrame, seed: int, size: str) -> pl.DataFrame:
@@ -259,7 +271,7 @@ def read_evaluation_set(settings: SourceSettings) -> pl.DataFrame:
 def read_training_set(settings: SourceSettings) -> pl.DataFrame:
     """The training labels of the ``trained`` classifier in the selected mode."""
     if settings.mode == "embedded":
-        return with_optional_columns(embedded_training_set(settings.seed, settings.size))
+        return embedded_training_set(settings.seed, settings.size)
     return read_labels(_user_file(settings, TRAINING_FILE, "patent_training_set"), "patent_training_set")
 
 
