@@ -236,6 +236,7 @@ class SourceSettings:
     seed: int = 20100701
     base_urls: Mapping[str, str] = field(default_factory=dict)
     download_deadline_s: float = download.DEFAULT_DEADLINE_S
+    download_stall_s: float = download.DEFAULT_STALL_S
 
 
 def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
@@ -271,6 +272,7 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
             columns=file.columns,
             sha256=file.sha256,
             deadline_s=settings.download_deadline_s,
+            stall_s=settings.download_stall_s,
         )
     path = _find_local(settings.data_dir, file, table)
     if path is None and file.optional:
