@@ -29,7 +29,7 @@ import lzma
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -128,8 +128,25 @@ def read_csv(
             detail=f"missing {missing}",
             contract=contract,
         )
+    return cast_strictly(frame, dtypes, table, path, lines.__getitem__, contract)
+
+
+def cast_strictly(
+    frame: pl.DataFrame,
+    dtypes: Mapping[str, PolarsType],
+    table: str,
+    path: Path | str,
+    line: Callable[[int], int] | None = None,
+    contract: Path | None = None,
+) -> pl.DataFrame:
+    """``frame`` (read from ``path``) with the columns of ``dtypes`` cast to their types, text
+    as numbers after stripping blanks; null stays null. A value that does not parse is a
+    SourceFormatError naming the file, its line (``line``: row of ``frame`` -> its line in the
+    file; without it the 0-based row, e.g. the record of a JSON list), the column and the value."""
     cast = frame.with_columns(
-        (pl.col(name).str.strip_chars() if dtype.is_numeric() else pl.col(name)).cast(dtype, strict=False)
+        (pl.col(name).str.strip_chars() if dtype.is_numeric() and frame[name].dtype == pl.String else pl.col(name))
+        .cast(dtype, strict=False)
+        .alias(name)
         for name, dtype in dtypes.items()
     )
     for name, dtype in dtypes.items():
@@ -140,12 +157,41 @@ def read_csv(
                 table,
                 f"values of {name} parse as {dtype}",
                 file=path,
-                line=lines[index],
+                line=line(index) if line is not None else None,
+                row=None if line is not None else index,
                 column=name,
                 detail=f"value {frame[name][index]!r}",
                 contract=contract,
             )
     return cast
+
+
+def not_utf8(path: Path, table: str, delimiter: str, contract: Path | None = None) -> SourceFormatError | None:
+    """The error naming the first byte of a delimited text file that is not UTF-8: its line, its
+    column (the header's name; ``field N`` in the header itself) and the byte; None when the file
+    is UTF-8. The file is parsed as CSV (``"`` quotes), so a quoted field spanning lines is one
+    field and the line is the byte's own."""
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar='"')
+        header: list[str] | None = None
+        start = 1
+        for record in reader:
+            for index, field in enumerate(record):
+                bad = next((i for i, char in enumerate(field) if "\udc80" <= char <= "\udcff"), None)
+                if bad is not None:
+                    known = header is not None and index < len(header)
+                    return SourceFormatError(
+                        table,
+                        "the file is UTF-8 text",
+                        file=path,
+                        line=start + (delimiter.join(record[:index]) + field[:bad]).count("\n"),
+                        column=header[index] if header is not None and known else f"field {index + 1}",
+                        detail=f"byte {ord(field[bad]) - 0xDC00:#04x} is not UTF-8; save the file as UTF-8",
+                        contract=contract,
+                    )
+            header = record if header is None else header
+            start = reader.line_num + 1
+    return None
 
 
 def _looks_like_html(head: bytes) -> bool:
