@@ -71,12 +71,16 @@ def decode_text(path: Path, table: str) -> str:
 
 
 def read_csv(
-    path: Path, table: str, dtypes: Mapping[str, PolarsType] | None = None, contract: Path | None = None
+    path: Path,
+    table: str,
+    dtypes: Mapping[str, PolarsType] | None = None,
+    contract: Path | None = None,
+    line_column: str | None = None,
 ) -> pl.DataFrame:
     """A CSV read strictly: unique header names, the same number of fields on every line (blank
     lines, whose fields are all empty, are skipped); empty fields are null. Columns named in
     ``dtypes`` must be present and are cast to their type (numbers after stripping blanks), the
-    others stay strings.
+    others stay strings. With ``line_column``, a last column of that name holds each row's line.
 
     Raises SourceFormatError naming the file, the line and, for a value that does not parse as
     its type, the column and the value.
@@ -118,6 +122,8 @@ def read_csv(
             table, "the file is a well-formed CSV", file=path, line=reader.line_num, detail=str(error)
         ) from error
     frame = pl.DataFrame(records, schema={name: pl.String for name in header}, orient="row")
+    if line_column is not None:
+        frame = frame.with_columns(pl.Series(line_column, lines, pl.Int64))
     dtypes = dict(dtypes or {})
     if missing := [name for name in dtypes if name not in header]:
         raise SourceFormatError(
