@@ -13,7 +13,9 @@ Two layouts are read:
 
 Every Use and Make table read is checked with :func:`ree_assets.core.io_table.check_use_totals` /
 :func:`~ree_assets.core.io_table.check_make_totals` (BEA's rounding tolerance is stated there), so a
-table whose totals do not reconcile raises :class:`~ree_assets.errors.DataValidationError`.
+table whose totals do not reconcile raises :class:`~ree_assets.errors.DataValidationError`; a
+row code on two lines is refused first, naming both lines (a duplicated line would otherwise be
+reported as totals that do not reconcile).
 Files that cannot be parsed (a CSV with ragged lines, a workbook that is not an xlsx or lacks the
 year sheet, a cell that is not a number) raise :class:`~ree_assets.errors.SourceFormatError`
 naming the file and the sheet, line or cell; CSV text that is not UTF-8 is read as Windows-1252

@@ -10,7 +10,10 @@ where known, the line; a reader never guesses past a broken file.
   as anything else would turn ``331410\\xa0`` into a different code.
 - A CSV has a header of unique names, and every non-blank line has as many fields as the header
   (Python's ``csv`` dialect: comma-separated, double-quoted). Values are cast to the contract's
-  types strictly: a value that does not parse is an error naming its line and column.
+  types strictly: a value that does not parse is an error naming its line and column
+  (:func:`cast_strictly`, also used by readers that parse with Polars or JSON).
+- A file a fast reader (Polars) refuses as not UTF-8 is located by :func:`not_utf8`: the line,
+  the column and the byte.
 - :func:`check_content` is the verification of a downloaded or cached file: not an HTML page,
   the format's own structure (xlsx: a zip holding ``[Content_Types].xml`` and
   ``xl/workbook.xml``; xls: an OLE2 compound file; RData: R's ``RDX``/``RDA``/``RDB`` header,
