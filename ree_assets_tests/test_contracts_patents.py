@@ -24,7 +24,7 @@ def _duplicate_first(f: pl.DataFrame) -> pl.DataFrame:
 
 BROKEN = [
     ("patents", _duplicate_first, "patent_id"),
-    ("patents", _set_first("grant_year", 2013), "grant_year is the year of grant_date, within 1836-2100"),
+    ("patents", _set_first("grant_year", 2013), "grant_year is the year of grant_date and one of the grant years"),
     ("patents", _set_first("source", "scraped"), "source is uspto_xml, patentsview, bigquery or embedded"),
     ("patents", lambda f: f.head(0), "at least 1 row (an empty table is bad data)"),
     ("patent_texts", _duplicate_first, "one row per patent and section"),

@@ -1,6 +1,8 @@
 """The yearly trade pull: a single run over a range of years (CLI backfill) and one run per year
 (UI backfill) both write exactly their years, and a rerun replaces only its year."""
 
+import json
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -8,18 +10,21 @@ import pytest
 from ree_assets import definitions
 from ree_assets.defs.partitions import trade_year_partitions
 from ree_assets.defs.trade import trade
-from ree_assets_tests.helpers import read_table, small_world
+from ree_assets_tests.helpers import fingerprint, read_table, small_world, step_errors
 
 pytestmark = pytest.mark.slow
 
 
-def _run(database, tags: dict | None = None, partition_key: str | None = None) -> dg.ExecuteInProcessResult:
+def _run(
+    database, tags: dict | None = None, partition_key: str | None = None, data_source=None
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [trade],
-        resources=definitions.build_resources(str(database), small_world()),
+        resources=definitions.build_resources(str(database), data_source or small_world()),
         instance=dg.DagsterInstance.ephemeral(),
         tags=tags,
         partition_key=partition_key,
+        raise_on_error=False,
     )
 
 
@@ -57,3 +62,37 @@ def test_range_run_and_single_year_runs_write_their_years_only(tmp_path):
     assert dict(again.group_by("year").len().iter_rows()) == counts
     year_2003 = [frame.filter(pl.col("year") == 2003).sort("reporter", "hs6") for frame in (stored, again)]
     assert year_2003[0].equals(year_2003[1])
+
+
+def _comtrade_file(shared_data, folder, value: str = "68047133397") -> None:
+    """The real Comtrade records of 2010 as a bulk CSV of one HS6 product (the sample holds only
+    totals), the second value replaced by ``value``."""
+    data = json.loads((shared_data / "trade" / "HS-60a6ad.json").read_text())["data"]
+    records = pl.DataFrame(data, infer_schema_length=None).select(
+        "refYear", "reporterISO", "flowCode", "partnerISO", "classificationCode", "primaryValue"
+    )
+    (folder / "trade").mkdir(parents=True, exist_ok=True)
+    records.with_columns(
+        cmdCode=pl.lit("850511"), primaryValue=pl.Series([str(v) for v in records["primaryValue"]]).scatter(1, value)
+    ).write_csv(folder / "trade" / "comtrade.csv")
+
+
+def test_a_trade_file_with_text_in_a_number_keeps_the_stored_year_and_names_file_line_column(shared_data, tmp_path):
+    database, folder = tmp_path / "ree.duckdb", tmp_path / "local"
+    assert _run(database, partition_key="2010").success
+    before = fingerprint(database, "raw.trade")
+    local = small_world(mode="local", data_dir=str(folder))
+
+    _comtrade_file(shared_data, folder, "1.2e9 USD")
+    result = _run(database, partition_key="2010", data_source=local)
+    assert not result.success
+    error = step_errors(result)["trade"]
+    assert f"trade: file '{folder / 'trade' / 'comtrade.csv'}', line 3, column 'primaryValue'" in error, error
+    assert "violates rule 'values of primaryValue parse as Float64' (value '1.2e9 USD')" in error
+    assert fingerprint(database, "raw.trade") == before
+
+    _comtrade_file(shared_data, folder)
+    good = _run(database, partition_key="2010", data_source=local)
+    assert good.success
+    (event,) = good.get_asset_materialization_events()
+    assert event.materialization.metadata["source_files"].value == str(folder / "trade" / "comtrade.csv")

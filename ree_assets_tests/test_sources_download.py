@@ -14,6 +14,7 @@ import numpy as np
 import openpyxl
 import pytest
 
+from ree_assets.defs.resources import DataSource
 from ree_assets.errors import DownloadError, SourceFormatError, SourceNote
 from ree_assets.sources import catalog
 from ree_assets.sources.catalog import SourceFile, SourceSettings, TableSource, read_table
@@ -48,7 +49,7 @@ def _zip_bytes(member: str) -> bytes:
 class Publisher(http.server.BaseHTTPRequestHandler):
     """Serves ``routes[path] = (status, content type, body, mode)``; mode ``truncate`` declares
     twice the body's length, ``drip`` sends a byte every 50 ms for a minute, ``stall`` sends the
-    headers and then nothing."""
+    headers and then nothing, ``steady`` sends the body in ten parts 0.15 s apart."""
 
     routes: dict = {}
     hits: dict = {}
@@ -72,6 +73,11 @@ class Publisher(http.server.BaseHTTPRequestHandler):
                     time.sleep(0.05)
             elif mode == "stall":
                 time.sleep(5)
+            elif mode == "steady":
+                for part in range(10):
+                    time.sleep(0.15)
+                    self.wfile.write(body[part * len(body) // 10 : (part + 1) * len(body) // 10])
+                    self.wfile.flush()
             else:
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -170,6 +176,65 @@ def test_a_server_that_drips_or_stalls_fails_at_the_deadline(publisher, tmp_path
         fetch(f"{base}/wiod/wiot.RData", cached, "wiod", deadline_s=1.0)
     assert time.monotonic() - started < 3.0  # the drip alone would take a minute
     _assert_names_everything(error.value, f"{base}/wiod/wiot.RData", cached, "wiod")
+
+
+def _served_prices(routes, monkeypatch, mode: str) -> bytes:
+    """ree_prices published at ``/ree/ree_prices.csv`` (sent as ``mode``) and read from there in download mode."""
+    body = ree_defaults.ree_prices().write_csv().encode()
+    _serve(routes, "/ree/ree_prices.csv", body, mode=mode)
+    published = TableSource(
+        "ree_prices", (SourceFile("ree/ree_prices.csv", publisher="test"),), catalog.LOCAL_LAYOUT["ree_prices"].read
+    )
+    monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
+    return body
+
+
+def _downloading(tmp_path, base: str, stall_s: float, deadline_s: float) -> DataSource:
+    return DataSource(
+        mode="download",
+        cache_dir=str(tmp_path / "cache"),
+        base_urls={"test": base},
+        download_stall_s=stall_s,
+        download_deadline_s=deadline_s,
+    )
+
+
+def test_a_stalled_download_fails_after_the_data_source_stall_limit_naming_the_url(publisher, tmp_path, monkeypatch):
+    """``DataSource.download_stall_s``: no byte for that long fails, long before the whole-file deadline."""
+    routes, _, base = publisher
+    _served_prices(routes, monkeypatch, "stall")
+    source = _downloading(tmp_path, base, stall_s=0.5, deadline_s=600.0)
+    started = time.monotonic()
+    with pytest.raises(
+        DownloadError, match=r"stalled: no byte received for 0.5 s, the stall limit download_stall_s"
+    ) as error:
+        source.read("ree_prices")
+    assert time.monotonic() - started < 3.0  # the server stalls for 5 s
+    _assert_names_everything(
+        error.value, f"{base}/ree/ree_prices.csv", tmp_path / "cache" / "ree" / "ree_prices.csv", "ree_prices"
+    )
+
+
+def test_a_slow_but_steady_download_passes_within_the_deadline(publisher, tmp_path, monkeypatch):
+    """Parts 0.15 s apart, 1.5 s in all: under a 0.5 s stall limit and a 10 s deadline the file
+    arrives whole; under a 0.8 s deadline it fails naming the deadline."""
+    routes, _, base = publisher
+    body = _served_prices(routes, monkeypatch, "steady")
+    cached = tmp_path / "cache" / "ree" / "ree_prices.csv"
+    with pytest.raises(DownloadError, match="deadline of 0.8 s"):
+        _downloading(tmp_path, base, stall_s=0.5, deadline_s=0.8).read("ree_prices")
+    frame = _downloading(tmp_path, base, stall_s=0.5, deadline_s=10.0).read("ree_prices")
+    assert cached.read_bytes() == body and frame.height == ree_defaults.ree_prices().height
+
+
+def test_the_download_limits_are_settings_with_environment_defaults(monkeypatch):
+    monkeypatch.setenv("REE_DOWNLOAD_DEADLINE_S", "7200")
+    monkeypatch.setenv("REE_DOWNLOAD_STALL_S", "90")
+    settings = DataSource(mode="download").settings()
+    assert (settings.download_deadline_s, settings.download_stall_s) == (7200.0, 90.0)
+    monkeypatch.delenv("REE_DOWNLOAD_DEADLINE_S")
+    monkeypatch.delenv("REE_DOWNLOAD_STALL_S")
+    assert (DataSource().download_deadline_s, DataSource().download_stall_s) == (600.0, 60.0)
 
 
 def test_csv_must_parse_with_the_expected_columns(publisher, tmp_path):

@@ -110,7 +110,7 @@ def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, dat
         metadata = {
             "grant_years": f"{years.start}-{years.stop - 1}",
             "source_mode": data_source.mode,
-            "source_files": patent_origin(data_source.settings(), config.reader),
+            "source_files": patent_origin(data_source.settings(), config.reader, years, table),
             "source_notes": dg.MetadataValue.md(  # all of them on patents, the table always written
                 "\n".join(f"- {n}" for n in notes if table == "patents" or str(n).startswith(f"{table}:"))
             ),

@@ -15,6 +15,7 @@ from ree_assets.labels import data_caption
 from ree_assets.reporting import frame_markdown
 from ree_assets.sources.catalog import LOCAL_LAYOUT, SourceSettings, describe_origin, read_table
 from ree_assets.sources.contracts import contract_path
+from ree_assets.sources.download import DEFAULT_DEADLINE_S, DEFAULT_STALL_S
 from ree_assets.storage import publish, wap
 from ree_assets.storage.audit import Finding, contract_audit, suite_audit
 
@@ -171,7 +172,8 @@ class DataSource(dg.ConfigurableResource):
     """Where raw tables come from: ``embedded`` (default), ``local`` or ``download``.
 
     Settable from the environment (``REE_SOURCE``, ``REE_DATA_DIR``, ``REE_WORLD_SIZE``,
-    ``REE_SEED``) or per run in the UI's launchpad.
+    ``REE_SEED``, ``REE_DOWNLOAD_DEADLINE_S``, ``REE_DOWNLOAD_STALL_S``) or per run in the UI's
+    launchpad.
     """
 
     mode: str = Field(
@@ -194,6 +196,14 @@ class DataSource(dg.ConfigurableResource):
         description="Seed of the embedded world: same seed, same bytes.",
     )
     base_urls: dict[str, str] = Field(default_factory=dict, description="Publisher -> base URL for download mode.")
+    download_deadline_s: float = Field(
+        default_factory=lambda: float(os.environ.get("REE_DOWNLOAD_DEADLINE_S", DEFAULT_DEADLINE_S)),
+        description="Download mode: seconds allowed for one whole file (raise it for multi-gigabyte files).",
+    )
+    download_stall_s: float = Field(
+        default_factory=lambda: float(os.environ.get("REE_DOWNLOAD_STALL_S", DEFAULT_STALL_S)),
+        description="Download mode: a download fails when no byte arrives for this many seconds.",
+    )
 
     def settings(self) -> SourceSettings:
         if self.mode not in ("embedded", "local", "download"):
@@ -205,6 +215,8 @@ class DataSource(dg.ConfigurableResource):
             size=self.size,
             seed=self.seed,
             base_urls=self.base_urls,
+            download_deadline_s=self.download_deadline_s,
+            download_stall_s=self.download_stall_s,
         )
 
     def origin(self, table: str) -> str:

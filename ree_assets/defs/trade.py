@@ -40,5 +40,6 @@ def trade(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Outp
         metadata={
             "rows_per_year": dg.MetadataValue.md("\n".join(f"- {y}: {n}" for y, n in years.iter_rows())),
             "source_mode": data_source.mode,
+            "source_files": data_source.origin("trade"),
         },
     )

@@ -13,7 +13,9 @@ Two layouts are read:
 
 Every Use and Make table read is checked with :func:`ree_assets.core.io_table.check_use_totals` /
 :func:`~ree_assets.core.io_table.check_make_totals` (BEA's rounding tolerance is stated there), so a
-table whose totals do not reconcile raises :class:`~ree_assets.errors.DataValidationError`.
+table whose totals do not reconcile raises :class:`~ree_assets.errors.DataValidationError`; a
+row code on two lines is refused first, naming both lines (a duplicated line would otherwise be
+reported as totals that do not reconcile).
 Files that cannot be parsed (a CSV with ragged lines, a workbook that is not an xlsx or lacks the
 year sheet, a cell that is not a number) raise :class:`~ree_assets.errors.SourceFormatError`
 naming the file and the sheet, line or cell; CSV text that is not UTF-8 is read as Windows-1252
@@ -54,6 +56,8 @@ COLUMN_TOTAL_LABELS: dict[str, str] = {
 #: Lines of BEA's interactive-table exports that are partial sums, not lines of the table.
 _PARTIAL_SUM = re.compile(r"^(Sum of .* Selected|.* Not Selected)$")
 _HEADER_MARKERS = ("Code", "IOCode")
+#: The column of line numbers (sheet rows for a workbook) a wide table carries until its codes are checked.
+_LINE = "_line"
 _CODE_LIKE = re.compile(r"^[0-9A-Z]{2,6}$")
 _TOTAL_NAMES: dict[str, str] = {
     "T001": "Total intermediate use",
@@ -100,15 +104,40 @@ def _long(wide: pl.DataFrame, row_name: str, col_name: str, table: str, path: Pa
 
 
 def _read_tidy_csv(path: Path, table: str) -> pl.DataFrame:
-    """A tidy BEA CSV with codes as strings and total labels mapped to T-codes."""
-    wide = read_csv(path, table)
-    wide = wide.rename({c: _label_to_code(c.strip(), COLUMN_TOTAL_LABELS) for c in wide.columns})
+    """A tidy BEA CSV with codes as strings and total labels mapped to T-codes, one line per code."""
+    wide = read_csv(path, table, line_column=_LINE)
+    wide = wide.rename({c: _label_to_code(c.strip(), COLUMN_TOTAL_LABELS) for c in wide.columns if c != _LINE})
     first = wide.columns[0]
-    return wide.with_columns(
-        pl.col(first).map_elements(
-            lambda c: _label_to_code(normalise_code(c), ROW_TOTAL_LABELS), return_dtype=pl.String
-        )
+    return _one_line_per_code(
+        wide.with_columns(
+            pl.col(first).map_elements(
+                lambda c: _label_to_code(normalise_code(c), ROW_TOTAL_LABELS), return_dtype=pl.String
+            )
+        ),
+        table,
+        path,
     )
+
+
+def _one_line_per_code(wide: pl.DataFrame, table: str, path: Path | None) -> pl.DataFrame:
+    """``wide`` without its column of line numbers; a code (first column) on two lines is a
+    DataValidationError naming the code and both lines (a duplicated line would be counted twice
+    in every column sum and reported as totals that do not reconcile)."""
+    first = wide.columns[0]
+    repeated = wide.filter(pl.col(first).is_duplicated())
+    if repeated.height:
+        code = repeated[first][0]
+        lines = repeated.filter(pl.col(first) == code)[_LINE].to_list()
+        raise DataValidationError(
+            table,
+            "one line per code",
+            file=path,
+            line=lines[1],
+            row=code,
+            column=first,
+            detail=f"code {code!r} is on lines {lines}: remove the duplicate line",
+        )
+    return wide.drop(_LINE)
 
 
 def _code_row_index(rows: list[tuple]) -> int:
@@ -169,8 +198,8 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
         code = code or _label_to_code(name, COLUMN_TOTAL_LABELS)
         kept_columns.append((j, code))
         names[code] = name
-    records: list[list[str]] = []
-    for row in rows[max(code_row, name_row) + 1 :]:
+    records: list[list[str | int]] = []
+    for number, row in enumerate(rows[max(code_row, name_row) + 1 :], start=max(code_row, name_row) + 2):
         code = normalise_code(row[0] if row[0] is not None else "")
         name = normalise_code(row[1] if len(row) > 1 and row[1] is not None else "")
         if not code and not name:
@@ -181,9 +210,9 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
             continue
         code = code or _label_to_code(name, ROW_TOTAL_LABELS)
         names.setdefault(code, name)
-        records.append([code, *("" if row[j] is None else normalise_code(row[j]) for j, _ in kept_columns)])
-    columns = ["code", *(code for _, code in kept_columns)]
-    return pl.DataFrame(records, schema=columns, orient="row"), names
+        records.append([code, *("" if row[j] is None else normalise_code(row[j]) for j, _ in kept_columns), number])
+    schema = [("code", pl.String), *((code, pl.String) for _, code in kept_columns), (_LINE, pl.Int64)]
+    return _one_line_per_code(pl.DataFrame(records, schema=schema, orient="row"), "bea_xlsx", None), names
 
 
 def _read_wide(path: Path, sheet: str | None, table: str) -> tuple[pl.DataFrame, dict[str, str]]:

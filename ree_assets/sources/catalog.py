@@ -236,6 +236,7 @@ class SourceSettings:
     seed: int = 20100701
     base_urls: Mapping[str, str] = field(default_factory=dict)
     download_deadline_s: float = download.DEFAULT_DEADLINE_S
+    download_stall_s: float = download.DEFAULT_STALL_S
 
 
 def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
@@ -271,6 +272,7 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
             columns=file.columns,
             sha256=file.sha256,
             deadline_s=settings.download_deadline_s,
+            stall_s=settings.download_stall_s,
         )
     path = _find_local(settings.data_dir, file, table)
     if path is None and file.optional:
@@ -285,16 +287,19 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
 
 def describe_origin(table: str, settings: SourceSettings) -> str:
     """Where a table is read from, in words: the embedded world's seed and size, or the files of
-    the data folder (or download cache) that feed it."""
+    the data folder (the one present where a file may come in another format: a BEA ``.csv``
+    for the ``.xlsx``) or of the download cache that feed it."""
     if settings.mode == "embedded":
         return f"the embedded world (seed {settings.seed}, size {settings.size})"
     if table not in LOCAL_LAYOUT:
         return f"no file ({settings.mode} mode)"
 
-    def folder(file: SourceFile) -> Path:
-        return settings.cache_dir if settings.mode == "download" and file.publisher else settings.data_dir
+    def path(file: SourceFile) -> Path:
+        if settings.mode == "download" and file.publisher:
+            return settings.cache_dir / file.path
+        return _find_local(settings.data_dir, file, table) or settings.data_dir / file.path
 
-    return ", ".join(str(folder(file) / file.path) for file in LOCAL_LAYOUT[table].files)
+    return ", ".join(str(path(file)) for file in LOCAL_LAYOUT[table].files)
 
 
 def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:

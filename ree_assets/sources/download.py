@@ -2,9 +2,9 @@
 
 A file enters the cache only whole and verified:
 
-1. it is streamed into a temporary file next to its cache path, under an overall deadline (a
-   server that drips bytes or stalls fails when the deadline passes, not only when one socket
-   read times out);
+1. it is streamed into a temporary file next to its cache path under two limits: a whole-file
+   deadline (``deadline_s``: a server that drips bytes fails when it passes) and a stall limit
+   (``stall_s``: no byte received for that long, connecting included, fails at once);
 2. the body must have the length the server declared (``Content-Length``) and must not be served
    as ``text/html``;
 3. its content must pass :func:`ree_assets.sources.files.check_content` (the format's structure,
@@ -32,28 +32,39 @@ from pathlib import Path
 from ree_assets.errors import DownloadError, SourceFormatError, SourceNote
 from ree_assets.sources.files import check_content
 
-#: Overall time allowed for one file, seconds.
+#: Time allowed for one whole file, seconds (``DataSource.download_deadline_s``).
 DEFAULT_DEADLINE_S = 600.0
-#: Longest wait for any single socket operation (connect, one read), seconds.
-STALL_TIMEOUT_S = 60.0
+#: Longest time without receiving a byte (connecting included), seconds (``DataSource.download_stall_s``).
+DEFAULT_STALL_S = 60.0
 _CHUNK = 1 << 16
 
 
-def _stream(url: str, out, deadline_s: float) -> None:
+def _stream(url: str, out, deadline_s: float, stall_s: float) -> None:
     """Copy the body at ``url`` into ``out``; raise DownloadError-ready messages as ValueError."""
-    start = time.monotonic()
-    with urllib.request.urlopen(url, timeout=min(deadline_s, STALL_TIMEOUT_S)) as response:
-        if response.headers.get_content_type() == "text/html":
-            raise ValueError("the server answered with an HTML page (Content-Type text/html), not the file")
-        declared = response.headers.get("Content-Length")
-        received = 0
-        while chunk := response.read1(_CHUNK):
-            out.write(chunk)
-            received += len(chunk)
-            if time.monotonic() - start > deadline_s:
-                raise ValueError(f"not complete within the deadline of {deadline_s:g} s ({received} bytes received)")
-        if declared is not None and received != int(declared):
-            raise ValueError(f"truncated body: {received} of the {declared} bytes declared by Content-Length")
+    start, received = time.monotonic(), 0
+    try:
+        with urllib.request.urlopen(url, timeout=min(deadline_s, stall_s)) as response:
+            if response.headers.get_content_type() == "text/html":
+                raise ValueError("the server answered with an HTML page (Content-Type text/html), not the file")
+            declared = response.headers.get("Content-Length")
+            while chunk := response.read1(_CHUNK):
+                out.write(chunk)
+                received += len(chunk)
+                if time.monotonic() - start > deadline_s:
+                    raise ValueError(
+                        f"not complete within the deadline of {deadline_s:g} s ({received} bytes received; "
+                        "raise download_deadline_s, env REE_DOWNLOAD_DEADLINE_S, for a larger file)"
+                    )
+            if declared is not None and received != int(declared):
+                raise ValueError(f"truncated body: {received} of the {declared} bytes declared by Content-Length")
+    except TimeoutError as error:
+        waited = min(deadline_s, stall_s)
+        limit = (
+            "the deadline of" if deadline_s < stall_s else "the stall limit download_stall_s (REE_DOWNLOAD_STALL_S) of"
+        )
+        raise ValueError(
+            f"stalled: no byte received for {waited:g} s, {limit} {waited:g} s ({received} bytes received)"
+        ) from error
 
 
 def _what_failed(error: SourceFormatError) -> str:
@@ -70,8 +81,10 @@ def fetch(
     columns: Iterable[str] = (),
     sha256: str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
+    stall_s: float = DEFAULT_STALL_S,
 ) -> Path:
-    """Download ``url`` to ``destination``, verified (see the module docstring) and atomically.
+    """Download ``url`` to ``destination``, verified (see the module docstring) and atomically,
+    within ``deadline_s`` for the whole file and never ``stall_s`` without a byte.
 
     Raises DownloadError naming the URL, ``destination`` and ``table``; nothing is left behind.
     """
@@ -80,7 +93,7 @@ def fetch(
     partial = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
-            _stream(url, out, deadline_s)
+            _stream(url, out, deadline_s, stall_s)
         check_content(partial, table, suffix=destination.suffix, columns=columns, sha256=sha256)
         partial.replace(destination)
     except urllib.error.HTTPError as error:
@@ -103,6 +116,7 @@ def cached_or_fetched(
     columns: Iterable[str] = (),
     sha256: str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
+    stall_s: float = DEFAULT_STALL_S,
 ) -> Path:
     """``cached`` if it passes verification; otherwise (absent, or bad: then deleted with a
     :class:`SourceNote`) the file fetched from ``url`` into it."""
@@ -119,4 +133,4 @@ def cached_or_fetched(
                 stacklevel=2,
             )
             cached.unlink()
-    return fetch(url, cached, table, columns=columns, sha256=sha256, deadline_s=deadline_s)
+    return fetch(url, cached, table, columns=columns, sha256=sha256, deadline_s=deadline_s, stall_s=stall_s)

@@ -10,7 +10,10 @@ where known, the line; a reader never guesses past a broken file.
   as anything else would turn ``331410\\xa0`` into a different code.
 - A CSV has a header of unique names, and every non-blank line has as many fields as the header
   (Python's ``csv`` dialect: comma-separated, double-quoted). Values are cast to the contract's
-  types strictly: a value that does not parse is an error naming its line and column.
+  types strictly: a value that does not parse is an error naming its line and column
+  (:func:`cast_strictly`, also used by readers that parse with Polars or JSON).
+- A file a fast reader (Polars) refuses as not UTF-8 is located by :func:`not_utf8`: the line,
+  the column and the byte.
 - :func:`check_content` is the verification of a downloaded or cached file: not an HTML page,
   the format's own structure (xlsx: a zip holding ``[Content_Types].xml`` and
   ``xl/workbook.xml``; xls: an OLE2 compound file; RData: R's ``RDX``/``RDA``/``RDB`` header,
@@ -29,7 +32,7 @@ import lzma
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -123,6 +126,8 @@ def read_csv(
             table, "the file is a well-formed CSV", file=path, line=reader.line_num, detail=str(error)
         ) from error
     frame = pl.DataFrame(records, schema={name: pl.String for name in header}, orient="row")
+    if line_column is not None:
+        frame = frame.with_columns(pl.Series(line_column, lines, pl.Int64))
     dtypes = dict(dtypes or {})
     if missing := [name for name in dtypes if name not in header]:
         raise SourceFormatError(
@@ -133,8 +138,25 @@ def read_csv(
             detail=f"missing {missing}",
             contract=contract,
         )
+    return cast_strictly(frame, dtypes, table, path, lines.__getitem__, contract)
+
+
+def cast_strictly(
+    frame: pl.DataFrame,
+    dtypes: Mapping[str, PolarsType],
+    table: str,
+    path: Path | str,
+    line: Callable[[int], int] | None = None,
+    contract: Path | None = None,
+) -> pl.DataFrame:
+    """``frame`` (read from ``path``) with the columns of ``dtypes`` cast to their types, text
+    as numbers after stripping blanks; null stays null. A value that does not parse is a
+    SourceFormatError naming the file, its line (``line``: row of ``frame`` -> its line in the
+    file; without it the 0-based row, e.g. the record of a JSON list), the column and the value."""
     cast = frame.with_columns(
-        (pl.col(name).str.strip_chars() if dtype.is_numeric() else pl.col(name)).cast(dtype, strict=False)
+        (pl.col(name).str.strip_chars() if dtype.is_numeric() and frame[name].dtype == pl.String else pl.col(name))
+        .cast(dtype, strict=False)
+        .alias(name)
         for name, dtype in dtypes.items()
     )
     for name, dtype in dtypes.items():
@@ -145,12 +167,41 @@ def read_csv(
                 table,
                 f"values of {name} parse as {dtype}",
                 file=path,
-                line=lines[index],
+                line=line(index) if line is not None else None,
+                row=None if line is not None else index,
                 column=name,
                 detail=f"value {frame[name][index]!r}",
                 contract=contract,
             )
-    return cast.with_columns(pl.Series(line_column, lines, dtype=pl.Int64)) if line_column else cast
+    return cast
+
+
+def not_utf8(path: Path, table: str, delimiter: str, contract: Path | None = None) -> SourceFormatError | None:
+    """The error naming the first byte of a delimited text file that is not UTF-8: its line, its
+    column (the header's name; ``field N`` in the header itself) and the byte; None when the file
+    is UTF-8. The file is parsed as CSV (``"`` quotes), so a quoted field spanning lines is one
+    field and the line is the byte's own."""
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar='"')
+        header: list[str] | None = None
+        start = 1
+        for record in reader:
+            for index, field in enumerate(record):
+                bad = next((i for i, char in enumerate(field) if "\udc80" <= char <= "\udcff"), None)
+                if bad is not None:
+                    known = header is not None and index < len(header)
+                    return SourceFormatError(
+                        table,
+                        "the file is UTF-8 text",
+                        file=path,
+                        line=start + (delimiter.join(record[:index]) + field[:bad]).count("\n"),
+                        column=header[index] if header is not None and known else f"field {index + 1}",
+                        detail=f"byte {ord(field[bad]) - 0xDC00:#04x} is not UTF-8; save the file as UTF-8",
+                        contract=contract,
+                    )
+            header = record if header is None else header
+            start = reader.line_num + 1
+    return None
 
 
 def _looks_like_html(head: bytes) -> bool:

@@ -68,15 +68,27 @@ def read_patent_year(
     return read_patentsview(settings.data_dir / PATENTSVIEW_DIR, year, policy=policy, sections=sections)
 
 
-def patent_origin(settings: SourceSettings, reader: PatentReader = "auto") -> str:
-    """Where the patent tables are read from, in words (the ``source_files`` of the pull)."""
+def patent_origin(
+    settings: SourceSettings, reader: PatentReader = "auto", years: Iterable[int] = (), table: str = "patents"
+) -> str:
+    """Where ``table`` of grant ``years`` is read from, in words (the ``source_files`` of the
+    pull): the files of each year that feed it (the year's USPTO XML files, else the PatentsView
+    files of the table), or the embedded world or BigQuery."""
     if reader == "bigquery":
         return "Google Patents Public Data on BigQuery (patents-public-data.patents.publications)"
     if settings.mode == "embedded":
         return f"the embedded synthetic USPTO (seed {settings.seed}, size {settings.size})"
-    xml = f"{settings.data_dir / USPTO_XML_DIR}/ipgYYMMDD.xml"
-    tsv = f"{settings.data_dir / PATENTSVIEW_DIR}/ (PatentsView bulk TSVs, legacy or g_* layout)"
-    return {"uspto_xml": xml, "patentsview": tsv}.get(reader, f"{xml}, else {tsv}")
+    from ree_assets.sources.patentsview import PATENT_FILES, table_files
+
+    xml_folder, tsv_folder = settings.data_dir / USPTO_XML_DIR, settings.data_dir / PATENTSVIEW_DIR
+    files: list[Path] = []
+    for year in years:
+        xml = uspto_xml_files(xml_folder, year)
+        if reader == "uspto_xml" or (reader == "auto" and xml):
+            files += xml
+        elif any((tsv_folder / name).is_file() for name in PATENT_FILES.values()):
+            files += table_files(tsv_folder, table, year)
+    return ", ".join(str(file) for file in dict.fromkeys(files)) or f"no file of {xml_folder} or {tsv_folder}"
 
 
 def read_patent_years(

@@ -72,8 +72,9 @@ from typing import Literal
 
 import polars as pl
 
-from ree_assets.errors import DataValidationError, SourceNote, SourceUnavailableError
+from ree_assets.errors import DataValidationError, SourceFormatError, SourceNote, SourceUnavailableError
 from ree_assets.sources.contracts import contract_path
+from ree_assets.sources.files import not_utf8
 from ree_assets.sources.patent_tables import (
     PATENT_TABLES,
     AbsentSource,
@@ -198,6 +199,17 @@ CURRENT = {
 
 LAYOUTS: dict[Layout, dict[str, Tsv]] = {"legacy": LEGACY, "current": CURRENT}
 
+#: The files each canonical table is read from (labels of :data:`LEGACY` / :data:`CURRENT`; a
+#: label a layout lacks is skipped): the patent file selects the grants of the year for all.
+TABLE_FILES: dict[str, tuple[str, ...]] = {
+    "patents": ("patent", "abstract", "application"),
+    "patent_texts": ("patent", "claims", "description"),
+    "patent_assignees": ("patent", "patent_assignee", "assignee", "rawassignee", "location", "rawlocation"),
+    "patent_inventors": ("patent", "patent_inventor", "inventor", "rawinventor", "location", "rawlocation"),
+    "patent_classes": ("patent", "cpc", "uspc"),
+    "patent_citations": ("patent", "us_citation", "foreign_citation"),
+}
+
 
 def detect_layout(folder: Path) -> Layout:
     """``current`` when ``g_patent.tsv`` is in ``folder``, ``legacy`` when ``patent.tsv`` is."""
@@ -209,12 +221,25 @@ def detect_layout(folder: Path) -> Layout:
     )
 
 
-def header(path: Path) -> list[str]:
+def header(path: Path, table: str = "patents") -> list[str]:
     """The column names of a TSV's first line, unquoted; stray bytes before a name's first quote
-    are dropped (PatentsView's legacy ``patent.tsv`` starts with ``x"id"``), as is a BOM."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        names = handle.readline().rstrip("\r\n").split("\t")
+    are dropped (PatentsView's legacy ``patent.tsv`` starts with ``x"id"``), as is a BOM. A line
+    that is not UTF-8 is a SourceFormatError naming the file, the line, the column and the byte."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        names = first.decode("utf-8-sig").rstrip("\r\n").split("\t")
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, table) from error
     return [name[name.find('"') :].strip('"') if '"' in name else name.strip() for name in names]
+
+
+def _not_utf8(path: Path, table: str) -> SourceFormatError:
+    """The error naming the first byte of a PatentsView file that is not UTF-8 (PatentsView
+    writes UTF-8; a file re-saved in another encoding fails, never turns into other text)."""
+    error = not_utf8(path, table, "\t", contract_path(table))
+    assert error is not None, f"{path} was reported not UTF-8 but decodes"
+    return error
 
 
 def _blank(column: str) -> pl.Expr:
@@ -249,7 +274,7 @@ def scan_tsv(path: Path, spec: Tsv, table: str, where: pl.Expr | None = None) ->
     columns (dates parsed), their row number and the problem of each malformed row (null when
     well-formed). A header without the spec's columns raises DataValidationError naming the
     file, the first missing column and the table's contract."""
-    names = header(path)
+    names = header(path, table)
     missing = [c for c in spec.columns if c not in names]
     if missing:
         raise DataValidationError(
@@ -334,7 +359,12 @@ class Folder:
             where = pl.col(spec.key).is_in(keys.implode()) | _blank(spec.key)
         frames = []
         for path in paths:
-            frame = scan_tsv(path, spec, table, where).collect(engine="streaming").sort(_ROW)
+            try:
+                frame = scan_tsv(path, spec, table, where).collect(engine="streaming").sort(_ROW)
+            except pl.exceptions.ComputeError as error:
+                if "utf-8" not in str(error):
+                    raise
+                raise _not_utf8(path, table) from error
             broken = frame.filter(pl.col(_PROBLEM).is_not_null())
             if broken.height:
                 lines = _lines(path, broken[_ROW].to_list())
@@ -356,6 +386,15 @@ class Folder:
         if missing:
             self.note(table, f"{' and '.join(missing)} absent", absent=not found)
         return found
+
+
+def table_files(folder: Path | str, table: str, year: int | None = None) -> list[Path]:
+    """The files of ``folder`` a canonical table of grant year ``year`` (None: every year) is
+    read from, those present, in the order of :data:`TABLE_FILES`."""
+    path = Path(folder)
+    files = LAYOUTS[detect_layout(path)]
+    reading = Folder(path, year, "skip", [])
+    return [file for label in TABLE_FILES[table] if label in files for file in reading.files(files[label])]
 
 
 def _join(frame: pl.DataFrame, other: pl.DataFrame | None, on: str, columns: dict[str, pl.Expr]) -> pl.DataFrame:

@@ -15,16 +15,23 @@ from pathlib import Path
 import polars as pl
 
 from ree_assets.errors import DataValidationError
+from ree_assets.sources.contracts import contract_path
+from ree_assets.sources.files import read_csv
 
 COLUMNS = ("Country Name", "Country Code", "Year", "Value")
 
 
 def _read_long(path: Path, value: str) -> pl.DataFrame:
+    """``(country, year, <value>)`` of a long World Bank file, read strictly
+    (:func:`~ree_assets.sources.files.read_csv`: a year or value that is not a number fails
+    naming the file, line and column); rows without a value are left out."""
     header = pl.read_csv(path, n_rows=0).columns
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise DataValidationError(str(path), "World Bank long layout", column=", ".join(missing))
-    frame = pl.read_csv(path, schema_overrides={"Country Code": pl.String, "Year": pl.Int64, "Value": pl.Float64})
+        raise DataValidationError("gdp", "World Bank long layout", file=path, column=", ".join(missing))
+    frame = read_csv(
+        path, "gdp", {"Country Code": pl.String, "Year": pl.Int64, "Value": pl.Float64}, contract_path("gdp")
+    )
     return frame.select(
         pl.col("Country Code").alias("country"), pl.col("Year").alias("year"), pl.col("Value").alias(value)
     ).drop_nulls(value)
