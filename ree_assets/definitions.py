@@ -28,10 +28,10 @@ from ree_assets.defs.resources import DataSource, DuckDBStore, PolarsDuckDBIOMan
 
 def build_resources(database: str | None = None, data_source: DataSource | None = None) -> dict:
     """The resources of a run: one DuckDB file, its IO manager, dbt and the data source."""
-    store = DuckDBStore(database=database or duckdb_path())
+    database = database or duckdb_path()
     return {
-        "store": store,
-        "io_manager": PolarsDuckDBIOManager(store=store),
+        "store": DuckDBStore(database=database),
+        "io_manager": PolarsDuckDBIOManager(database=database),
         "data_source": data_source or DataSource(),
         "dbt": dbt.dbt_resource(),
         "patent_classifier": patents.PatentClassifier(),

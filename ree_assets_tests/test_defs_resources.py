@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from ree_assets.defs.partitions import trade_year_partitions
-from ree_assets.defs.resources import DuckDBStore, PolarsDuckDBIOManager
+from ree_assets.defs.resources import PolarsDuckDBIOManager
 from ree_assets_tests.helpers import read_table
 
 VALUE = {"value": 1.0}
@@ -27,12 +27,11 @@ def all_years(yearly_pull: pl.DataFrame) -> pl.DataFrame:
 
 
 def _materialize(database, assets, partition_key=None):
-    store = DuckDBStore(database=str(database))
     return dg.materialize(
         assets,
         partition_key=partition_key,
         instance=dg.DagsterInstance.ephemeral(),
-        resources={"io_manager": PolarsDuckDBIOManager(store=store)},
+        resources={"io_manager": PolarsDuckDBIOManager(database=str(database))},
         raise_on_error=False,
     )
 
