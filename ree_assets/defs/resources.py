@@ -94,7 +94,7 @@ class PolarsDuckDBIOManager(DuckDBPolarsIOManager):
             try:
                 yield io_manager
             finally:
-                io_manager.withdraw("the run ended before the step yielded all its outputs")
+                io_manager.withdraw("the run ended before the step yielded all its outputs", context.log)
 
 
 class DataSource(dg.ConfigurableResource):

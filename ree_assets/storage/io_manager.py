@@ -39,6 +39,7 @@ published.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -180,8 +181,9 @@ class WapPolarsTypeHandler(DuckDBPolarsTypeHandler):
 
 def _required_outputs(context: dg.OutputContext) -> frozenset[str]:
     """The outputs of the context's step that will come to this IO manager: selected, required,
-    not ``Nothing``, with the same IO manager key."""
+    neither ``Nothing`` nor an asset check's result, with the same IO manager key."""
     step = context.step_context
+    checks = step.job_def.asset_layer
     manager = step.op_def.output_def_named(context.name).io_manager_key
     names = []
     for output in step.step.step_outputs:
@@ -191,6 +193,7 @@ def _required_outputs(context: dg.OutputContext) -> frozenset[str]:
             and not definition.optional
             and definition.io_manager_key == manager
             and not definition.dagster_type.is_nothing
+            and checks.get_asset_check_key_for_node_output(step.node_handle, output.name) is None
         ):
             names.append(output.name)
     return frozenset(names)
@@ -245,7 +248,7 @@ class WapDbIOManager(DbIOManager):
             step.staged.append((target, target.table))
             results = publish.audit(self._database, target, audits)
         except BaseException:
-            self.withdraw(f"storing {target.published} failed")
+            self.withdraw(f"storing {target.published} failed", context.log)
             raise
         version = publish.Version(target, target.table, results, str(getattr(source, "value", source or "")))
         step.audited.append(version)
@@ -270,17 +273,21 @@ class WapDbIOManager(DbIOManager):
         step = self._step
         if step is None or (step.step_key, step.run_id) != (context.step_key, context.run_id):
             if step is not None:
-                self.withdraw(f"step {step.step_key} failed before yielding all its outputs")
+                self.withdraw(f"step {step.step_key} ended before its last required output", context.log)
             step = self._step = StepVersions(context.step_key, context.run_id, _required_outputs(context))
         return step
 
-    def withdraw(self, reason: str) -> None:
-        """Reject the versions staged and not settled (their step failed), and release the lock."""
+    def withdraw(self, reason: str, log: logging.Logger | None) -> None:
+        """Reject the versions staged and not settled (their step failed), saying so in ``log``,
+        and release the lock."""
         step = self._step
         if step is None:
             return
         try:
             if step.staged:
                 publish.withdraw(self._database, step.staged, run_id=step.run_id, reason=reason)
+                if log is not None:
+                    tables = ", ".join(target.published for target, _ in step.staged)
+                    log.warning(f"NOT published, staged versions withdrawn: {tables} ({reason})")
         finally:
             step.forget()
