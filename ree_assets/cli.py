@@ -31,7 +31,7 @@ from ree_assets.defs.resources import duckdb_path, reports_dir
 from ree_assets.instance import instance_home
 from ree_assets.replication_report import REPORT_NAME
 from ree_assets.storage import wap
-from ree_assets.storage.publish import connect
+from ree_assets.storage.lock import connect
 
 
 def summarise(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:

@@ -32,10 +32,10 @@ warn_if_foreign()  # the UI and `dg` load this module: say so when runs go to an
 def build_resources(database: str | None = None, data_source: DataSource | None = None) -> dict:
     """The resources of a run: one DuckDB file, its IO manager, dbt, the data source, the patent
     classifier and the code location's lineage (over ``defs``, built below)."""
-    store = DuckDBStore(database=database or duckdb_path())
+    database = database or duckdb_path()
     return {
-        "store": store,
-        "io_manager": PolarsDuckDBIOManager(store=store),
+        "store": DuckDBStore(database=database),
+        "io_manager": PolarsDuckDBIOManager(database=database),
         "data_source": data_source or DataSource(),
         "dbt": dbt.dbt_resource(),
         "patent_classifier": patents.PatentClassifier(),

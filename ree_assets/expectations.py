@@ -8,14 +8,20 @@ Kept as plain tuples so importing this module does not import Great Expectations
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 
 from ree_assets.sources.patent_tables import ASSIGNEE_TYPES, CLASS_SCHEMES, PARTITION_COLUMN, TEXT_SECTIONS
-from ree_assets.storage.audit import Expectation, Suite
+
+#: An expectation as data: (Great Expectations class name, its keyword arguments).
+Expectation = tuple[str, Mapping[str, Any]]
+
+#: A suite: called with the frames of the other tables it compares against, returns expectations.
+Suite = Callable[..., Sequence[Expectation]]
 
 
 @dataclass(frozen=True)

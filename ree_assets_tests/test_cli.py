@@ -35,7 +35,7 @@ def test_error_checks_are_listed_and_fail_the_run():
 
 def test_an_interrupted_run_is_reported(tmp_path):
     from ree_assets.storage import wap
-    from ree_assets.storage.publish import connect
+    from ree_assets.storage.lock import connect
 
     database = str(tmp_path / "ree.duckdb")
     with connect(database, "test") as con:

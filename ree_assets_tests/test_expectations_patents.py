@@ -11,7 +11,8 @@ from ree_assets.sources.contracts import contract_columns
 from ree_assets.sources.patent_tables import PATENT_TABLES
 from ree_assets.storage import wap
 from ree_assets.storage.audit import suite_audit
-from ree_assets.storage.publish import AuditFailed, read_table, write_audit_publish
+from ree_assets.storage.publish import AuditFailed, write_audit_publish
+from ree_assets.storage.wap import read_table
 from ree_assets_tests.patentsview_files import EXPECTED
 
 YEARS = range(2015, 2016)

@@ -103,7 +103,9 @@ def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, dat
     for note in notes:
         context.log.warning(str(note))
     absent = {note.table for note in notes if isinstance(note, AbsentSource)}
-    for table in PATENT_TABLES:
+    # the optional tables first: the IO manager publishes a step's outputs together when its last
+    # required output (patents) is audited (ree_assets.storage.io_manager)
+    for table in sorted(PATENT_TABLES, key=lambda table: table == "patents"):
         if table in absent and tables[table].is_empty():
             context.log.warning(f"{table} is not written: none of its source files is present")
             continue

@@ -116,7 +116,7 @@ def stored_tables(store: DuckDBStore, schemas: Mapping[str, str]) -> tuple[set[s
     DuckDB schema); nothing when the database file does not exist yet."""
     if not Path(store.database).exists():
         return set(), {}
-    with store.connect(read_only=True) as con:
+    with store.get_connection(read_only=True) as con:
         existing = set(con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall())
         stored = {asset for asset, schema in schemas.items() if (schema, asset) in existing}
         frames = {

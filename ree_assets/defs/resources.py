@@ -1,23 +1,25 @@
-"""Resources: DuckDB storage, the Polars <-> DuckDB IO manager, dbt, and the data source."""
+"""Resources: DuckDB storage on Dagster's own integration (``dagster_duckdb.DuckDBResource``, the
+``dagster_duckdb_polars`` IO manager) with write-audit-publish and the file lock
+(``ree_assets.storage.io_manager`` says what stays the project's and why), dbt, and the data source."""
 
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 import polars as pl
+from dagster_duckdb import DuckDBResource
+from dagster_duckdb_polars import DuckDBPolarsIOManager
 from pydantic import Field
 
-from ree_assets.expectations import SUITES
 from ree_assets.labels import data_caption
-from ree_assets.reporting import frame_markdown
 from ree_assets.sources.catalog import LOCAL_LAYOUT, SourceSettings, describe_origin, read_table
-from ree_assets.sources.contracts import contract_path
 from ree_assets.sources.download import DEFAULT_DEADLINE_S, DEFAULT_STALL_S
-from ree_assets.storage import publish, wap
-from ree_assets.storage.audit import Finding, contract_audit, suite_audit
+from ree_assets.storage import lock, wap
+from ree_assets.storage.io_manager import WapDbIOManager, WapDuckDBClient, WapPolarsTypeHandler
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DUCKDB_PATH = "data/ree.duckdb"
@@ -33,139 +35,67 @@ def reports_dir(database: str | None = None) -> Path:
     return Path(database or duckdb_path()).resolve().parent / "reports"
 
 
-class DuckDBStore(dg.ConfigurableResource):
-    """The project's DuckDB file. Every connection is opened for one step under the file's
-    cross-process lock and closed after it, so another process (a CLI run next to the UI's) waits
-    for it instead of failing on DuckDB's own lock."""
+class DuckDBStore(DuckDBResource):
+    """Dagster's DuckDB resource on the project's file, each connection opened for one step under
+    the file's cross-process lock, so another process (a CLI run next to the UI's) waits for it
+    instead of failing on DuckDB's own lock.
+
+    ``get_connection`` is the library's, with the lock, a read-only mode, and a close that happens
+    even when the step fails (the library closes only after a clean exit, and a connection a
+    traceback keeps alive would hold the file after the lock is released)."""
 
     database: str = Field(default_factory=duckdb_path, description="Path of the DuckDB file.")
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with publish.connect(self.database, "a step's connection", read_only=read_only) as con:
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with lock.connect(self.database, "a step's connection", read_only, self.connection_config) as con:
             yield con
 
     def read_table(self, schema: str, table: str, where: str | None = None) -> pl.DataFrame:
         """``<schema>.<table>`` (optionally filtered by a SQL predicate) as a Polars frame."""
-        return publish.read_table(self.database, schema, table, where)
+        return wap.read_table(self.database, schema, table, where)
 
     def has_table(self, schema: str, table: str) -> bool:
         """Whether ``<schema>.<table>`` has been materialised."""
-        return publish.has_table(self.database, schema, table)
+        return wap.has_table(self.database, schema, table)
 
 
-def _schema_and_table(output: dg.OutputContext) -> tuple[str, str]:
-    """The DuckDB schema (asset metadata ``schema``, default ``core``) and table (asset name)."""
-    metadata = output.definition_metadata or {}
-    return metadata.get("schema", "core"), output.asset_key.path[-1]
+class PolarsDuckDBIOManager(DuckDBPolarsIOManager):
+    """Dagster's Polars <-> DuckDB IO manager storing every output by write-audit-publish: a new
+    version of ``<schema>.<asset name>`` (schema from the asset's ``schema`` metadata, default
+    ``core``) is staged in ``wap_<schema>``, audited there against its ODCS contract and Great
+    Expectations suite (``ree_assets.expectations``), and published in one transaction only if
+    every rule passes, together with the other outputs of its step. Otherwise the step fails,
+    naming the rules and the offending values, and the published tables keep their rows. A write
+    of yearly partitions (``partition_expr``: the integer year column) replaces only those years;
+    rows outside them, or an empty year, are refused."""
 
+    database: str = Field(default_factory=duckdb_path, description="Path of the DuckDB file.")
+    schema_: str | None = Field(default="core", alias="schema", description="Schema of assets naming none.")
 
-def _partition_column(output: dg.OutputContext) -> str:
-    return (output.definition_metadata or {}).get("partition_expr", "year")
+    @staticmethod
+    def type_handlers() -> list[WapPolarsTypeHandler]:
+        return [WapPolarsTypeHandler()]
 
-
-def _partition_filter(context: dg.OutputContext | dg.InputContext, output: dg.OutputContext) -> str | None:
-    """SQL predicate selecting the rows of the context's yearly partitions (on the column the
-    stored asset names in ``partition_expr``, default ``year``), or None when unpartitioned.
-    Rows whose partition column is null never match."""
-    if not context.has_asset_partitions:
-        return None
-    column = _partition_column(output)
-    window = context.asset_partitions_time_window
-    return f"coalesce({column} >= {window.start.year} AND {column} < {window.end.year}, false)"
-
-
-def _years_without_rows(context: dg.OutputContext, frame: pl.DataFrame) -> list[int]:
-    """The written yearly partitions that hold no row: an empty year is bad data, never a
-    silent wipe of that year's stored rows."""
-    window = context.asset_partitions_time_window
-    present = set(frame.select(pl.col(_partition_column(context)).cast(pl.Int64, strict=False)).to_series().to_list())
-    return [year for year in range(window.start.year, window.end.year) if year not in present]
-
-
-class PolarsDuckDBIOManager(dg.ConfigurableIOManager):
-    """Stores Polars frames as DuckDB tables ``<schema>.<asset name>`` by write-audit-publish.
-
-    A new version is written to the staging schema ``wap_<schema>``, audited there against the
-    table's ODCS contract and Great Expectations suite (``ree_assets.expectations``), and published
-    in one transaction only if every rule passes. Otherwise the step fails, naming the rules and
-    the offending values, and the published table keeps its rows. A write of yearly partitions
-    replaces only those years; rows outside them, or an empty year, are refused.
-    """
-
-    store: dg.ResourceDependency[DuckDBStore]
-
-    def audits(self, table: str, years: range | None = None) -> list[publish.Audit]:
-        """The audits every version of ``table`` goes through: its contract and its Great
-        Expectations suite, where it has them (every asset of the project has a contract, a
-        test asserts it; a table you add without one is stored unaudited, and says so);
-        ``years``: the yearly partitions written."""
-        audits: list[publish.Audit] = []
-        if contract_path(table).is_file():
-            audits.append(("odcs_contract", contract_audit(contract_path(table))))
-        if table in SUITES:
-            audits.append(("great_expectations", suite_audit(table, SUITES[table], years)))
-        return audits
-
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        schema, table = _schema_and_table(context)
-        predicate = _partition_filter(context, context)
-        source = (context.output_metadata or {}).get("source_files")
-        keys = context.asset_partition_keys if predicate is not None else []
-        target = wap.Target(schema, table, predicate, partitions=f"{keys[0]}...{keys[-1]}" if keys else "")
-        window = context.asset_partitions_time_window if predicate is not None else None
-        audits = self.audits(table, range(window.start.year, window.end.year) if window else None)
-        if predicate is not None:
-            outside = obj.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({predicate})").item()
-            if outside:
-                raise ValueError(
-                    f"{schema}.{table}: {outside} rows fall outside the written "
-                    f"partitions ({predicate}); refusing to store them"
-                )
-            empty = _years_without_rows(context, obj)
-            audits.append(
-                (
-                    "odcs_contract",
-                    lambda *_: (
-                        [
-                            Finding(
-                                "odcs_contract",
-                                "every written partition has rows",
-                                _partition_column(context),
-                                f"no rows for year(s) {empty}",
-                            )
-                        ]
-                        if empty
-                        else []
-                    ),
-                )
-            )
-        publish.write_audit_publish(
-            self.store.database,
-            target,
-            obj,
-            audits,
-            run_id=context.run_id,
-            asset=table,
-            source=str(getattr(source, "value", source or "")),
-        )
-        context.add_output_metadata(
-            {
-                "dagster/row_count": obj.height,
-                "dagster/table_name": target.published,
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(name, str(dtype)) for name, dtype in obj.schema.items()]
-                ),
-                "audit": ("passed: " + ", ".join(dict.fromkeys(check for check, _ in audits)))
-                if audits
-                else "none: no contract in data_contracts/ (stored unaudited)",
-                "preview": frame_markdown(obj.head(10)),
-            }
+    def create_io_manager(self, context: dg.InitResourceContext) -> WapDbIOManager:
+        return WapDbIOManager(
+            db_client=WapDuckDBClient(),
+            database=self.database,
+            schema=self.schema_,
+            type_handlers=self.type_handlers(),
+            default_load_type=self.default_load_type(),
+            io_manager_name=type(self).__name__,
         )
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        schema, table = _schema_and_table(context.upstream_output)
-        return self.store.read_table(schema, table, _partition_filter(context, context.upstream_output))
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Any]:
+        """The IO manager; when the run (or, with a multiprocess executor, the step) ends, it
+        withdraws what a failed step left staged."""
+        with super().yield_for_execution(context) as io_manager:
+            try:
+                yield io_manager
+            finally:
+                io_manager.withdraw("the run ended before the step yielded all its outputs", context.log)
 
 
 class DataSource(dg.ConfigurableResource):

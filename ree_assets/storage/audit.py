@@ -12,22 +12,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from ree_assets.expectations import Expectation, TableSuite
 from ree_assets.sources.contracts import contract_schema, load_contract
 from ree_assets.storage.lock import database_lock
-
-if TYPE_CHECKING:
-    from ree_assets.expectations import TableSuite
-
-#: An expectation as data: (Great Expectations class name, its keyword arguments).
-Expectation = tuple[str, Mapping[str, Any]]
-
-#: A suite: called with the frames of the other tables it compares against, returns expectations.
-Suite = Callable[..., Sequence[Expectation]]
+from ree_assets.storage.wap import has_table, read_table
 
 #: How many offending rows a finding quotes.
 SAMPLE_ROWS = 5
@@ -157,7 +150,6 @@ def suite_audit(table: str, table_suite: TableSuite, years: range | None = None)
     against the published tables it compares with (a missing one is a finding naming it). For a
     write of yearly partitions (``years``) of a table whose suite names its partition column,
     only the rows of those years are validated, and the suite is given the years."""
-    from ree_assets.storage.publish import has_table, read_table
 
     def _audit(database: str, schema: str) -> list[Finding]:
         missing = [name for name, other in table_suite.compares_with.items() if not has_table(database, other, name)]

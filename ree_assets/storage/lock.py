@@ -10,6 +10,8 @@ lock when its process dies, so a killed run never leaves the file locked.
 
 The lock is re-entrant within a process (a write-audit-publish holds it while the contract test
 opens the file again). The holder's description lives in ``<database>.lock.holder``.
+:func:`connect` opens a DuckDB connection under the lock and closes it before releasing the lock,
+whatever happens in between.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import duckdb
 from filelock import FileLock, Timeout
 
 #: Seconds a process waits for another one's hold on the database file (``REE_LOCK_TIMEOUT``).
@@ -110,3 +114,18 @@ def _current_activity(database: str) -> str | None:
         return json.loads(holder_path(database).read_text()).get("activity")
     except (OSError, ValueError):
         return None
+
+
+@contextmanager
+def connect(
+    database: str, activity: str, read_only: bool = False, config: Mapping[str, Any] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to ``database`` (DuckDB settings ``config``), opened under its cross-process
+    lock and closed, even when the caller fails, before the lock is released: a connection kept
+    alive by a traceback would hold DuckDB's own lock on the file after ours is gone."""
+    with database_lock(database, activity):  # the lock creates the file's folder
+        con = duckdb.connect(database, read_only=read_only, config=dict(config or {}))
+        try:
+            yield con
+        finally:
+            con.close()

@@ -1,14 +1,20 @@
-"""Write, audit, then publish one table version; record what the audit found.
+"""Write, audit, then publish table versions; record what the audits found.
 
-The audit's outcome is kept in ``wap.audits`` (run, asset, check, passed, findings) so the
+A version is staged (:func:`stage`), audited where it is staged (:func:`audit`), and settled
+(:func:`settle`): published if it broke no rule, rejected otherwise. Several versions settled
+together (the outputs of one multi-output step) are published together in one transaction, or
+none of them is. :func:`write_audit_publish` does the three for one version under one hold of the
+file's lock.
+
+The audits' outcome is kept in ``wap.audits`` (run, asset, check, passed, findings) so the
 Dagster asset checks of the same run report it instead of testing the table a second time.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -16,7 +22,7 @@ import polars as pl
 
 from ree_assets.storage import wap
 from ree_assets.storage.audit import Finding
-from ree_assets.storage.lock import database_lock
+from ree_assets.storage.lock import connect, database_lock
 
 #: The audits a version goes through: each takes the candidate's (database, staging schema) and
 #: returns its findings, labelled by the check that reports them.
@@ -30,44 +36,38 @@ CREATE TABLE IF NOT EXISTS wap.audits (
 """
 
 
-class AuditFailed(ValueError):
-    """A table version broke a blocking rule and was not published."""
+@dataclass(frozen=True)
+class Version:
+    """A staged table version of ``asset`` and what its audits found (check -> findings); ``source``
+    names the files it was read from, for the error message."""
 
-    def __init__(self, target: wap.Target, findings: Sequence[Finding], source: str = ""):
-        self.target, self.findings = target, list(findings)
-        origin = f" (read from {source})" if source else ""
+    target: wap.Target
+    asset: str
+    results: dict[str, list[Finding]]
+    source: str = ""
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for findings in self.results.values() for f in findings]
+
+
+class AuditFailed(ValueError):
+    """A table version broke a blocking rule and was not published (nor were the versions
+    ``withheld`` with it, the other outputs of its step)."""
+
+    def __init__(self, version: Version, withheld: Sequence[wap.Target] = ()):
+        self.target, self.findings = version.target, version.findings
+        target = version.target
+        origin = f" (read from {version.source})" if version.source else ""
+        others = (
+            f"; neither were the step's other outputs {', '.join(t.published for t in withheld)}" if withheld else ""
+        )
         lines = "\n".join(f"  - [{f.check}] {f.line()}" for f in self.findings)
         super().__init__(
             f"{target.published}{' partitions ' + target.partitions if target.partitions else ''}"
             f"{origin} was NOT published: it breaks {len(self.findings)} rule(s); the stored table "
-            f"keeps its previous rows.\n{lines}"
+            f"keeps its previous rows{others}.\n{lines}"
         )
-
-
-@contextmanager
-def connect(database: str, activity: str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the project's file, opened under its cross-process lock."""
-    with database_lock(database, activity):  # the lock creates the file's folder
-        con = duckdb.connect(database, read_only=read_only)
-        try:
-            yield con
-        finally:
-            con.close()
-
-
-def has_table(database: str, schema: str, table: str) -> bool:
-    """Whether ``<schema>.<table>`` (a table or view) exists in the file."""
-    if not Path(database).exists():
-        return False
-    with connect(database, f"looking up {schema}.{table}", read_only=True) as con:
-        return wap.table_exists(con, schema, table)
-
-
-def read_table(database: str, schema: str, table: str, where: str | None = None) -> pl.DataFrame:
-    """``<schema>.<table>`` (optionally filtered by a SQL predicate) as a Polars frame."""
-    with connect(database, f"reading {schema}.{table}", read_only=True) as con:
-        query = f"SELECT * FROM {schema}.{table}" + (f" WHERE {where}" if where else "")
-        return con.execute(query).pl()
 
 
 def _record(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, results: dict[str, list[Finding]]) -> None:
@@ -100,6 +100,43 @@ def drop_staged(database: str, relations: Sequence[tuple[str, str]]) -> None:
                 con.execute(f'DROP {"VIEW" if kind[0] == "VIEW" else "TABLE"} {schema}."{name}"')
 
 
+def stage(database: str, target: wap.Target, frame: pl.DataFrame, *, run_id: str, asset: str) -> None:
+    """Write ``frame`` where nothing reads it: the staging schema of ``target``."""
+    with connect(database, f"staging {target.published}") as con:
+        wap.stage(con, target, frame, run_id=run_id, asset=asset)
+
+
+def audit(database: str, target: wap.Target, audits: Sequence[Audit]) -> dict[str, list[Finding]]:
+    """Run every audit on the staged version of ``target``: findings by check."""
+    results: dict[str, list[Finding]] = {}
+    with database_lock(database, f"auditing {target.published}"):
+        for check, run in audits:
+            results.setdefault(check, []).extend(run(database, target.staging_schema))
+    return results
+
+
+def settle(database: str, versions: Sequence[Version], *, run_id: str) -> None:
+    """Record what the audits of ``versions`` found, then publish them all in one transaction if
+    none broke a rule; otherwise reject them all and raise :class:`AuditFailed` naming the first
+    version that broke one."""
+    with connect(database, f"publishing {', '.join(v.target.published for v in versions)}") as con:
+        for version in versions:
+            _record(con, run_id, version.asset, version.results)
+        staged = [(v.target, v.asset) for v in versions]
+        failed = next((v for v in versions if v.findings), None)
+        if failed is not None:
+            error = AuditFailed(failed, [v.target for v in versions if v is not failed])
+            wap.reject(con, staged, run_id=run_id, reason=str(error))
+            raise error
+        wap.publish(con, staged, run_id=run_id)
+
+
+def withdraw(database: str, staged: Sequence[wap.Staged], *, run_id: str, reason: str) -> None:
+    """Reject staged versions that will not be settled (their step failed), saying why."""
+    with connect(database, "withdrawing staged versions") as con:
+        wap.reject(con, staged, run_id=run_id, reason=reason)
+
+
 def write_audit_publish(
     database: str,
     target: wap.Target,
@@ -115,20 +152,9 @@ def write_audit_publish(
     throughout, so no other process sees or changes the table in between. Returns the findings
     by check (all empty on success)."""
     with database_lock(database, f"write-audit-publish of {target.published} (run {run_id[:8]})"):
-        with connect(database, f"staging {target.published}") as con:
-            wap.stage(con, target, frame, run_id=run_id, asset=asset)
-        results: dict[str, list[Finding]] = {}
-        with database_lock(database, f"auditing {target.published}"):
-            for check, audit in audits:
-                results.setdefault(check, []).extend(audit(database, target.staging_schema))
-        failures = [f for findings in results.values() for f in findings]
-        with connect(database, f"publishing {target.published}") as con:
-            _record(con, run_id, asset, results)
-            if failures:
-                error = AuditFailed(target, failures, source)
-                wap.reject(con, target, run_id=run_id, asset=asset, reason=str(error))
-                raise error
-            wap.publish(con, target, run_id=run_id, asset=asset)
+        stage(database, target, frame, run_id=run_id, asset=asset)
+        results = audit(database, target, audits)
+        settle(database, [Version(target, asset, results, source)], run_id=run_id)
     return results
 
 

@@ -14,14 +14,21 @@ written years.
 Every step is journalled in ``wap.journal`` (run, asset, table, partitions, status, time). A
 version that was staged but never published nor rejected belongs to an interrupted run (a
 ``kill -9``, a crash): :func:`unpublished` lists them so the user is told.
+
+Several versions (the outputs of one multi-output step) are published, or rejected, together in
+one transaction. :func:`has_table` and :func:`read_table` read the file under its lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from ree_assets.storage.lock import connect
 
 STAGING_PREFIX = "wap_"
 
@@ -72,6 +79,21 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     )
 
 
+def has_table(database: str, schema: str, table: str) -> bool:
+    """Whether ``<schema>.<table>`` (a table or view) exists in the file."""
+    if not Path(database).exists():
+        return False
+    with connect(database, f"looking up {schema}.{table}", read_only=True) as con:
+        return table_exists(con, schema, table)
+
+
+def read_table(database: str, schema: str, table: str, where: str | None = None) -> pl.DataFrame:
+    """``<schema>.<table>`` (optionally filtered by a SQL predicate) as a Polars frame."""
+    with connect(database, f"reading {schema}.{table}", read_only=True) as con:
+        query = f"SELECT * FROM {schema}.{table}" + (f" WHERE {where}" if where else "")
+        return con.execute(query).pl()
+
+
 def _journal(
     con: duckdb.DuckDBPyConnection, run_id: str, asset: str, target: Target, status: str, detail: str = ""
 ) -> None:
@@ -109,27 +131,33 @@ def _drop_staging(con: duckdb.DuckDBPyConnection, target: Target) -> None:
         con.execute(f"DROP TABLE IF EXISTS {target.new_rows}")
 
 
-def publish(con: duckdb.DuckDBPyConnection, target: Target, *, run_id: str, asset: str) -> None:
-    """Replace the published table (or its written partitions) by the audited version, in one
-    transaction, and drop the staging objects."""
+#: A staged version: where it is published, and the asset it is a version of.
+Staged = tuple[Target, str]
+
+
+def publish(con: duckdb.DuckDBPyConnection, versions: Sequence[Staged], *, run_id: str) -> None:
+    """Replace each published table (or its written partitions) by its audited version, all in
+    one transaction, and drop the staging objects."""
     con.execute("BEGIN TRANSACTION")
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {target.schema}")
-    if target.predicate is None:
-        con.execute(f"CREATE OR REPLACE TABLE {target.published} AS SELECT * FROM {target.candidate}")
-    else:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {target.published} AS SELECT * FROM {target.new_rows} LIMIT 0")
-        con.execute(f"DELETE FROM {target.published} WHERE {target.predicate}")
-        con.execute(f"INSERT INTO {target.published} BY NAME SELECT * FROM {target.new_rows}")
-    _drop_staging(con, target)
-    _journal(con, run_id, asset, target, "published")
+    for target, asset in versions:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {target.schema}")
+        if target.predicate is None:
+            con.execute(f"CREATE OR REPLACE TABLE {target.published} AS SELECT * FROM {target.candidate}")
+        else:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {target.published} AS SELECT * FROM {target.new_rows} LIMIT 0")
+            con.execute(f"DELETE FROM {target.published} WHERE {target.predicate}")
+            con.execute(f"INSERT INTO {target.published} BY NAME SELECT * FROM {target.new_rows}")
+        _drop_staging(con, target)
+        _journal(con, run_id, asset, target, "published")
     con.execute("COMMIT")
 
 
-def reject(con: duckdb.DuckDBPyConnection, target: Target, *, run_id: str, asset: str, reason: str) -> None:
-    """Drop a version the audit refused; the published table keeps its rows."""
+def reject(con: duckdb.DuckDBPyConnection, versions: Sequence[Staged], *, run_id: str, reason: str) -> None:
+    """Drop versions that are not to be published; the published tables keep their rows."""
     con.execute("BEGIN TRANSACTION")
-    _drop_staging(con, target)
-    _journal(con, run_id, asset, target, "rejected", reason[:2000])
+    for target, asset in versions:
+        _drop_staging(con, target)
+        _journal(con, run_id, asset, target, "rejected", reason[:2000])
     con.execute("COMMIT")
 
 

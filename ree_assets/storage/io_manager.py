@@ -1,0 +1,293 @@
+"""Write-audit-publish inside Dagster's DuckDB IO manager (``dagster_duckdb``,
+``dagster_duckdb_polars``).
+
+The library's ``DbIOManager`` finds where an output goes (a :class:`TableSlice`: the table named
+by the asset key, the schema from the asset's ``schema`` metadata or the IO manager's default,
+the partitions from ``partition_expr``), opens a connection through its ``DbClient``, clears the
+slice (``delete_table_slice``) and hands the frame to the type handler of its type
+(``DuckDBPolarsTypeHandler``), then adds the ``Query`` and ``dagster/table_name`` metadata; inputs
+come back the same way. That dispatch is kept. Three parts of it cannot carry the project's
+guarantees, and are overridden here:
+
+- ``DuckDbClient.delete_table_slice`` deletes the slice from the *published* table before the new
+  rows are written, in its own statement: a version that then fails its audit, or a crash in
+  between, would leave the table without those rows. Here it deletes nothing; the slice is replaced
+  when the audited version is published (``wap.publish``: delete and insert in one transaction).
+- ``DuckDbClient.connect`` opens the file without the project's cross-process lock (it retries
+  DuckDB's own lock ten times, then fails). Here it opens under the lock (``lock.connect``),
+  read-only for inputs.
+- ``DuckDBPolarsTypeHandler.handle_output`` appends the frame to the published table (it skips an
+  empty frame, so an empty version would never meet the contract that refuses it); and its
+  ``load_input`` selects a time-window partition with ``column >= '2002-01-01 00:00:00'``, which an
+  integer ``year`` column (every partitioned table of the project) cannot be compared with. Here
+  the handler stages the frame, empty or not, where nothing reads it (``wap.stage``) and reads
+  partitions by their years.
+
+Around the library's ``handle_output``, :class:`WapDbIOManager` refuses rows outside the written
+partitions, audits the staged version (its ODCS contract, its Great Expectations suite, every
+written year non-empty) and settles it: published only if no rule broke. The outputs of one
+multi-output step are published together, in one transaction, under one hold of the file's lock,
+once the step's last required output is audited; if any breaks a rule, none is published. Dagster
+hands an IO manager a step's outputs one at a time and never says which optional outputs are still
+to come, so a step yields its optional outputs before its last required one (an optional output
+yielded after it is published on its own), and versions a failed step leaves staged are withdrawn
+when the next step stores an output or the run ends. Dagster records each output's
+materialization when its ``handle_output`` returns: an output held for its step says so in its
+``audit`` metadata, and if a later output of the step breaks a rule the error names it as not
+published.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+from dagster._core.storage.db_io_manager import DbIOManager, TablePartitionDimension, TableSlice
+from dagster_duckdb.io_manager import DuckDbClient
+from dagster_duckdb_polars import DuckDBPolarsTypeHandler
+
+from ree_assets.expectations import SUITES
+from ree_assets.reporting import frame_markdown
+from ree_assets.sources.contracts import contract_path
+from ree_assets.storage import publish, wap
+from ree_assets.storage.audit import Finding, contract_audit, suite_audit
+from ree_assets.storage.lock import connect, database_lock
+
+
+def partition_predicate(dimensions: Sequence[TablePartitionDimension]) -> str | None:
+    """SQL predicate selecting the rows of yearly partitions: ``column >= first year AND column <
+    year after the last`` on each dimension's integer year column (``partition_expr``), or None
+    when unpartitioned. Rows whose column is null never match."""
+    clauses = []
+    for dimension in dimensions:
+        if not isinstance(dimension.partitions, dg.TimeWindow):
+            raise ValueError(
+                f"partition column {dimension.partition_expr}: only yearly (time-window) partitions are stored"
+            )
+        start, end = dimension.partitions
+        clauses.append(f"{dimension.partition_expr} >= {start.year} AND {dimension.partition_expr} < {end.year}")
+    return f"coalesce({' AND '.join(clauses)}, false)" if clauses else None
+
+
+def written_years(table_slice: TableSlice) -> range | None:
+    """The years of a write of yearly partitions (None when unpartitioned)."""
+    if not table_slice.partition_dimensions:
+        return None
+    start, end = table_slice.partition_dimensions[0].partitions
+    return range(start.year, end.year)
+
+
+def target_of(context: dg.OutputContext, table_slice: TableSlice) -> wap.Target:
+    """Where an output is published: the slice's table and, for partitions, their predicate and
+    label (``2002...2004``)."""
+    predicate = partition_predicate(table_slice.partition_dimensions or [])
+    keys = context.asset_partition_keys if predicate is not None else []
+    return wap.Target(table_slice.schema, table_slice.table, predicate, f"{keys[0]}...{keys[-1]}" if keys else "")
+
+
+def table_audits(table: str, years: range | None = None) -> list[publish.Audit]:
+    """The audits every version of ``table`` goes through: its contract and its Great
+    Expectations suite, where it has them (every asset of the project has a contract, a test
+    asserts it; a table you add without one is stored unaudited, and says so); ``years``: the
+    yearly partitions written."""
+    audits: list[publish.Audit] = []
+    if contract_path(table).is_file():
+        audits.append(("odcs_contract", contract_audit(contract_path(table))))
+    if table in SUITES:
+        audits.append(("great_expectations", suite_audit(table, SUITES[table], years)))
+    return audits
+
+
+def every_year_has_rows(frame: pl.DataFrame, column: str, years: range) -> publish.Audit:
+    """The audit refusing a write of yearly partitions with a year that holds no row: an empty
+    year is bad data, never a silent wipe of that year's stored rows."""
+    present = set(frame.select(pl.col(column).cast(pl.Int64, strict=False)).to_series().to_list())
+    empty = [year for year in years if year not in present]
+    finding = Finding("odcs_contract", "every written partition has rows", column, f"no rows for year(s) {empty}")
+    return ("odcs_contract", lambda *_: [finding] if empty else [])
+
+
+def refuse_rows_outside(target: wap.Target, frame: pl.DataFrame) -> None:
+    """Fail, before anything is written, on rows outside the written partitions."""
+    outside = frame.sql(f"SELECT COUNT(*) AS n FROM self WHERE NOT ({target.predicate})").item()
+    if outside:
+        raise ValueError(
+            f"{target.published}: {outside} rows fall outside the written "
+            f"partitions ({target.predicate}); refusing to store them"
+        )
+
+
+class WapDuckDBClient(DuckDbClient):
+    """The library's DuckDB client, under the file lock, deleting nothing before a write, and
+    selecting partitions by their integer years."""
+
+    @staticmethod
+    def delete_table_slice(context: dg.OutputContext, table_slice: TableSlice, connection: Any) -> None:
+        """Nothing: the published slice is replaced when its audited version is published, in one
+        transaction with the new rows (``wap.publish``)."""
+
+    @staticmethod
+    def get_select_statement(table_slice: TableSlice) -> str:
+        columns = ", ".join(table_slice.columns) if table_slice.columns else "*"
+        predicate = partition_predicate(table_slice.partition_dimensions or [])
+        where = f" WHERE {predicate}" if predicate else ""
+        return f"SELECT {columns} FROM {table_slice.schema}.{table_slice.table}{where}"
+
+    @staticmethod
+    def get_table_name(table_slice: TableSlice) -> str:
+        """``schema.table``: the file's path is no part of a table's name (the file can move)."""
+        return f"{table_slice.schema}.{table_slice.table}"
+
+    @staticmethod
+    @contextmanager
+    def connect(
+        context: dg.OutputContext | dg.InputContext, table_slice: TableSlice
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        reading = isinstance(context, dg.InputContext)
+        activity = f"{'reading' if reading else 'staging'} {table_slice.schema}.{table_slice.table}"
+        config = context.resource_config["connection_config"]
+        with connect(str(table_slice.database), activity, read_only=reading, config=config) as con:
+            yield con
+
+
+class WapPolarsTypeHandler(DuckDBPolarsTypeHandler):
+    """The library's Polars handler, staging a frame instead of appending it to the table."""
+
+    def handle_output(
+        self, context: dg.OutputContext, table_slice: TableSlice, obj: pl.DataFrame, connection: Any
+    ) -> Mapping[str, Any]:
+        """Stage ``obj`` (empty or not) as the candidate version of the slice's table."""
+        wap.stage(connection, target_of(context, table_slice), obj, run_id=context.run_id, asset=table_slice.table)
+        return {
+            "dagster/row_count": obj.height,
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(name, str(dtype)) for name, dtype in obj.schema.items()]
+            ),
+            "preview": frame_markdown(obj.head(10)),
+        }
+
+    def load_input(self, context: dg.InputContext, table_slice: TableSlice, connection: Any) -> pl.DataFrame:
+        """The slice's published rows (none when the input selects no partition)."""
+        if table_slice.partition_dimensions and not context.asset_partition_keys:
+            return pl.DataFrame()
+        return connection.execute(WapDuckDBClient.get_select_statement(table_slice)).pl()
+
+
+def _required_outputs(context: dg.OutputContext) -> frozenset[str]:
+    """The outputs of the context's step that will come to this IO manager: selected, required,
+    neither ``Nothing`` nor an asset check's result, with the same IO manager key."""
+    step = context.step_context
+    checks = step.job_def.asset_layer
+    manager = step.op_def.output_def_named(context.name).io_manager_key
+    names = []
+    for output in step.step.step_outputs:
+        definition = step.op_def.output_def_named(output.name)
+        if (
+            output.name in step.selected_output_names
+            and not definition.optional
+            and definition.io_manager_key == manager
+            and not definition.dagster_type.is_nothing
+            and checks.get_asset_check_key_for_node_output(step.node_handle, output.name) is None
+        ):
+            names.append(output.name)
+    return frozenset(names)
+
+
+@dataclass
+class StepVersions:
+    """The versions one step has staged and not yet settled, and the hold of the file's lock
+    that keeps other processes out until they are."""
+
+    step_key: str
+    run_id: str
+    required: frozenset[str]
+    handled: set[str] = field(default_factory=set)
+    staged: list[wap.Staged] = field(default_factory=list)
+    audited: list[publish.Version] = field(default_factory=list)
+    hold: ExitStack = field(default_factory=ExitStack)
+
+    def forget(self) -> None:
+        """Drop the versions (settled or withdrawn) and release the lock."""
+        self.staged.clear()
+        self.audited.clear()
+        self.hold.close()
+
+
+class WapDbIOManager(DbIOManager):
+    """The library's ``DbIOManager`` storing each output by write-audit-publish (module docstring)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._step: StepVersions | None = None
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
+        table_slice = self._get_table_slice(context, context)
+        target, years = target_of(context, table_slice), written_years(table_slice)
+        audits = table_audits(target.table, years)
+        if years is not None:
+            column = str(table_slice.partition_dimensions[0].partition_expr)
+            audits.append(every_year_has_rows(obj, column, years))
+        source = (context.output_metadata or {}).get("source_files")
+        step = self._versions_of(context)
+        try:
+            if years is not None:
+                refuse_rows_outside(target, obj)
+            if not step.staged:  # the first version of a batch: hold the file until the batch is settled
+                step.hold.enter_context(
+                    database_lock(
+                        self._database, f"storing the outputs of {context.step_key} (run {context.run_id[:8]})"
+                    )
+                )
+            super().handle_output(context, obj)
+            step.staged.append((target, target.table))
+            results = publish.audit(self._database, target, audits)
+        except BaseException:
+            self.withdraw(f"storing {target.published} failed", context.log)
+            raise
+        version = publish.Version(target, target.table, results, str(getattr(source, "value", source or "")))
+        step.audited.append(version)
+        step.handled.add(context.name)
+        held = not version.findings and not step.required <= step.handled
+        if not held:
+            try:
+                publish.settle(self._database, step.audited, run_id=context.run_id)
+            finally:
+                step.forget()
+        checks = ", ".join(dict.fromkeys(check for check, _ in audits))
+        context.add_output_metadata(
+            {
+                "audit": (f"passed: {checks}" if audits else "none: no contract in data_contracts/ (stored unaudited)")
+                + ("; published when the step's last output passes its audit" if held else "")
+            }
+        )
+
+    def _versions_of(self, context: dg.OutputContext) -> StepVersions:
+        """The unsettled versions of the context's step (a previous step's are withdrawn: that
+        step failed before its last output)."""
+        step = self._step
+        if step is None or (step.step_key, step.run_id) != (context.step_key, context.run_id):
+            if step is not None:
+                self.withdraw(f"step {step.step_key} ended before its last required output", context.log)
+            step = self._step = StepVersions(context.step_key, context.run_id, _required_outputs(context))
+        return step
+
+    def withdraw(self, reason: str, log: logging.Logger | None) -> None:
+        """Reject the versions staged and not settled (their step failed), saying so in ``log``,
+        and release the lock."""
+        step = self._step
+        if step is None:
+            return
+        try:
+            if step.staged:
+                publish.withdraw(self._database, step.staged, run_id=step.run_id, reason=reason)
+                if log is not None:
+                    tables = ", ".join(target.published for target, _ in step.staged)
+                    log.warning(f"NOT published, staged versions withdrawn: {tables} ({reason})")
+        finally:
+            step.forget()
