@@ -574,7 +574,19 @@ def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
 @cache
 def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     """The six canonical tables of an AFSV grant year plus ``patent_labels`` (patent_id,
-    is_ree, technology, sic4, ree_enhancing, region, country: the truth of every grant)."""
+    is_ree, technology, sic4, ree_enhancing, region, country: the truth of every grant): the
+    grants of :func:`afsv_grants` and their citations (:func:`_citations`, their own stream)."""
+    grants = afsv_grants(year, seed, size)
+    citations = _citations(
+        stage_rng(seed, f"patents:citations:{year}"), grants["patents"]["patent_id"].to_list(), year, seed, size
+    )
+    return {**grants, "patent_citations": conform("patent_citations", citations)}
+
+
+@cache
+def afsv_grants(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
+    """The tables of :func:`afsv_year` but the citations (which the FVD set patents draw from the
+    whole office, these grants included: ``fvd_universe.set_citations``)."""
     rng = stage_rng(seed, f"patents:grants:{year}")
     counts = year_counts(year, seed, size)
     titles = dict(sic1987_manufacturing())
@@ -672,7 +684,6 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
             "patent_classes",
             pl.DataFrame(classes, schema=["patent_id", "scheme", "code", "is_main", "grant_year"], orient="row"),
         ),
-        "patent_citations": conform("patent_citations", _citations(rng, ids, year, seed, size)),
         "patent_labels": pl.DataFrame(
             labels,
             schema={
@@ -689,9 +700,19 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     }
 
 
+def last_grant_year_of_filings(year: int) -> int:
+    """The last grant year that can hold applications filed in ``year`` (the longest filing lag)."""
+    latest = np.datetime64(f"{year}-12-31") + np.timedelta64(FILING_LAG_DAYS[1] - 1, "D")
+    return int(latest.astype("datetime64[Y]").astype(int)) + 1970
+
+
 def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     """Each grant cites Poisson(4) earlier grants of the last 15 years: AFSV ids of a year that
-    exists in the world (2002 on), FVD-range ids (below 6,300,000) before."""
+    exists in the world (2002 on), FVD-range ids (below 6,300,000) before. A grant that meets the
+    FVD set rule (possible in the grant years of applications up to 2002) cites instead as the FVD
+    mixture says (``fvd_universe.with_set_citations``)."""
+    from ree_assets.sources.embedded import fvd_universe
+
     n_cited = rng.poisson(4.0, len(ids))
     citing = np.repeat(np.arange(len(ids)), n_cited)
     cited_year = rng.integers(max(1976, year - 15), year, citing.size) if year > 1976 else np.full(citing.size, 1976)
@@ -709,7 +730,7 @@ def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, s
         else:
             cited[where] = 3_930_000 + (y - 1976) * 90_000 + rng.integers(0, 70_000, where.sum())
     sequence = np.arange(citing.size) - np.repeat(np.cumsum(n_cited) - n_cited, n_cited)
-    return pl.DataFrame(
+    citations = pl.DataFrame(
         {
             "citing_id": [ids[k] for k in citing],
             "cited_id": cited.astype(str),
@@ -718,9 +739,11 @@ def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, s
             "cited_office": "US",
             "category": np.where(rng.random(citing.size) < 0.6, "cited by examiner", "cited by applicant"),
             "sequence": sequence,
-            "grant_year": year,
         }
     )
+    if year <= last_grant_year_of_filings(fvd_universe.LAST_SET_YEAR):
+        citations = fvd_universe.with_set_citations(citations, pl.Series(ids), seed, size)
+    return citations.with_columns(grant_year=pl.lit(year))
 
 
 def patent_tables(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
