@@ -4,7 +4,10 @@ year 1969-2018, with the true labels of every patent.
 Two parts of one patent office (``specs/patents_and_did.md``): grant years 1969-2001 are the FVD
 universe (``fvd_universe.fvd_universe_tables``, the spillovers stage, ids below 6,300,000); grant
 years 2002-2018 are the AFSV corpus written here (ids from 6,300,000, a block of 230,000 per
-year), REE patents and a larger non-REE background.
+year), REE patents and a larger non-REE background. Every grant of either part that meets the FVD
+set rule cites as the FVD mixture says against the whole office (``fvd_universe.set_citations``;
+here the REE magnet and catalyst grants filed up to 2002, granted 2002-2007); the others cite at
+random.
 
 AFSV part. Regions r (the eight AFSV regions), SIC industries s (those of the world with an
 embedded sensitivity Sens_s, ``sensitivity_truth.embedded_sensitivity``) in the GE manufacturing
