@@ -703,6 +703,19 @@ def ge_section(materials: Materials) -> Section:
     )
 
 
+def fvd_sample(metadata: Mapping[str, Any]) -> str:
+    """The FVD sample in words, from ``fvd_patent_sets``' metadata: application years and the last
+    grant year (the run setting ``grant_year_end``); "not recorded" for what the metadata lacks."""
+
+    def value(key: str) -> str:
+        return str(metadata.get(key, "not recorded"))
+
+    return (
+        f"applications {value('first_application_year')}-{value('last_application_year')}, "
+        f"granted by {value('grant_year_end')} (grant_year_end)"
+    )
+
+
 def fvd_sections(materials: Materials) -> list[Section]:
     def counts(asset: str, intro: str, **aggregates: pl.Expr) -> Build:
         return lambda: [
@@ -740,7 +753,8 @@ def fvd_sections(materials: Materials) -> list[Section]:
                     "fvd_patent_sets",
                     counts(
                         "fvd_patent_sets",
-                        "Magnet and catalyst USPC subclasses with a rare-earth keyword, organisations, 1976-2002:\n",
+                        "Magnet and catalyst USPC subclasses with a rare-earth keyword, organisations; "
+                        f"{fvd_sample(materials.metadata.get('fvd_patent_sets', {}))}:\n",
                         patents=pl.len(),
                     ),
                 ),

@@ -126,7 +126,10 @@ def test_cited_patents_are_always_available():
         assert (table[f"c_{cell}"] <= table[f"a_{cell}"]).all()
 
 
-def test_patent_sets_need_class_keyword_organisation_and_years():
+def patent_set_tables() -> tuple[pl.DataFrame, ...]:
+    """(patents, texts, classes, assignees): A1 meets every rule of the magnet set, A3 of the catalyst
+    set, A4 by a symbol in its claims (granted 2003); A2 lacks a keyword, A5 an assignee, A6 is
+    applied before 1976, A7 undated."""
     ids = ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]
     patents = pl.DataFrame(
         {
@@ -143,7 +146,11 @@ def test_patent_sets_need_class_keyword_organisation_and_years():
             ],
             "abstract": ["", "However, no rare metals", "", "", "", "", ""],
         }
-    ).with_columns(grant_date=pl.lit(dt.date(1990, 1, 1)), kind=pl.lit("B1"), source=pl.lit("test"))
+    ).with_columns(
+        grant_date=pl.when(pl.col("patent_id") == "A4").then(dt.date(2003, 1, 7)).otherwise(dt.date(1990, 1, 2)),
+        kind=pl.lit("B1"),
+        source=pl.lit("test"),
+    )
     texts = pl.DataFrame({"patent_id": ["A4"], "section": ["claims"], "text": ["comprising 30% Dy by weight"]})
     classes = pl.DataFrame(
         {
@@ -169,16 +176,70 @@ def test_patent_sets_need_class_keyword_organisation_and_years():
             ],
         }
     )
-    sets = fvd_patent_sets(patents, texts, classes, assignees)
+    return patents, texts, classes, assignees
+
+
+def test_patent_sets_need_class_keyword_organisation_and_years():
+    sets = fvd_patent_sets(*patent_set_tables())
     assert sets.table.select("patent_id", "technology").rows() == [
         ("A3", "catalyst"),
         ("A1", "magnet"),
         ("A4", "magnet"),
     ]
     assert sets.report == {
+        "first_application_year": 1976,
+        "last_application_year": 2002,
         "candidates_without_application_date": 1,
         "candidates_without_keyword": 1,
         "candidates_not_organisation": 1,
         "magnet_patents": 2,
         "catalyst_patents": 1,
     }
+
+
+def test_patent_sets_keep_only_patents_granted_by_the_sample_end():
+    """A4 (applied 1985, granted 2003) is in the set of a sample ending with 2003's grants, not in
+    one ending with 2002's, and the report states the sample and counts it."""
+    assert "A4" in fvd_patent_sets(*patent_set_tables(), grant_year_end=2003).table["patent_id"]
+    sets = fvd_patent_sets(*patent_set_tables(), grant_year_end=2002)
+    assert sets.table.select("patent_id", "technology").rows() == [("A3", "catalyst"), ("A1", "magnet")]
+    assert sets.report["grant_year_end"] == 2002 and sets.report["candidates_granted_after_grant_year_end"] == 1
+    assert sets.report["magnet_patents"] == 1
+
+
+def test_patents_granted_after_the_sample_end_are_neither_cited_nor_available():
+    """P3 (applied 1985) granted only in 2001: in a sample ending with 1995's grants F2 loses it as
+    an available patent and P1 its one citation (P1 then has none and is dropped); both citations
+    to P3 are counted as citations to patents granted after the end."""
+    t = canonical_tables()
+    patents = t["patents"].with_columns(
+        grant_date=pl.when(pl.col("patent_id") == "P3").then(dt.date(2001, 5, 1)).otherwise(pl.col("grant_date"))
+    )
+    focal = focal_frame().filter(pl.col("patent_id").is_in(["F2", "M3", "P1"]))
+
+    def sample(end: int | None):
+        return citation_variables(
+            focal, patents, t["patent_classes"], t["patent_inventors"], t["patent_citations"], grant_year_end=end
+        )
+
+    assert counts(row(sample(None), "F2")) == (0, 1, 1, 0, 1, 1, 1, 0)
+    assert counts(row(sample(2001), "F2")) == (0, 1, 1, 0, 1, 1, 1, 0)
+    ended = sample(1995)
+    assert counts(row(ended, "F2")) == (0, 1, 0, 0, 1, 1, 0, 0)
+    assert set(ended.table["patent_id"]) == {"F2"}
+    assert ended.report["grant_year_end"] == 1995
+    assert ended.report["citations_to_patents_granted_after_grant_year_end"] == 2
+    assert ended.report["citations_to_unknown_patents"] == 0
+
+
+def test_a_focal_patent_granted_after_the_sample_end_is_an_error():
+    t = canonical_tables()
+    with pytest.raises(ValueError, match=r"1 focal patent\(s\) granted after grant_year_end=1996 \(e.g. F1\)"):
+        citation_variables(
+            focal_frame(),
+            t["patents"],
+            t["patent_classes"],
+            t["patent_inventors"],
+            t["patent_citations"],
+            grant_year_end=1996,
+        )

@@ -1,13 +1,24 @@
 """Both replications materialised as ``make run`` runs them, on the small embedded world in a
 temporary DuckDB: the pulls backfilled over all their years, then ``replicate_afsv`` and
 ``replicate_fvd`` on the stored pulls. Every step succeeds and every asset check passes; the
-failures are listed by name."""
+failures are listed by name. The default run is the judge of its own truth: FVD's identified
+quantities lie within 3 SE of it, at the default sample end and at 2018."""
 
+import dagster as dg
+import polars as pl
 import pytest
 
-from ree_assets.defs import schedules
+from ree_assets.defs import schedules, spillovers
 from ree_assets.defs.partitions import patent_year_partitions, trade_year_partitions
-from ree_assets_tests.helpers import failed_checks, materialize, materialize_years, materialized, step_errors
+from ree_assets.sources.embedded.patent_world import FIRST_AFSV_ID
+from ree_assets_tests.helpers import (
+    failed_checks,
+    materialize,
+    materialize_years,
+    materialized,
+    read_table,
+    step_errors,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +41,29 @@ def failures(result) -> list[str]:
     ]
 
 
+#: The identified quantities of each period's one-period model (w and the mixed rates m_l, m_g).
+FVD_IDENTIFIED = ("w", "m_l0", "m_g0")
+#: A cheaper mixture fit for the second sample (the default run's own settings are the job's).
+SECOND_SAMPLE_FIT = {"n_starts": 8, "seed": 0, "n_bootstrap": 60, "level": 0.95}
+
+
+def fvd_misses(database) -> dict[str, float]:
+    """The identified quantities of ``fvd_mixture_unrestricted`` (both technologies, both periods)
+    more than 3 SE from their truth, as z; the table must hold all twelve."""
+    rows = read_table(database, "results.fvd_mixture_unrestricted").filter(pl.col("parameter").is_in(FVD_IDENTIFIED))
+    assert rows.height == 12 and rows["truth"].is_not_null().all() and (rows["std_error"] > 0).all()
+    z = rows.with_columns(z=(pl.col("point") - pl.col("truth")) / pl.col("std_error"))
+    return {
+        f"{r['technology']} {r['model']} {r['parameter']}": r["z"] for r in z.iter_rows(named=True) if abs(r["z"]) > 3
+    }
+
+
+def sample_end(result) -> int:
+    """The grant_year_end recorded in the metadata of the run's fvd_patent_sets."""
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "fvd_patent_sets"]
+    return event.step_materialization_data.materialization.metadata["grant_year_end"].value
+
+
 def test_the_pulls_and_both_replications_materialise_with_every_check_passing(tmp_path):
     database = tmp_path / "ree.duckdb"
     runs = {
@@ -45,3 +79,16 @@ def test_the_pulls_and_both_replications_materialise_with_every_check_passing(tm
     assert {job: failures(result) for job, result in runs.items()} == dict.fromkeys(runs, [])
     assert {"did_patents", "ree_elasticities", "ge_tax_sweep", "patent_panel"} <= materialized(runs["replicate_afsv"])
     assert {"fvd_mixture_restricted", "fvd_probability_tables"} <= materialized(runs["replicate_fvd"])
+
+    assert sample_end(runs["replicate_fvd"]) == 2001
+    assert fvd_misses(database) == {}
+    later = materialize(
+        database,
+        dg.AssetSelection.assets(*spillovers.SAMPLE_ASSETS, "fvd_mixture_unrestricted"),
+        run_config={
+            "ops": {**spillovers.sample_run_config(2018), "fvd_mixture_unrestricted": {"config": SECOND_SAMPLE_FIT}}
+        },
+    )
+    assert failures(later) == [] and sample_end(later) == 2018
+    assert (read_table(database, "core.fvd_patent_sets")["patent_id"].cast(pl.Int64) >= FIRST_AFSV_ID).any()
+    assert fvd_misses(database) == {}

@@ -179,3 +179,14 @@ def test_headings_of_a_rendered_table_move_below_the_report_sections():
         report.demote_headings("# T\n\ntext # not a heading\n## kind\n", 3)
         == "### T\n\ntext # not a heading\n#### kind\n"
     )
+
+
+def test_the_fvd_part_states_the_sample_the_sets_were_drawn_from():
+    sets = pl.DataFrame({"patent_id": ["1", "2", "3"], "technology": ["magnet", "magnet", "catalyst"]})
+    meta = {"first_application_year": 1976, "last_application_year": 2002, "grant_year_end": 2018}
+    drawn = materials(stored={"fvd_patent_sets"}, tables={"fvd_patent_sets": sets}, metadata={"fvd_patent_sets": meta})
+    sections = {s.title: s for s in report.build_sections(drawn, TREATMENT)}
+    (text,) = sections["FVD: patent sets, citation variables and descriptives"].items[:1]
+    assert "applications 1976-2002, granted by 2018 (grant_year_end)" in text.markdown
+    assert "- grant year end: 2018" in text.markdown
+    assert "granted by not recorded" in report.fvd_sample({})

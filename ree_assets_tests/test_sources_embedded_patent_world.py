@@ -27,6 +27,7 @@ from ree_assets.sources.embedded.patent_world import (
     LAST_GRANT_YEAR,
     POST_YEAR,
     afsv_grant_year_ids,
+    afsv_grants,
     afsv_year,
     application_year_kernel,
     did_design,
@@ -108,6 +109,7 @@ def test_ppml_on_the_drawn_flows_recovers_beta():
 def test_years_are_reproducible_and_have_their_own_id_block():
     first = patent_tables(2012, SEED, "small")
     afsv_year.cache_clear()
+    afsv_grants.cache_clear()
     year_counts.cache_clear()
     again = patent_tables(2012, SEED, "small")
     for table in PATENT_TABLES:

@@ -9,14 +9,52 @@ from pydantic import Field
 
 from ree_assets.core.spillovers import citations, descriptives, estimates, patent_sets
 from ree_assets.defs.partitions import DUCKDB_POOL
-from ree_assets.defs.resources import DuckDBStore, reports_dir
+from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.reporting import frame_markdown, table_metadata
+from ree_assets.sources.embedded import fvd_universe
 
 SPILLOVERS_GROUP = "spillovers"
+#: The default sample end by data mode: the embedded FVD universe's last grant year; FVD's own.
+DEFAULT_GRANT_YEAR_END = {
+    "embedded": fvd_universe.LAST_GRANT_YEAR,
+    "local": patent_sets.FVD_GRANT_YEAR_END,
+    "download": patent_sets.FVD_GRANT_YEAR_END,
+}
+#: The assets that read the sample end (set it to the same value for both: :func:`sample_run_config`).
+SAMPLE_ASSETS = ("fvd_patent_sets", "fvd_citation_variables")
 
 
-class CitationConfig(dg.Config):
-    """The citation and availability window of ``specs/spillovers.md``."""
+class SampleConfig(dg.Config):
+    """The FVD sample (``specs/spillovers.md``, Patent sets): application years 1976-2002, granted
+    by ``grant_year_end``: the focal patents, the patents they cite and those available to them."""
+
+    grant_year_end: int | None = Field(
+        None,
+        description="Last grant year of the sample (focal, cited and available patents). Default: the data "
+        "mode's end, 2001 in the embedded world (its FVD universe), 2002 on real data (FVD's); e.g. 2018 adds "
+        "the later grants of the 1976-2002 applications. Give fvd_patent_sets and fvd_citation_variables the "
+        "same value.",
+    )
+
+    def end(self, data_source: DataSource) -> int:
+        """``grant_year_end``, or the data mode's default."""
+        end = self.grant_year_end
+        if end is None:
+            return DEFAULT_GRANT_YEAR_END[data_source.settings().mode]
+        if end < patent_sets.FIRST_APPLICATION_YEAR:
+            raise dg.Failure(
+                f"grant_year_end={end}: the sample's applications start in {patent_sets.FIRST_APPLICATION_YEAR}"
+            )
+        return end
+
+
+def sample_run_config(grant_year_end: int) -> dict:
+    """The ``ops`` run config that sets the sample end of every asset that reads it."""
+    return {name: {"config": {"grant_year_end": grant_year_end}} for name in SAMPLE_ASSETS}
+
+
+class CitationConfig(SampleConfig):
+    """The sample and the citation and availability window of ``specs/spillovers.md``."""
 
     window: int = Field(
         citations.WINDOW,
@@ -46,14 +84,19 @@ def _asset(**kwargs):
 @_asset(metadata={"schema": "core"}, kinds={"duckdb", "polars"})
 def fvd_patent_sets(
     context: dg.AssetExecutionContext,
+    config: SampleConfig,
+    data_source: DataSource,
     patents: pl.DataFrame,
     patent_texts: pl.DataFrame,
     patent_classes: pl.DataFrame,
     patent_assignees: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """The rare-earth magnet and catalyst patent sets (USPC subclasses + rare-earth keyword +
-    organisation as first assignee, application years 1976-2002), with what each rule dropped."""
-    sets = patent_sets.fvd_patent_sets(patents, patent_texts, patent_classes, patent_assignees)
+    organisation as first assignee, application years 1976-2002, granted by the sample's
+    grant_year_end), with the sample and what each rule dropped."""
+    sets = patent_sets.fvd_patent_sets(
+        patents, patent_texts, patent_classes, patent_assignees, grant_year_end=config.end(data_source)
+    )
     context.log.info(f"FVD sets: {sets.report}")
     return dg.Output(sets.table, metadata=sets.report)
 
@@ -62,6 +105,7 @@ def fvd_patent_sets(
 def fvd_citation_variables(
     context: dg.AssetExecutionContext,
     config: CitationConfig,
+    data_source: DataSource,
     fvd_patent_sets: pl.DataFrame,
     patents: pl.DataFrame,
     patent_classes: pl.DataFrame,
@@ -69,11 +113,18 @@ def fvd_citation_variables(
     patent_citations: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Per focal patent: citations C and available patents A by US/non-US and within/outside
-    technology in the window, the augmented class list (';'-joined), perus, perus_avail, US, d.
-    Citations to unknown patents, undated or unlocated patents and focal patents without
+    technology in the window, the augmented class list (';'-joined), perus, perus_avail, US, d,
+    among the patents granted by the sample's grant_year_end. Citations to unknown patents, to
+    patents granted after grant_year_end, undated or unlocated patents and focal patents without
     citations are counted in the metadata and left out."""
     result = citations.citation_variables(
-        fvd_patent_sets, patents, patent_classes, patent_inventors, patent_citations, window=config.window
+        fvd_patent_sets,
+        patents,
+        patent_classes,
+        patent_inventors,
+        patent_citations,
+        window=config.window,
+        grant_year_end=config.end(data_source),
     )
     context.log.info(f"citation variables: {result.report}")
     return dg.Output(result.table.with_columns(pl.col("class_list").list.join(";")), metadata=result.report)

@@ -12,6 +12,9 @@ a of the other patent, same year included):
 - A_uw, A_nw, A_uo, A_no: distinct patents other than i in the window sharing a code with the list;
 - perus = (C_uw + C_uo) / C (focal patents without citations in the window are dropped),
   perus_avail = (A_uw + A_uo) / A.
+The universe is the patents granted by ``grant_year_end`` (the sample's last grant year, a run
+setting; None: every patent of ``patents``): a citation to a patent granted later is left out like
+one to an unknown patent, and a later patent is never available.
 Citations to patents missing from ``patents``, patents without an application date or without a
 first inventor, and focal patents without citations are counted in the report and left out.
 """
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ree_assets.core.spillovers.duck import run_sql
+from ree_assets.core.spillovers.patent_sets import granted_by
 
 #: Width of the citation and availability window in years (FVD: 7).
 WINDOW = 7
@@ -58,10 +62,23 @@ def citation_variables(
     patent_inventors: pl.DataFrame,
     patent_citations: pl.DataFrame,
     window: int = WINDOW,
+    grant_year_end: int | None = None,
 ) -> CitationVariables:
     """The variables of the module docstring for every focal patent of ``focal`` (patent_id,
     technology: the FVD sets, which also define "within technology"), against the universe of
-    ``patents`` with their USPC ``patent_classes``, first inventors and citations."""
+    ``patents`` granted by ``grant_year_end`` with their USPC ``patent_classes``, first inventors
+    and citations. A focal patent granted after ``grant_year_end`` is an error (the sets were drawn
+    from another sample)."""
+    granted = patents.filter(granted_by(grant_year_end))
+    late = focal.filter(
+        pl.col("patent_id").is_in(patents["patent_id"].implode())
+        & ~pl.col("patent_id").is_in(granted["patent_id"].implode())
+    )["patent_id"].unique()
+    if late.len():
+        raise ValueError(
+            f"{late.len()} focal patent(s) granted after grant_year_end={grant_year_end} (e.g. "
+            f"{', '.join(late.sort().head(5))}): build the patent sets with the same grant_year_end"
+        )
     script = f"""
         CREATE TEMP TABLE universe AS
         SELECT p.patent_id, year(p.application_date) AS app_year, i.country = '{US}' AS us
@@ -128,7 +145,7 @@ def citation_variables(
     raw = run_sql(
         script,
         focal=focal.select("patent_id", "technology").unique(),
-        patents=patents,
+        patents=granted,
         patent_classes=patent_classes,
         patent_inventors=patent_inventors,
         patent_citations=patent_citations,
@@ -145,31 +162,43 @@ def citation_variables(
     )
     return CitationVariables(
         table=table,
-        report=input_report(focal, patents, patent_inventors, patent_citations)
+        report=input_report(focal, patents, patent_inventors, patent_citations, grant_year_end)
         | {"focal_without_citations_in_window": raw.height - table.height, "focal_patents": table.height},
     )
 
 
 def input_report(
-    focal: pl.DataFrame, patents: pl.DataFrame, patent_inventors: pl.DataFrame, patent_citations: pl.DataFrame
+    focal: pl.DataFrame,
+    patents: pl.DataFrame,
+    patent_inventors: pl.DataFrame,
+    patent_citations: pl.DataFrame,
+    grant_year_end: int | None = None,
 ) -> dict[str, int]:
     """Counts of the input :func:`citation_variables` leaves out: focal patents missing from
     ``patents``, without application date or first inventor; citations of focal patents to
-    patents missing from ``patents``, or without application date or first inventor."""
-    dated = patents.filter(pl.col("application_date").is_not_null())["patent_id"]
+    patents missing from ``patents``, granted after ``grant_year_end`` (with the bound, which the
+    report then states), or without application date or first inventor."""
+    granted = patents.filter(granted_by(grant_year_end))
+    dated = granted.filter(pl.col("application_date").is_not_null())["patent_id"]
     located = patent_inventors.filter((pl.col("sequence") == 0) & pl.col("country").is_not_null())["patent_id"]
     focal_ids = focal["patent_id"].unique()
     cited = patent_citations.filter(pl.col("citing_id").is_in(focal_ids.implode()))["cited_id"]
-    known = cited.is_in(patents["patent_id"].implode())
-    return {
+    known = cited.is_in(granted["patent_id"].implode())
+    later = cited.is_in(patents["patent_id"].implode()) & ~known
+    sample = (
+        {}
+        if grant_year_end is None
+        else {"grant_year_end": grant_year_end, "citations_to_patents_granted_after_grant_year_end": int(later.sum())}
+    )
+    return sample | {
         "focal_not_in_patents": int((~focal_ids.is_in(patents["patent_id"].implode())).sum()),
         "focal_without_application_date": int(
-            (focal_ids.is_in(patents["patent_id"].implode()) & ~focal_ids.is_in(dated.implode())).sum()
+            (focal_ids.is_in(granted["patent_id"].implode()) & ~focal_ids.is_in(dated.implode())).sum()
         ),
         "focal_without_first_inventor": int(
             (focal_ids.is_in(dated.implode()) & ~focal_ids.is_in(located.implode())).sum()
         ),
-        "citations_to_unknown_patents": int((~known).sum()),
+        "citations_to_unknown_patents": int((~known & ~later).sum()),
         "citations_to_undated_patents": int((known & ~cited.is_in(dated.implode())).sum()),
         "citations_to_patents_without_first_inventor": int(
             (cited.is_in(dated.implode()) & ~cited.is_in(located.implode())).sum()

@@ -1,5 +1,6 @@
 """The FVD rare-earth patent sets (``specs/spillovers.md``, Patent sets): USPTO utility patents
-with application years 1976-2002, first assignee an organisation, at least one USPC
+with application years 1976-2002, granted by the end of the sample's grant years (a run setting:
+FVD's data ended with 2002 grants), first assignee an organisation, at least one USPC
 class/subclass of the technology's list, and a rare-earth keyword anywhere in the document.
 
 Pure: Polars frames of the canonical tables in, a frame out; the text search and joins run in
@@ -59,6 +60,10 @@ NAME_PATTERN = r"(?i)\b(rare[- ]earths?|lanthanides?|" + "|".join(n.lower() for 
 #: Symbols: case-sensitive, not preceded by a letter and not followed by a lower-case letter, so
 #: "Nd2Fe14B", "NdFeB", "SmCo5" and "La-Ni" match but "Layer", "Europe", "However" do not.
 SYMBOL_PATTERN = r"(^|[^A-Za-z])(" + "|".join(sorted(ELEMENTS.values(), key=len, reverse=True)) + r")([^a-z]|$)"
+#: Application years of the sets (FVD: 1976-2002).
+FIRST_APPLICATION_YEAR, LAST_APPLICATION_YEAR = 1976, 2002
+#: The last grant year of FVD's own data (the default sample end on real data).
+FVD_GRANT_YEAR_END = 2002
 #: Assignee types that count as organisations (the spec drops individuals and unassigned patents).
 ORGANISATION_TYPES = ("organisation", "government")
 
@@ -71,18 +76,29 @@ class PatentSets:
     report: dict[str, int]
 
 
+def granted_by(grant_year_end: int | None) -> pl.Expr:
+    """Whether a patent (column ``grant_date``) was granted in or before ``grant_year_end``: every
+    patent when None; an undated grant never."""
+    if grant_year_end is None:
+        return pl.lit(True)
+    return (pl.col("grant_date").dt.year() <= grant_year_end).fill_null(False)
+
+
 def fvd_patent_sets(
     patents: pl.DataFrame,
     patent_texts: pl.DataFrame,
     patent_classes: pl.DataFrame,
     patent_assignees: pl.DataFrame,
-    first_year: int = 1976,
-    last_year: int = 2002,
+    first_year: int = FIRST_APPLICATION_YEAR,
+    last_year: int = LAST_APPLICATION_YEAR,
+    grant_year_end: int | None = None,
 ) -> PatentSets:
-    """The magnet and catalyst sets of the spec. A patent can belong to both. The report counts
-    the candidates (class match, application year in range) dropped for each rule: no rare-earth
-    keyword, first assignee not an organisation (individual, unknown type, or unassigned), no
-    application date."""
+    """The magnet and catalyst sets of the spec among the patents granted by ``grant_year_end``
+    (None: every grant year). A patent can belong to both. The report states the sample
+    (application years, grant_year_end when given) and counts the candidates (class match,
+    application year in range) dropped for each rule: no rare-earth keyword, first assignee not an
+    organisation (individual, unknown type, or unassigned), granted after grant_year_end (or
+    undated grant), no application date."""
     codes = pl.DataFrame(
         [(code, tech) for tech, codes in TECHNOLOGY_CLASSES.items() for code in codes],
         schema=["code", "technology"],
@@ -91,7 +107,8 @@ def fvd_patent_sets(
     result = run_sql(
         f"""
         CREATE TEMP TABLE candidates AS
-        SELECT DISTINCT c.patent_id, s.technology, year(p.application_date) AS application_year
+        SELECT DISTINCT c.patent_id, s.technology, year(p.application_date) AS application_year,
+               p.granted
         FROM patent_classes c JOIN codes s ON c.code = s.code AND c.scheme = 'uspc'
         JOIN patents p ON p.patent_id = c.patent_id;
         CREATE TEMP TABLE documents AS
@@ -109,7 +126,7 @@ def fvd_patent_sets(
         LEFT JOIN (SELECT patent_id, assignee_type FROM patent_assignees WHERE sequence = 0) a USING (patent_id);
         SELECT * FROM flagged
     """,
-        patents=patents,
+        patents=patents.with_columns(granted=granted_by(grant_year_end)),
         patent_texts=patent_texts,
         patent_classes=patent_classes,
         patent_assignees=patent_assignees,
@@ -117,13 +134,22 @@ def fvd_patent_sets(
     )
     dated = result.filter(pl.col("application_year").is_not_null())
     in_years = dated.filter(pl.col("in_years"))
+    meets_rule = pl.col("keyword") & pl.col("organisation")
     report = {
+        "first_application_year": first_year,
+        "last_application_year": last_year,
+        **({} if grant_year_end is None else {"grant_year_end": grant_year_end}),
         "candidates_without_application_date": result.height - dated.height,
         "candidates_without_keyword": in_years.filter(~pl.col("keyword")).height,
         "candidates_not_organisation": in_years.filter(pl.col("keyword") & ~pl.col("organisation")).height,
+        **(
+            {}
+            if grant_year_end is None
+            else {"candidates_granted_after_grant_year_end": in_years.filter(meets_rule & ~pl.col("granted")).height}
+        ),
     }
     table = (
-        in_years.filter(pl.col("keyword") & pl.col("organisation"))
+        in_years.filter(meets_rule & pl.col("granted"))
         .select("patent_id", "technology", pl.col("application_year").cast(pl.Int32))
         .sort("technology", "patent_id")
     )

@@ -1,20 +1,29 @@
-"""The FVD part of the synthetic USPTO: utility patents granted 1969-2001 (``specs/spillovers.md``).
+"""The FVD part of the synthetic USPTO: utility patents granted 1969-2001 (``specs/spillovers.md``),
+and the citations of every FVD set patent of the whole office.
 
 A universe of patents with heavy-tailed USPC subclass sizes (Zipf over 20,000 background
 subclasses: at the ``bench`` size a few hold hundreds of thousands of patents), first-inventor
 countries, assignees, titles, abstracts and citations, in which the rare-earth magnet and catalyst
 sets (their USPC subclasses + a rare-earth keyword + an organisation as first assignee +
-application year 1976-2002) cite as the FVD mixture model says:
+application year 1976-2002) cite as the FVD mixture model says.
 
-- a US focal patent of period d cites each patent available to it (same subclass, application
-  year in [t - 7, t], not itself) with probability delta_c(d) of the restricted model with the
-  parameters ``TRUTH`` (c: US/non-US x within/outside the set); a non-US focal patent with
-  ``FOREIGN_RATES`` x the period-0 US rates (fewer US citations, no change after 1990);
-- focal patents also cite a few older patents of their subclasses (outside the window) and, some,
-  a patent that is not in the universe (bad input the pipeline must count);
-- other patents cite a few earlier patents at random.
-Focal patents' cited patents always share a subclass with them, so the pipeline's class list adds
-nothing and its availability counts are exactly the generator's.
+One patent office: the set rule (``core.spillovers.patent_sets``) applied to the generated
+tables of this universe and of the AFSV grants that can hold applications up to 2002
+(``patent_world``, grant years 2002-2007) picks the set patents, whatever their grant year and
+however their texts and classes were drawn (:func:`set_citations`). Each of them cites:
+
+- each patent available to it in the whole office (sharing a USPC code, application year in
+  [t - 7, t], not itself) with probability delta_c(d) of the restricted model with the parameters
+  ``TRUTH`` of its technology, d = 1{t >= 1990}, if it is a US patent (c: US/non-US first inventor
+  x within/outside the set); a non-US one with ``FOREIGN_RATES`` x the period-0 US rates (fewer US
+  citations, no change after 1990);
+- a few older patents sharing a code (outside the window) and, some, a patent that is not in the
+  office (bad input the pipeline must count);
+and nothing else, so the pipeline's class list adds nothing to its own codes and its availability
+counts are exactly the generator's at every sample end (``grant_year_end``): a patent granted
+after the end leaves the universe, its citations and its availability together. To keep that so,
+a set patent may cite an available patent granted after itself (a later grant the pipeline's
+window admits). Other patents cite a few earlier patents at random.
 
 Patent numbers are below 6,300,000 (the AFSV part uses numbers from 6,300,000 on). Generated in
 vectorised NumPy/Polars once per (seed, size) and sliced by grant year.
@@ -23,16 +32,21 @@ vectorised NumPy/Polars once per (seed, size) and sliced by grant year.
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from functools import cache
+from typing import get_args
 
 import numpy as np
 import polars as pl
 
 from ree_assets.core.spillovers import mixture
-from ree_assets.core.spillovers.patent_sets import TECHNOLOGY_CLASSES
+from ree_assets.core.spillovers.citations import US
+from ree_assets.core.spillovers.patent_sets import LAST_APPLICATION_YEAR, TECHNOLOGY_CLASSES, fvd_patent_sets
+from ree_assets.sources.embedded import patent_world
+from ree_assets.sources.embedded.dims import WorldSize
 
 FIRST_GRANT_YEAR, LAST_GRANT_YEAR = 1969, 2001
-WINDOW, BREAK_YEAR, FIRST_SET_YEAR = 7, 1990, 1976
+WINDOW, BREAK_YEAR, FIRST_SET_YEAR, LAST_SET_YEAR = 7, 1990, 1976, LAST_APPLICATION_YEAR
 #: size -> (patents, magnet set, catalyst set, patents per neighbour subclass)
 SIZES = {
     "small": (60_000, 300, 500, 600),
@@ -114,8 +128,8 @@ PLAIN_ABSTRACT = "An improved device and method are disclosed."
 RE_ABSTRACT = "The alloy contains neodymium and a rare earth element."
 
 
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"fvd_universe"),)))
+def _rng(seed: int, stream: str = "fvd_universe") -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stream.encode()),)))
 
 
 def truth_theta(technology: str) -> np.ndarray:
@@ -151,8 +165,19 @@ def _zipf_codes(rng: np.random.Generator, n: int, codes: np.ndarray, exponent: f
 
 @cache
 def generate_universe(seed: int, size: str) -> dict[str, pl.DataFrame]:
-    """The whole FVD universe (every grant year; patent numbers as integers) with internal columns: ``patents`` has
-    ``grant_year``, ``role`` (set, fvd_class, neighbour, background), ``technology`` and ``us``."""
+    """The whole FVD universe (every grant year; patent numbers as integers, citations' as strings)
+    with internal columns: ``patents`` has ``grant_year``, ``role`` (set, fvd_class, neighbour,
+    background), ``technology`` and ``us``."""
+    grants = _universe_grants(seed, size)
+    return {
+        **grants,
+        "patent_citations": _citations(_rng(seed, "fvd_universe:citations"), grants["patents"], seed, size),
+    }
+
+
+@cache
+def _universe_grants(seed: int, size: str) -> dict[str, pl.DataFrame]:
+    """:func:`generate_universe` but the citations."""
     if size not in SIZES:
         raise ValueError(f"unknown FVD universe size {size!r}: expected one of {', '.join(SIZES)}")
     rng = _rng(seed)
@@ -184,7 +209,6 @@ def generate_universe(seed: int, size: str) -> dict[str, pl.DataFrame]:
         **_texts_and_assignees(rng, patents),
         "patent_classes": classes,
         "patent_inventors": _inventors(rng, patents),
-        "patent_citations": _citations(rng, patents, classes),
         "patents": patents,
     }
 
@@ -335,37 +359,78 @@ def _inventors(rng: np.random.Generator, patents: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _focal_candidates(patents: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:
-    """Every (focal set patent, other patent sharing a subclass, applied in the 2 x WINDOW years up
-    to the focal year) pair, with the cell of the other patent (its US flag, within = same set) and
-    whether it is in the window."""
-    focal = patents.filter(pl.col("role") == "set").select(
-        focal_id="patent_id", focal_tech="technology", focal_year="application_year", focal_us="us"
-    )
-    focal_codes = focal.join(classes.select(focal_id="patent_id", code="code"), on="focal_id")
-    other = classes.select("patent_id", "code").join(
-        patents.select("patent_id", "application_year", "us", "role", "technology"), on="patent_id"
-    )
+def _focal_candidates(
+    focal: pl.DataFrame, universe: pl.DataFrame, classes: pl.DataFrame, members: pl.DataFrame
+) -> pl.DataFrame:
+    """Every (focal patent, other patent of ``universe`` sharing a USPC code, applied in the
+    2 x WINDOW years up to the focal year) pair, with the cell of the other patent (its US flag;
+    within = a member of the focal patent's set), whether it is in the window, and the focal d."""
+    focal_codes = focal.join(classes.rename({"patent_id": "focal_id"}), on="focal_id")
+    within = members.select("patent_id", focal_tech="technology", within=pl.lit(True))
     return (
-        focal_codes.join(other, on="code")
+        focal_codes.join(classes.join(universe, on="patent_id"), on="code")
         .filter(
             pl.col("application_year").is_between(pl.col("focal_year") - 2 * WINDOW, pl.col("focal_year"))
             & (pl.col("patent_id") != pl.col("focal_id"))
         )
         .drop("code")
         .unique(["focal_id", "patent_id"])
+        .join(within, on=["patent_id", "focal_tech"], how="left")
         .with_columns(
+            within=pl.col("within").fill_null(False),
             in_window=pl.col("application_year") >= pl.col("focal_year") - WINDOW,
-            within=(pl.col("role") == "set") & (pl.col("technology") == pl.col("focal_tech")),
             d=(pl.col("focal_year") >= BREAK_YEAR).cast(pl.Int64),
         )
     )
 
 
-def _citations(rng: np.random.Generator, patents: pl.DataFrame, classes: pl.DataFrame) -> pl.DataFrame:
-    """Focal citations drawn from the mixture model, a few to patents outside the universe, and
-    Poisson(3) random earlier patents for every other patent."""
-    candidates = _focal_candidates(patents, classes).sort("focal_id", "patent_id")
+def _office_tables(seed: int, size: str) -> dict[str, pl.DataFrame]:
+    """The canonical tables (no citations) of every patent of the office that can be a set patent
+    or available to one: this universe and, for a world size, the AFSV grants up to the last
+    grant year of applications filed in LAST_SET_YEAR."""
+    parts = [_canonical(_universe_grants(seed, size))]
+    if size in get_args(WorldSize):
+        last = patent_world.last_grant_year_of_filings(LAST_SET_YEAR)
+        parts += [patent_world.afsv_grants(year, seed, size) for year in range(patent_world.AFSV_FIRST_YEAR, last + 1)]
+    return {
+        name: pl.concat([part[name] for part in parts], how="diagonal_relaxed")
+        for name in CANONICAL
+        if name != "patent_citations"
+    }
+
+
+@dataclass(frozen=True)
+class SetCitations:
+    """The set patents of the office (patent_id, technology) and their citations (canonical
+    columns but grant_year)."""
+
+    members: pl.DataFrame
+    citations: pl.DataFrame
+
+
+@cache
+def set_citations(seed: int, size: str) -> SetCitations:
+    """Every patent of the office that meets the FVD set rule and its citations (module
+    docstring). A patent in both sets (the embedded world has none) draws as a member of the
+    first, catalyst."""
+    rng = _rng(seed, "fvd_universe:set_citations")
+    office = _office_tables(seed, size)
+    members = fvd_patent_sets(
+        office["patents"], office["patent_texts"], office["patent_classes"], office["patent_assignees"]
+    ).table.select("patent_id", "technology")
+    first_inventors = office["patent_inventors"].filter((pl.col("sequence") == 0) & pl.col("country").is_not_null())
+    universe = (
+        office["patents"]
+        .filter(pl.col("application_date").is_not_null())
+        .join(first_inventors, on="patent_id")
+        .select("patent_id", application_year=pl.col("application_date").dt.year(), us=pl.col("country") == US)
+    )
+    focal = members.unique("patent_id", keep="first", maintain_order=True).join(universe, on="patent_id")
+    focal = focal.select(
+        focal_id="patent_id", focal_tech="technology", focal_year="application_year", focal_us="us"
+    ).sort("focal_id")
+    classes = office["patent_classes"].filter(pl.col("scheme") == "uspc").select("patent_id", "code").unique()
+    candidates = _focal_candidates(focal, universe, classes, members).sort("focal_id", "patent_id")
     rate_table = pl.DataFrame(
         [
             (tech, us, d, within, cited_us, float(true_rates(tech, us, d)[k]))
@@ -377,31 +442,54 @@ def _citations(rng: np.random.Generator, patents: pl.DataFrame, classes: pl.Data
         schema=["focal_tech", "focal_us", "d", "within", "us", "rate"],
         orient="row",
     )
-    candidates = candidates.join(rate_table, on=["focal_tech", "focal_us", "d", "within", "us"])
+    candidates = candidates.join(rate_table, on=["focal_tech", "focal_us", "d", "within", "us"], maintain_order="left")
     probability = np.where(candidates["in_window"].to_numpy(), candidates["rate"].to_numpy(), OLD_CITATION_RATE)
-    focal_cites = candidates.filter(pl.Series(rng.random(candidates.height) < probability)).select(
+    drawn = candidates.filter(pl.Series(rng.random(candidates.height) < probability)).select(
         citing_id="focal_id", cited_id="patent_id"
     )
-    focal_ids = patents.filter(pl.col("role") == "set")["patent_id"]
-    unknown = focal_ids.filter(pl.Series(rng.random(focal_ids.len()) < 0.05))
-    outside = pl.DataFrame({"citing_id": unknown, "cited_id": 3_000_000 + np.arange(unknown.len())})
-    plain = np.flatnonzero(patents["role"].to_numpy() != "set")
-    citing = np.repeat(plain, rng.poisson(3.0, plain.size))
-    citing = citing[citing > 0]
-    cited = (rng.random(citing.size) * citing).astype(np.int64)
-    ids = patents["patent_id"]
-    background = pl.DataFrame({"citing_id": ids.gather(citing), "cited_id": ids.gather(cited)})
-    grant = patents.select(cited_id="patent_id", cited_date="grant_date")
-    citations = pl.concat([focal_cites, outside, background]).unique(maintain_order=True)
-    order = rng.permutation(citations.height)
+    unknown = focal["focal_id"].filter(pl.Series(rng.random(focal.height) < 0.05))
+    outside = pl.DataFrame({"citing_id": unknown, "cited_id": (3_000_000 + np.arange(unknown.len())).astype(str)})
+    return SetCitations(members=members, citations=_records(rng, pl.concat([drawn, outside]), office["patents"]))
+
+
+def _records(rng: np.random.Generator, pairs: pl.DataFrame, patents: pl.DataFrame) -> pl.DataFrame:
+    """Citation records of (citing_id, cited_id) string pairs: a random sequence within each
+    citing patent, the cited patent's grant date (from ``patents``; null when not there), US
+    office, cited by examiner."""
+    grant = patents.select(cited_id=pl.col("patent_id").cast(pl.String), cited_date="grant_date")
     return (
-        citations.with_columns(shuffle=pl.Series(order))
+        pairs.with_columns(shuffle=pl.Series(rng.permutation(pairs.height)))
         .sort("citing_id", "shuffle")
         .with_columns(sequence=pl.int_range(pl.len()).over("citing_id").cast(pl.Int64))
-        .join(grant, on="cited_id", how="left")
+        .join(grant, on="cited_id", how="left", maintain_order="left")
         .with_columns(cited_office=pl.lit("US"), category=pl.lit("cited by examiner"))
         .select("citing_id", "cited_id", "cited_date", "cited_office", "category", "sequence")
     )
+
+
+def with_set_citations(citations: pl.DataFrame, citing: pl.Series, seed: int, size: str) -> pl.DataFrame:
+    """``citations`` (canonical columns but grant_year) of the patents ``citing``, with those of
+    every set patent among them replaced by its draws of :func:`set_citations`."""
+    drawn = set_citations(seed, size)
+    members = drawn.members["patent_id"].filter(drawn.members["patent_id"].is_in(citing.cast(pl.String).implode()))
+    return pl.concat(
+        [
+            citations.filter(~pl.col("citing_id").is_in(members.implode())),
+            drawn.citations.filter(pl.col("citing_id").is_in(members.implode())),
+        ],
+        how="vertical_relaxed",
+    )
+
+
+def _citations(rng: np.random.Generator, patents: pl.DataFrame, seed: int, size: str) -> pl.DataFrame:
+    """Poisson(3) random earlier patents for every patent, then the set patents' own
+    (:func:`with_set_citations`)."""
+    citing = np.repeat(np.arange(patents.height), rng.poisson(3.0, patents.height))
+    citing = citing[citing > 0]
+    cited = (rng.random(citing.size) * citing).astype(np.int64)
+    ids = patents["patent_id"].cast(pl.String)
+    random = pl.DataFrame({"citing_id": ids.gather(citing), "cited_id": ids.gather(cited)}).unique(maintain_order=True)
+    return with_set_citations(_records(rng, random, patents), ids, seed, size)
 
 
 CANONICAL = ("patents", "patent_texts", "patent_assignees", "patent_inventors", "patent_classes", "patent_citations")
@@ -412,23 +500,26 @@ def fvd_universe_tables(year: int, seed: int, size: str) -> dict[str, pl.DataFra
     ``year`` (1969-2001); citations are those made by these patents."""
     if not FIRST_GRANT_YEAR <= year <= LAST_GRANT_YEAR:
         raise ValueError(f"the FVD universe covers grant years {FIRST_GRANT_YEAR}-{LAST_GRANT_YEAR}, not {year}")
-    universe = generate_universe(seed, size)
-    return _canonical(universe, universe["patents"].filter(pl.col("grant_year") == year)["patent_id"])
+    patents = generate_universe(seed, size)["patents"]
+    ids = patents.filter(pl.col("grant_year") == year)["patent_id"].cast(pl.String).implode()
+    return {
+        name: frame.filter(pl.col("citing_id" if name == "patent_citations" else "patent_id").is_in(ids))
+        for name, frame in fvd_universe_all_years(seed, size).items()
+    }
 
 
+@cache
 def fvd_universe_all_years(seed: int, size: str) -> dict[str, pl.DataFrame]:
     """The six canonical tables of every grant year at once (what the yearly tables add up to)."""
     return _canonical(generate_universe(seed, size))
 
 
-def _canonical(universe: dict[str, pl.DataFrame], ids: pl.Series | None = None) -> dict[str, pl.DataFrame]:
-    """The canonical tables of the patents ``ids`` (all when None), patent numbers as strings."""
-    tables = {"patents": universe["patents_base"], **{name: universe[name] for name in CANONICAL[1:]}}
-    if ids is not None:
-        tables = {
-            name: frame.filter(pl.col("citing_id" if name == "patent_citations" else "patent_id").is_in(ids.implode()))
-            for name, frame in tables.items()
-        }
+def _canonical(universe: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The canonical tables of ``universe`` (those it has), patent numbers as strings."""
+    tables = {
+        "patents": universe["patents_base"],
+        **{name: universe[name] for name in CANONICAL[1:] if name in universe},
+    }
     return {
         name: frame.with_columns(
             pl.col(c).cast(pl.String) for c in ("patent_id", "citing_id", "cited_id") if c in frame.columns

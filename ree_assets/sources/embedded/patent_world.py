@@ -4,7 +4,10 @@ year 1969-2018, with the true labels of every patent.
 Two parts of one patent office (``specs/patents_and_did.md``): grant years 1969-2001 are the FVD
 universe (``fvd_universe.fvd_universe_tables``, the spillovers stage, ids below 6,300,000); grant
 years 2002-2018 are the AFSV corpus written here (ids from 6,300,000, a block of 230,000 per
-year), REE patents and a larger non-REE background.
+year), REE patents and a larger non-REE background. Every grant of either part that meets the FVD
+set rule cites as the FVD mixture says against the whole office (``fvd_universe.set_citations``;
+here the REE magnet and catalyst grants filed up to 2002, granted 2002-2007); the others cite at
+random.
 
 AFSV part. Regions r (the eight AFSV regions), SIC industries s (those of the world with an
 embedded sensitivity Sens_s, ``sensitivity_truth.embedded_sensitivity``) in the GE manufacturing
@@ -408,7 +411,19 @@ def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
 @cache
 def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     """The six canonical tables of an AFSV grant year plus ``patent_labels`` (patent_id,
-    is_ree, technology, sic4, ree_enhancing, region, country: the truth of every grant)."""
+    is_ree, technology, sic4, ree_enhancing, region, country: the truth of every grant): the
+    grants of :func:`afsv_grants` and their citations (:func:`_citations`, their own stream)."""
+    grants = afsv_grants(year, seed, size)
+    citations = _citations(
+        stage_rng(seed, f"patents:citations:{year}"), grants["patents"]["patent_id"].to_list(), year, seed, size
+    )
+    return {**grants, "patent_citations": conform("patent_citations", citations)}
+
+
+@cache
+def afsv_grants(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
+    """The tables of :func:`afsv_year` but the citations (which the FVD set patents draw from the
+    whole office, these grants included: ``fvd_universe.set_citations``)."""
     rng = stage_rng(seed, f"patents:grants:{year}")
     counts = year_counts(year, seed, size)
     dims = world_dims(size)
@@ -500,7 +515,6 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
         "patent_assignees": conform("patent_assignees", assignees),
         "patent_inventors": conform("patent_inventors", inventors),
         "patent_classes": conform("patent_classes", classes),
-        "patent_citations": conform("patent_citations", _citations(rng, ids, year, seed, size)),
         "patent_labels": pl.DataFrame(
             labels,
             schema={
@@ -517,9 +531,19 @@ def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     }
 
 
+def last_grant_year_of_filings(year: int) -> int:
+    """The last grant year that can hold applications filed in ``year`` (the longest filing lag)."""
+    latest = np.datetime64(f"{year}-12-31") + np.timedelta64(FILING_LAG_DAYS[1] - 1, "D")
+    return int(latest.astype("datetime64[Y]").astype(int)) + 1970
+
+
 def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     """Each grant cites Poisson(4) earlier grants of the last 15 years: AFSV ids of a year that
-    exists in the world (2002 on), FVD-range ids (below 6,300,000) before."""
+    exists in the world (2002 on), FVD-range ids (below 6,300,000) before. A grant that meets the
+    FVD set rule (possible in the grant years of applications up to 2002) cites instead as the FVD
+    mixture says (``fvd_universe.with_set_citations``)."""
+    from ree_assets.sources.embedded import fvd_universe
+
     n_cited = rng.poisson(4.0, len(ids))
     citing = np.repeat(np.arange(len(ids)), n_cited)
     cited_year = rng.integers(max(1976, year - 15), year, citing.size) if year > 1976 else np.full(citing.size, 1976)
@@ -537,7 +561,7 @@ def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, s
         else:
             cited[where] = 3_930_000 + (y - 1976) * 90_000 + rng.integers(0, 70_000, where.sum())
     sequence = np.arange(citing.size) - np.repeat(np.cumsum(n_cited) - n_cited, n_cited)
-    return pl.DataFrame(
+    citations = pl.DataFrame(
         {
             "citing_id": [ids[k] for k in citing],
             "cited_id": cited.astype(str),
@@ -546,9 +570,11 @@ def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, s
             "cited_office": "US",
             "category": np.where(rng.random(citing.size) < 0.6, "cited by examiner", "cited by applicant"),
             "sequence": sequence,
-            "grant_year": year,
         }
     )
+    if year <= last_grant_year_of_filings(fvd_universe.LAST_SET_YEAR):
+        citations = fvd_universe.with_set_citations(citations, pl.Series(ids), seed, size)
+    return citations.with_columns(grant_year=pl.lit(year))
 
 
 def patent_tables(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
