@@ -31,7 +31,7 @@ warn_if_foreign()  # the UI and `dg` load this module: say so when runs go to an
 
 def build_resources(database: str | None = None, data_source: DataSource | None = None) -> dict:
     """The resources of a run: one DuckDB file, its IO manager, dbt, the data source, the patent
-    classifier and the code location's lineage (over ``defs``, built below)."""
+    classifier, the FVD sample and the code location's lineage (over ``defs``, built below)."""
     database = database or duckdb_path()
     return {
         "store": DuckDBStore(database=database),
@@ -39,6 +39,7 @@ def build_resources(database: str | None = None, data_source: DataSource | None 
         "data_source": data_source or DataSource(),
         "dbt": dbt.dbt_resource(),
         "patent_classifier": patents.PatentClassifier(),
+        "fvd_sample": spillovers.FvdSample(),
         "lineage": sources.Lineage(lambda: defs),
     }
 

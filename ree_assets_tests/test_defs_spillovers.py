@@ -92,22 +92,25 @@ def test_contracts_pass_good_tables_and_catch_bad_ones(tmp_path):
 
 
 @pytest.mark.parametrize(("mode", "end"), [("embedded", 2001), ("local", 2002), ("download", 2002)])
-def test_the_sample_ends_with_the_data_modes_last_grant_year_unless_set(mode, end):
+def test_the_sample_ends_with_the_data_modes_last_grant_year_unless_set(mode, end, monkeypatch):
     from ree_assets.defs.resources import DataSource
 
     source = DataSource(mode=mode)
-    assert spillovers.SampleConfig().end(source) == end
-    assert spillovers.CitationConfig(grant_year_end=2018).end(source) == 2018
+    monkeypatch.delenv("REE_FVD_GRANT_YEAR_END", raising=False)
+    assert spillovers.FvdSample().end(source) == end
+    assert spillovers.FvdSample(grant_year_end=2018).end(source) == 2018
+    monkeypatch.setenv("REE_FVD_GRANT_YEAR_END", "2010")
+    assert spillovers.FvdSample().end(source) == 2010
     with pytest.raises(dg.Failure, match="applications start in 1976"):
-        spillovers.SampleConfig(grant_year_end=1970).end(source)
+        spillovers.FvdSample(grant_year_end=1970).end(source)
 
 
-def test_the_readme_run_config_sets_the_sample_end_of_both_assets():
+def test_the_documented_run_config_sets_the_sample_end_of_the_run():
     import re
     from pathlib import Path
 
     import yaml
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    (block,) = re.findall(r"^```yaml\n(ops:\n.*?)^```", readme, re.M | re.S)
-    assert yaml.safe_load(block) == {"ops": spillovers.sample_run_config(2018)}
+    page = (Path(__file__).resolve().parents[1] / "docs" / "spillovers.md").read_text()
+    (block,) = re.findall(r"^```yaml\n(resources:\n.*?)^```", page, re.M | re.S)
+    assert yaml.safe_load(block) == spillovers.sample_run_config(2018)

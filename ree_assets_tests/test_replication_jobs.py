@@ -84,9 +84,10 @@ def test_the_pulls_and_both_replications_materialise_with_every_check_passing(tm
     assert fvd_misses(database) == {}
     later = materialize(
         database,
-        dg.AssetSelection.assets(*spillovers.SAMPLE_ASSETS, "fvd_mixture_unrestricted"),
+        dg.AssetSelection.assets("fvd_patent_sets", "fvd_citation_variables", "fvd_mixture_unrestricted"),
         run_config={
-            "ops": {**spillovers.sample_run_config(2018), "fvd_mixture_unrestricted": {"config": SECOND_SAMPLE_FIT}}
+            **spillovers.sample_run_config(2018),
+            "ops": {"fvd_mixture_unrestricted": {"config": SECOND_SAMPLE_FIT}},
         },
     )
     assert failures(later) == [] and sample_end(later) == 2018

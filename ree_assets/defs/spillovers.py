@@ -3,6 +3,8 @@
 the mixture model with identified and confidence sets, and the probability tables. Thin: read,
 call ``core.spillovers``, write, report."""
 
+import os
+
 import dagster as dg
 import polars as pl
 from pydantic import Field
@@ -20,20 +22,21 @@ DEFAULT_GRANT_YEAR_END = {
     "local": patent_sets.FVD_GRANT_YEAR_END,
     "download": patent_sets.FVD_GRANT_YEAR_END,
 }
-#: The assets that read the sample end (set it to the same value for both: :func:`sample_run_config`).
-SAMPLE_ASSETS = ("fvd_patent_sets", "fvd_citation_variables")
 
 
-class SampleConfig(dg.Config):
+class FvdSample(dg.ConfigurableResource):
     """The FVD sample (``specs/spillovers.md``, Patent sets): application years 1976-2002, granted
-    by ``grant_year_end``: the focal patents, the patents they cite and those available to them."""
+    by ``grant_year_end``: the focal patents, the patents they cite and those available to them. One
+    setting of the run (resource ``fvd_sample``, env ``REE_FVD_GRANT_YEAR_END``), so every asset of
+    the group reads the same sample."""
 
     grant_year_end: int | None = Field(
-        None,
+        default_factory=lambda: (
+            int(os.environ["REE_FVD_GRANT_YEAR_END"]) if os.environ.get("REE_FVD_GRANT_YEAR_END") else None
+        ),
         description="Last grant year of the sample (focal, cited and available patents). Default: the data "
         "mode's end, 2001 in the embedded world (its FVD universe), 2002 on real data (FVD's); e.g. 2018 adds "
-        "the later grants of the 1976-2002 applications. Give fvd_patent_sets and fvd_citation_variables the "
-        "same value.",
+        "the later grants of the 1976-2002 applications.",
     )
 
     def end(self, data_source: DataSource) -> int:
@@ -49,12 +52,12 @@ class SampleConfig(dg.Config):
 
 
 def sample_run_config(grant_year_end: int) -> dict:
-    """The ``ops`` run config that sets the sample end of every asset that reads it."""
-    return {name: {"config": {"grant_year_end": grant_year_end}} for name in SAMPLE_ASSETS}
+    """The run config that sets the sample end of a run (the ``fvd_sample`` resource)."""
+    return {"resources": {"fvd_sample": {"config": {"grant_year_end": grant_year_end}}}}
 
 
-class CitationConfig(SampleConfig):
-    """The sample and the citation and availability window of ``specs/spillovers.md``."""
+class CitationConfig(dg.Config):
+    """The citation and availability window of ``specs/spillovers.md``."""
 
     window: int = Field(
         citations.WINDOW,
@@ -84,7 +87,7 @@ def _asset(**kwargs):
 @_asset(metadata={"schema": "core"}, kinds={"duckdb", "polars"})
 def fvd_patent_sets(
     context: dg.AssetExecutionContext,
-    config: SampleConfig,
+    fvd_sample: FvdSample,
     data_source: DataSource,
     patents: pl.DataFrame,
     patent_texts: pl.DataFrame,
@@ -95,7 +98,7 @@ def fvd_patent_sets(
     organisation as first assignee, application years 1976-2002, granted by the sample's
     grant_year_end), with the sample and what each rule dropped."""
     sets = patent_sets.fvd_patent_sets(
-        patents, patent_texts, patent_classes, patent_assignees, grant_year_end=config.end(data_source)
+        patents, patent_texts, patent_classes, patent_assignees, grant_year_end=fvd_sample.end(data_source)
     )
     context.log.info(f"FVD sets: {sets.report}")
     return dg.Output(sets.table, metadata=sets.report)
@@ -105,6 +108,7 @@ def fvd_patent_sets(
 def fvd_citation_variables(
     context: dg.AssetExecutionContext,
     config: CitationConfig,
+    fvd_sample: FvdSample,
     data_source: DataSource,
     fvd_patent_sets: pl.DataFrame,
     patents: pl.DataFrame,
@@ -124,7 +128,7 @@ def fvd_citation_variables(
         patent_inventors,
         patent_citations,
         window=config.window,
-        grant_year_end=config.end(data_source),
+        grant_year_end=fvd_sample.end(data_source),
     )
     context.log.info(f"citation variables: {result.report}")
     return dg.Output(result.table.with_columns(pl.col("class_list").list.join(";")), metadata=result.report)
