@@ -10,6 +10,7 @@ outcome and control by application year, the ``*_application_year`` columns of t
 
 import functools
 from dataclasses import dataclass
+from typing import Literal
 
 import dagster as dg
 import polars as pl
@@ -96,9 +97,9 @@ class DidConfig(dg.Config):
         "labour_productivity (TFP) | application_year (patents)",
     )
     controls: bool = Field(True, description="Include the spec's controls (False: FE only).")
-    cluster: did.Cluster | None = Field(
-        None,
-        description="The outcome's own by default (the spec's): sector for the growth relative to China, "
+    cluster: Literal["default", "unit_sector", "sector"] = Field(
+        "default",
+        description="default: the outcome's own (the spec's), sector for the growth relative to China and "
         "unit_sector for the others | unit_sector | sector: one cluster per SIC industry across units, right "
         "for the growth relative to China (every country's outcome carries China's sector shock; make bench: "
         "95% coverage 60% with unit_sector, 90% with sector)",
@@ -106,7 +107,7 @@ class DidConfig(dg.Config):
 
     def cluster_of(self, spec: DidSpec) -> did.Cluster:
         """The cluster of ``spec``'s SEs: the configured one, else the outcome's default."""
-        return self.cluster or spec.cluster
+        return spec.cluster if self.cluster == "default" else self.cluster
 
 
 def variant_panel(spec: DidSpec, panel: pl.DataFrame, variant: str) -> tuple[pl.DataFrame, str]:
