@@ -136,7 +136,8 @@ def assert_perpetual_inventory(panel: pl.DataFrame, name: str, depreciation: flo
     stocks = [c for c in panel.columns if c.endswith("_stock")]
     assert {"ree_enhancing_stock", "ree_stock"} <= set(stocks), name
     ordered = panel.sort("region", "sic4", "year")
-    assert (ordered["year"].diff().over("region", "sic4").drop_nulls() == 1).all(), name
+    steps = ordered.select(pl.col("year").diff().over("region", "sic4").drop_nulls())["year"]
+    assert (steps == 1).all(), name
     for stock in stocks:
         flow = stock.removesuffix("_stock") + "_flow"
         carried = ((1 - depreciation) * pl.col(stock).shift(1).over("region", "sic4")).fill_null(0.0)
