@@ -172,6 +172,7 @@ def _eps_recovery(panel: pl.DataFrame) -> tuple[float, int, float]:
     return float(np.polyfit(true, eps, 1)[0]), covered, float(np.abs(eps - true).max())
 
 
+@pytest.mark.slow
 def test_the_pipelines_ge_panel_of_the_true_labels_recovers_eps():
     """The full world's non-REE flows carry the directed-research truth: the GE panel the pipeline
     builds from the true labels' counts gives eps_j with slope 1.02 on the truth, 10 of 12 intervals
