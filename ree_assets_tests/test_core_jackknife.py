@@ -1,6 +1,7 @@
 """core.jackknife: the leave-one-cluster-out estimates without refits equal the refits, one
 least-squares fit per cluster with every fixed effect as a dummy (unweighted and weighted, on an
-unbalanced panel of several units where some clusters miss years)."""
+unbalanced panel of several units where some clusters miss years; clusters that are the unit x
+sector cells, and sector clusters spanning the units)."""
 
 import numpy as np
 import pytest
@@ -27,9 +28,9 @@ def unbalanced_panel(seed: int = 3, units: int = 3, sectors: int = 6, years: int
     return x, z, cluster, unit, year, rng.uniform(0.2, 3.0, size=len(rows))
 
 
-def refit(x, z, cluster, unit, year, weights, keep) -> np.ndarray:
-    """beta of the weighted regression on the kept rows with cluster and unit x year dummies."""
-    cells = [np.unique(labels[keep], return_inverse=True)[1] for labels in (cluster, unit * 100 + year)]
+def refit(x, z, cell, unit, year, weights, keep) -> np.ndarray:
+    """beta of the weighted regression on the kept rows with cell and unit x year dummies."""
+    cells = [np.unique(labels[keep], return_inverse=True)[1] for labels in (cell, unit * 100 + year)]
     dummies = [np.eye(c.max() + 1)[c] for c in cells]
     design = np.column_stack([x[keep], *dummies])
     root = np.sqrt(weights[keep])[:, None]
@@ -53,10 +54,28 @@ def test_leave_cluster_out_equals_the_refits(weighted):
     np.testing.assert_allclose(jackknife.crv3_sum(beta, leave_out), deviation.T @ deviation, rtol=1e-8)
 
 
-def test_a_cluster_across_units_is_refused():
-    x, z, cluster, unit, year, _ = unbalanced_panel()
-    with pytest.raises(ValueError, match="every cluster must lie in one unit"):
-        jackknife.leave_cluster_out(x, z, cluster=cluster % 6, unit=unit, period=year)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sector_clusters_across_units_equal_the_refits(weighted):
+    """Clusters that span units (one sector's cells of every unit), the fixed effects still the
+    unit x sector cells: each leave-one-out estimate is the refit without the sector's rows."""
+    x, z, cell, unit, year, weights = unbalanced_panel()
+    sector = cell % 6
+    w = weights if weighted else np.ones(len(z))
+    beta, leave_out = jackknife.leave_cluster_out(
+        x, z, cluster=sector, unit=unit, period=year, weights=w if weighted else None, cell=cell
+    )
+    np.testing.assert_allclose(beta, refit(x, z, cell, unit, year, w, np.ones(len(z), dtype=bool)), rtol=1e-10)
+    expected = np.stack([refit(x, z, cell, unit, year, w, sector != s) for s in range(6)])
+    assert leave_out.shape == (6, 2)
+    np.testing.assert_allclose(leave_out, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_cell_across_units_or_clusters_is_refused():
+    x, z, cell, unit, year, _ = unbalanced_panel()
+    with pytest.raises(ValueError, match="every cell must lie in one unit"):
+        jackknife.leave_cluster_out(x, z, cluster=cell % 6, unit=unit, period=year)
+    with pytest.raises(ValueError, match="every cell must lie in one cluster"):
+        jackknife.leave_cluster_out(x, z, cluster=year, unit=unit, period=year, cell=cell)
 
 
 def test_a_cluster_carrying_a_regressor_is_refused_naming_it():

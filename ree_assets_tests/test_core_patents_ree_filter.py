@@ -46,6 +46,18 @@ REJECTED = [
     "",
 ]
 
+#: Symbols that touch a letter on their left, in each notation the left-letter guard covers: only the
+#: guard rejects them (without it "SONY-based" is a Y-based alloy and "PLAY3+" an yttrium ion).
+AFTER_A_LETTER = [
+    "A SONY-based media player.",  # suffix: Y-based
+    "The PLAY3+ mode of the console.",  # charge: Y3+
+    "Ships with a KEY-Co. lanyard.",  # hyphenated partner: Y-Co
+    "The GALAXY(III) series of handsets.",  # oxidation state: Y(III)
+    "Opened in MAY, La Paz office.",  # enumeration: Y, La
+]
+#: The same symbols with a space on their left are chemistry (the guard is what rejects the above).
+AS_SYMBOLS = ["A Y-based alloy.", "An Y3+ ion.", "A Y-Co film.", "Y(III) nitrate.", "Oxides of Y, La and Ce."]
+
 
 @pytest.mark.parametrize("text", FOUND)
 def test_found(text):
@@ -72,3 +84,12 @@ def test_twins_agree_on_the_synthetic_corpus():
     texts = (patents["title"] + " " + patents["abstract"]).to_list()
     vectorised = pl.DataFrame({"text": texts}).select(mentions_ree_expr("text"))["text"].to_list()
     assert vectorised == [mentions_ree(t) for t in texts] and 0 < sum(vectorised) < len(texts)
+
+
+@pytest.mark.parametrize(("after_letter", "symbol"), zip(AFTER_A_LETTER, AS_SYMBOLS, strict=True))
+def test_a_symbol_after_a_letter_is_no_symbol(after_letter, symbol):
+    """The left-letter guard: the symbol found with a space on its left, not glued to a word, in
+    both twins."""
+    vectorised = pl.DataFrame({"text": [after_letter, symbol]}).select(mentions_ree_expr("text"))["text"]
+    assert (mentions_ree(after_letter), mentions_ree(symbol)) == (False, True)
+    assert vectorised.to_list() == [False, True]

@@ -145,22 +145,37 @@ def test_application_year_variant_recovers_its_estimand(did_run):
     assert panel["year"].min() < 2002 <= 2017 <= panel["year"].max()  # filed up to ~4 years before the grant
 
 
-def test_sector_clusters_are_configuration(did_run):
-    """did_export_growth_vs_china with cluster=sector: stored rows say so, the pooled SEs widen (the
-    countries of a sector share China's sector shock) and the truth stays within 4 SE. Runs after
-    the tests that read its baseline rows."""
+def test_the_growth_relative_to_china_clusters_by_sector_and_says_so(did_run):
+    """did_export_growth_vs_china clusters by sector by default (its countries share China's sector
+    shock; the other outcomes by unit x sector) and its table says so; cluster=unit_sector is
+    configuration: stored rows say so, the pooled SEs narrow, a single country's are unchanged and
+    the truth stays within 4 SE. Runs after the tests that read its baseline rows."""
     database, _, _ = did_run
+    stored = read_table(database, "results.did_results").filter(pl.col("term") == TREATMENT)
+    clusters = dict(stored.group_by("outcome").agg(pl.col("cluster").unique().sort()).iter_rows())
+    assert clusters == {
+        "patents": ["unit_sector"],
+        "tfp_growth": ["unit_sector"],
+        "export_growth": ["unit_sector"],
+        "export_growth_vs_china": ["sector"],
+    }
+    table = (database.parent / "reports" / "did_export_growth_vs_china_baseline.md").read_text()
+    (row,) = (line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| Clustered by"))
+    assert [cell.strip() for cell in row] == [
+        "Clustered by",
+        *["Sector"] * len(SPECS["export_growth_vs_china"].samples),
+    ]
     baseline = read_table(database, "results.did_export_growth_vs_china").filter(pl.col("term") == TREATMENT)
     result = materialize(
         database,
         dg.AssetSelection.assets("did_export_growth_vs_china"),
-        run_config={"ops": {"did_export_growth_vs_china": {"config": {"cluster": "sector"}}}},
+        run_config={"ops": {"did_export_growth_vs_china": {"config": {"cluster": "unit_sector"}}}},
     )
     assert result.success, step_errors(result)
     results = read_table(database, "results.did_export_growth_vs_china")
     treatment = results.filter(pl.col("term") == TREATMENT)
-    assert set(treatment["cluster"]) == {"sector"} and set(baseline["cluster"]) == {"unit_sector"}
-    pooled = {r["sample"]: r["std_error"] for r in treatment.iter_rows(named=True)}
+    assert set(treatment["cluster"]) == {"unit_sector"} and set(baseline["cluster"]) == {"sector"}
+    narrow = {r["sample"]: r["std_error"] for r in treatment.iter_rows(named=True)}
     before = {r["sample"]: r["std_error"] for r in baseline.iter_rows(named=True)}
-    assert pooled["NONCHN"] > before["NONCHN"] and pooled["USA"] == pytest.approx(before["USA"], rel=1e-12)
+    assert narrow["NONCHN"] < before["NONCHN"] and narrow["USA"] == pytest.approx(before["USA"], rel=1e-12)
     assert not _misses(results.with_columns(outcome=pl.lit("export_growth_vs_china")), truth())

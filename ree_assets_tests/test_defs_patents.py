@@ -83,6 +83,7 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
             "ree_patent_grants",
             "stg_patents__patents_classified",
             "patent_panel",
+            "patent_panel_application_year",
         )
         | dg.AssetSelection.assets("ree_sensitivity").upstream(),
         resources=definitions.build_resources(str(copy), small_world(seed=0)),
@@ -133,11 +134,25 @@ def test_classification_evaluation_chart_and_panel(database, tmp_path):
     assert panel["ree_enhancing_flow"].sum() == counted["ree_enhancing"].sum()
     assert abs(panel["non_ree_patents"].sum() - counted.filter(~pl.col("is_ree"))["weight"].sum()) < 1e-6
     assert panel.height == panel["region"].n_unique() * panel["sic4"].n_unique() * 3  # full grid over 2009-2011
-    # K_t = 0.85 K_(t-1) + flow_t, starting from the first pulled year
-    recursion = panel.with_columns(
-        (0.85 * pl.col("ree_stock").shift(1).over("region", "sic4")).fill_null(0.0).alias("carried")
-    )
-    assert ((recursion["ree_stock"] - recursion["carried"] - recursion["ree_flow"]).abs() < 1e-9).all()
+    for name in ("patent_panel", "patent_panel_application_year"):
+        assert_perpetual_inventory(read_table(copy, f"marts.{name}"), name)
+
+
+def assert_perpetual_inventory(panel: pl.DataFrame, name: str, depreciation: float = 0.15) -> None:
+    """Every stock column <x>_stock of a patent panel is the perpetual inventory of its flow <x>_flow,
+    K_t = (1 - delta) K_(t-1) + flow_t from the panel's first year (K = flow there), in every
+    region x SIC cell over consecutive years."""
+    stocks = [c for c in panel.columns if c.endswith("_stock")]
+    assert {"ree_enhancing_stock", "ree_stock"} <= set(stocks), name
+    ordered = panel.sort("region", "sic4", "year")
+    steps = ordered.select(pl.col("year").diff().over("region", "sic4").drop_nulls())["year"]
+    assert (steps == 1).all(), name
+    for stock in stocks:
+        flow = stock.removesuffix("_stock") + "_flow"
+        carried = ((1 - depreciation) * pl.col(stock).shift(1).over("region", "sic4")).fill_null(0.0)
+        gap = ordered.select((pl.col(stock) - carried - pl.col(flow)).abs().max())[0, 0]
+        assert gap < 1e-9, f"{name}.{stock}: K_t - (1 - delta) K_(t-1) - {flow} up to {gap}"
+        assert ordered[stock].max() > 0, f"{name}.{stock} is never positive"
 
 
 def test_one_partition_run_from_the_ui_writes_its_year(tmp_path):

@@ -24,8 +24,9 @@ of freedom: such rows are flagged, and ``make bench`` reports the coverage of th
 
 The cluster is the spec's unit x sector by default; ``cluster="sector"`` puts every unit's cell of a
 sector in one cluster (the growth relative to China, whose units all subtract China's sector growth,
-needs it: 95% coverage 60% with unit x sector clusters, 90% with sector clusters over seeds). Sector
-clusters that span units are outside what ``core.jackknife`` handles; their CRV3 is pyfixest's refits.
+needs it, and the did assets use it there by default: 95% coverage 60% with unit x sector clusters,
+90% with sector clusters over seeds). Sector clusters span units; ``core.jackknife`` handles them
+too (the unit x sector effects are nested in them), so no CRV3 refits the model once per cluster.
 """
 
 from __future__ import annotations
@@ -236,16 +237,11 @@ def _small_cluster_vcov(
     """Keep pyfixest's CRV1 where G* >= FEW_EFFECTIVE_CLUSTERS; else replace the model's variance by
     the jackknife of ``core.jackknife`` (OLS: z = y; PPML: the working response
     z = eta + (y - mu) / mu and weights mu of the converged IRLS) times pyfixest's CRV small-sample
-    factor, and recompute its inference. Sector clusters spanning several units are not what
-    ``core.jackknife`` handles: there pyfixest's CRV3 refits the model once per cluster. Returns the
-    ``vcov`` label."""
+    factor, and recompute its inference. The fixed-effect cells (unit x sector) lie in the clusters,
+    which may span units (sector clusters). Returns the ``vcov`` label."""
     if clusters >= FEW_EFFECTIVE_CLUSTERS:
         return "CRV1"
     data = model._data
-    column = CLUSTER_COLUMNS[cluster]
-    if column != UNIT_SECTOR and data[unit].nunique() > 1:
-        model.vcov({"CRV3": column})
-        return "CRV3"
     if estimator == "ppml":
         mu = model._Y_hat_response
         z, weights, label = model._Y_hat_link + (data[outcome].to_numpy() - mu) / mu, mu, CRV3_LINEARISED
@@ -254,10 +250,11 @@ def _small_cluster_vcov(
     _, leave_out = jackknife.leave_cluster_out(
         _regressors(data, list(model._coefnames)),
         z,
-        cluster=data[column].to_numpy(),
+        cluster=data[CLUSTER_COLUMNS[cluster]].to_numpy(),
         unit=data[unit].to_numpy(),
         period=data["year"].to_numpy(),
         weights=weights,
+        cell=data[UNIT_SECTOR].to_numpy(),
     )
     model._vcov = model._ssc[0] * jackknife.crv3_sum(model._beta_hat, leave_out)
     model._vcov_type_detail = label

@@ -10,6 +10,7 @@ outcome and control by application year, the ``*_application_year`` columns of t
 
 import functools
 from dataclasses import dataclass
+from typing import Literal
 
 import dagster as dg
 import polars as pl
@@ -27,6 +28,8 @@ from ree_assets.reporting import figure_metadata, frame_markdown
 GROWTH_CONTROLS = ("subsidy_post", "capital_intensity_post", "labour_intensity_post", "demand_growth_lag")
 SENSITIVITY_VARIANTS = ("price_spike", "china_import_share")
 APPLICATION_YEAR = "application_year"
+#: How the descriptions name a cluster ({unit}: the spec's unit).
+CLUSTER_LABELS: dict[str, str] = {"unit_sector": "{unit} x sector", "sector": "sector"}
 #: A pre-trend is flagged when the joint test of the pre-2010 event-study coefficients rejects at this level.
 PRE_TREND_LEVEL = 0.05
 
@@ -45,6 +48,8 @@ class DidSpec:
     alternative_outcome: tuple[str, str] | None = None  # (variant, outcome column)
     #: Columns the application_year variant replaces by their ``<column>_application_year`` twins.
     application_year_columns: tuple[str, ...] = ()
+    #: The default cluster of the SEs (``DidConfig.cluster`` overrides it).
+    cluster: did.Cluster = "unit_sector"
 
 
 SPECS = {
@@ -77,6 +82,7 @@ SPECS = {
             "country",
             GROWTH_CONTROLS,
             samples=tuple(s for s in did.SAMPLES if s != did.CHINA),
+            cluster="sector",
         ),
     )
 }
@@ -91,12 +97,17 @@ class DidConfig(dg.Config):
         "labour_productivity (TFP) | application_year (patents)",
     )
     controls: bool = Field(True, description="Include the spec's controls (False: FE only).")
-    cluster: did.Cluster = Field(
-        "unit_sector",
-        description="unit_sector (the spec) | sector: one cluster per SIC industry across units, right for "
-        "the growth relative to China (every country's outcome carries China's sector shock; make bench: "
+    cluster: Literal["default", "unit_sector", "sector"] = Field(
+        "default",
+        description="default: the outcome's own (the spec's), sector for the growth relative to China and "
+        "unit_sector for the others | unit_sector | sector: one cluster per SIC industry across units, right "
+        "for the growth relative to China (every country's outcome carries China's sector shock; make bench: "
         "95% coverage 60% with unit_sector, 90% with sector)",
     )
+
+    def cluster_of(self, spec: DidSpec) -> did.Cluster:
+        """The cluster of ``spec``'s SEs: the configured one, else the outcome's default."""
+        return spec.cluster if self.cluster == "default" else self.cluster
 
 
 def variant_panel(spec: DidSpec, panel: pl.DataFrame, variant: str) -> tuple[pl.DataFrame, str]:
@@ -131,7 +142,7 @@ def _inputs(
 
 def _regression(function, spec: DidSpec, config: DidConfig, panel: pl.DataFrame, outcome: str, controls):
     """``core.did.fit_table`` or ``event_study`` on the variant's panel with the spec's estimator and
-    unit and the configured cluster; called with the samples or the sample."""
+    unit and the configured (else the outcome's) cluster; called with the samples or the sample."""
     return functools.partial(
         function,
         panel,
@@ -139,7 +150,7 @@ def _regression(function, spec: DidSpec, config: DidConfig, panel: pl.DataFrame,
         estimator=spec.estimator,
         controls=controls,
         unit=spec.unit,
-        cluster=config.cluster,
+        cluster=config.cluster_of(spec),
     )
 
 
@@ -155,8 +166,8 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
         kinds={"pyfixest", "duckdb"},
         pool=DUCKDB_POOL,
         description=f"AFSV DiD of {spec.outcome} ({spec.estimator.upper()}, {spec.unit} x sector and "
-        f"{spec.unit} x year FE, SEs clustered by {spec.unit} x sector, or by sector: config cluster) for "
-        f"{', '.join(spec.samples)}.",
+        f"{spec.unit} x year FE, SEs clustered by {CLUSTER_LABELS[spec.cluster].format(unit=spec.unit)} by "
+        f"default, config cluster) for {', '.join(spec.samples)}.",
     )
     def _did(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
         panel, outcome, controls = _inputs(context, spec, config, store)
@@ -176,7 +187,7 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
                 "table_latex": dg.MetadataValue.text(tables["latex"]),
                 "table_html": dg.MetadataValue.text(tables["html"]),
                 "variant": config.variant,
-                "cluster": config.cluster,
+                "cluster": config.cluster_of(spec),
                 "observations_dropped": dg.MetadataValue.json(
                     dict(treatment.select("sample", "n_dropped").iter_rows())
                 ),

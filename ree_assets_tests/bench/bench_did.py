@@ -8,7 +8,8 @@ The full table set (4 outcomes x their samples: 23 regressions) plus the event s
 ~287,000 rows), stored once as Parquet. Each arm runs in a fresh process, so each pays its own
 imports and pyfixest's JIT warm-up:
 
-- ``project`` calls ``core.did.fit_table`` / ``event_study`` as the did assets do (validation, samples,
+- ``project`` calls ``core.did.fit_table`` / ``event_study`` as the did assets do (each outcome's default
+  cluster: sector for the growth relative to China; validation, samples,
   G*, CRV3 from ``core.jackknife`` where G* < 5, table rows); it writes the variance it chose for
   each regression to ``vcov.json``. Target: under 60 s.
 - ``pyfixest`` calls ``pyfixest.feols`` / ``fepois`` directly with the same formulas, tolerances and
@@ -35,14 +36,14 @@ import polars as pl
 
 from ree_assets_tests.bench.timing import Timing
 
-#: outcome -> (panel file, outcome column, estimator, unit, controls, samples)
+#: outcome -> (outcome column, estimator, unit, controls, samples, cluster: the did assets' default)
 GROWTH_CONTROLS = ("subsidy_post",)
 SAMPLES = ("NONCHN", "ALL", "USA", "EUR", "JPN", "CHN")
 RUNS = {
-    "patents": ("ree_enhancing_stock", "ppml", "region", ("log_non_ree_patents",), SAMPLES),
-    "tfp_growth": ("tfp_growth", "ols", "country", GROWTH_CONTROLS, SAMPLES),
-    "export_growth": ("export_growth", "ols", "country", GROWTH_CONTROLS, SAMPLES),
-    "export_growth_vs_china": ("export_growth_vs_china", "ols", "country", GROWTH_CONTROLS, SAMPLES[:-1]),
+    "patents": ("ree_enhancing_stock", "ppml", "region", ("log_non_ree_patents",), SAMPLES, "unit_sector"),
+    "tfp_growth": ("tfp_growth", "ols", "country", GROWTH_CONTROLS, SAMPLES, "unit_sector"),
+    "export_growth": ("export_growth", "ols", "country", GROWTH_CONTROLS, SAMPLES, "unit_sector"),
+    "export_growth_vs_china": ("export_growth_vs_china", "ols", "country", GROWTH_CONTROLS, SAMPLES[:-1], "sector"),
 }
 EVENT_SAMPLES = ("NONCHN", "CHN")
 
@@ -72,16 +73,22 @@ def project_arm(folder: Path) -> int:
     from ree_assets.core import did
 
     chosen = {}
-    for name, (outcome, estimator, unit, controls, samples) in RUNS.items():
+    for name, (outcome, estimator, unit, controls, samples, cluster) in RUNS.items():
         panel = pl.read_parquet(folder / f"{name}.parquet")
         table = did.fit_table(
-            panel, outcome=outcome, estimator=estimator, samples=samples, controls=controls, unit=unit
+            panel, outcome=outcome, estimator=estimator, samples=samples, controls=controls, unit=unit, cluster=cluster
         )
         for sample, vcov in table.filter(pl.col("term") == did.TREATMENT).select("sample", "vcov").iter_rows():
             chosen[f"{name}:{sample}:did"] = vcov
         for sample in (s for s in EVENT_SAMPLES if s in samples):
             rows = did.event_study(
-                panel, outcome=outcome, estimator=estimator, sample=sample, controls=controls, unit=unit
+                panel,
+                outcome=outcome,
+                estimator=estimator,
+                sample=sample,
+                controls=controls,
+                unit=unit,
+                cluster=cluster,
             )
             chosen[f"{name}:{sample}:event"] = rows["vcov"][0]
     (folder / "vcov.json").write_text(json.dumps(chosen))
@@ -95,13 +102,14 @@ def pyfixest_arm(folder: Path, jackknife: bool = True) -> int:
 
     chosen = json.loads((folder / "vcov.json").read_text())
     count = 0
-    for name, (outcome, estimator, unit, controls, samples) in RUNS.items():
+    for name, (outcome, estimator, unit, controls, samples, cluster) in RUNS.items():
         panel = pl.read_parquet(folder / f"{name}.parquet").with_columns(
             treat=pl.col("sensitivity") * pl.col("post"),
             us=pl.concat_str(unit, "sic4", separator="|"),
             uy=pl.concat_str(unit, pl.col("year").cast(pl.String), separator="|"),
         )
-        options = {"vcov": {"CRV1": "us"}, "fixef_tol": 1e-12} | ({"iwls_tol": 1e-12} if estimator == "ppml" else {})
+        column = {"unit_sector": "us", "sector": "sic4"}[cluster]
+        options = {"vcov": {"CRV1": column}, "fixef_tol": 1e-12} | ({"iwls_tol": 1e-12} if estimator == "ppml" else {})
         estimate = pf.fepois if estimator == "ppml" else pf.feols
         rhs = " + ".join(controls)
         regressors = {"did": "treat", "event": "i(year, sensitivity, ref=2009)"}
@@ -112,7 +120,7 @@ def pyfixest_arm(folder: Path, jackknife: bool = True) -> int:
             for kind in ("did", "event") if sample in EVENT_SAMPLES else ("did",):
                 model = estimate(f"{outcome} ~ {regressors[kind]} + {rhs} | us + uy", data=data, **options)
                 if jackknife and chosen[f"{name}:{sample}:{kind}"] != "CRV1":
-                    model.vcov({"CRV3": "us"})
+                    model.vcov({"CRV3": column})
                 model.tidy()
                 count += 1
     return count
