@@ -419,6 +419,12 @@ class EvaluationConfig(ClassificationConfig):
     classifiers: list[str] = Field(
         list(CLASSIFIERS), description="Classifiers to evaluate; those that cannot run here are reported as skipped."
     )
+    did_classifiers: list[str] = Field(
+        list(classify.OFFLINE_CLASSIFIERS),
+        description="Classifiers whose labels of every REE patent and control feed the patent DiD beside the true "
+        "labels' (embedded). The embedding model encodes the whole corpus on the CPU, minutes at size full: add it "
+        "here to see its DiD.",
+    )
     did_first_year: int = Field(2002, description="First year of the patent DiD of each labelling (embedded).")
     did_last_year: int = Field(2018, description="Last year of the patent DiD of each labelling (embedded).")
     depreciation: float = Field(0.15, description="Depreciation of the patent stocks (the dbt var's default).")
@@ -503,7 +509,7 @@ def patent_classifier_evaluation(
         predicted = model.predict(labelled.select("patent_id", "title", "abstract"), labelled_classes)
         seconds = time.perf_counter() - started
         did_estimate = (None, None)
-        if sample is not None:
+        if sample is not None and kind in config.did_classifiers:
             labels = model.predict(sample.select("patent_id", "title", "abstract"), patent_classes)
             did_estimate = _did_nonchn(_labelled_sample(sample, labels), ree_sensitivity, config)
         rows.append(
