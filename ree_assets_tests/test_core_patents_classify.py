@@ -92,8 +92,9 @@ def test_enhancing_cue_attaches_to_a_rare_earth(text, enhancing):
 
 
 def test_concordance_longest_prefix_and_abstention():
-    """A code maps through its longest prefix in the table (H02K 1/276 beats H02K); the mean of
-    P(sic | class) over the mapped classes decides; no mapped class or a tie: abstain."""
+    """A code maps through its longest prefix in the table (H02K 1/276 beats H02K); the naive-Bayes
+    posterior P(s)^(1-K) prod_k (P(s | c_k) + smoothing), normalised, decides, with P(s) the mix
+    the concordance gives the classes classified; no mapped class or a tie: abstain."""
     classes = pl.DataFrame(
         {
             "patent_id": ["0", "0", "1", "2", "3"],
@@ -102,13 +103,35 @@ def test_concordance_longest_prefix_and_abstention():
         }
     )
     scores = classify.concordance_scores(classes, CONCORDANCE).sort("patent_id", "sic4")
-    assert scores.filter(pl.col("patent_id") == "0").rows() == [
-        ("0", "3621", 0.3),
-        ("0", "3691", 0.5),
-        ("0", "3714", 0.2),
-    ]
+    e = classify.CONCORDANCE_SMOOTHING
+    prior = {"3621": (0.6 + 1.0) / 4, "3691": 1.0 / 4, "3714": (0.4 + 0.5) / 4}  # 4 mapped (patent, class) rows
+    weights = {"3621": (0.6, 0.0), "3691": (0.0, 1.0), "3714": (0.4, 0.0)}  # P(s | H02K 1/276), P(s | 429/218.2)
+    odds = {sic: (a + e) * (b + e) / prior[sic] for sic, (a, b) in weights.items()}
+    expected = [("0", sic, odds[sic] / sum(odds.values())) for sic in sorted(odds)]
+    got = scores.filter(pl.col("patent_id") == "0").rows()
+    assert [row[:2] for row in got] == [row[:2] for row in expected]
+    np.testing.assert_allclose([row[2] for row in got], [row[2] for row in expected], rtol=1e-12)
+    assert scores.group_by("patent_id").agg(pl.col("score").sum())["score"].to_list() == pytest.approx([1.0] * 3)
     labels = classify.ConcordanceClassifier(CONCORDANCE).predict(frame("a", "b", "c", "d", "e"), classes)
     assert labels["sic4"].to_list() == ["3691", "3621", None, None, None]
+
+
+def test_the_posterior_favours_the_industry_every_class_points_to():
+    """A patent with classes A (3621 0.9, 3714 0.1) and B (3691 0.5, 3714 0.5): the mean of the rows
+    favours 3621, which B rules out; the posterior picks 3714, the industry both classes allow."""
+    concordance = pl.DataFrame(
+        {
+            "scheme": ["cpc", "cpc", "cpc", "cpc", "cpc", "cpc"],
+            "code": ["A", "A", "B", "B", "C", "C"],
+            "sic4": ["3621", "3714", "3691", "3714", "3621", "2819"],
+            "weight": [0.9, 0.1, 0.5, 0.5, 0.5, 0.5],
+        }
+    )
+    classes = pl.DataFrame({"patent_id": ["0", "0", "1"], "scheme": ["cpc"] * 3, "code": ["A", "B", "C"]})
+    mean = concordance.filter(pl.col("code").is_in(["A", "B"])).group_by("sic4").agg(pl.col("weight").sum() / 2)
+    assert mean.sort("weight", descending=True)["sic4"][0] == "3621"
+    scores = classify.concordance_scores(classes, concordance).filter(pl.col("patent_id") == "0")
+    assert scores.sort("score", descending=True)["sic4"][0] == "3714"
 
 
 def labelled_world(n: int, seed: int) -> pl.DataFrame:

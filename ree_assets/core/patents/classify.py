@@ -10,7 +10,8 @@ sic4, technology, ree_enhancing), sic4 null where it abstains. Three are built h
   (``core.patents.lexicon``) plus the patent's classes through the class -> SIC concordance;
   the flag's cue must attach to a rare earth;
 - ``concordance`` (:class:`ConcordanceClassifier`): the classes alone through the concordance,
-  argmax of the mean P(sic | class); abstains when no class maps;
+  argmax of the naive-Bayes posterior P(sic | classes) (:func:`concordance_scores`); abstains when
+  no class maps;
 - ``trained`` (:func:`train_classifier`): TF-IDF word and character n-grams (and class tokens)
   with a sigmoid-calibrated linear SVM per label; abstains below a probability threshold.
 
@@ -60,7 +61,7 @@ CPC_TECHNOLOGY: tuple[tuple[str, str], ...] = (
     ("C09K 11/", "Lamp"),
     ("H01J 61/", "Lamp"),
 )
-#: Weight of one lexicon phrase against the concordance's mean P(sic | class) in [0, 1] in the
+#: Weight of one lexicon phrase against the concordance's posterior P(sic | classes) in [0, 1] in the
 #: keyword classifier's score (:func:`keyword_sic`): the classes decide, the lexicon breaks their
 #: near-ties and speaks where no class maps. (On the embedded evaluation set a weight of 0.3
 #: costs 0.10 of Sens-weighted accuracy: product words of a technology, "sintered magnet", are
@@ -126,11 +127,27 @@ def _normalised_code(code: pl.Expr) -> pl.Expr:
     return code.str.replace_all(r"\s+", "").str.to_uppercase()
 
 
+#: P(s | c) + CONCORDANCE_SMOOTHING for an industry s a class c's concordance row does not list, so
+#: one class outside an industry's row lowers its posterior instead of ruling it out.
+CONCORDANCE_SMOOTHING = 1e-3
+
+
 def concordance_scores(classes: pl.DataFrame, concordance: pl.DataFrame) -> pl.DataFrame:
-    """(patent_id, sic4, score): score = (1/K_i) sum_k P(sic | c_ik) over the K_i classes c_ik of
-    patent i that map, each through the concordance row of the longest code that prefixes it
+    """(patent_id, sic4, score): the posterior P(s | c_i1..c_iK) of industry s given the K classes
+    of patent i that map, each through the concordance row of the longest code that prefixes it
     (a table at subclass level "H01F" maps "H01F 1/0577"; a full code wins over its subclass).
-    Patents none of whose classes maps have no rows."""
+
+    Naive Bayes, the classes independent given the industry: P(c | s) = P(s | c) P(c) / P(s), so
+
+        P(s | c_1..c_K) proportional to P(s)^(1-K) prod_k (P(s | c_k) + CONCORDANCE_SMOOTHING),
+
+    with the concordance's weights as P(s | c) and P(s) the industry mix the concordance gives the
+    classes classified, sum over every (patent, class) of P(s | c) over their number. Where one
+    class maps, the posterior is its row; where several do, an industry every class points to wins
+    over one that a single class with a broad row favours (the mean of the rows, which this
+    replaces, gave 0.69 of the embedded evaluation set's SICs and the patent DiD 78 against a truth
+    of 107; the posterior 0.77 and 96). Candidates are the industries of the patent's rows; patents
+    none of whose classes maps have no rows."""
     table = concordance.select(
         "scheme", _normalised_code(pl.col("code")).alias("prefix"), "sic4", pl.col("weight").cast(pl.Float64)
     )
@@ -144,15 +161,33 @@ def concordance_scores(classes: pl.DataFrame, concordance: pl.DataFrame) -> pl.D
         .join(table.select("scheme", "prefix").unique(), on=["scheme", "prefix"])
         .sort("length")
         .unique(["patent_id", "scheme", "code"], keep="last")
+        .select("patent_id", "scheme", "code", "prefix")
     )
     mapped = matched.join(table, on=["scheme", "prefix"])
-    n_mapped = matched.group_by("patent_id").len("n_classes")
-    return (
-        mapped.group_by("patent_id", "sic4")
-        .agg(pl.col("weight").sum())
-        .join(n_mapped, on="patent_id")
-        .select("patent_id", "sic4", (pl.col("weight") / pl.col("n_classes")).alias("score"))
+    prior = mapped.group_by("sic4").agg((pl.col("weight").sum() / matched.height).alias("prior"))
+    evidence = (
+        mapped.select("patent_id", "sic4")
+        .unique()
+        .join(matched, on="patent_id")
+        .join(
+            mapped.select("patent_id", "scheme", "code", "sic4", "weight"),
+            on=["patent_id", "scheme", "code", "sic4"],
+            how="left",
+        )
+        .join(prior, on="sic4")
+        .group_by("patent_id", "sic4")
+        .agg(
+            log_posterior=(
+                (pl.col("weight").fill_null(0.0) + CONCORDANCE_SMOOTHING).log() - pl.col("prior").log()
+            ).sum()
+            + pl.col("prior").first().log()
+        )
     )
+    return evidence.select(
+        "patent_id",
+        "sic4",
+        (pl.col("log_posterior") - pl.col("log_posterior").max().over("patent_id")).exp().alias("score"),
+    ).with_columns(pl.col("score") / pl.col("score").sum().over("patent_id"))
 
 
 def lexicon_scores(patents: pl.DataFrame, known_sic: set[str] | None = None) -> pl.DataFrame:
