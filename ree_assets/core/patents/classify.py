@@ -229,7 +229,7 @@ def keyword_sic(
     """SIC of each patent: argmax over industries s of
 
         score_s = LEXICON_WEIGHT x (phrases of s's product lexicon in title + abstract)
-                  + (1/K) sum_k P(s | class k)  (the concordance, :func:`concordance_scores`),
+                  + P(s | classes)  (the concordance's posterior, :func:`concordance_scores`),
 
     restricted to the industries of ``sic_titles``; null when nothing scores or two industries tie."""
     known = set(sic_titles["sic4"])
