@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from ree_assets.sources.embedded.patent_world import patent_tables
+from ree_assets.sources.embedded.patent_office import patent_tables
 from ree_assets_tests.helpers import failed_rules
 
 pytestmark = pytest.mark.slow

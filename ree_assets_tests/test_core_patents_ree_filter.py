@@ -78,7 +78,7 @@ def test_vectorised_twin_gives_the_same_answers():
 
 def test_twins_agree_on_the_synthetic_corpus():
     """Every title + abstract of a synthetic grant year (REE patents, background, distractors)."""
-    from ree_assets.sources.embedded.patent_world import afsv_year
+    from ree_assets.sources.embedded.patent_office import afsv_year
 
     patents = afsv_year(2011, 0, "small")["patents"]
     texts = (patents["title"] + " " + patents["abstract"]).to_list()

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ree_assets.sources.embedded.patent_world import patent_tables
+from ree_assets.sources.embedded.patent_office import patent_tables
 from ree_assets.sources.patent_tables import PATENT_TABLES
 from ree_assets_tests import helpers
 from ree_assets_tests.helpers import failed_checks, read_table, small_world, step_errors

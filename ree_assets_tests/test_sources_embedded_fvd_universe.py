@@ -12,6 +12,7 @@ from ree_assets.core.spillovers import logit, mixture
 from ree_assets.core.spillovers.citations import citation_variables
 from ree_assets.core.spillovers.patent_sets import fvd_patent_sets
 from ree_assets.sources.embedded import fvd_universe as fu
+from ree_assets.sources.embedded import patent_office
 from ree_assets.sources.embedded import patent_world as pw
 from ree_assets.sources.patent_tables import PATENT_TABLES
 
@@ -109,7 +110,7 @@ def test_truth_rows_are_unique_and_hold_the_parameters():
 def office() -> dict[str, pl.DataFrame]:
     """The canonical tables of every grant year that can hold applications up to 2002 (1969-2007)."""
     last = pw.last_grant_year_of_filings(fu.LAST_SET_YEAR)
-    years = [pw.patent_tables(year, SEED, "small") for year in range(pw.FIRST_GRANT_YEAR, last + 1)]
+    years = [patent_office.patent_tables(year, SEED, "small") for year in range(pw.FIRST_GRANT_YEAR, last + 1)]
     return {name: pl.concat([y[name] for y in years], how="diagonal_relaxed") for name in PATENT_TABLES}
 
 

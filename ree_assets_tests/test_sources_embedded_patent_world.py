@@ -21,6 +21,7 @@ from ree_assets.sources.embedded.patent_classes import (
     technology_code_rows,
     validate_concordance,
 )
+from ree_assets.sources.embedded.patent_office import afsv_year, patent_tables
 from ree_assets.sources.embedded.patent_text import VOCABULARIES, VOCABULARY, Vocabulary, sic_products
 from ree_assets.sources.embedded.patent_world import (
     AFSV_FIRST_YEAR,
@@ -28,10 +29,8 @@ from ree_assets.sources.embedded.patent_world import (
     POST_YEAR,
     afsv_grant_year_ids,
     afsv_grants,
-    afsv_year,
     application_year_kernel,
     did_design,
-    patent_tables,
     stock_did_estimand,
     year_counts,
 )

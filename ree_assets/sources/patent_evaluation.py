@@ -55,12 +55,14 @@ LABELLED_COLUMNS = ("patent_id", "title", "abstract", "is_ree", "technology", "s
 
 def _corpus(seed: int, size: str) -> pl.DataFrame:
     """Every AFSV grant (patents joined to their true labels)."""
-    from ree_assets.sources.embedded.patent_world import AFSV_FIRST_YEAR, LAST_GRANT_YEAR, afsv_year
+    from ree_assets.sources.embedded.patent_world import AFSV_FIRST_YEAR, LAST_GRANT_YEAR, afsv_grants
 
     years = range(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
     return pl.concat(
         [
-            afsv_year(year, seed, size)["patents"].join(afsv_year(year, seed, size)["patent_labels"], on="patent_id")
+            afsv_grants(year, seed, size)["patents"].join(
+                afsv_grants(year, seed, size)["patent_labels"], on="patent_id"
+            )
             for year in years
         ]
     )
@@ -129,6 +131,7 @@ def embedded_training_set(
     the grant year), ids from :data:`TRAINING_FIRST_ID`, label noise as in the evaluation set."""
     from ree_assets.sources.embedded.patent_classes import draw_classes
     from ree_assets.sources.embedded.patent_text import TEXT_DRAWS, background_text, ree_text
+    from ree_assets.sources.embedded.patent_world import industry_codes
     from ree_assets.sources.embedded.world import stage_rng
 
     rng = stage_rng(seed, "patents:training")
@@ -148,7 +151,7 @@ def embedded_training_set(
     )
     ids = written["patent_id"].to_list()
     technology = [t if ree else None for t, ree in zip(written["technology"], written["is_ree"], strict=True)]
-    drawn = draw_classes(rng, ids, written["sic4"].to_numpy(), technology, 0, seed, size)  # type: ignore[arg-type]
+    drawn = draw_classes(rng, ids, written["sic4"].to_numpy(), technology, 0, industry_codes(seed, size))  # type: ignore[arg-type]
     classes = drawn.group_by("patent_id").agg(pl.concat_str("scheme", pl.lit(":"), "code").alias("classes"))
     grant_year = written.select("patent_id", pl.col("grant_date").dt.year().cast(pl.Int64).alias("grant_year"))
     return (
@@ -161,12 +164,12 @@ def embedded_training_set(
 def with_world_classes(labelled: pl.DataFrame, seed: int, size: str) -> pl.DataFrame:
     """A labelled sample of the synthetic USPTO with its grants' classes (``classes``, a list of
     "scheme:code") and grant year, looked up in the world by patent id."""
-    from ree_assets.sources.embedded.patent_world import AFSV_FIRST_YEAR, FIRST_AFSV_ID, IDS_PER_YEAR, afsv_year
+    from ree_assets.sources.embedded.patent_world import AFSV_FIRST_YEAR, FIRST_AFSV_ID, IDS_PER_YEAR, afsv_grants
 
     if "classes" in labelled.columns and "grant_year" in labelled.columns:
         return labelled
     years = sorted({AFSV_FIRST_YEAR + (int(i) - FIRST_AFSV_ID) // IDS_PER_YEAR for i in labelled["patent_id"]})
-    classes = pl.concat([afsv_year(year, seed, size)["patent_classes"] for year in years])
+    classes = pl.concat([afsv_grants(year, seed, size)["patent_classes"] for year in years])
     listed = classes.group_by("patent_id").agg(
         pl.concat_str("scheme", pl.lit(":"), "code").alias("classes"), pl.col("grant_year").first()
     )

@@ -48,7 +48,7 @@ def read_patent_year(
 
         return read_google_patents(year, project=bigquery_project), []
     if settings.mode == "embedded":
-        from ree_assets.sources.embedded.patent_world import patent_tables
+        from ree_assets.sources.embedded.patent_office import patent_tables
 
         return patent_tables(year, settings.seed, settings.size), []
     xml_files = uspto_xml_files(settings.data_dir / USPTO_XML_DIR, year)

@@ -36,7 +36,7 @@ MAX_RSS_BYTES = 2 << 30
 def synthetic_abstracts(n: int) -> pl.Series:
     """``n`` abstracts drawn with replacement from the synthetic USPTO's grants of 2012 (REE and
     background, distractors included), each with a random number appended so rows differ."""
-    from ree_assets.sources.embedded.patent_world import afsv_year
+    from ree_assets.sources.embedded.patent_office import afsv_year
 
     pool = afsv_year(2012, SEED, SIZE)["patents"]["abstract"]
     rng = np.random.default_rng(0)
@@ -157,7 +157,7 @@ class _FakeEndpoint(BaseHTTPRequestHandler):
 
 def classifier_timings() -> list[Timing]:
     from ree_assets.defs.patents import PatentClassifier
-    from ree_assets.sources.embedded.patent_world import afsv_year
+    from ree_assets.sources.embedded.patent_office import afsv_year
 
     tables = afsv_year(2012, SEED, SIZE)
     ree = (

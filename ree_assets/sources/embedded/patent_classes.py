@@ -32,6 +32,7 @@ main CPC and USPC code (:data:`TECHNOLOGY_CODES`, by frequency) and, with probab
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
@@ -39,7 +40,7 @@ import numpy as np
 import polars as pl
 
 from ree_assets.errors import DataValidationError
-from ree_assets.sources.embedded.dims import WorldSize, sic1987_manufacturing
+from ree_assets.sources.embedded.dims import sic1987_manufacturing
 
 CONCORDANCE_FILE = "class_sic_concordance.csv"
 SCHEMES = ("cpc", "uspc")
@@ -182,14 +183,10 @@ def code_frequencies(weights: np.ndarray, target: np.ndarray, iterations: int = 
     return frequency
 
 
-@cache
-def industry_code_sampler(seed: int, size: WorldSize) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+def industry_code_sampler(grants: Mapping[str, float]) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
     """Scheme -> (codes, SIC -> cumulative P(code | SIC)) of the industry codes, by Bayes from the
-    concordance and the code frequencies that reproduce the world's expected grants by SIC
-    (non-REE and REE over 2002-2018, ``patent_world.expected_grants_by_sic``)."""
-    from ree_assets.sources.embedded.patent_world import expected_grants_by_sic
-
-    grants = expected_grants_by_sic(seed, size)
+    concordance and the code frequencies that reproduce ``grants`` (expected grants by SIC, e.g.
+    ``patent_world.expected_grants_by_sic``: non-REE and REE over 2002-2018)."""
     sampler = {}
     for scheme in SCHEMES:
         codes, sics, weights = _industry_matrix(scheme)
@@ -211,13 +208,11 @@ def draw_classes(
     sic4: np.ndarray,
     technology: list[str | None],
     year: int,
-    seed: int,
-    size: WorldSize,
+    sampler: Mapping[str, tuple[np.ndarray, Mapping[str, np.ndarray]]],
 ) -> pl.DataFrame:
     """The ``patent_classes`` rows (patent_id, scheme, code, is_main, grant_year) of a grant
     year's patents: technology codes of REE grants by :data:`TECHNOLOGY_CODES`, industry codes by
-    P(code | SIC) (module docstring)."""
-    sampler = industry_code_sampler(seed, size)
+    P(code | SIC) of ``sampler`` (:func:`industry_code_sampler`; module docstring)."""
     technology_array = np.array([t or "" for t in technology])
     is_ree = technology_array != ""
     industries, industry_of = np.unique(sic4, return_inverse=True)

@@ -1,13 +1,14 @@
-"""The one synthetic USPTO of the embedded world: the six canonical patent tables of any grant
-year 1969-2018, with the true labels of every patent.
+"""The AFSV part of the embedded world's one synthetic USPTO: the grants of 2002-2018 (every
+canonical patent table but the citations, which ``patent_office`` draws across the whole office),
+with the true labels of every patent.
 
-Two parts of one patent office (``specs/patents_and_did.md``): grant years 1969-2001 are the FVD
-universe (``fvd_universe.fvd_universe_tables``, the spillovers stage, ids below 6,300,000); grant
-years 2002-2018 are the AFSV corpus written here (ids from 6,300,000, a block of 230,000 per
-year), REE patents and a larger non-REE background. Every grant of either part that meets the FVD
-set rule cites as the FVD mixture says against the whole office (``fvd_universe.set_citations``;
-here the REE magnet and catalyst grants filed up to 2002, granted 2002-2007); the others cite at
-random.
+Two parts of one patent office (``specs/patents_and_did.md``, ``patent_office``): grant years
+1969-2001 are the FVD universe (``fvd_universe.fvd_universe_tables``, the spillovers stage, ids
+below 6,300,000); grant years 2002-2018 are the AFSV corpus written here (ids from 6,300,000, a
+block of 230,000 per year), REE patents and a larger non-REE background. Every grant of either part
+that meets the FVD set rule cites as the FVD mixture says against the whole office
+(``fvd_universe.set_citations``; here the REE magnet and catalyst grants filed up to 2002, granted
+2002-2007); the others cite at random.
 
 AFSV part. Regions r (the eight AFSV regions), SIC industries s (those of the world with an
 embedded sensitivity Sens_s, ``sensitivity_truth.embedded_sensitivity``) in the GE manufacturing
@@ -78,10 +79,10 @@ from ree_assets.sources.embedded.dims import (
     WorldSize,
     world_dims,
 )
-from ree_assets.sources.embedded.patent_classes import draw_classes
+from ree_assets.sources.embedded.patent_classes import draw_classes, industry_code_sampler
 from ree_assets.sources.embedded.patent_text import TEXT_DRAWS, background_text, ree_text
 from ree_assets.sources.embedded.world import TRUTH_SCHEMA, stage_rng
-from ree_assets.sources.patent_tables import PATENT_TABLES, conform
+from ree_assets.sources.patent_tables import conform
 
 FIRST_GRANT_YEAR, AFSV_FIRST_YEAR, LAST_GRANT_YEAR = 1969, 2002, 2018
 POST_YEAR = 2010
@@ -200,6 +201,13 @@ def expected_grants_by_sic(seed: int, size: WorldSize) -> dict[str, float]:
     totals = cells.select("sic4").with_columns(grants=(enhancing + other + background).sum(axis=1))
     by_sic = totals.group_by("sic4").agg(pl.col("grants").sum())
     return dict(zip(by_sic["sic4"], by_sic["grants"], strict=True))
+
+
+@cache
+def industry_codes(seed: int, size: WorldSize) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """The world's industry-code sampler: ``patent_classes.industry_code_sampler`` of the expected
+    grants by SIC (:func:`expected_grants_by_sic`)."""
+    return industry_code_sampler(expected_grants_by_sic(seed, size))
 
 
 @cache
@@ -409,20 +417,9 @@ def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
 
 
 @cache
-def afsv_year(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
-    """The six canonical tables of an AFSV grant year plus ``patent_labels`` (patent_id,
-    is_ree, technology, sic4, ree_enhancing, region, country: the truth of every grant): the
-    grants of :func:`afsv_grants` and their citations (:func:`_citations`, their own stream)."""
-    grants = afsv_grants(year, seed, size)
-    citations = _citations(
-        stage_rng(seed, f"patents:citations:{year}"), grants["patents"]["patent_id"].to_list(), year, seed, size
-    )
-    return {**grants, "patent_citations": conform("patent_citations", citations)}
-
-
-@cache
 def afsv_grants(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
-    """The tables of :func:`afsv_year` but the citations (which the FVD set patents draw from the
+    """The tables of ``patent_office.afsv_year`` but the citations (which the FVD set patents draw
+    from the
     whole office, these grants included: ``fvd_universe.set_citations``)."""
     rng = stage_rng(seed, f"patents:grants:{year}")
     counts = year_counts(year, seed, size)
@@ -462,7 +459,7 @@ def afsv_grants(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame
         )
         patents.append((ids[k], title, abstract))
         texts.append((ids[k], "claims", claims, year))
-    classes = draw_classes(rng, ids, sic4, technologies, year, seed, size)
+    classes = draw_classes(rng, ids, sic4, technologies, year, industry_codes(seed, size))
     individual = rng.random(n) < 0.07
     assignees = pl.DataFrame(
         {
@@ -537,67 +534,6 @@ def last_grant_year_of_filings(year: int) -> int:
     return int(latest.astype("datetime64[Y]").astype(int)) + 1970
 
 
-def _citations(rng: np.random.Generator, ids: list[str], year: int, seed: int, size: WorldSize) -> pl.DataFrame:
-    """Each grant cites Poisson(4) earlier grants of the last 15 years: AFSV ids of a year that
-    exists in the world (2002 on), FVD-range ids (below 6,300,000) before. A grant that meets the
-    FVD set rule (possible in the grant years of applications up to 2002) cites instead as the FVD
-    mixture says (``fvd_universe.with_set_citations``)."""
-    from ree_assets.sources.embedded import fvd_universe
-
-    n_cited = rng.poisson(4.0, len(ids))
-    citing = np.repeat(np.arange(len(ids)), n_cited)
-    cited_year = rng.integers(max(1976, year - 15), year, citing.size) if year > 1976 else np.full(citing.size, 1976)
-    cited = np.empty(citing.size, dtype=np.int64)
-    for y in np.unique(cited_year):
-        where = cited_year == y
-        if y >= AFSV_FIRST_YEAR:
-            total = int(
-                year_counts(int(y), seed, size)
-                .select(pl.sum_horizontal("enhancing", "other_ree", "background"))
-                .sum()
-                .item()
-            )
-            cited[where] = afsv_grant_year_ids(int(y))[0] + rng.integers(0, max(total, 1), where.sum())
-        else:
-            cited[where] = 3_930_000 + (y - 1976) * 90_000 + rng.integers(0, 70_000, where.sum())
-    sequence = np.arange(citing.size) - np.repeat(np.cumsum(n_cited) - n_cited, n_cited)
-    citations = pl.DataFrame(
-        {
-            "citing_id": [ids[k] for k in citing],
-            "cited_id": cited.astype(str),
-            "cited_date": (cited_year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-            + rng.integers(0, 365, citing.size).astype("timedelta64[D]"),
-            "cited_office": "US",
-            "category": np.where(rng.random(citing.size) < 0.6, "cited by examiner", "cited by applicant"),
-            "sequence": sequence,
-        }
-    )
-    if year <= last_grant_year_of_filings(fvd_universe.LAST_SET_YEAR):
-        citations = fvd_universe.with_set_citations(citations, pl.Series(ids), seed, size)
-    return citations.with_columns(grant_year=pl.lit(year))
-
-
-def patent_tables(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
-    """The six canonical tables of grant year ``year`` (1969-2018) of the synthetic USPTO."""
-    if not FIRST_GRANT_YEAR <= year <= LAST_GRANT_YEAR:
-        raise ValueError(f"the synthetic USPTO covers grant years {FIRST_GRANT_YEAR}-{LAST_GRANT_YEAR}, not {year}")
-    if year >= AFSV_FIRST_YEAR:
-        tables = afsv_year(year, seed, size)
-        return {table: tables[table] for table in PATENT_TABLES}
-    from ree_assets.sources.embedded.fvd_universe import fvd_universe_tables
-
-    tables = fvd_universe_tables(year, seed, size)
-    return {
-        table: conform(
-            table,
-            tables[table].with_columns(pl.lit(year).alias("grant_year"))
-            if "grant_year" not in tables[table].columns
-            else tables[table],
-        )
-        for table in PATENT_TABLES
-    }
-
-
 def patent_labels(years: range | list[int], seed: int, size: WorldSize) -> pl.DataFrame:
     """The true labels of the AFSV part's grants of ``years`` (2002-2018)."""
-    return pl.concat([afsv_year(year, seed, size)["patent_labels"] for year in years if year >= AFSV_FIRST_YEAR])
+    return pl.concat([afsv_grants(year, seed, size)["patent_labels"] for year in years if year >= AFSV_FIRST_YEAR])
