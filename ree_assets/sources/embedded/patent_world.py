@@ -419,8 +419,7 @@ def _tuesdays(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
 @cache
 def afsv_grants(year: int, seed: int, size: WorldSize) -> dict[str, pl.DataFrame]:
     """The tables of ``patent_office.afsv_year`` but the citations (which the FVD set patents draw
-    from the
-    whole office, these grants included: ``fvd_universe.set_citations``)."""
+    from the whole office, these grants included: ``fvd_universe.set_citations``)."""
     rng = stage_rng(seed, f"patents:grants:{year}")
     counts = year_counts(year, seed, size)
     dims = world_dims(size)
