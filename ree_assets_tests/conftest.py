@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parents[1] / ".dagster_home_test"))
+#: The tests' own Dagster instance (with the project's settings): runs of the tests are never
+#: recorded in the project's instance or in a DAGSTER_HOME of the developer's.
+TEST_INSTANCE = Path(__file__).resolve().parents[1] / ".dagster_home_test"
+TEST_INSTANCE.mkdir(exist_ok=True)
+if not (TEST_INSTANCE / "dagster.yaml").exists():
+    shutil.copy(TEST_INSTANCE.parent / "dagster_home" / "dagster.yaml", TEST_INSTANCE / "dagster.yaml")
+os.environ["DAGSTER_HOME"] = str(TEST_INSTANCE)
 
 SHARED_DATA = Path(os.environ.get("REE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
