@@ -16,6 +16,12 @@ SUBGRAPH = [
     panels.export_growth,
     *[asset for asset in sources.raw_assets if asset.key == dg.AssetKey("hs_sic_concordance")],
 ]
+#: The other inputs of patents_classified (the classifier evaluation, its labels, Sens), external here.
+EXTERNAL = [
+    dg.SourceAsset(key)
+    for key in patents.patents_classified.dependency_keys
+    if not any(key in asset.keys for asset in SUBGRAPH)
+]
 #: Grant years never pulled (a user who started with the AFSV years): they must not block.
 NEVER_PULLED = {str(year) for year in range(1969, 1976)}
 
@@ -27,20 +33,22 @@ def _materialise(instance: dg.DagsterInstance, key: str, partitions) -> None:
 
 def _world(condition: dg.AutomationCondition) -> tuple[dg.Definitions, dg.DagsterInstance, object]:
     """The subgraph with ``condition`` downstream of the pulls, every asset materialised except
-    the years in NEVER_PULLED; the cursor after the sensor's first evaluation."""
-    downstream = automation.DOWNSTREAM_OF_PULLS.resolve(SUBGRAPH)
+    the years in NEVER_PULLED (and the external inputs); the cursor after the sensor's first evaluation."""
+    downstream = automation.DOWNSTREAM_OF_PULLS.resolve([*SUBGRAPH, *EXTERNAL])
     assets = dg.map_asset_specs(
         lambda spec: spec.replace_attributes(automation_condition=condition) if spec.key in downstream else spec,
         SUBGRAPH,
     )
     defs = dg.Definitions(
-        assets=assets, resources={"data_source": DataSource(), "patent_classifier": patents.PatentClassifier()}
+        assets=[*assets, *EXTERNAL],
+        resources={"data_source": DataSource(), "patent_classifier": patents.PatentClassifier()},
     )
     instance = dg.DagsterInstance.ephemeral()
-    for asset in assets:
-        for spec in asset.specs:
-            partitions = spec.partitions_def.get_partition_keys() if spec.partitions_def else [None]
-            _materialise(instance, spec.key, [p for p in partitions if p not in NEVER_PULLED])
+    for spec in [spec for asset in assets for spec in asset.specs]:
+        partitions = spec.partitions_def.get_partition_keys() if spec.partitions_def else [None]
+        _materialise(instance, spec.key, [p for p in partitions if p not in NEVER_PULLED])
+    for source in EXTERNAL:
+        _materialise(instance, source.key, [None])
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert first.total_requested == 0
     return defs, instance, first.cursor
@@ -50,7 +58,7 @@ def _requested(result) -> dict[str, set]:
     """Asset -> the partitions the evaluation requested (None: the unpartitioned asset)."""
     return {
         key.to_user_string(): result.get_requested_partitions(key)
-        for key in automation.DOWNSTREAM_OF_PULLS.resolve(SUBGRAPH)
+        for key in automation.DOWNSTREAM_OF_PULLS.resolve([*SUBGRAPH, *EXTERNAL])
         if result.get_num_requested(key)
     }
 
