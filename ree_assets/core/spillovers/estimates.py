@@ -79,10 +79,18 @@ def _rows(
     errors: dict[str, float],
     published: dict[str, float],
 ) -> pl.DataFrame:
-    """One model's table: the multistart point next to the identified and confidence sets."""
+    """One model's table: the multistart point next to the identified and confidence sets. The
+    confidence set is the union of identified sets over the deltas within the sampling
+    uncertainty, the fitted deltas among them, so it contains the identified set at the fit: the
+    union with it is taken explicitly, as the bounds of the two come from separate IPOPT solves and
+    one can stop short of a bound the other reaches."""
     point = mixture.quantity_values(theta, names)
     return (
         identified.join(confidence.rename({"set_min": "conf_min", "set_max": "conf_max"}), on="parameter")
+        .with_columns(
+            conf_min=pl.when(pl.col("conf_min").is_not_null()).then(pl.min_horizontal("conf_min", "set_min")),
+            conf_max=pl.when(pl.col("conf_max").is_not_null()).then(pl.max_horizontal("conf_max", "set_max")),
+        )
         .with_columns(
             technology=pl.lit(technology),
             model=pl.lit(model),
