@@ -283,3 +283,14 @@ def test_embedding_classifier_takes_the_nearest_prototype():
         "technology": "Magnet",
         "ree_enhancing": True,
     }
+
+
+def test_a_concordance_restricted_to_the_studied_industries_is_renormalised_per_code():
+    """P(s | c, s in S) = P(s | c) / sum over S: H02K 1/276 keeps 3621 only (weight 1); B01J 23/10's
+    3714 goes, 2819 takes its weight; a code without a row in S drops out."""
+    restricted = classify.restrict_concordance(CONCORDANCE, ["3621", "2819"])
+    assert sorted(restricted.rows()) == [
+        ("cpc", "B01J 23/10", "2819", 1.0),
+        ("cpc", "H02K", "3621", 1.0),
+        ("cpc", "H02K 1/276", "3621", 1.0),
+    ]

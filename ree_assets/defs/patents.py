@@ -5,7 +5,7 @@ the REE subset, classification, the classifier evaluation and the grants chart
 import importlib.util
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -201,12 +201,24 @@ class PatentClassifier(dg.ConfigurableResource):
             max_retries=self.llm_max_retries,
         )
 
-    def model(self, kind: str, concordance: pl.DataFrame, training: pl.DataFrame, seed: int) -> classify.TextClassifier:
+    def model(
+        self,
+        kind: str,
+        concordance: pl.DataFrame,
+        training: pl.DataFrame,
+        seed: int,
+        industries: Collection[str] | None = None,
+    ) -> classify.TextClassifier:
         """The classifier ``kind``, built on the concordance and (trained) fitted on the training
-        labels with ``seed`` (one fit per process for the same labels, threshold and seed)."""
+        labels with ``seed`` (one fit per process for the same labels, threshold and seed). With
+        ``industries`` (the SIC industries the study covers: those with a sensitivity) the rules
+        choose among them only (``classify.restrict_concordance``)."""
         if reason := self.available(kind):
             raise ValueError(f"patent classifier {kind!r} cannot run: {reason}")
         titles = sic_titles()
+        if industries is not None:
+            titles = titles.filter(pl.col("sic4").is_in(list(industries)))
+            concordance = classify.restrict_concordance(concordance, industries)
         if kind == "trained":
             return _trained(_Key(training, (self.trained_threshold, seed)))
         if kind in classify.OFFLINE_CLASSIFIERS:
@@ -317,6 +329,7 @@ def patents_classified(
     patent_classifier_evaluation: pl.DataFrame,
     patent_training_set: pl.DataFrame,
     class_sic_concordance: pl.DataFrame,
+    ree_sensitivity: pl.DataFrame,
     ree_patents: pl.DataFrame,
     patents: pl.DataFrame,
     patent_assignees: pl.DataFrame,
@@ -330,7 +343,9 @@ def patents_classified(
     kind = patent_classifier.kind
     if kind == "auto":
         kind = patent_classifier_evaluation.filter("chosen")["classifier"].item()
-    model = patent_classifier.model(kind, class_sic_concordance, patent_training_set, data_source.seed)
+    model = patent_classifier.model(
+        kind, class_sic_concordance, patent_training_set, data_source.seed, ree_sensitivity["sic4"].to_list()
+    )
     sample = _sample(config, ree_patents, patents, patent_assignees, patent_inventors)
     labels = model.predict(sample.select("patent_id", "title", "abstract"), patent_classes)
     frame = _labelled_sample(sample, labels).select(
@@ -505,7 +520,9 @@ def patent_classifier_evaluation(
             skipped[kind] = reason
             continue
         started = time.perf_counter()
-        model = patent_classifier.model(kind, class_sic_concordance, patent_training_set, data_source.seed)
+        model = patent_classifier.model(
+            kind, class_sic_concordance, patent_training_set, data_source.seed, ree_sensitivity["sic4"].to_list()
+        )
         predicted = model.predict(labelled.select("patent_id", "title", "abstract"), labelled_classes)
         seconds = time.perf_counter() - started
         did_estimate = (None, None)

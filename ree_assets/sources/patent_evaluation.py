@@ -311,20 +311,22 @@ def read_concordance(settings: SourceSettings) -> pl.DataFrame:
 def default_classifier() -> classify.TextClassifier:
     """The default classifier as ``patents_classified`` builds it, on the embedded small world of
     seed 20100701: every classifier that runs offline (keyword, concordance, trained on the
-    embedded training set) scored on the embedded evaluation set with Sens of the world, and the
-    one the spec's rule picks (``core.patents.evaluation.choose_default``)."""
+    embedded training set), choosing among the world's industries with a sensitivity, scored on
+    the embedded evaluation set with Sens of the world, and the one the spec's rule picks
+    (``core.patents.evaluation.choose_default``)."""
     from ree_assets.core.patents import evaluation
     from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
 
     settings = SourceSettings(mode="embedded", seed=DEFAULT_SEED, size=DEFAULT_SIZE)
     labelled = read_evaluation_set(settings).filter("is_ree")
+    sensitivity = embedded_sensitivity(DEFAULT_SEED, DEFAULT_SIZE)
+    industries = sensitivity["sic4"].to_list()
+    titles = sic_titles().filter(pl.col("sic4").is_in(industries))
+    concordance = classify.restrict_concordance(read_concordance(settings), industries)
     candidates = {
-        kind: classify.build_classifier(
-            kind, sic_titles(), read_concordance(settings), read_training_set(settings), seed=DEFAULT_SEED
-        )
+        kind: classify.build_classifier(kind, titles, concordance, read_training_set(settings), seed=DEFAULT_SEED)
         for kind in classify.OFFLINE_CLASSIFIERS
     }
-    sensitivity = embedded_sensitivity(DEFAULT_SEED, DEFAULT_SIZE)
     measures = pl.DataFrame(
         [
             {

@@ -22,7 +22,7 @@ embeddings (the ``encode`` function is passed in, so this module stays free of t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -188,6 +188,14 @@ def concordance_scores(classes: pl.DataFrame, concordance: pl.DataFrame) -> pl.D
         "sic4",
         (pl.col("log_posterior") - pl.col("log_posterior").max().over("patent_id")).exp().alias("score"),
     ).with_columns(pl.col("score") / pl.col("score").sum().over("patent_id"))
+
+
+def restrict_concordance(concordance: pl.DataFrame, industries: Collection[str]) -> pl.DataFrame:
+    """The concordance conditioned on the industry being one of ``industries`` (those the study
+    covers, e.g. the SIC industries of the IO table with a sensitivity):
+    P(s | c, s in S) = P(s | c) / sum over s' in S of P(s' | c); codes with no row in S drop out."""
+    kept = concordance.filter(pl.col("sic4").is_in(list(industries)))
+    return kept.with_columns(pl.col("weight") / pl.col("weight").sum().over("scheme", "code"))
 
 
 def lexicon_scores(patents: pl.DataFrame, known_sic: set[str] | None = None) -> pl.DataFrame:
