@@ -34,6 +34,7 @@ from ree_assets_tests.bench.bench_truth import (
     Coverage,
     coverages,
     default_run_coverages,
+    fresh_instance,
     print_coverages,
     recovery,
     stored_truth_table,
@@ -171,7 +172,7 @@ def make_run_timings() -> list[Timing]:
         env = {
             **os.environ,
             "REE_DUCKDB_PATH": f"{folder}/ree.duckdb",
-            "DAGSTER_HOME": f"{folder}/home",
+            "DAGSTER_HOME": str(fresh_instance(Path(folder) / "home")),
             "REE_WORLD_SIZE": SIZE,
         }
 

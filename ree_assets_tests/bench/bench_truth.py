@@ -14,6 +14,7 @@ identified FVD quantities 90-99% each; the set-identified FVD parameters at leas
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,17 +38,24 @@ TARGETS: dict[str, tuple[float, float]] = {
 FULL_RUN_TARGET = 0.91
 
 
+def fresh_instance(folder: Path) -> Path:
+    """A new Dagster instance in ``folder`` with the project's settings (the ``duckdb`` pool,
+    telemetry off)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", folder / "dagster.yaml")
+    return folder
+
+
 def run_pipeline(folder: Path, seed: int, size: str) -> Path:
     """The pulls and both replication jobs of the embedded world (``seed``, ``size``) into a new
     database under ``folder`` (its own Dagster instance); the database's path."""
     env = {
         **os.environ,
         "REE_DUCKDB_PATH": str(folder / "ree.duckdb"),
-        "DAGSTER_HOME": str(folder / "home"),
+        "DAGSTER_HOME": str(fresh_instance(folder / "home")),
         "REE_WORLD_SIZE": size,
         "REE_SEED": str(seed),
     }
-    (folder / "home").mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "ree_assets.cli"]
     subprocess.run(command, check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
     return folder / "ree.duckdb"
