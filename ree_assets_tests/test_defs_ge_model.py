@@ -1,5 +1,8 @@
 """The ge_model group materialised for real on the embedded world: estimation, calibration,
-both instruments with exogenous and directed technology, the tax sweep and their checks."""
+both instruments with exogenous and directed technology, the tax sweep and their checks. Its
+inputs (the patent pulls, the REE-extended IO table, the patent panel, ...) are the session's
+shared build (``small_world_build.py``); the group is materialised again on a copy with the
+settings below."""
 
 import dagster as dg
 import duckdb
@@ -9,27 +12,16 @@ import pytest
 
 from ree_assets.core.ge.calibrate import PUBLISHED_REE_COST_SHARES
 from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
-from ree_assets.sources.patent_tables import PATENT_TABLES
-from ree_assets_tests.helpers import (
-    failed_checks,
-    materialize,
-    materialize_years,
-    materialized,
-    read_table,
-    step_errors,
-)
+from ree_assets.defs import schedules
+from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
 
 pytestmark = pytest.mark.slow
 
-#: The patent pulls (partitioned by grant year) run first over the AFSV years; ree_elasticities
-#: reads the GE innovation panel built from their patent_panel (the default control sample: 5%,
-#: at least 100 per region and year, gives the small world a non-REE count in every GE sector-year).
-PULLS = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")
-GE = (
-    (dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity"))
-    - dg.AssetSelection.assets("ree_price_spikes")
-    - PULLS
-).required_multi_asset_neighbors()
+#: The group and the supplied innovation panel (which ``replicate_afsv`` leaves out and the last
+#: test reads). ree_elasticities reads the GE innovation panel built from the build's patent_panel
+#: (the default control sample: 5%, at least 100 per region and year, gives the small world a
+#: non-REE count in every GE sector-year).
+GE = dg.AssetSelection.groups("ge_model") | schedules.SUPPLIED_INNOVATION_PANEL
 FAST = {
     "ops": {
         "ree_elasticities": {"config": {"n_bootstrap": 30}},
@@ -40,11 +32,10 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def ge_run(tmp_path_factory):
-    database = tmp_path_factory.mktemp("ge") / "ree.duckdb"
-    pulls = materialize_years(database, "2002", "2018", PULLS)
-    assert pulls.success, step_errors(pulls)
-    return database, materialize(database, GE, run_config=FAST)
+def ge_run(small_world_build, tmp_path_factory):
+    """The copied database and the run of the group on it."""
+    build = small_world_build.copy_to(tmp_path_factory.mktemp("ge") / "build")
+    return build.database, materialize(build.database, GE, run_config=FAST)
 
 
 def test_the_stage_materialises_and_every_check_passes(ge_run):
@@ -61,6 +52,12 @@ def test_the_stage_materialises_and_every_check_passes(ge_run):
     assert failed_checks(result) == {}
     for figure in ("ge_innovation_bias", "ge_real_outcomes", "ge_tax_sweep"):
         assert (database.parent / "reports" / f"{figure}.png").stat().st_size > 10_000
+
+
+def test_the_inputs_of_the_stage_passed_every_check(small_world_build):
+    upstream = small_world_build.runs()["replicate_afsv"]
+    assert upstream.success, step_errors(upstream)
+    assert failed_checks(upstream, dg.AssetSelection.groups("ge_model").upstream()) == {}
 
 
 def test_elasticities_from_the_patent_panel_recover_the_synthetic_truth(ge_run):
