@@ -61,7 +61,8 @@ dev: setup
 	$(VENV)/bin/dg dev
 
 # The lint runs first: a red lint fails the test target (and so CI) before the suite starts.
-# --dist loadfile keeps a module on one worker, so its module-scoped pipeline run happens once.
+# --dist loadfile keeps a module on one worker, so its module-scoped pipeline run happens once
+# (the small world's session-wide build, ree_assets_tests/small_world_build.py, once per session).
 test: setup $(BROWSER_STAMP) lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
