@@ -29,8 +29,14 @@ from ree_assets_tests.helpers import materialize, materialize_years
 
 #: Job name -> run id of the build's runs, written last: its presence marks a finished build.
 RUNS = "runs.json"
-#: The instance records nothing outside its folder and sends no usage data.
-INSTANCE_SETTINGS = "telemetry:\n  enabled: false\n"
+#: The instance sends no usage data and, like an ephemeral one, captures no step logs.
+INSTANCE_SETTINGS = """\
+telemetry:
+  enabled: false
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
+"""
 
 
 @dataclass(frozen=True)

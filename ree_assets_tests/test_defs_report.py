@@ -45,10 +45,10 @@ def drop_tables(database, names) -> None:
 
 @pytest.fixture(scope="module")
 def report_run(small_world_build, tmp_path_factory):
-    """The build's runs and its report; then, on a copy in its copy of the instance, the tables of
+    """The build's replicate_afsv run and its report; then, on a copy in its copy of the instance, the tables of
     ``DROPPED`` dropped, bad complementarity scores written straight into the published table
     and its contract check run alone (it fails), and the report alone again."""
-    runs = small_world_build.runs()
+    first = small_world_build.runs()["replicate_afsv"]
     html_before = (small_world_build.reports / "replication_report.html").read_text()
     build = small_world_build.copy_to(tmp_path_factory.mktemp("report") / "build")
     drop_tables(build.database, DROPPED)
@@ -58,12 +58,12 @@ def report_run(small_world_build, tmp_path_factory):
         check = materialize(build.database, dg.AssetSelection.checks(COMPLEMENTARITY_CONTRACT), instance=instance)
         again = materialize(build.database, REPORT, instance=instance)
     assert again.success, step_errors(again)
-    return build.database, runs, check, again, html_before
+    return build.database, first, check, again, html_before
 
 
 def test_the_report_is_one_self_contained_html_file_with_every_figure_embedded(report_run, small_world_build):
-    _, runs, _, _, html = report_run
-    metadata = runs["replicate_fvd"].asset_materializations_for_node("replication_report")[0].metadata
+    _, first, _, _, html = report_run
+    metadata = first.asset_materializations_for_node("replication_report")[0].metadata
     assert metadata["report_html"].value == str(small_world_build.reports / "replication_report.html")
     assert (small_world_build.reports / "replication_report.md").is_file()
     assert "Data: synthetic embedded world" in metadata["preview"].value
@@ -72,7 +72,7 @@ def test_the_report_is_one_self_contained_html_file_with_every_figure_embedded(r
     assert images and all('src="data:image/png;base64,' in image for image in images)
     assert "<script" not in html and "<link" not in html
     assert 'alt="REE total requirements: our top industries and the published rows"' in html
-    caption = runs["replicate_afsv"].asset_materializations_for_node("ree_requirements_vs_published")[0].metadata
+    caption = first.asset_materializations_for_node("ree_requirements_vs_published")[0].metadata
     caption = caption["ree_requirements_vs_published_caption"].value
     assert caption.startswith("Data: synthetic embedded world (seed 20100701, size small), not real observations.")
     assert f"</strong> {caption}</figcaption>" in html
