@@ -44,3 +44,15 @@ def small_world_build(tmp_path_factory, worker_id) -> SmallWorldBuild:
     from ree_assets_tests.small_world_build import shared_build
 
     return shared_build(tmp_path_factory, worker_id)
+
+
+#: The module that judges the shared build's runs: it runs first, so the build starts at once.
+BUILD_OWNER = "test_replication_jobs.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The build's owner first, the other modules that read the build last: under ``make test``
+    (``--dist loadfile --no-loadscope-reorder``: modules in this order) one worker builds while
+    the other runs the modules that do not need the build. Each module's tests keep their order."""
+    readers = {item.path for item in items if "small_world_build" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: 0 if item.path.name == BUILD_OWNER else 2 if item.path in readers else 1)
