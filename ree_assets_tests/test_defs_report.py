@@ -34,12 +34,13 @@ def section(page: str, title: str) -> str:
 
 
 def drop_tables(database, names) -> None:
-    """Drop the tables (or views) ``names``, whatever their schema."""
+    """Drop those of the tables (or views) ``names`` that are stored, whatever their schema."""
     with duckdb.connect(str(database)) as con:
-        for name in names:
-            schema, kind = con.execute(
-                "SELECT table_schema, table_type FROM information_schema.tables WHERE table_name = ?", [name]
-            ).fetchone()
+        stored = con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_name IN ?",
+            [list(names)],
+        ).fetchall()
+        for schema, name, kind in stored:
             con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {schema}.{name}")
 
 
