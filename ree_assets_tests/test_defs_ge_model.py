@@ -1,8 +1,8 @@
 """The ge_model group materialised for real on the embedded world: estimation, calibration,
 both instruments with exogenous and directed technology, the tax sweep and their checks. Its
-inputs (the patent pulls, the REE-extended IO table, the patent panel, ...) are the session's
-shared build (``small_world_build.py``); the group is materialised again on a copy with the
-settings below."""
+inputs (the patent pulls, the REE-extended IO table, the patent panel, ...) and the estimated
+elasticities are the session's shared build (``small_world_build.py``); the rest of the group is
+materialised again on a copy with the settings below."""
 
 import dagster as dg
 import duckdb
