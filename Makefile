@@ -61,9 +61,12 @@ dev: setup
 	$(VENV)/bin/dg dev
 
 # The lint runs first: a red lint fails the test target (and so CI) before the suite starts.
-# --dist loadfile keeps a module on one worker, so its module-scoped pipeline run happens once.
+# --dist loadfile keeps a module on one worker, so its module-scoped pipeline run happens once;
+# --no-loadscope-reorder keeps the conftest's module order: the small world's session-wide build
+# (ree_assets_tests/small_world_build.py) starts first on one worker while the other runs the
+# modules that do not read it.
 test: setup $(BROWSER_STAMP) lint
-	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder -q
 
 bench: setup
 	$(PY) -m ree_assets_tests.bench

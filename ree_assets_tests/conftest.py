@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from ree_assets_tests.small_world_build import SmallWorldBuild
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 #: The tests' own Dagster instance (with the project's settings): runs of the tests are never
@@ -31,3 +35,24 @@ def shared_data() -> Path:
             pytest.fail(f"{message}; CI=true requires it")
         pytest.skip(message)
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def small_world_build(tmp_path_factory, worker_id) -> SmallWorldBuild:
+    """The small world's pulls and both replication jobs, materialised once per test session
+    (``small_world_build.py``); copy it before materialising more."""
+    from ree_assets_tests.small_world_build import shared_build
+
+    return shared_build(tmp_path_factory, worker_id)
+
+
+#: The module that judges the shared build's runs: it runs first, so the build starts at once.
+BUILD_OWNER = "test_replication_jobs.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The build's owner first, the other modules that read the build last: under ``make test``
+    (``--dist loadfile --no-loadscope-reorder``: modules in this order) one worker builds while
+    the other runs the modules that do not need the build. Each module's tests keep their order."""
+    readers = {item.path for item in items if "small_world_build" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: 0 if item.path.name == BUILD_OWNER else 2 if item.path in readers else 1)

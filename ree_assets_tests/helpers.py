@@ -39,17 +39,23 @@ def materialize(
 
 
 def materialize_years(
-    database: Path, first: str, last: str, selection, data_source: DataSource | None = None
+    database: Path,
+    first: str,
+    last: str,
+    selection,
+    data_source: DataSource | None = None,
+    instance: dg.DagsterInstance | None = None,
 ) -> dg.ExecuteInProcessResult:
     """One run over the yearly partitions first..last (what ``--partition-range first...last``
-    launches for assets with a single-run backfill policy)."""
+    launches for assets with a single-run backfill policy), recorded in ``instance`` (by default
+    a new ephemeral one)."""
     from ree_assets import definitions
 
     return dg.materialize(
         [*definitions.assets, *definitions.asset_checks],
         selection=selection,
         resources=definitions.build_resources(str(database), data_source or small_world()),
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )
@@ -60,9 +66,18 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
-def failed_checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], str]:
-    """(asset, check) -> description of every check that did not pass."""
-    return {key: str(c.description) for key, c in check_results(result).items() if not c.passed}
+def failed_checks(
+    result: dg.ExecuteInProcessResult, selection: dg.AssetSelection | None = None
+) -> dict[tuple[str, str], str]:
+    """(asset, check) -> description of every check that did not pass (on the assets of
+    ``selection``, if given)."""
+    failed = {key: str(c.description) for key, c in check_results(result).items() if not c.passed}
+    if selection is None:
+        return failed
+    from ree_assets import definitions
+
+    assets = {key.to_user_string() for key in selection.resolve(definitions.defs.resolve_asset_graph())}
+    return {(asset, check): description for (asset, check), description in failed.items() if asset in assets}
 
 
 def step_errors(result: dg.ExecuteInProcessResult) -> dict[str, str]:

@@ -1,58 +1,38 @@
-"""The panels and did groups materialised on the small embedded world: the dbt panels equal the
-Python assembly of the same world, every contract and dbt test passes, the DiD tables recover
-the generator's effects and render, and the event studies have their figures."""
+"""The panels and did groups materialised on the small embedded world (the session's shared
+build of the pulls and ``replicate_afsv``, ``small_world_build.py``; this module writes on its
+copy): the dbt panels equal the Python assembly of the same world, every contract and dbt test
+passes, the DiD tables recover the generator's effects and render, and the event studies have
+their figures."""
 
 import dagster as dg
 import polars as pl
 import pytest
 
 from ree_assets.core.did import CRV3_LINEARISED, FEW_EFFECTIVE_CLUSTERS, TREATMENT
-from ree_assets.defs import dbt
 from ree_assets.defs.did import SPECS
-from ree_assets.sources.patent_tables import PATENT_TABLES
 from ree_assets_tests.did_world import panels, truth
-from ree_assets_tests.helpers import (
-    failed_checks,
-    materialize,
-    materialize_years,
-    materialized,
-    read_table,
-    step_errors,
-)
+from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
 
 pytestmark = pytest.mark.slow
 
-#: Python inputs (sources, io_table, the growth assets) are materialised first, their inputs without
-#: checks (those have their own tests) and with only the dbt mart they read; then the dbt panels,
-#: DiD assets and result views in one run.
+#: The panels and did groups and everything they read (sources, io_table, growth, the pulls).
 ALL = dg.AssetSelection.groups("panels", "did").upstream()
-GROWTH = dg.AssetSelection.assets("export_growth", "tfp_growth")
-TRADE = dg.AssetSelection.assets("trade")  # partitioned: its own run over 2002-2018
-PULLS = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")  # partitioned by grant year: one run, 2002-2018
-#: The price-spike mart and its staging views, which ree_sensitivity_country (an input) reads.
-SPIKES = dg.AssetSelection.assets("ree_price_spikes", "stg_raw__ree_prices", "stg_raw__ree_complementarity")
-INPUTS = ALL - dg.AssetSelection.groups("panels", "did") - dg.AssetSelection.assets(dbt.dbt_models) - GROWTH - PULLS
-UPSTREAM = (INPUTS.without_checks() | GROWTH | SPIKES.without_checks()).required_multi_asset_neighbors()
-DID = ALL - INPUTS - GROWTH - TRADE - PULLS - SPIKES
 
 
 @pytest.fixture(scope="module")
-def did_run(tmp_path_factory):
-    database = tmp_path_factory.mktemp("did") / "ree.duckdb"
-    for pull in (TRADE, PULLS):
-        result = materialize_years(database, "2002", "2018", pull)
-        assert result.success, step_errors(result)
-    upstream = materialize(database, UPSTREAM)
-    assert upstream.success, step_errors(upstream)
-    return database, upstream, materialize(database, DID)
+def did_run(small_world_build, tmp_path_factory):
+    """The copied database and the replicate_afsv run that built it."""
+    build = small_world_build.copy_to(tmp_path_factory.mktemp("did") / "build")
+    return build.database, small_world_build.runs()["replicate_afsv"]
 
 
 def test_panels_and_tables_materialise_with_every_check_passing(did_run):
-    database, upstream, result = did_run
+    database, result = did_run
     assert result.success, step_errors(result)
-    assert {"export_growth", "tfp_growth", "patents_classified"} <= materialized(upstream)
-    assert failed_checks(upstream) == {}
     assert {
+        "export_growth",
+        "tfp_growth",
+        "patents_classified",
         "fct_export_growth_panel",
         "fct_tfp_growth_panel",
         "fct_export_growth_vs_china_panel",
@@ -68,14 +48,14 @@ def test_panels_and_tables_materialise_with_every_check_passing(did_run):
         "patent_panel_application_year",
         "ge_innovation_panel_from_patents",
     } <= materialized(result)
-    assert failed_checks(result) == {}
+    assert failed_checks(result, ALL) == {}
     assert (database.parent / "reports" / "event_study_tfp_growth_baseline.png").stat().st_size > 10_000
     assert "\\toprule" in (database.parent / "reports" / "did_tfp_growth_baseline.tex").read_text()
 
 
 @pytest.mark.parametrize("outcome", ["tfp_growth", "export_growth", "export_growth_vs_china"])
 def test_dbt_panel_equals_the_python_assembly(did_run, outcome):
-    database, _, _ = did_run
+    database, _ = did_run
     columns = ["country", "region", "sic4", "year", outcome, "sensitivity", "post", "subsidy_post"]
     mart = read_table(database, f"marts.fct_{outcome}_panel").select(columns).sort("country", "sic4", "year")
     python = panels()[outcome].select(columns).sort("country", "sic4", "year")
@@ -102,7 +82,7 @@ def test_stored_results_recover_the_truth_on_every_sample_and_have_no_chn_column
     (patents: the stock DiD's pseudo-true beta of the true labels; the pipeline counts the keyword
     classifier's). Samples with few effective clusters (single regions, mostly)
     carry CRV3 SEs (PPML: the linearised jackknife)."""
-    database, _, _ = did_run
+    database, _ = did_run
     results = read_table(database, "results.did_results")
     treatment = results.filter(pl.col("term") == TREATMENT)
     assert treatment.height == sum(len(spec.samples) for spec in SPECS.values()) == 23
@@ -119,7 +99,7 @@ def test_stored_results_recover_the_truth_on_every_sample_and_have_no_chn_column
 
 
 def test_demand_control_is_built_for_every_exporting_cell_and_estimated(did_run):
-    database, _, _ = did_run
+    database, _ = did_run
     panel = read_table(database, "marts.fct_export_growth_panel")
     assert panel["demand_growth_lag"].null_count() == 0 and panel["year"].min() == 2003
     terms = read_table(database, "results.did_results").filter(pl.col("outcome") == "export_growth")["term"]
@@ -130,7 +110,7 @@ def test_application_year_variant_recovers_its_estimand(did_run):
     """did_patents with variant application_year (the patent_panel_application_year mart): every
     sample within 4 SE of the generator's application-year estimand. Runs last: it replaces the
     baseline rows of did_patents."""
-    database, _, _ = did_run
+    database, _ = did_run
     result = materialize(
         database,
         dg.AssetSelection.assets("did_patents"),
@@ -150,7 +130,7 @@ def test_the_growth_relative_to_china_clusters_by_sector_and_says_so(did_run):
     shock; the other outcomes by unit x sector) and its table says so; cluster=unit_sector is
     configuration: stored rows say so, the pooled SEs narrow, a single country's are unchanged and
     the truth stays within 4 SE. Runs after the tests that read its baseline rows."""
-    database, _, _ = did_run
+    database, _ = did_run
     stored = read_table(database, "results.did_results").filter(pl.col("term") == TREATMENT)
     clusters = dict(stored.group_by("outcome").agg(pl.col("cluster").unique().sort()).iter_rows())
     assert clusters == {

@@ -1,5 +1,8 @@
 """The ge_model group materialised for real on the embedded world: estimation, calibration,
-both instruments with exogenous and directed technology, the tax sweep and their checks."""
+both instruments with exogenous and directed technology, the tax sweep and their checks. Its
+inputs (the patent pulls, the REE-extended IO table, the patent panel, ...) and the estimated
+elasticities are the session's shared build (``small_world_build.py``); the rest of the group is
+materialised again on a copy with the settings below."""
 
 import dagster as dg
 import duckdb
@@ -9,30 +12,21 @@ import pytest
 
 from ree_assets.core.ge.calibrate import PUBLISHED_REE_COST_SHARES
 from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
-from ree_assets.sources.patent_tables import PATENT_TABLES
-from ree_assets_tests.helpers import (
-    failed_checks,
-    materialize,
-    materialize_years,
-    materialized,
-    read_table,
-    step_errors,
-)
+from ree_assets.defs import schedules
+from ree_assets_tests.helpers import failed_checks, materialize, materialized, read_table, step_errors
 
 pytestmark = pytest.mark.slow
 
-#: The patent pulls (partitioned by grant year) run first over the AFSV years; ree_elasticities
-#: reads the GE innovation panel built from their patent_panel (the default control sample: 5%,
-#: at least 100 per region and year, gives the small world a non-REE count in every GE sector-year).
-PULLS = dg.AssetSelection.assets(*PATENT_TABLES, "ree_patents")
+#: The group but ree_elasticities, and the supplied innovation panel (which ``replicate_afsv``
+#: leaves out and the last test reads). The estimated elasticities are the build's (``make run``'s
+#: settings): ree_elasticities reads the GE innovation panel built from the build's patent_panel
+#: (the default control sample: 5%, at least 100 per region and year, gives the small world a
+#: non-REE count in every GE sector-year); the calibration uses the published ones.
 GE = (
-    (dg.AssetSelection.groups("ge_model").upstream() | dg.AssetSelection.assets("ree_complementarity"))
-    - dg.AssetSelection.assets("ree_price_spikes")
-    - PULLS
-).required_multi_asset_neighbors()
+    dg.AssetSelection.groups("ge_model") - dg.AssetSelection.assets("ree_elasticities")
+) | schedules.SUPPLIED_INNOVATION_PANEL
 FAST = {
     "ops": {
-        "ree_elasticities": {"config": {"n_bootstrap": 30}},
         "ge_baseline": {"config": {"omega_source": "from_io"}},
         "ge_tax_sweep": {"config": {"points": 6, "tax_max": 0.5}},
     }
@@ -40,18 +34,16 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def ge_run(tmp_path_factory):
-    database = tmp_path_factory.mktemp("ge") / "ree.duckdb"
-    pulls = materialize_years(database, "2002", "2018", PULLS)
-    assert pulls.success, step_errors(pulls)
-    return database, materialize(database, GE, run_config=FAST)
+def ge_run(small_world_build, tmp_path_factory):
+    """The copied database and the run of the group (but ree_elasticities) on it."""
+    build = small_world_build.copy_to(tmp_path_factory.mktemp("ge") / "build")
+    return build.database, materialize(build.database, GE, run_config=FAST)
 
 
 def test_the_stage_materialises_and_every_check_passes(ge_run):
     database, result = ge_run
     assert result.success, step_errors(result)
     assert {
-        "ree_elasticities",
         "ge_baseline",
         "ge_counterfactual_exogenous",
         "ge_counterfactual_endogenous",
@@ -63,9 +55,17 @@ def test_the_stage_materialises_and_every_check_passes(ge_run):
         assert (database.parent / "reports" / f"{figure}.png").stat().st_size > 10_000
 
 
+def test_the_build_estimated_the_elasticities_and_every_input_passed_its_checks(small_world_build):
+    upstream = small_world_build.runs()["replicate_afsv"]
+    assert upstream.success, step_errors(upstream)
+    assert "ree_elasticities" in materialized(upstream)
+    assert failed_checks(upstream, dg.AssetSelection.groups("ge_model").upstream()) == {}
+
+
 def test_elasticities_from_the_patent_panel_recover_the_synthetic_truth(ge_run):
-    """eps_j estimated on ge_innovation_panel_from_patents (the keyword classifier's patent panel):
-    family-wise, every |eps_hat - eps| < 4 bootstrap SE (12 sectors); a truth off by 0.3 fails."""
+    """eps_j estimated on ge_innovation_panel_from_patents (the keyword classifier's patent panel;
+    199 bootstrap draws): family-wise, every |eps_hat - eps| < 4 bootstrap SE (12 sectors); a
+    truth off by 0.3 fails."""
     database, _ = ge_run
     table = read_table(database, "core.ree_elasticities")
     assert table.height == 12 and table["eps_true"].null_count() == 0

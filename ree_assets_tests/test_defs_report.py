@@ -1,34 +1,24 @@
-"""The replication_report asset materialised for real: on the small embedded world (the IO-table
-stage and the GE elasticities, with a check made to fail on bad input) and on an empty database."""
+"""The replication_report asset materialised for real: on the small embedded world (the session's
+shared build, ``small_world_build.py``, whose replication jobs end with the report; then on a copy
+with some stages' tables dropped and a check made to fail on bad input) and on an empty database."""
 
 import re
 
 import dagster as dg
+import duckdb
 import polars as pl
 import pytest
 
-from ree_assets.defs import schedules
 from ree_assets.replication_report import NOT_MATERIALISED, REPORTED_ASSETS
-from ree_assets_tests.helpers import materialize, materialize_years, read_table, step_errors, store
+from ree_assets_tests.helpers import materialize, read_table, step_errors, store
 
 pytestmark = pytest.mark.slow
 
 REPORT = dg.AssetSelection.assets("replication_report")
-#: The REE requirements (their figure and tables), the sensitivity, the estimated elasticities
-#: (next to their truth) and the report, in one run.
-#: The elasticities are estimated on the patent-derived panel: the patent pull (partitioned by grant
-#: year) runs first over the AFSV years.
-PULLS = schedules.PATENT_PULLS
-STAGES = (
-    dg.AssetSelection.assets("ree_requirements_vs_published", "ree_sensitivity", "ree_elasticities").upstream() - PULLS
-    | REPORT
-).required_multi_asset_neighbors()
-FAST = {
-    "ops": {
-        "ree_elasticities": {"config": {"n_bootstrap": 20}},
-    }
-}
 COMPLEMENTARITY_CONTRACT = dg.AssetCheckKey(dg.AssetKey("ree_complementarity"), "odcs_contract")
+#: Stored results of the DiD, GE and FVD stages that the copy drops: the report decides what is
+#: materialised by the tables it finds.
+DROPPED = ("did_patents", "event_study_tfp_growth", "ge_tax_sweep", "fvd_parameter_sets")
 
 
 def external_references(page: str) -> list[str]:
@@ -43,31 +33,40 @@ def section(page: str, title: str) -> str:
     return page.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def drop_tables(database, names) -> None:
+    """Drop those of the tables (or views) ``names`` that are stored, whatever their schema."""
+    with duckdb.connect(str(database)) as con:
+        stored = con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_name IN ?",
+            [list(names)],
+        ).fetchall()
+        for schema, name, kind in stored:
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {schema}.{name}")
+
+
 @pytest.fixture(scope="module")
-def report_run(tmp_path_factory):
-    """The stages and the report; then bad complementarity scores written straight into the
-    published table and its contract check run alone (it fails); then the report alone again,
-    in the same Dagster instance."""
-    database = tmp_path_factory.mktemp("report") / "ree.duckdb"
-    instance = dg.DagsterInstance.ephemeral()
-    pulled = materialize_years(database, "2002", "2018", PULLS)
-    assert pulled.success, step_errors(pulled)
-    first = materialize(database, STAGES, run_config=FAST, instance=instance)
-    assert first.success, step_errors(first)
-    html_before = (database.parent / "reports" / "replication_report.html").read_text()
+def report_run(small_world_build, tmp_path_factory):
+    """The build's replicate_afsv run and its report; then, on a copy in its copy of the instance, the tables of
+    ``DROPPED`` dropped, bad complementarity scores written straight into the published table
+    and its contract check run alone (it fails), and the report alone again."""
+    first = small_world_build.runs()["replicate_afsv"]
+    html_before = (small_world_build.reports / "replication_report.html").read_text()
+    build = small_world_build.copy_to(tmp_path_factory.mktemp("report") / "build")
+    drop_tables(build.database, DROPPED)
     bad = pl.DataFrame({"element": ["Ce", "Nd"], "complementarity": [250.0, -5.0], "source": ["bad input", "bad"]})
-    store(database, "raw", "ree_complementarity", bad)
-    check = materialize(database, dg.AssetSelection.checks(COMPLEMENTARITY_CONTRACT), instance=instance)
-    again = materialize(database, REPORT, instance=instance)
+    store(build.database, "raw", "ree_complementarity", bad)
+    with build.instance() as instance:
+        check = materialize(build.database, dg.AssetSelection.checks(COMPLEMENTARITY_CONTRACT), instance=instance)
+        again = materialize(build.database, REPORT, instance=instance)
     assert again.success, step_errors(again)
-    return database, first, check, again, html_before
+    return build.database, first, check, again, html_before
 
 
-def test_the_report_is_one_self_contained_html_file_with_every_figure_embedded(report_run):
-    database, first, _, _, html = report_run
+def test_the_report_is_one_self_contained_html_file_with_every_figure_embedded(report_run, small_world_build):
+    _, first, _, _, html = report_run
     metadata = first.asset_materializations_for_node("replication_report")[0].metadata
-    assert metadata["report_html"].value == str(database.parent / "reports" / "replication_report.html")
-    assert (database.parent / "reports" / "replication_report.md").is_file()
+    assert metadata["report_html"].value == str(small_world_build.reports / "replication_report.html")
+    assert (small_world_build.reports / "replication_report.md").is_file()
     assert "Data: synthetic embedded world" in metadata["preview"].value
     assert external_references(html) == []
     images = re.findall(r"<img [^>]*>", html)
@@ -96,10 +95,10 @@ def test_the_report_has_every_section_and_says_what_is_not_materialised(report_r
     assert "synthetic embedded world" in section(page, "Data and sources")
     assert "the embedded world (seed 20100701, size small)" in section(page, "Data and sources")
     assert "![REE total requirements: our top industries and the published rows]" in page
-    # materialised in the run: no "not materialised" for them; the DiD and FVD stages were not run
+    # stored: no "not materialised" for them; the dropped DiD, GE and FVD results say so
     for asset in ("ree_total_requirements", "ree_sensitivity", "ree_elasticities"):
         assert f"{asset}: {NOT_MATERIALISED}" not in page
-    for asset in ("did_patents", "event_study_tfp_growth", "ge_tax_sweep", "fvd_parameter_sets"):
+    for asset in DROPPED:
         assert f"{asset}: {NOT_MATERIALISED}" in page
 
 
@@ -118,7 +117,7 @@ def test_on_the_embedded_world_the_estimates_stand_next_to_the_true_values(repor
 
 
 def test_a_failed_check_is_reported_as_failed(report_run):
-    database, first, check, again, _ = report_run
+    database, _, check, again, _ = report_run
     assert not check.get_asset_check_evaluations()[0].passed
     page = (database.parent / "reports" / "replication_report.md").read_text()
     checks = section(page, "Asset checks")

@@ -1,4 +1,5 @@
-"""The spillovers group materialised on the small embedded world: every asset stored, its contract
+"""The spillovers group materialised on the small embedded world (the session's shared build,
+``small_world_build.py``: the patent pulls, then replicate_fvd): every asset stored, its contract
 passed, the truth inside the confidence sets, bad input reported."""
 
 import dagster as dg
@@ -7,31 +8,16 @@ import pytest
 
 from ree_assets.core.spillovers import mixture
 from ree_assets.defs import spillovers
-from ree_assets.sources.patent_tables import PATENT_TABLES
-from ree_assets_tests.helpers import check_results, materialize, materialize_years, read_table, step_errors
-
-FAST = {"n_starts": 4, "seed": 0, "n_bootstrap": 30, "level": 0.95}
-
-
-def materialize_group(database):
-    """The raw patent tables over the FVD years (one single-run backfill, 1969-2001), then the
-    spillovers group and synthetic_truth with every check."""
-    pulled = materialize_years(database, "1969", "2001", dg.AssetSelection.assets(*PATENT_TABLES))
-    assert pulled.success, step_errors(pulled)
-    return materialize(
-        database,
-        dg.AssetSelection.groups("spillovers") | dg.AssetSelection.assets("synthetic_truth"),
-        run_config={"ops": {name: {"config": FAST} for name in ("fvd_mixture_restricted", "fvd_mixture_unrestricted")}},
-    )
+from ree_assets_tests.helpers import check_results, read_table, step_errors
 
 
 @pytest.mark.slow
-def test_spillovers_group_on_the_small_world(tmp_path):
-    """One materialisation (it takes a while), three properties: every asset stored and passing its
-    contract; the truth inside the confidence sets, identified quantities as points; bad input
-    reported in the metadata."""
-    database = tmp_path / "ree.duckdb"
-    result = materialize_group(database)
+def test_spillovers_group_on_the_small_world(small_world_build):
+    """One materialisation (the build's replicate_fvd run), three properties: every asset stored
+    and passing its contract; the truth inside the confidence sets, identified quantities as
+    points; bad input reported in the metadata."""
+    database = small_world_build.database
+    result = small_world_build.runs()["replicate_fvd"]
     assert step_errors(result) == {}
     evaluations = check_results(result)
     for asset in spillovers.assets:

@@ -1,20 +1,19 @@
 """Both replications materialised as ``make run`` runs them, on the small embedded world in a
 temporary DuckDB: the pulls backfilled over all their years, then ``replicate_afsv`` and
-``replicate_fvd`` on the stored pulls. Every step succeeds and every asset check passes; the
-failures are listed by name. The default run is the judge of its own truth: FVD's identified
-quantities lie within 3 SE of it, at the default sample end and at 2018."""
+``replicate_fvd`` on the stored pulls (the session's shared build, ``small_world_build.py``,
+whose runs this module judges). Every step succeeds and every asset check passes; the failures
+are listed by name. The default run is the judge of its own truth: FVD's identified quantities
+lie within 3 SE of it, at the default sample end and at 2018 (on a copy of the build)."""
 
 import dagster as dg
 import polars as pl
 import pytest
 
 from ree_assets.defs import schedules, spillovers
-from ree_assets.defs.partitions import patent_year_partitions, trade_year_partitions
 from ree_assets.sources.embedded.patent_world import FIRST_AFSV_ID
 from ree_assets_tests.helpers import (
     failed_checks,
     materialize,
-    materialize_years,
     materialized,
     read_table,
     step_errors,
@@ -25,11 +24,6 @@ pytestmark = pytest.mark.slow
 #: WARN checks that compare the synthetic world with the figures AFSV publish for the real
 #: economy: a diagnostic that cannot pass on synthetic data (on real BEA tables it is informative).
 PUBLISHED_FIGURE_DIAGNOSTICS = {("ree_requirements_vs_published", "ranks_like_published")}
-
-
-def all_years(partitions) -> tuple[str, str]:
-    keys = partitions.get_partition_keys()
-    return keys[0], keys[-1]
 
 
 def failures(result) -> list[str]:
@@ -64,32 +58,26 @@ def sample_end(result) -> int:
     return event.step_materialization_data.materialization.metadata["grant_year_end"].value
 
 
-def test_the_pulls_and_both_replications_materialise_with_every_check_passing(tmp_path):
-    database = tmp_path / "ree.duckdb"
-    runs = {
-        "refresh_patents": materialize_years(
-            database, *all_years(patent_year_partitions), schedules.refresh_patents.selection
-        ),
-        "refresh_trade": materialize_years(
-            database, *all_years(trade_year_partitions), schedules.refresh_trade.selection
-        ),
-    }
-    runs["replicate_afsv"] = materialize(database, schedules.replicate_afsv.selection)
-    runs["replicate_fvd"] = materialize(database, schedules.replicate_fvd.selection)
+def test_the_pulls_and_both_replications_materialise_with_every_check_passing(small_world_build, tmp_path):
+    runs = small_world_build.runs()
+    assert list(runs) == [job.name for job in schedules.jobs]
     assert {job: failures(result) for job, result in runs.items()} == dict.fromkeys(runs, [])
     assert {"did_patents", "ree_elasticities", "ge_tax_sweep", "patent_panel"} <= materialized(runs["replicate_afsv"])
     assert {"fvd_mixture_restricted", "fvd_probability_tables"} <= materialized(runs["replicate_fvd"])
 
     assert sample_end(runs["replicate_fvd"]) == 2001
-    assert fvd_misses(database) == {}
-    later = materialize(
-        database,
-        dg.AssetSelection.assets("fvd_patent_sets", "fvd_citation_variables", "fvd_mixture_unrestricted"),
-        run_config={
-            **spillovers.sample_run_config(2018),
-            "ops": {"fvd_mixture_unrestricted": {"config": SECOND_SAMPLE_FIT}},
-        },
-    )
+    assert fvd_misses(small_world_build.database) == {}
+    build = small_world_build.copy_to(tmp_path / "build")
+    with build.instance() as instance:
+        later = materialize(
+            build.database,
+            dg.AssetSelection.assets("fvd_patent_sets", "fvd_citation_variables", "fvd_mixture_unrestricted"),
+            run_config={
+                **spillovers.sample_run_config(2018),
+                "ops": {"fvd_mixture_unrestricted": {"config": SECOND_SAMPLE_FIT}},
+            },
+            instance=instance,
+        )
     assert failures(later) == [] and sample_end(later) == 2018
-    assert (read_table(database, "core.fvd_patent_sets")["patent_id"].cast(pl.Int64) >= FIRST_AFSV_ID).any()
-    assert fvd_misses(database) == {}
+    assert (read_table(build.database, "core.fvd_patent_sets")["patent_id"].cast(pl.Int64) >= FIRST_AFSV_ID).any()
+    assert fvd_misses(build.database) == {}
