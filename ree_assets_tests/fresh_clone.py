@@ -38,7 +38,9 @@ def fresh_clone(destination: Path) -> Path:
             target.write_bytes(b"#!" + str(environment / "bin" / "python").encode() + b"\n" + rest)
             target.chmod(0o755)
     hook = [environment / "bin" / "python", "-m", "ree_assets.instance"]  # the Makefile's step
-    subprocess.run(hook, env=clone_env(destination), check=True)
+    # An instance for this one step (the settings folder): a start-up hook already installed in
+    # this environment would otherwise create the copy's .dagster_home, which a fresh clone lacks.
+    subprocess.run(hook, env=clone_env(destination, DAGSTER_HOME=str(destination / "dagster_home")), check=True)
     return destination
 
 
