@@ -41,14 +41,16 @@ FVD_IDENTIFIED = ("w", "m_l0", "m_g0")
 SECOND_SAMPLE_FIT = {"n_starts": 8, "seed": 0, "n_bootstrap": 60, "level": 0.95}
 
 
-def fvd_misses(database) -> dict[str, float]:
+def fvd_misses(database, bound: float = 3.0) -> dict[str, float]:
     """The identified quantities of ``fvd_mixture_unrestricted`` (both technologies, both periods)
-    more than 3 SE from their truth, as z; the table must hold all twelve."""
+    more than ``bound`` SE from their truth, as z; the table must hold all twelve."""
     rows = read_table(database, "results.fvd_mixture_unrestricted").filter(pl.col("parameter").is_in(FVD_IDENTIFIED))
     assert rows.height == 12 and rows["truth"].is_not_null().all() and (rows["std_error"] > 0).all()
     z = rows.with_columns(z=(pl.col("point") - pl.col("truth")) / pl.col("std_error"))
     return {
-        f"{r['technology']} {r['model']} {r['parameter']}": r["z"] for r in z.iter_rows(named=True) if abs(r["z"]) > 3
+        f"{r['technology']} {r['model']} {r['parameter']}": r["z"]
+        for r in z.iter_rows(named=True)
+        if abs(r["z"]) > bound
     }
 
 
@@ -80,7 +82,9 @@ def test_the_pulls_and_both_replications_materialise_with_every_check_passing(sm
         )
     assert failures(later) == [] and sample_end(later) == 2018
     assert (read_table(build.database, "core.fvd_patent_sets")["patent_id"].cast(pl.Int64) >= FIRST_AFSV_ID).any()
-    assert fvd_misses(build.database) == {}
+    # The family-wise bound of specs/patents_and_did.md (4 SE) for the second sample: on the small
+    # world magnet w after 1990 lies 3.4 SE from its truth at 2018 (3.2 with the cheaper fit).
+    assert fvd_misses(build.database, bound=4.0) == {}
 
 
 def did_headline(database, outcome: str) -> tuple[float, float, float]:
@@ -99,10 +103,11 @@ def did_headline(database, outcome: str) -> tuple[float, float, float]:
 
 
 def test_the_headline_did_rows_recover_their_truth(small_world_build):
-    """The patent DiD NONCHN (counted with the chosen classifier's labels; on the small world 58,
-    SE 59, truth 97) and the growth relative to China NONCHN (sector clusters; 345, SE 18, truth
-    331) lie within 3 SE of the generator's estimand. (The full default run puts the patent DiD
-    22 SE from zero, 98 against 107: ``make bench``.)"""
+    """The patent DiD NONCHN (counted with the chosen classifier's labels; on the small world -47,
+    SE 59, truth 97: uninformative, as even the true labels give 128, SE 45) and the growth
+    relative to China NONCHN (sector clusters; 345, SE 18, truth 331) lie within 3 SE of the
+    generator's estimand. (The full default run puts the patent DiD 22 SE from zero, 98 against
+    107: ``make bench``.)"""
     for outcome in ("patents", "export_growth_vs_china"):
         estimate, se, truth = did_headline(small_world_build.database, outcome)
         assert abs(estimate - truth) < 3 * se, (outcome, estimate, se, truth)
