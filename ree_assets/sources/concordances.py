@@ -131,6 +131,49 @@ def read_naics2002_sic1987(path: Path | str) -> pl.DataFrame:
     ).unique(maintain_order=True)
 
 
+def read_census_naics_links(path: Path | str) -> pl.DataFrame:
+    """(source, target) 6-digit links of a Census NAICS-to-NAICS workbook
+    (``2012_to_2007_NAICS.xls``: title lines, then a header row whose first cell is
+    ``<year> NAICS Code`` and whose third is the target year's code column)."""
+    import pandas as pd  # for xlrd's Census xls; imported only when a concordance is read
+    import xlrd
+
+    path = Path(path)
+    try:
+        raw = pd.read_excel(path, dtype=object, engine="xlrd", header=None)
+    except (xlrd.XLRDError, ValueError, OSError) as error:
+        raise SourceFormatError(
+            TABLE, "the file is an xls workbook", file=path, detail=f"{type(error).__name__}: {error}"
+        ) from error
+    header = next((i for i, cell in enumerate(raw[0]) if str(cell).strip().endswith("NAICS Code")), None)
+    if header is None or raw.shape[1] < 3 or not str(raw.iloc[header, 2]).strip().endswith("NAICS Code"):
+        raise SourceFormatError(
+            TABLE,
+            "a header row '<year> NAICS Code', title, '<year> NAICS Code'",
+            file=path,
+            detail="no such row in the first column",
+        )
+    rows = [
+        (str(a).strip().removesuffix(".0"), str(b).strip().removesuffix(".0"))
+        for a, b in raw.iloc[header + 1 :, [0, 2]].itertuples(index=False)
+    ]
+    return pl.DataFrame(
+        [r for r in rows if r[0].isdigit() and r[1].isdigit()],
+        schema={"source": pl.String, "target": pl.String},
+        orient="row",
+    ).unique(maintain_order=True)
+
+
+def read_census_naics_chain(naics_2012_2007: Path | str, naics_2007_2002: Path | str) -> pl.DataFrame:
+    """(naics2012, naics2002): the Census 2012 -> 2007 links joined with the 2007 -> 2002 links
+    (every path through a 2007 code), the chain ``naics2012_naics2002.csv`` holds."""
+    first, second = read_census_naics_links(naics_2012_2007), read_census_naics_links(naics_2007_2002)
+    chained = first.join(second, left_on="target", right_on="source", how="inner")
+    return chained.select(pl.col("source").alias("naics2012"), pl.col("target_right").alias("naics2002")).unique(
+        maintain_order=True
+    )
+
+
 def read_sic_weights(path: Path | str) -> pl.DataFrame:
     """(sic4, output) from ``sic_weights.csv`` (sic4, weight_basis, value), for the
     ``sic_output`` of :func:`build_bea_sic_concordance`.

@@ -28,8 +28,12 @@ USPTO_XML_DIR, PATENTSVIEW_DIR = "patents/uspto_xml", "patents/patentsview"
 
 
 def uspto_xml_files(folder: Path, year: int) -> list[Path]:
-    """The weekly grant files of ``year`` in ``folder`` (``ipgYYMMDD.xml``), in date order."""
-    return sorted(folder.glob(f"ipg{year % 100:02d}[01][0-9][0-3][0-9]*.xml"))
+    """The weekly grant files of ``year`` in ``folder`` (``ipgYYMMDD.xml``, or the USPTO's zip of
+    it, ``ipgYYMMDD.zip``, read without unpacking, where the XML is absent), in date order."""
+    pattern = f"ipg{year % 100:02d}[01][0-9][0-3][0-9]*"
+    xml = sorted(folder.glob(f"{pattern}.xml"))
+    unpacked = {p.stem for p in xml}
+    return sorted([*xml, *(p for p in folder.glob(f"{pattern}.zip") if p.stem not in unpacked)], key=lambda p: p.name)
 
 
 def read_patent_year(

@@ -28,16 +28,20 @@ which its declaration starts (and the line of the XML error), per the :data:`Bad
 
 from __future__ import annotations
 
+import zipfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from itertools import islice
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 from lxml import etree
 
+from ree_assets.errors import SourceFormatError
 from ree_assets.sources.patent_tables import (
     PATENT_TABLES,
     BadRecord,
@@ -64,11 +68,33 @@ _COLUMNS = {
 }
 
 
+@contextmanager
+def _open_grants(path: Path) -> Iterator[IO[bytes]]:
+    """The bytes of a weekly grant file: the file itself, or the ``ipgYYMMDD.xml`` member of the
+    USPTO's ``ipgYYMMDD.zip``, streamed out of it (never unpacked)."""
+    if path.suffix.lower() != ".zip":
+        with open(path, "rb") as handle:
+            yield handle
+        return
+    with zipfile.ZipFile(path) as archive:
+        members = [name for name in archive.namelist() if name.lower().endswith(".xml")]
+        if len(members) != 1:
+            raise SourceFormatError(
+                "patents",
+                "a weekly grant zip holds one XML file",
+                file=path,
+                detail=f"it holds {archive.namelist()[:10]}",
+            )
+        with archive.open(members[0]) as stream:
+            yield stream
+
+
 def grant_documents(path: Path | str, chunk_bytes: int = 1 << 23) -> Iterator[tuple[int, bytes]]:
-    """(line of its declaration, bytes) of each XML document of a concatenated grant file, read
-    ``chunk_bytes`` at a time (memory: one chunk plus one document)."""
+    """(line of its declaration, bytes) of each XML document of a concatenated grant file (or the
+    XML inside its weekly zip), read ``chunk_bytes`` at a time (memory: one chunk plus one
+    document)."""
     line, buffer = 1, b""
-    with open(path, "rb") as handle:
+    with _open_grants(Path(path)) as handle:
         while True:
             chunk = handle.read(chunk_bytes)
             buffer += chunk

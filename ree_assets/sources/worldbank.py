@@ -1,6 +1,7 @@
 """World Bank GDP -> canonical ``gdp`` (country, year: gdp_usd, gdp_real_usd).
 
-Layouts: the long CSV of the World Development Indicators as republished by datasets/gdp
+Layouts: the Indicators API v2 JSON (``[page metadata, records]``, :func:`read_gdp_api`); the
+long CSV of the World Development Indicators as republished by datasets/gdp
 (``Country Name, Country Code, Year, Value``; NY.GDP.MKTP.CD, current USD), optionally with a
 second file of the same layout for constant USD (NY.GDP.MKTP.KD). World Bank aggregates (World,
 income groups, regions) carry three-letter codes too; ``countries`` keeps only the given ISO3
@@ -9,6 +10,7 @@ codes when set.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import polars as pl
 
 from ree_assets.errors import DataValidationError
 from ree_assets.sources.contracts import contract_path
-from ree_assets.sources.files import read_csv
+from ree_assets.sources.files import cast_strictly, read_csv
 
 COLUMNS = ("Country Name", "Country Code", "Year", "Value")
 
@@ -45,6 +47,36 @@ def read_gdp(current: Path, constant: Path | None = None, countries: Collection[
         frame = frame.join(_read_long(constant, "gdp_real_usd"), on=["country", "year"], how="left")
     else:
         frame = frame.with_columns(gdp_real_usd=pl.lit(None, pl.Float64))
+    if countries is not None:
+        frame = frame.filter(pl.col("country").is_in(list(countries)))
+    return frame.sort("country", "year")
+
+
+def read_gdp_api(path: Path, countries: Collection[str] | None = None) -> pl.DataFrame:
+    """Canonical ``gdp`` from one answer of the Indicators API v2 for NY.GDP.MKTP.CD
+    (``[{"page", "pages", ...}, [{"countryiso3code", "date", "value", ...}, ...]]``): current-USD
+    GDP, constant-USD null. The answer must be the only page (ask with ``per_page`` large
+    enough), and a year or value that is not a number fails naming the record."""
+    payload = json.loads(Path(path).read_text("utf-8"))
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[1], list)):
+        message = payload[0].get("message") if isinstance(payload, list) and payload else payload
+        raise DataValidationError(
+            "gdp", "a World Bank API answer [metadata, records]", file=path, detail=str(message)[:300]
+        )
+    if int(payload[0].get("pages", 1)) > 1:
+        raise DataValidationError(
+            "gdp", "the API answer is complete in one page", file=path, detail=f"it has {payload[0]['pages']} pages"
+        )
+    records = pl.DataFrame(
+        [(r.get("countryiso3code"), r.get("date"), r.get("value")) for r in payload[1]],
+        schema={"country": pl.String, "year": pl.String, "gdp_usd": pl.String},
+        orient="row",
+    )
+    frame = cast_strictly(
+        records, {"year": pl.Int64, "gdp_usd": pl.Float64}, "gdp", path, contract=contract_path("gdp")
+    )
+    frame = frame.filter(pl.col("country").str.len_chars() == 3).drop_nulls("gdp_usd")
+    frame = frame.with_columns(gdp_real_usd=pl.lit(None, pl.Float64))
     if countries is not None:
         frame = frame.filter(pl.col("country").is_in(list(countries)))
     return frame.sort("country", "year")
