@@ -17,7 +17,7 @@ from pydantic import Field
 
 from ree_assets.labels import data_caption
 from ree_assets.sources.catalog import LOCAL_LAYOUT, SourceSettings, describe_origin, read_table
-from ree_assets.sources.download import DEFAULT_DEADLINE_S, DEFAULT_STALL_S
+from ree_assets.sources.download import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_S, DEFAULT_STALL_S, Retry
 from ree_assets.storage import lock, wap
 from ree_assets.storage.io_manager import WapDbIOManager, WapDuckDBClient, WapPolarsTypeHandler
 
@@ -102,7 +102,8 @@ class DataSource(dg.ConfigurableResource):
     """Where raw tables come from: ``embedded`` (default), ``local`` or ``download``.
 
     Settable from the environment (``REE_SOURCE``, ``REE_DATA_DIR``, ``REE_WORLD_SIZE``,
-    ``REE_SEED``, ``REE_DOWNLOAD_DEADLINE_S``, ``REE_DOWNLOAD_STALL_S``) or per run in the UI's
+    ``REE_SEED``, ``REE_DOWNLOAD_DEADLINE_S``, ``REE_DOWNLOAD_STALL_S``, ``REE_DOWNLOAD_CONCURRENCY``,
+    ``REE_DOWNLOAD_ATTEMPTS``) or per run in the UI's
     launchpad.
     """
 
@@ -135,6 +136,15 @@ class DataSource(dg.ConfigurableResource):
         description="Download mode: a download fails when no byte arrives for this many seconds.",
     )
 
+    download_concurrency: int = Field(
+        default_factory=lambda: int(os.environ.get("REE_DOWNLOAD_CONCURRENCY", DEFAULT_CONCURRENCY)),
+        description="Download mode: at most this many requests at once to one publisher.",
+    )
+    download_attempts: int = Field(
+        default_factory=lambda: int(os.environ.get("REE_DOWNLOAD_ATTEMPTS", Retry().attempts)),
+        description="Download mode: attempts per file on HTTP 429/5xx or a dropped connection (continued with Range).",
+    )
+
     def settings(self) -> SourceSettings:
         if self.mode not in ("embedded", "local", "download"):
             raise ValueError(f"unknown data-source mode {self.mode!r}: use embedded, local or download")
@@ -147,6 +157,8 @@ class DataSource(dg.ConfigurableResource):
             base_urls=self.base_urls,
             download_deadline_s=self.download_deadline_s,
             download_stall_s=self.download_stall_s,
+            download_concurrency=self.download_concurrency,
+            download_attempts=self.download_attempts,
         )
 
     def origin(self, table: str) -> str:

@@ -31,6 +31,7 @@ from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
 from ree_assets.sources.files import check_content, read_csv
+from ree_assets.sources.publishers import load_registry
 
 SourceMode = Literal["embedded", "local", "download"]
 
@@ -237,6 +238,8 @@ class SourceSettings:
     base_urls: Mapping[str, str] = field(default_factory=dict)
     download_deadline_s: float = download.DEFAULT_DEADLINE_S
     download_stall_s: float = download.DEFAULT_STALL_S
+    download_concurrency: int = download.DEFAULT_CONCURRENCY
+    download_attempts: int = download.Retry().attempts
 
 
 def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
@@ -261,9 +264,16 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
     None for an optional file that is absent."""
     if settings.mode == "download" and file.publisher is not None:
         base = settings.base_urls.get(file.publisher)
+        cached = settings.cache_dir / file.path
+        if not base and download.is_cached(cached, table, columns=file.columns, sha256=file.sha256):
+            return cached  # fetched from the publisher's own address (``--fetch-only``, the registry)
         if not base:
             raise SourceUnavailableError(
-                table, f"a base URL for publisher {file.publisher!r}", "download", str(contract_path(table))
+                table,
+                f"{cached} (fetch it with `python -m ree_assets.cli --fetch-only`) or a base URL for publisher "
+                f"{file.publisher!r}",
+                "download",
+                str(contract_path(table)),
             )
         return download.cached_or_fetched(
             f"{base.rstrip('/')}/{file.path}",
@@ -273,13 +283,16 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
             sha256=file.sha256,
             deadline_s=settings.download_deadline_s,
             stall_s=settings.download_stall_s,
+            retry=download.Retry(attempts=settings.download_attempts),
         )
     path = _find_local(settings.data_dir, file, table)
     if path is None and file.optional:
         return None
     if path is None:
+        where = [s.obtain for s in load_registry().sources.values() if s.access == "local" and s.path == file.path]
+        obtain = f" ({where[0]})" if where else ""
         raise SourceUnavailableError(
-            table, f"file {settings.data_dir / file.path}", settings.mode, str(contract_path(table))
+            table, f"file {settings.data_dir / file.path}{obtain}", settings.mode, str(contract_path(table))
         )
     check_content(path, table)  # the format's structure; the reader checks the columns it needs
     return path

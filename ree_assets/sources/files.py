@@ -16,7 +16,8 @@ where known, the line; a reader never guesses past a broken file.
   the column and the byte.
 - :func:`check_content` is the verification of a downloaded or cached file: not an HTML page,
   the format's own structure (xlsx: a zip holding ``[Content_Types].xml`` and
-  ``xl/workbook.xml``; xls: an OLE2 compound file; RData: R's ``RDX``/``RDA``/``RDB`` header,
+  ``xl/workbook.xml``; zip: every member's CRC, and the member the registry names; xls: an OLE2
+  compound file; RData: R's ``RDX``/``RDA``/``RDB`` header,
   after gzip, bzip2 or xz; npz: a zip of ``.npy`` arrays; CSV: parses, with the expected columns),
   and an optional SHA-256.
 """
@@ -218,14 +219,21 @@ def _zip_names(path: Path) -> list[str]:
         return archive.namelist()
 
 
-def _format_problem(path: Path, suffix: str, columns: Iterable[str], table: str) -> str | None:
-    """What is wrong with the content of ``path`` read as a ``suffix`` file, or None."""
+def _format_problem(path: Path, suffix: str, columns: Iterable[str], table: str, member: str | None) -> str | None:
+    """What is wrong with the content of ``path`` read as a ``suffix`` file (a zip: holding
+    ``member`` when given), or None."""
     with open(path, "rb") as handle:
         head = handle.read(4096)
     if not head:
         return "the file is empty"
     if _looks_like_html(head):
         return "the file is an HTML page, not the data file"
+    if suffix == ".zip":
+        try:
+            names = _zip_names(path)
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            return f"not a valid zip archive (BadZipFile: {error})"
+        return f"the zip lacks the member {member!r}; it holds {names[:10]}" if member and member not in names else None
     if suffix in (".xlsx", ".xlsm", ".npz"):
         try:
             names = _zip_names(path)
@@ -261,15 +269,21 @@ def _r_header(path: Path, head: bytes) -> bytes:
 
 
 def check_content(
-    path: Path, table: str, *, suffix: str | None = None, columns: Iterable[str] = (), sha256: str | None = None
+    path: Path,
+    table: str,
+    *,
+    suffix: str | None = None,
+    columns: Iterable[str] = (),
+    sha256: str | None = None,
+    member: str | None = None,
 ) -> None:
     """Verify that ``path`` holds a usable file of its format (see the module docstring);
     ``suffix`` overrides the file's own (for a temporary download), ``columns`` are the header
-    names a CSV must have, ``sha256`` the expected digest.
+    names a CSV must have, ``member`` the file a zip must hold, ``sha256`` the expected digest.
 
     Raises SourceFormatError naming the table, the file and what is wrong.
     """
-    problem = _format_problem(path, (suffix or path.suffix).lower(), columns, table)
+    problem = _format_problem(path, (suffix or path.suffix).lower(), columns, table, member)
     if problem is None and sha256 is not None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         problem = None if digest == sha256.lower() else f"SHA-256 {digest} differs from the listed {sha256}"

@@ -1,0 +1,112 @@
+"""Fetching what a selection needs from the publishers of the registry into the cache.
+
+:func:`fetch_files` takes the canonical tables a run reads and its years, finds their sources in
+the registry (:mod:`ree_assets.sources.publishers`) and fetches every file not yet in the cache,
+at most ``concurrency`` requests at once per publisher (and never more than the registry's
+``max_concurrent`` for it). Each file ends as an :class:`Outcome`: ``fetched``, ``cached`` (already
+there and verified), or ``lacking`` with the reason (a local-only source and where to get it, an
+API key not set, a failed download naming its URL, cached file and rule).
+
+A zip whose format is not read straight out of it (a BEA workbook in ``AllTablesIO.zip``) is kept
+next to its member, which is extracted to the registry's ``path``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Literal
+from urllib.parse import urlsplit
+
+from ree_assets.errors import DownloadError, SourceFormatError
+from ree_assets.sources import download
+from ree_assets.sources.catalog import SourceSettings
+from ree_assets.sources.publishers import Fetch, Source, load_registry, plan
+
+Status = Literal["fetched", "cached", "lacking"]
+#: Sources fetched by an API client of their own rather than as files.
+API_CLIENTS = {"comtrade_trade"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    source: str
+    path: str
+    status: Status
+    reason: str = ""
+
+
+def archive_path(file: Fetch) -> str:
+    """Where the zip of a member that is extracted is kept: beside the member, under the name the
+    publisher gives it."""
+    return str(PurePosixPath(file.path).parent / PurePosixPath(urlsplit(file.url).path).name)
+
+
+def fetch_file(
+    file: Fetch,
+    table: str,
+    settings: SourceSettings,
+    progress: Callable[[str], download.Progress | None] = lambda label: None,
+) -> Outcome:
+    """One registry file into ``settings.cache_dir`` (see the module docstring)."""
+    target = settings.cache_dir / file.path
+    extracted = file.member is not None and not file.streamed
+    archive = settings.cache_dir / archive_path(file) if extracted else target
+    if download.is_cached(target, table, sha256=None if extracted else file.sha256, refetched_from=file.url):
+        return Outcome(file.source, file.path, "cached")
+    limit = min(settings.download_concurrency, load_registry().publishers[file.publisher].max_concurrent)
+    try:
+        with download.publisher_slot(file.publisher, limit):
+            download.cached_or_fetched(
+                file.url,
+                archive,
+                table,
+                sha256=file.sha256,
+                member=file.member,
+                deadline_s=settings.download_deadline_s,
+                stall_s=settings.download_stall_s,
+                retry=download.Retry(attempts=settings.download_attempts),
+                progress=progress(file.path),
+            )
+        if extracted:
+            assert file.member is not None
+            download.extract_member(archive, file.member, target, table)
+    except (DownloadError, SourceFormatError) as error:
+        return Outcome(file.source, file.path, "lacking", str(error))
+    return Outcome(file.source, file.path, "fetched")
+
+
+def _local(source: Source, settings: SourceSettings) -> Outcome:
+    present = (settings.data_dir / source.path).is_file()
+    reason = "" if present else f"no free download: put it at {settings.data_dir / source.path} ({source.obtain})"
+    return Outcome(source.key, source.path, "cached" if present else "lacking", reason)
+
+
+def fetch_files(
+    tables: Iterable[str],
+    years: range,
+    settings: SourceSettings,
+    progress: Callable[[str], download.Progress | None] = lambda label: None,
+) -> list[Outcome]:
+    """Every file the ``tables`` of ``years`` need, fetched where missing (see the module
+    docstring), in registry order."""
+    jobs: list[tuple[Fetch, str]] = []
+    outcomes: list[Outcome] = []
+    for source, files in plan(set(tables), years, settings.base_urls):
+        if source.access == "local":
+            outcomes.append(_local(source, settings))
+        elif source.key in API_CLIENTS:
+            key = source.api_key_env or ""
+            reason = (
+                f"fetched by its API client (set {key})" if not os.environ.get(key) else "fetched by its API client"
+            )
+            outcomes.append(Outcome(source.key, source.path, "lacking", reason))
+        else:
+            jobs += [(file, source.tables[0]) for file in files]
+    workers = max(1, settings.download_concurrency * len({file.publisher for file, _ in jobs}))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes += pool.map(lambda job: fetch_file(job[0], job[1], settings, progress), jobs)
+    return outcomes
