@@ -3,7 +3,9 @@
 Used by ``make run``: without ``--job`` it runs every job of the project in order, the yearly pulls
 over all their years (each one run, the single-run backfill policy) and then the replications, and
 stops at the first job that fails. ``--job`` (repeatable) runs only the named jobs, and
-``--partition-range FIRST...LAST`` limits the pulls to those years. Progress is one line per step
+``--partition-range FIRST...LAST`` limits the pulls to those years. ``--fetch-only`` runs nothing:
+it fetches every file the selection needs from its publisher (``sources/publishers.yaml``) into the
+cache and prints what it fetched, skipped (already cached) and still lacks, and why. Progress is one line per step
 with a counter and its time, a progress line for a step running longer than 10 s, warnings and
 failures in full (``ree_assets.run_log``); the full Dagster log goes to a file under ``data/logs/``
 whose path is printed. The summary at the end lists the assets materialised, the checks that passed,
@@ -21,15 +23,18 @@ import contextlib
 import os
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 import dagster as dg
 
-from ree_assets.defs.resources import duckdb_path, reports_dir
+from ree_assets.defs.resources import DataSource, duckdb_path, reports_dir
 from ree_assets.instance import instance_home
 from ree_assets.replication_report import REPORT_NAME
+from ree_assets.sources.catalog import SourceSettings
+from ree_assets.sources.publishers import load_registry
 from ree_assets.storage import wap
 from ree_assets.storage.lock import connect
 
@@ -120,6 +125,52 @@ def run_job(
     return [f"{name}: {lines[0]}", *lines[1:]], failures
 
 
+def selection_tables(defs: dg.Definitions, names: list[str]) -> set[str]:
+    """The raw tables the jobs ``names`` materialise (the pulls and the tables of ``sources``)."""
+    keys = {k.to_user_string() for name in names for k in defs.resolve_job_def(name).asset_layer.selected_asset_keys}
+    return keys & {table for source in load_registry().sources.values() for table in source.tables}
+
+
+def fetch_years(defs: dg.Definitions, names: list[str], partition_range: str | None) -> range:
+    """The years to fetch: ``--partition-range FIRST...LAST``, else every year of the jobs'
+    partitions (of all yearly pulls when none of the jobs is partitioned)."""
+    if partition_range:
+        first, _, last = partition_range.partition("...")
+        if not (first.isdigit() and last.isdigit()) or int(first) > int(last):
+            raise SystemExit(f"--partition-range {partition_range} is not FIRST...LAST, e.g. 2002...2018")
+        return range(int(first), int(last) + 1)
+    jobs = [defs.resolve_job_def(name) for name in names]
+    defined = [job.partitions_def for job in jobs if job.partitions_def is not None] or [
+        job.partitions_def for job in (defs.resolve_job_def(j.name) for j in defs.jobs or ()) if job.partitions_def
+    ]
+    years = [int(key) for partitions in defined for key in partitions.get_partition_keys()]
+    return range(min(years), max(years) + 1)
+
+
+def fetch_only(tables: set[str], years: range, settings: SourceSettings) -> tuple[list[str], bool]:
+    """Fetch every file ``tables`` of ``years`` need into the cache (a progress bar per file on
+    stderr) and describe each: fetched, skipped (already cached), or still lacking and why.
+    Returns the lines and whether nothing lacks."""
+    from ree_assets.sources.download import tqdm_progress
+    from ree_assets.sources.fetching import fetch_files
+
+    with contextlib.ExitStack() as bars:
+        outcomes = fetch_files(tables, years, settings, lambda label: bars.enter_context(tqdm_progress(label)))
+    words = {"fetched": "fetched", "cached": "skipped (already cached)", "lacking": "LACKS"}
+    lines = [
+        f"{words[o.status]}: {o.path} ({o.source}){': ' + o.reason if o.reason else ''}"
+        for status in ("fetched", "cached", "lacking")
+        for o in outcomes
+        if o.status == status
+    ]
+    tally = Counter(o.status for o in outcomes)
+    lines.append(
+        f"fetch-only: {tally['fetched']} fetched, {tally['cached']} skipped, {tally['lacking']} lacking "
+        f"(cache {settings.cache_dir}, years {years.start}...{years.stop - 1})"
+    )
+    return lines, tally["lacking"] == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -133,7 +184,31 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FIRST...LAST",
         help="years of the partitioned jobs, e.g. 2002...2018 (default: all their years)",
     )
+    parser.add_argument(
+        "--fetch-only",
+        action="store_true",
+        help="fetch every file the selected jobs need from its publisher into the cache (REE_CACHE_DIR), "
+        "print what was fetched, skipped (cached) and still lacks, and run nothing",
+    )
+    parser.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="PUBLISHER=URL",
+        help="with --fetch-only: fetch a publisher's files from a mirror (its scheme and host replaced)",
+    )
     args = parser.parse_args(argv)
+    if args.fetch_only:
+        from ree_assets.definitions import defs
+
+        names = args.job or [job.name for job in defs.jobs or ()]
+        mirrors = dict(item.split("=", 1) for item in args.base_url)
+        settings = replace(DataSource(mode="download").settings(), base_urls=mirrors)
+        lines, complete = fetch_only(
+            selection_tables(defs, names), fetch_years(defs, names, args.partition_range), settings
+        )
+        print("\n".join(lines))
+        return 0 if complete else 1
 
     pending = interrupted_versions(duckdb_path())
     if pending:

@@ -65,7 +65,7 @@ def fetch_file(
                 archive,
                 table,
                 sha256=file.sha256,
-                member=file.member,
+                member=None if extracted else file.member,  # an archive shared by members: each checks its own
                 deadline_s=settings.download_deadline_s,
                 stall_s=settings.download_stall_s,
                 retry=download.Retry(attempts=settings.download_attempts),
