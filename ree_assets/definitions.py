@@ -71,7 +71,11 @@ assets = [
 ]
 #: Owners, tags, column schemas and automation conditions, set here for every asset alike.
 assets = automation.automate(asset_specs.annotate(assets))
-asset_checks = [*quality.contract_checks({key for asset in assets for key in asset.keys}), *quality.gx_checks]
+asset_checks = [
+    *quality.contract_checks({key for asset in assets for key in asset.keys}),
+    *quality.gx_checks,
+    *quality.cross_table_checks,
+]
 
 defs = dg.Definitions(
     assets=assets,

@@ -162,3 +162,64 @@ SUITES: dict[str, TableSuite] = {
         for table, (suite, description) in PATENT_SUITES.items()
     },
 }
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A rule tying two stored tables: every value of ``table.column`` (but those matching the
+    regular expression ``exempt`` in full) is a value of ``other.other_column``. It is audited
+    with a new version of either table, against the other table's version written in the same
+    step if there is one, else its published version."""
+
+    rule: str
+    table: str
+    column: str
+    other: str
+    other_column: str
+    exempt: str = ""
+
+    def tables(self) -> tuple[str, str]:
+        return self.table, self.other
+
+
+#: BEA's total rows and columns (T001-T008), which neither table of a pair need share.
+_BEA_TOTAL = r"T0\d\d"
+
+
+def make_use_rules(make: str, use: str) -> list[Coverage]:
+    """How a BEA Make table and its Use table index each other (``core.io_table.supply_use``
+    reads industries and commodities from Make and finds them in Use): industries are the Make
+    rows and the Use columns, commodities the Make columns and the Use rows; Use adds only final
+    uses (F*), value added (V*) and totals."""
+    return [
+        Coverage("every Make industry is a Use column", make, "industry_code", use, "col_code", _BEA_TOTAL),
+        Coverage("every Make commodity is a Use row", make, "commodity_code", use, "row_code", _BEA_TOTAL),
+        Coverage(
+            "every Use column is a Make industry, a final use (F*) or a total",
+            use,
+            "col_code",
+            make,
+            "industry_code",
+            f"F.*|{_BEA_TOTAL}",
+        ),
+        Coverage(
+            "every Use row is a Make commodity, value added (V*) or a total",
+            use,
+            "row_code",
+            make,
+            "commodity_code",
+            f"V.*|{_BEA_TOTAL}",
+        ),
+    ]
+
+
+#: The rules tying two raw tables, audited before either is published.
+CROSS_TABLE_RULES: list[Coverage] = [
+    *make_use_rules("bea_make", "bea_use"),
+    *make_use_rules("bea_summary_make", "bea_summary_use"),
+]
+
+
+def cross_table_rules(table: str) -> list[Coverage]:
+    """The rules tying ``table`` to another table."""
+    return [rule for rule in CROSS_TABLE_RULES if table in rule.tables()]

@@ -124,3 +124,14 @@ def failed_rules(database, table: str, frame: pl.DataFrame) -> set[str]:
 
     store(database, "raw", table, frame)
     return {f.rule for f in run_contract(contract_path(table), str(database))}
+
+
+def published_fingerprints(database) -> dict[str, tuple[int, int]]:
+    """:func:`fingerprint` of every published table and view of the file (all schemas but the
+    staging ``wap_*`` ones and the journal ``wap``)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema <> 'wap' AND table_schema NOT LIKE 'wap\\_%' ESCAPE '\\' ORDER BY 1"
+        ).fetchall()
+    return {name: fingerprint(database, name) for (name,) in names}

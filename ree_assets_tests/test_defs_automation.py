@@ -14,7 +14,7 @@ SUBGRAPH = [
     patents.patents_classified,
     trade.trade,
     panels.export_growth,
-    *[asset for asset in sources.raw_assets if asset.key == dg.AssetKey("hs_sic_concordance")],
+    *[asset for asset in sources.raw_assets if dg.AssetKey("hs_sic_concordance") in asset.keys],
 ]
 #: The other inputs of patents_classified (the classifier evaluation, its labels, Sens), external here.
 EXTERNAL = [

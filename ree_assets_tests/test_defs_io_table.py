@@ -150,10 +150,12 @@ def test_a_use_table_whose_totals_do_not_reconcile_fails_naming_the_row(shared_d
     )
     use.write_csv(use_file)
     result = materialize(
-        tmp_path / "ree.duckdb", dg.AssetSelection.assets("bea_use"), small_world(mode="local", data_dir=str(folder))
+        tmp_path / "ree.duckdb",
+        dg.AssetSelection.assets("bea_make", "bea_use"),
+        small_world(mode="local", data_dir=str(folder)),
     )
     assert not result.success
-    message = step_errors(result)["bea_use"]
+    message = step_errors(result)["bea_make_use"]
     assert "bea_use" in message and "331410" in message
 
 

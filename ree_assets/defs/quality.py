@@ -13,10 +13,11 @@ from pathlib import Path
 import dagster as dg
 
 from ree_assets.defs.resources import DuckDBStore
-from ree_assets.expectations import SUITES, TableSuite
+from ree_assets.expectations import CROSS_TABLE_RULES, SUITES, TableSuite, cross_table_rules
 from ree_assets.reporting import frame_markdown
 from ree_assets.sources.contracts import CONTRACTS_DIR, contract_schema, load_contract
-from ree_assets.storage.audit import Finding, contract_audit, findings_frame, suite_audit
+from ree_assets.storage.audit import Finding, contract_audit, coverage_audit, findings_frame, suite_audit
+from ree_assets.storage.io_manager import published_schema
 from ree_assets.storage.publish import recorded_audit
 
 
@@ -92,3 +93,28 @@ def gx_check(table: str, table_suite: TableSuite) -> dg.AssetChecksDefinition:
 
 
 gx_checks = [gx_check(table, table_suite) for table, table_suite in SUITES.items()]
+
+
+def cross_table_check(table: str) -> dg.AssetChecksDefinition:
+    """A blocking asset check reporting the audit of the rules tying the table to another."""
+    rules = cross_table_rules(table)
+    others = sorted({name for rule in rules for name in rule.tables()} - {table})
+
+    @dg.asset_check(
+        asset=table,
+        name="cross_table",
+        blocking=True,
+        description="; ".join(rule.rule for rule in rules)
+        + f" (audited before publishing, against the {', '.join(others)} written with it, else the published one).",
+    )
+    def _cross_table(context: dg.AssetCheckExecutionContext, store: DuckDBStore) -> dg.AssetCheckResult:
+        audit = coverage_audit(table, rules, published_schema)
+        findings = _audited(context, store, table, "cross_table", audit, published_schema(table))
+        return _report(findings, table, "the rules tying it to " + ", ".join(others))
+
+    return _cross_table
+
+
+cross_table_checks = [
+    cross_table_check(table) for table in sorted({name for rule in CROSS_TABLE_RULES for name in rule.tables()})
+]

@@ -1,6 +1,6 @@
 """Group ``sources``: one asset per canonical raw table, fed by the selected data-source mode."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 
 import dagster as dg
@@ -12,6 +12,27 @@ from ree_assets.errors import collected_notes
 from ree_assets.expectations import SUITES
 from ree_assets.sources.catalog import raw_tables
 from ree_assets.sources.contracts import contract_path, contract_purpose
+
+
+def _read_output(
+    context: dg.AssetExecutionContext, data_source: DataSource, table: str, output_name: str = "result"
+) -> dg.Output[pl.DataFrame]:
+    """One canonical raw table read from the data source, with its source files and the notes
+    of its reader (logged as warnings too)."""
+    with collected_notes() as notes:
+        frame = data_source.read(table)
+    for note in notes:
+        context.log.warning(str(note))
+    context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")
+    return dg.Output(
+        frame,
+        output_name=output_name,
+        metadata={
+            "source_mode": data_source.mode,
+            "source_files": data_source.origin(table),
+            "source_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes)),
+        },
+    )
 
 
 def raw_table_asset(table: str) -> dg.AssetsDefinition:
@@ -30,21 +51,34 @@ def raw_table_asset(table: str) -> dg.AssetsDefinition:
         deps=list(SUITES[table].compares_with) if table in SUITES else [],
     )
     def _raw_table(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Output[pl.DataFrame]:
-        with collected_notes() as notes:
-            frame = data_source.read(table)
-        for note in notes:
-            context.log.warning(str(note))
-        context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")
-        return dg.Output(
-            frame,
-            metadata={
-                "source_mode": data_source.mode,
-                "source_files": data_source.origin(table),
-                "source_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes)),
-            },
-        )
+        return _read_output(context, data_source, table)
 
     return _raw_table
+
+
+def raw_tables_asset(name: str, tables: Sequence[str]) -> dg.AssetsDefinition:
+    """One step reading raw tables that are one version (as :func:`raw_table_asset` reads one):
+    the IO manager audits them together, the rules tying them (``expectations.CROSS_TABLE_RULES``)
+    on the pair written, and publishes both or neither."""
+
+    @dg.multi_asset(
+        name=name,
+        group_name="sources",
+        pool=DUCKDB_POOL,
+        outs={
+            table: dg.AssetOut(
+                description=contract_purpose(table),
+                metadata={"schema": "raw", "contract": contract_path(table).name},
+                kinds={"polars", "duckdb"},
+            )
+            for table in tables
+        },
+    )
+    def _raw_tables(context: dg.AssetExecutionContext, data_source: DataSource):
+        for table in tables:
+            yield _read_output(context, data_source, table, output_name=table)
+
+    return _raw_tables
 
 
 class Lineage:
@@ -77,5 +111,14 @@ def figure_caption(context: dg.AssetExecutionContext, data_source: DataSource, l
 
 #: Raw tables with their own (partitioned) asset module.
 PARTITIONED_TABLES = {"trade"}  # defs/trade.py
+#: Raw tables that are one version, read in one step: a BEA benchmark's Make and Use tables.
+VERSIONS = {"bea_make_use": ("bea_make", "bea_use"), "bea_summary_make_use": ("bea_summary_make", "bea_summary_use")}
 
-raw_assets = [raw_table_asset(table) for table in raw_tables() if table not in PARTITIONED_TABLES]
+raw_assets = [
+    *(raw_tables_asset(name, tables) for name, tables in VERSIONS.items()),
+    *(
+        raw_table_asset(table)
+        for table in raw_tables()
+        if table not in PARTITIONED_TABLES and not any(table in tables for tables in VERSIONS.values())
+    ),
+]

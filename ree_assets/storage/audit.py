@@ -17,10 +17,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ree_assets.expectations import Expectation, TableSuite
+from ree_assets.expectations import Coverage, Expectation, TableSuite
 from ree_assets.sources.contracts import contract_schema, load_contract
-from ree_assets.storage.lock import database_lock
-from ree_assets.storage.wap import has_table, read_table
+from ree_assets.storage.lock import connect, database_lock
+from ree_assets.storage.wap import STAGING_PREFIX, has_table, read_table
 
 #: How many offending rows a finding quotes.
 SAMPLE_ROWS = 5
@@ -32,7 +32,7 @@ _COUNT_QUERY = re.compile(r"^\s*SELECT\s+COUNT\(\*\)\s+FROM\s+(?P<rest>.*)$", re
 class Finding:
     """One rule a table version broke."""
 
-    check: str  # odcs_contract or great_expectations
+    check: str  # odcs_contract, great_expectations or cross_table
     rule: str
     column: str
     detail: str
@@ -167,6 +167,54 @@ def suite_audit(table: str, table_suite: TableSuite, years: range | None = None)
         where = f"{column} BETWEEN {years.start} AND {years.stop - 1}" if column and years is not None else None
         expectations = table_suite.suite(**frames, **({"years": years} if where else {}))
         return validate_with_gx(read_table(database, schema, table, where), table, expectations)
+
+    return _audit
+
+
+def uncovered(database: str, rule: Coverage, schemas: Mapping[str, str]) -> list[str]:
+    """The first values of ``rule.table.column`` (outside its exempt codes) that are no value of
+    ``rule.other.other_column``, each table read in its schema of ``schemas`` (table -> schema)."""
+    exempt = f" AND NOT regexp_full_match(a.{rule.column}, '{rule.exempt}')" if rule.exempt else ""
+    query = (
+        f"SELECT DISTINCT a.{rule.column} FROM {schemas[rule.table]}.{rule.table} a "
+        f"WHERE a.{rule.column} IS NOT NULL{exempt} AND NOT EXISTS (SELECT 1 FROM "
+        f"{schemas[rule.other]}.{rule.other} b WHERE b.{rule.other_column} = a.{rule.column}) "
+        f"ORDER BY 1 LIMIT {2 * SAMPLE_ROWS}"
+    )
+    with connect(database, f"checking {rule.rule}", read_only=True) as con:
+        return [row[0] for row in con.execute(query).fetchall()]
+
+
+def coverage_audit(
+    table: str, rules: Sequence[Coverage], locate: Callable[[str], str | None]
+) -> Callable[[str, str], list[Finding]]:
+    """The rules tying ``table`` to other tables (``expectations.CROSS_TABLE_RULES``), on a version
+    of ``table`` given (database, schema it is in). ``locate`` says where the other table's
+    version is read: a schema (its version staged in the same step, else the published one), or
+    None when its version is still to come in the same step: then its own audit checks the rule
+    against this version, so a new vintage of both tables passes together."""
+
+    def _audit(database: str, schema: str) -> list[Finding]:
+        findings = []
+        for rule in rules:
+            other = rule.other if rule.table == table else rule.table
+            column = rule.column if rule.table == table else rule.other_column
+            other_schema = locate(other)
+            if other_schema is None:
+                continue
+            if not has_table(database, other_schema, other):
+                detail = f"{table} is checked against {other}, which has not been materialised yet"
+                findings.append(Finding("cross_table", rule.rule, column, detail))
+                continue
+            missing = uncovered(database, rule, {table: schema, other: other_schema})
+            if missing:
+                version = "staged with it" if other_schema.startswith(STAGING_PREFIX) else "published"
+                detail = (
+                    f"{rule.table}.{rule.column} {missing} not found in {rule.other}.{rule.other_column} "
+                    f"(the new {table} against the {version} {other})"
+                )
+                findings.append(Finding("cross_table", rule.rule, column, detail))
+        return findings
 
     return _audit
 

@@ -40,7 +40,7 @@ published.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,12 +52,17 @@ from dagster._core.storage.db_io_manager import DbIOManager, TablePartitionDimen
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_polars import DuckDBPolarsTypeHandler
 
-from ree_assets.expectations import SUITES
+from ree_assets.expectations import SUITES, cross_table_rules
 from ree_assets.reporting import frame_markdown
-from ree_assets.sources.contracts import contract_path
+from ree_assets.sources.contracts import contract_path, contract_schema
 from ree_assets.storage import publish, wap
-from ree_assets.storage.audit import Finding, contract_audit, suite_audit
+from ree_assets.storage.audit import Finding, contract_audit, coverage_audit, suite_audit
 from ree_assets.storage.lock import connect, database_lock
+
+
+def years_clause(column: str, years: range) -> str:
+    """SQL selecting the rows of ``years`` by their integer year ``column``."""
+    return f"{column} >= {years.start} AND {column} < {years.stop}"
 
 
 def partition_predicate(dimensions: Sequence[TablePartitionDimension]) -> str | None:
@@ -71,8 +76,20 @@ def partition_predicate(dimensions: Sequence[TablePartitionDimension]) -> str | 
                 f"partition column {dimension.partition_expr}: only yearly (time-window) partitions are stored"
             )
         start, end = dimension.partitions
-        clauses.append(f"{dimension.partition_expr} >= {start.year} AND {dimension.partition_expr} < {end.year}")
+        clauses.append(years_clause(dimension.partition_expr, range(start.year, end.year)))
     return f"coalesce({' AND '.join(clauses)}, false)" if clauses else None
+
+
+def years_target(target: wap.Target, column: str, years: range) -> wap.Target:
+    """``target`` narrowed to the yearly partitions ``years`` (labelled ``2003...2003``)."""
+    label = f"{years.start}...{years.stop - 1}"
+    return wap.Target(target.schema, target.table, f"coalesce({years_clause(column, years)}, false)", label)
+
+
+def halves(years: range) -> tuple[range, range]:
+    """The first and the second half of a range of two years or more."""
+    middle = years.start + len(years) // 2
+    return range(years.start, middle), range(middle, years.stop)
 
 
 def written_years(table_slice: TableSlice) -> range | None:
@@ -91,16 +108,26 @@ def target_of(context: dg.OutputContext, table_slice: TableSlice) -> wap.Target:
     return wap.Target(table_slice.schema, table_slice.table, predicate, f"{keys[0]}...{keys[-1]}" if keys else "")
 
 
-def table_audits(table: str, years: range | None = None) -> list[publish.Audit]:
-    """The audits every version of ``table`` goes through: its contract and its Great
-    Expectations suite, where it has them (every asset of the project has a contract, a test
-    asserts it; a table you add without one is stored unaudited, and says so); ``years``: the
-    yearly partitions written."""
+def published_schema(table: str) -> str:
+    """The schema ``table`` is published in (its contract's server schema)."""
+    return contract_schema(contract_path(table))
+
+
+def table_audits(
+    table: str, years: range | None = None, locate: Callable[[str], str | None] = published_schema
+) -> list[publish.Audit]:
+    """The audits every version of ``table`` goes through: its contract, its Great Expectations
+    suite and the rules tying it to another table, where it has them (every asset of the project
+    has a contract, a test asserts it; a table you add without one is stored unaudited, and says
+    so); ``years``: the yearly partitions written; ``locate``: where the other table of a
+    cross-table rule is read (``audit.coverage_audit``; by default its published version)."""
     audits: list[publish.Audit] = []
     if contract_path(table).is_file():
         audits.append(("odcs_contract", contract_audit(contract_path(table))))
     if table in SUITES:
         audits.append(("great_expectations", suite_audit(table, SUITES[table], years)))
+    if rules := cross_table_rules(table):
+        audits.append(("cross_table", coverage_audit(table, rules, locate)))
     return audits
 
 
@@ -179,13 +206,14 @@ class WapPolarsTypeHandler(DuckDBPolarsTypeHandler):
         return connection.execute(WapDuckDBClient.get_select_statement(table_slice)).pl()
 
 
-def _required_outputs(context: dg.OutputContext) -> frozenset[str]:
-    """The outputs of the context's step that will come to this IO manager: selected, required,
-    neither ``Nothing`` nor an asset check's result, with the same IO manager key."""
+def _required_outputs(context: dg.OutputContext) -> dict[str, str]:
+    """The outputs of the context's step that will come to this IO manager (name -> the table of
+    its asset): selected, required, neither ``Nothing`` nor an asset check's result, with the same
+    IO manager key."""
     step = context.step_context
-    checks = step.job_def.asset_layer
+    layer = step.job_def.asset_layer
     manager = step.op_def.output_def_named(context.name).io_manager_key
-    names = []
+    outputs = {}
     for output in step.step.step_outputs:
         definition = step.op_def.output_def_named(output.name)
         if (
@@ -193,10 +221,21 @@ def _required_outputs(context: dg.OutputContext) -> frozenset[str]:
             and not definition.optional
             and definition.io_manager_key == manager
             and not definition.dagster_type.is_nothing
-            and checks.get_asset_check_key_for_node_output(step.node_handle, output.name) is None
+            and layer.get_asset_check_key_for_node_output(step.node_handle, output.name) is None
         ):
-            names.append(output.name)
-    return frozenset(names)
+            key = layer.get_asset_key_for_node_output(step.node_handle, output.name)
+            outputs[output.name] = key.path[-1] if key is not None else output.name
+    return outputs
+
+
+@dataclass(frozen=True)
+class Written:
+    """An output's rows and where they go, kept until its step is settled: a write of several
+    years that breaks a rule is settled again year by year."""
+
+    target: wap.Target
+    frame: pl.DataFrame
+    column: str | None  # the partition column
 
 
 @dataclass
@@ -206,16 +245,35 @@ class StepVersions:
 
     step_key: str
     run_id: str
-    required: frozenset[str]
+    required: dict[str, str]  # output name -> table
     handled: set[str] = field(default_factory=set)
     staged: list[wap.Staged] = field(default_factory=list)
     audited: list[publish.Version] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
     hold: ExitStack = field(default_factory=ExitStack)
+
+    def locate(self, table: str) -> str | None:
+        """Where the audit of a cross-table rule reads ``table``: the version staged by this step,
+        none while the step is still to write it (its own audit checks the rule), else the
+        published one."""
+        staged = next((target for target, _ in self.staged if target.table == table), None)
+        if staged is not None:
+            return staged.staging_schema
+        to_come = {name for output, name in self.required.items() if output not in self.handled}
+        return None if table in to_come else published_schema(table)
+
+    def audits(self, table: str, frame: pl.DataFrame, column: str | None, years: range | None) -> list[publish.Audit]:
+        """The audits of a version of ``table`` written by this step (``years`` of ``column``)."""
+        audits = table_audits(table, years, self.locate)
+        if years is not None and column is not None:
+            audits.append(every_year_has_rows(frame, column, years))
+        return audits
 
     def forget(self) -> None:
         """Drop the versions (settled or withdrawn) and release the lock."""
         self.staged.clear()
         self.audited.clear()
+        self.written.clear()
         self.hold.close()
 
 
@@ -229,12 +287,10 @@ class WapDbIOManager(DbIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         table_slice = self._get_table_slice(context, context)
         target, years = target_of(context, table_slice), written_years(table_slice)
-        audits = table_audits(target.table, years)
-        if years is not None:
-            column = str(table_slice.partition_dimensions[0].partition_expr)
-            audits.append(every_year_has_rows(obj, column, years))
+        column = str(table_slice.partition_dimensions[0].partition_expr) if years is not None else None
         source = (context.output_metadata or {}).get("source_files")
         step = self._versions_of(context)
+        audits = step.audits(target.table, obj, column, years)
         try:
             if years is not None:
                 refuse_rows_outside(target, obj)
@@ -252,20 +308,84 @@ class WapDbIOManager(DbIOManager):
             raise
         version = publish.Version(target, target.table, results, str(getattr(source, "value", source or "")))
         step.audited.append(version)
+        step.written.append(Written(target, obj, column))
         step.handled.add(context.name)
-        held = not version.findings and not step.required <= step.handled
+        by_years = years is not None and len(years) > 1  # a version breaking a rule waits for the step's others
+        held = not step.required.keys() <= step.handled and (not version.findings or by_years)
         if not held:
             try:
-                publish.settle(self._database, step.audited, run_id=context.run_id)
+                if by_years and any(v.findings for v in step.audited):
+                    self._settle_by_years(step, years, context.log)
+                else:
+                    publish.settle(self._database, step.audited, run_id=context.run_id)
             finally:
                 step.forget()
         checks = ", ".join(dict.fromkeys(check for check, _ in audits))
+        if version.findings:
+            note = (
+                f"; broke a rule in {target.partitions}: its years are settled one by one with the step's last output"
+            )
+        else:
+            note = "; published when the step's last output passes its audit" if held else ""
         context.add_output_metadata(
             {
                 "audit": (f"passed: {checks}" if audits else "none: no contract in data_contracts/ (stored unaudited)")
-                + ("; published when the step's last output passes its audit" if held else "")
+                + note
             }
         )
+
+    def _settle_by_years(self, step: StepVersions, years: range, log: logging.Logger) -> None:
+        """Settle the versions of a step's write of several ``years``, one of which broke a rule,
+        part by part: each half of the years is staged, audited and published (every table of the
+        step, in one transaction) if it breaks no rule, else halved again down to single years; a
+        failed year keeps every table's previous rows. Raises :class:`publish.YearsFailed` naming
+        the years not published and those published."""
+        written, sources = list(step.written), {v.target.table: v.source for v in step.audited}
+        label = step.audited[0].target.partitions
+        reason = f"{label} breaks a rule: its years are settled one by one"
+        publish.withdraw(self._database, step.staged, run_id=step.run_id, reason=reason)
+        step.staged.clear()
+        published: list[str] = []
+        failed: list[publish.AuditFailed] = []
+        parts = list(halves(years))
+        try:
+            while parts:
+                part = parts.pop(0)
+                error = self._settle_part(step, written, sources, part)
+                if error is None:
+                    published.append(f"{part.start}...{part.stop - 1}")
+                elif len(part) == 1:
+                    failed.append(error)
+                else:
+                    parts[:0] = halves(part)
+        except BaseException:
+            self.withdraw(f"settling {label} year by year failed", log)
+            raise
+        log.info(f"{label} settled year by year: published {', '.join(published) or 'none'}")
+        if failed:
+            raise publish.YearsFailed(failed, published)
+
+    def _settle_part(
+        self, step: StepVersions, written: Sequence[Written], sources: Mapping[str, str], part: range
+    ) -> publish.AuditFailed | None:
+        """Stage, audit and settle the rows of the years ``part`` of every output ``written``:
+        None when published, else why not."""
+        versions = []
+        for output in written:
+            column = str(output.column)
+            target = years_target(output.target, column, part)
+            rows = output.frame.filter(pl.col(column).is_between(part.start, part.stop - 1))
+            publish.stage(self._database, target, rows, run_id=step.run_id, asset=target.table)
+            step.staged.append((target, target.table))
+            results = publish.audit(self._database, target, step.audits(target.table, rows, column, part))
+            versions.append(publish.Version(target, target.table, results, sources[target.table]))
+        try:
+            publish.settle(self._database, versions, run_id=step.run_id)
+        except publish.AuditFailed as error:
+            return error
+        finally:
+            step.staged.clear()
+        return None
 
     def _versions_of(self, context: dg.OutputContext) -> StepVersions:
         """The unsettled versions of the context's step (a previous step's are withdrawn: that

@@ -172,3 +172,16 @@ def recorded_audit(database: str, run_id: str, asset: str, check: str) -> list[F
             [run_id, asset, check],
         ).fetchone()
     return None if row is None else [Finding(**f) for f in json.loads(row[0])]
+
+
+class YearsFailed(ValueError):
+    """A write of several yearly partitions, settled year by year: the years ``failed`` broke a
+    blocking rule and were not published, in none of the step's tables; the others were."""
+
+    def __init__(self, failed: Sequence[AuditFailed], published: Sequence[str]):
+        self.failed = list(failed)
+        years = ", ".join(error.target.partitions for error in failed)
+        super().__init__(
+            f"partitions {years} were NOT published (every table keeps its previous rows of those years); "
+            f"published year by year: {', '.join(published) or 'none'}.\n" + "\n".join(map(str, failed))
+        )
