@@ -83,7 +83,11 @@ ECONOMY_REGION: dict[str, str] = {
 
 FIRST_YEAR, LAST_YEAR = 2002, 2018
 
-#: Industries every size keeps: the REE-intensive ones the AFSV tables report.
+#: Industries every size keeps: the REE-intensive ones the AFSV tables report, and every SIC
+#: industry the BEA world's REE map names (``bea_world.REE_BEA_SIC``). A size without one of the
+#: latter would give it a sensitivity (3312, iron and steel, is second highest) but no patents,
+#: and the classifiers, which choose among the industries with a sensitivity, would send patents
+#: of the industries kept to it.
 KEY_SIC4: tuple[str, ...] = (
     "3691",
     "3499",
@@ -101,6 +105,8 @@ KEY_SIC4: tuple[str, ...] = (
     "3255",
     "3313",
     "3321",
+    "3312",
+    "3356",
 )
 KEY_ECONOMIES: tuple[str, ...] = ("USA", "CHN", "RUS", "KOR", "JPN", "AUS", "DEU", "FRA", "GBR", "ITA", "BRA", "IND")
 
