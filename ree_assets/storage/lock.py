@@ -141,11 +141,11 @@ def child_process(database: str, pid: int) -> Iterator[None]:
         _write_holder(database, activity)
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name, from the state on (Linux; None
-    when the process is gone or elsewhere)."""
+def _proc_stat(path: Path) -> list[str] | None:
+    """The fields of a ``/proc`` ``stat`` file after the command name, from the state on (Linux;
+    None when the process or thread is gone)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return path.read_text().rpartition(")")[2].split()
     except OSError:
         return None
 
@@ -153,16 +153,23 @@ def _proc_stat(pid: int) -> list[str] | None:
 def _process_start(pid: int) -> str | None:
     """When process ``pid`` started, in clock ticks since boot (Linux; None elsewhere): with the
     pid, it names one process even after the pid is reused."""
-    fields = _proc_stat(pid)
+    fields = _proc_stat(Path(f"/proc/{pid}/stat"))
     return fields[19] if fields else None
 
 
 def _process_alive(pid: int, start: str | None = None) -> bool:
-    """Whether process ``pid`` (that started at ``start``, when known) is still running; a zombie,
-    which holds no file, is not."""
-    if Path("/proc/self/stat").exists():
-        fields = _proc_stat(pid)
-        return fields is not None and fields[0] not in ("Z", "X") and (start is None or fields[19] == start)
+    """Whether process ``pid`` (that started at ``start``, when known) still runs. On Linux a
+    process whose threads are all zombies holds no file; one whose main thread is a zombie while
+    another thread is still ending (a killed DuckDB writer) may still hold the file's lock."""
+    if Path("/proc/self/task").is_dir():
+        fields = _proc_stat(Path(f"/proc/{pid}/stat"))
+        if fields is None or (start is not None and fields[19] != start):
+            return False
+        try:
+            threads = [_proc_stat(task / "stat") for task in Path(f"/proc/{pid}/task").iterdir()]
+        except OSError:
+            return False
+        return any(thread is not None and thread[0] not in ("Z", "X") for thread in threads)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
