@@ -46,6 +46,29 @@ def small_world_build(tmp_path_factory, worker_id) -> SmallWorldBuild:
     return shared_build(tmp_path_factory, worker_id)
 
 
+#: The REE prices and complementarity, their dbt staging views and the price-spike mart.
+PRICE_SPIKE_ASSETS = (
+    "ree_prices",
+    "ree_complementarity",
+    "stg_raw__ree_prices",
+    "stg_raw__ree_complementarity",
+    "ree_price_spikes",
+)
+
+
+@pytest.fixture(scope="session")
+def price_spike_database(tmp_path_factory) -> Path:
+    """A DuckDB file holding good :data:`PRICE_SPIKE_ASSETS`, built once per test session (per
+    xdist worker); copy it before materialising more."""
+    import dagster as dg
+
+    from ree_assets_tests.helpers import materialize
+
+    database = tmp_path_factory.mktemp("price_spikes") / "ree.duckdb"
+    assert materialize(database, dg.AssetSelection.assets(*PRICE_SPIKE_ASSETS)).success
+    return database
+
+
 #: The module that judges the shared build's runs: it runs first, so the build starts at once.
 BUILD_OWNER = "test_replication_jobs.py"
 

@@ -2,17 +2,20 @@
 the views over it and the marts keep their rows byte for byte."""
 
 import math
+import shutil
 
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
+from ree_assets import cli
 from ree_assets.sources.contracts import contract_path
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.storage import wap
 from ree_assets.storage.audit import Finding, contract_audit
 from ree_assets.storage.publish import AuditFailed, write_audit_publish
+from ree_assets_tests.conftest import PRICE_SPIKE_ASSETS
 from ree_assets_tests.helpers import fingerprint, materialize, read_table, small_world, step_errors, store
 
 PRICES = wap.Target("raw", "ree_prices")
@@ -129,14 +132,12 @@ def test_an_empty_source_file_is_refused_and_the_stored_table_kept(tmp_path):
 
 
 @pytest.mark.slow
-def test_dbt_marts_are_built_and_tested_aside_then_published(tmp_path):
+def test_dbt_marts_are_built_and_tested_aside_then_published(tmp_path, price_spike_database):
     """A mart whose contract fails in the staging schemas is not published; renaming the file
     keeps every view working (no catalog name is stored)."""
     database = tmp_path / "ree.duckdb"
-    mart = dg.AssetSelection.assets(
-        "ree_prices", "ree_complementarity", "stg_raw__ree_prices", "stg_raw__ree_complementarity", "ree_price_spikes"
-    )
-    assert materialize(database, mart).success
+    shutil.copy(price_spike_database, database)
+    mart = dg.AssetSelection.assets(*PRICE_SPIKE_ASSETS)
     before = fingerprint(database, "marts.ree_price_spikes")
     store(database, "raw", "ree_complementarity", ree_defaults.ree_complementarity().filter(pl.col("element") != "Dy"))
 
@@ -148,3 +149,50 @@ def test_dbt_marts_are_built_and_tested_aside_then_published(tmp_path):
     moved = tmp_path / "restored_backup.duckdb"
     database.rename(moved)
     assert read_table(moved, "staging.stg_raw__ree_prices").height == fingerprint(moved, "raw.ree_prices")[0]
+
+
+DBT_MODELS = dg.AssetSelection.assets(*PRICE_SPIKE_ASSETS[2:])
+
+
+def _dbt_on_bad_prices(tmp_path, price_spike_database, prices: pl.DataFrame) -> str:
+    """The error of materialising the dbt models over ``prices`` stored as ``raw.ree_prices`` (a
+    copy of the good database), after checking that the mart, the views' SQL and the journal are as
+    they were, and that no staged dbt object is left."""
+    database = tmp_path / "ree.duckdb"
+    shutil.copy(price_spike_database, database)
+    store(database, "raw", "ree_prices", prices)
+    mart = fingerprint(database, "marts.ree_price_spikes")
+    views = read_table(database, "(SELECT view_name, sql FROM duckdb_views() WHERE NOT internal)")
+
+    result = materialize(database, DBT_MODELS)
+
+    assert not result.success
+    assert fingerprint(database, "marts.ree_price_spikes") == mart
+    assert read_table(database, "(SELECT view_name, sql FROM duckdb_views() WHERE NOT internal)").equals(views)
+    leftovers = read_table(database, "(SELECT table_schema FROM information_schema.tables)")["table_schema"]
+    assert not leftovers.str.starts_with("wap_").any()
+    assert cli.interrupted_versions(str(database)) == []  # rejected, not left staged
+    return step_errors(result)["dbt_models"]
+
+
+@pytest.mark.slow
+def test_a_dbt_model_that_fails_to_build_is_named_with_the_database_error(tmp_path, price_spike_database):
+    message = _dbt_on_bad_prices(tmp_path, price_spike_database, GOOD.rename({"price_usd_per_kg": "price"}))
+    assert "model stg_raw__ree_prices (models/staging/stg_raw__ree_prices.sql) did not build" in message
+    assert "Binder Error" in message and '"price_usd_per_kg"' in message
+    assert "not built, as something they depend on failed: ree_price_spikes" in message
+
+
+@pytest.mark.slow
+def test_a_failing_dbt_test_is_named_with_sample_keys_of_its_rows(tmp_path, price_spike_database):
+    missing = (pl.col("element") == "Nd") & pl.col("year").is_in([2010, 2011]) & (pl.col("market") == "fob_china")
+    prices = GOOD.with_columns(
+        pl.when(missing).then(None).otherwise(pl.col("price_usd_per_kg")).alias("price_usd_per_kg")
+    )
+    message = _dbt_on_bad_prices(tmp_path, price_spike_database, prices)
+    assert (
+        "test not_null_stg_raw__ree_prices_price_usd_per_kg (not_null on stg_raw__ree_prices column "
+        "price_usd_per_kg) fails on 2 row(s); sample keys: "
+    ) in message
+    for year in (2010, 2011):
+        assert f"(element='Nd', market='fob_china', year={year}, price_usd_per_kg=None)" in message

@@ -18,11 +18,14 @@ from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import PROJECT_ROOT, DuckDBStore
 from ree_assets.sources.contracts import contract_path
 from ree_assets.storage.audit import run_contract
-from ree_assets.storage.lock import database_lock
-from ree_assets.storage.publish import drop_staged, record_audits
-from ree_assets.storage.wap import STAGING_PREFIX
+from ree_assets.storage.dbt_failures import TEST_FAILURES_SCHEMA, read_build
+from ree_assets.storage.lock import child_process, database_lock
+from ree_assets.storage.publish import journal_staged, record_audits, settle_built
+from ree_assets.storage.wap import Staged, Target
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+#: The launcher dagster-dbt runs as dbt: the real dbt, killed with the process that starts it.
+DBT_CHILD = Path(__file__).with_name("dbt_child.py")
 
 
 def dbt_executable() -> str:
@@ -64,8 +67,9 @@ class ModelNameTranslator(DagsterDbtTranslator):
 
 
 def dbt_resource() -> DbtCliResource:
-    """The dbt CLI resource of the project, with this environment's dbt."""
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    """The dbt CLI resource of the project. Its executable is ``dbt_child.py``, which runs this
+    environment's dbt as a process that dies with the step that started it."""
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_CHILD))
 
 
 @cache
@@ -75,9 +79,9 @@ def model_schemas() -> dict[str, str]:
     return {node["name"]: node["schema"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
 
 
-def _contract_audits(models: Sequence[str]) -> list[tuple[str, Path]]:
-    """The selected dbt models that have an ODCS contract, with its file."""
-    return [(model, contract_path(model)) for model in models if contract_path(model).is_file()]
+def _contract_audits(staged: Sequence[Staged]) -> list[tuple[Staged, Path]]:
+    """The staged dbt models that have an ODCS contract, with its file."""
+    return [(version, contract_path(version[1])) for version in staged if contract_path(version[1]).is_file()]
 
 
 @dbt_assets(
@@ -89,50 +93,54 @@ def _contract_audits(models: Sequence[str]) -> list[tuple[str, Path]]:
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: DuckDBStore) -> Iterator:
     """Write-audit-publish for dbt: ``dbt build`` of the selected models into the ``wap_*``
     schemas (their data tests run there), the ODCS contracts of the built marts audited there, and
-    only then ``dbt run`` into the published schemas. A failed test or contract leaves the
-    published views and marts as they were. Groups come from ``meta.dagster.group`` in the YAML."""
+    only then ``dbt run`` into the published schemas. A failed model, test or contract leaves the
+    published views and marts as they were, and the error names each failure. The staged models are
+    journalled like the IO manager's versions, and dbt runs as a child that dies with the run,
+    recorded with the file's lock. Groups come from ``meta.dagster.group`` in the YAML."""
     database = str(Path(store.database).resolve())
-    with database_lock(database, f"dbt build (run {context.run.run_id[:8]})"), _dbt_database(database):
-        staged = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
-        checks = [event for event in staged.stream() if isinstance(event, dg.AssetCheckResult)]
-        models = [key.path[-1] for key in context.selected_asset_keys]
-        staged_in = {model: STAGING_PREFIX + model_schemas()[model] for model in models}
-        findings = {model: run_contract(path, database, staged_in[model]) for model, path in _contract_audits(models)}
-        record_audits(
-            database, context.run.run_id, {model: {"odcs_contract": found} for model, found in findings.items()}
-        )
-        failed = [c for c in checks if not c.passed] + [f for found in findings.values() for f in found]
-        if failed or not staged.is_successful():
-            yield from checks
-            raise dg.Failure(
-                description="dbt models NOT published (the published views and marts keep their rows): "
-                + "; ".join(_describe(f) for f in failed)
-                if failed
-                else "dbt build failed; see its log"
+    run_id = context.run.run_id
+    models = [key.path[-1] for key in context.selected_asset_keys]
+    staged = [(Target(model_schemas()[model], model), model) for model in models]
+    with database_lock(database, f"dbt build (run {run_id[:8]})"), _dbt_environment(database):
+        journal_staged(database, staged, run_id=run_id)
+        build = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
+        with child_process(database, build.process.pid):
+            checks = [event for event in build.stream() if isinstance(event, dg.AssetCheckResult)]
+            built = build.is_successful()
+        report = read_build(database, build.target_path)
+        findings = {
+            model: run_contract(path, database, target.staging_schema)
+            for (target, model), path in _contract_audits(staged)
+            if model in report.built
+        }
+        record_audits(database, run_id, {model: {"odcs_contract": found} for model, found in findings.items()})
+        failures = report.failures + [f"contract of {m}: {f.line()}" for m, found in findings.items() for f in found]
+        if failures or not built:
+            message = "dbt models NOT published (the published views and marts keep their rows):\n" + "\n".join(
+                f"  - {line}" for line in failures or [f"dbt build failed: {build.get_error()}"]
             )
-        yield from (
-            event for event in dbt.cli(["run"], context=context).stream() if not isinstance(event, dg.AssetCheckResult)
-        )
+            settle_built(database, staged, run_id=run_id, reason=message, scratch=[TEST_FAILURES_SCHEMA])
+            yield from checks
+            raise dg.Failure(description=message)
+        run = dbt.cli(["run"], context=context)
+        with child_process(database, run.process.pid):
+            yield from (event for event in run.stream() if not isinstance(event, dg.AssetCheckResult))
         yield from checks
-        drop_staged(database, [(schema, model) for model, schema in staged_in.items()])
-
-
-def _describe(failure) -> str:
-    """One failed dbt test (an asset check result) or contract finding, in words."""
-    if isinstance(failure, dg.AssetCheckResult):
-        return f"dbt test {failure.check_name} on {failure.asset_key.to_user_string()}"
-    return f"contract: {failure.line()}"
+        settle_built(database, staged, run_id=run_id, scratch=[TEST_FAILURES_SCHEMA])
 
 
 @contextmanager
-def _dbt_database(database: str) -> Iterator[None]:
-    """``REE_DUCKDB_PATH`` set for the dbt subprocess (profiles.yml reads it), then restored."""
-    previous = os.environ.get("REE_DUCKDB_PATH")
-    os.environ["REE_DUCKDB_PATH"] = database
+def _dbt_environment(database: str) -> Iterator[None]:
+    """The variables of the dbt subprocess set, then restored: ``REE_DUCKDB_PATH`` (profiles.yml
+    reads it), and for ``dbt_child.py`` the real dbt and the process it must die with."""
+    settings = {"REE_DUCKDB_PATH": database, "REE_DBT_EXECUTABLE": dbt_executable(), "REE_DBT_PARENT": str(os.getpid())}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("REE_DUCKDB_PATH")
-        else:
-            os.environ["REE_DUCKDB_PATH"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value

@@ -8,6 +8,12 @@ read, the IO manager's write-audit-publish, a contract test, a dbt build) first 
 a message naming the holder (process, host, what it is doing, since when). The kernel releases the
 lock when its process dies, so a killed run never leaves the file locked.
 
+A holder that starts a child process to work on the file (dbt) records it for as long as it runs
+(:func:`child_process`). The child is tied to its holder (it is killed when the holder dies), but it
+may take a moment to end and release DuckDB's own lock on the file: whoever takes the lock next
+first waits for the children of a dead holder to end, so a run never fails on a lock held by a run
+that is already dead.
+
 The lock is re-entrant within a process (a write-audit-publish holds it while the contract test
 opens the file again). The holder's description lives in ``<database>.lock.holder``.
 :func:`connect` opens a DuckDB connection under the lock and closes it before releasing the lock,
@@ -35,6 +41,8 @@ DEFAULT_TIMEOUT_S = 900.0
 
 _locks: dict[str, FileLock] = {}
 _registry = threading.Lock()
+#: database file -> the child processes this process runs on it: [{"pid": ..., "start": ...}].
+_children: dict[str, list[dict[str, Any]]] = {}
 
 
 class DatabaseBusyError(TimeoutError):
@@ -76,6 +84,7 @@ def _write_holder(database: str, activity: str) -> None:
         "host": socket.gethostname(),
         "activity": activity,
         "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        "children": _children.get(str(Path(database).resolve()), []),
     }
     path = holder_path(database)
     partial = path.with_name(path.name + f".{os.getpid()}")
@@ -100,6 +109,12 @@ def database_lock(database: str, activity: str, timeout: float | None = None) ->
             "or stop it; a killed process releases the file by itself"
         ) from None
     previous = None if outermost else _current_activity(database)
+    if outermost:
+        try:
+            _await_orphans(database, started + wait)
+        except DatabaseBusyError:
+            lock.release()
+            raise
     _write_holder(database, activity)
     try:
         yield
@@ -107,6 +122,80 @@ def database_lock(database: str, activity: str, timeout: float | None = None) ->
         if previous is not None:
             _write_holder(database, previous)
         lock.release()
+
+
+@contextmanager
+def child_process(database: str, pid: int) -> Iterator[None]:
+    """Record, while it runs, that child process ``pid`` works on ``database`` under this
+    process's hold of the lock (which must be held): if this process dies first, whoever takes
+    the lock next waits for the child to end."""
+    children = _children.setdefault(str(Path(database).resolve()), [])
+    child = {"pid": pid, "start": _process_start(pid)}
+    children.append(child)
+    activity = _current_activity(database) or "running a child process"
+    _write_holder(database, activity)
+    try:
+        yield
+    finally:
+        children.remove(child)
+        _write_holder(database, activity)
+
+
+def _proc_stat(path: Path) -> list[str] | None:
+    """The fields of a ``/proc`` ``stat`` file after the command name, from the state on (Linux;
+    None when the process or thread is gone)."""
+    try:
+        return path.read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux; None elsewhere): with the
+    pid, it names one process even after the pid is reused."""
+    fields = _proc_stat(Path(f"/proc/{pid}/stat"))
+    return fields[19] if fields else None
+
+
+def _process_alive(pid: int, start: str | None = None) -> bool:
+    """Whether process ``pid`` (that started at ``start``, when known) still runs. On Linux a
+    process whose threads are all zombies holds no file; one whose main thread is a zombie while
+    another thread is still ending (a killed DuckDB writer) may still hold the file's lock."""
+    if Path("/proc/self/task").is_dir():
+        fields = _proc_stat(Path(f"/proc/{pid}/stat"))
+        if fields is None or (start is not None and fields[19] != start):
+            return False
+        try:
+            threads = [_proc_stat(task / "stat") for task in Path(f"/proc/{pid}/task").iterdir()]
+        except OSError:
+            return False
+        return any(thread is not None and thread[0] not in ("Z", "X") for thread in threads)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _await_orphans(database: str, deadline: float) -> None:
+    """Wait until the child processes that a dead holder of the lock left running have ended,
+    or raise :class:`DatabaseBusyError` at ``deadline`` (``time.monotonic``)."""
+    try:
+        holder = json.loads(holder_path(database).read_text())
+    except (OSError, ValueError):
+        return
+    if holder.get("pid") == os.getpid() or holder.get("host") != socket.gethostname():
+        return
+    for child in holder.get("children", []):
+        while _process_alive(child["pid"], child.get("start")):
+            if time.monotonic() > deadline:
+                raise DatabaseBusyError(
+                    f"the DuckDB file {database} is still open in process {child['pid']}, a child of "
+                    f"{describe_holder(database)} that ended without it; stop that process"
+                )
+            time.sleep(0.05)
 
 
 def _current_activity(database: str) -> str | None:

@@ -87,17 +87,28 @@ def record_audits(database: str, run_id: str, results: dict[str, dict[str, list[
             _record(con, run_id, asset, by_check)
 
 
-def drop_staged(database: str, relations: Sequence[tuple[str, str]]) -> None:
-    """Drop staged relations (schema, name) that were built outside the IO manager (dbt's
-    models in the ``wap_*`` schemas) once they are published."""
-    with connect(database, "dropping staged dbt models") as con:
-        for schema, name in relations:
-            kind = con.execute(
-                "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                [schema, name],
-            ).fetchone()
-            if kind is not None:
-                con.execute(f'DROP {"VIEW" if kind[0] == "VIEW" else "TABLE"} {schema}."{name}"')
+def journal_staged(database: str, versions: Sequence[wap.Staged], *, run_id: str) -> None:
+    """Journal versions built outside the IO manager (dbt's models) as staged, before they are:
+    a run killed while building them leaves them reported as unpublished."""
+    with connect(database, "journalling staged dbt models") as con:
+        wap.journal_staged(con, versions, run_id=run_id)
+
+
+def settle_built(
+    database: str,
+    versions: Sequence[wap.Staged],
+    *,
+    run_id: str,
+    reason: str | None = None,
+    scratch: Sequence[str] = (),
+) -> None:
+    """Drop the staged relations of versions built outside the IO manager (dbt's models in the
+    ``wap_*`` schemas) and the ``scratch`` schemas of their build, and journal the versions
+    published (``reason`` None) or rejected for ``reason``."""
+    with connect(database, "settling staged dbt models") as con:
+        for schema in scratch:
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        wap.settle_built(con, versions, run_id=run_id, reason=reason)
 
 
 def stage(database: str, target: wap.Target, frame: pl.DataFrame, *, run_id: str, asset: str) -> None:

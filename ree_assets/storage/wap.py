@@ -13,7 +13,10 @@ written years.
 
 Every step is journalled in ``wap.journal`` (run, asset, table, partitions, status, time). A
 version that was staged but never published nor rejected belongs to an interrupted run (a
-``kill -9``, a crash): :func:`unpublished` lists them so the user is told.
+``kill -9``, a crash): :func:`unpublished` lists them so the user is told. Versions that another
+writer stages and publishes (dbt builds its models in the ``wap_*`` schemas, then into the
+published ones) are journalled the same way: :func:`journal_staged` before that writer starts,
+:func:`settle_built` once it has published them or they are rejected.
 
 Several versions (the outputs of one multi-output step) are published, or rejected, together in
 one transaction. :func:`has_table` and :func:`read_table` read the file under its lock.
@@ -158,6 +161,34 @@ def reject(con: duckdb.DuckDBPyConnection, versions: Sequence[Staged], *, run_id
     for target, asset in versions:
         _drop_staging(con, target)
         _journal(con, run_id, asset, target, "rejected", reason[:2000])
+    con.execute("COMMIT")
+
+
+def journal_staged(con: duckdb.DuckDBPyConnection, versions: Sequence[Staged], *, run_id: str) -> None:
+    """Journal versions that another writer (dbt) is about to stage in the staging schemas."""
+    con.execute("BEGIN TRANSACTION")
+    for target, asset in versions:
+        _journal(con, run_id, asset, target, "staged")
+    con.execute("COMMIT")
+
+
+def settle_built(
+    con: duckdb.DuckDBPyConnection, versions: Sequence[Staged], *, run_id: str, reason: str | None = None
+) -> None:
+    """Drop the staged relations (tables or views) of versions another writer (dbt) built, and
+    journal them published (``reason`` None: that writer has published them) or rejected."""
+    con.execute("BEGIN TRANSACTION")
+    for target, asset in versions:
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [target.staging_schema, target.table],
+        ).fetchone()
+        if kind is not None:
+            con.execute(f'DROP {"VIEW" if kind[0] == "VIEW" else "TABLE"} {target.staging_schema}."{target.table}"')
+        if reason is None:
+            _journal(con, run_id, asset, target, "published")
+        else:
+            _journal(con, run_id, asset, target, "rejected", reason[:2000])
     con.execute("COMMIT")
 
 
