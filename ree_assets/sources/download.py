@@ -67,6 +67,19 @@ class Retry:
     max_wait_s: float = 300.0
 
 
+class NotPublished(DownloadError):
+    """The publisher has no file at the address (HTTP 404 or 410): a USPTO week without an issue,
+    a file the registry names that moved."""
+
+
+class _Refused(ValueError):
+    """An HTTP error another attempt will not cure, with its status."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
+
 class _Transient(Exception):
     """A failure worth another attempt, after ``wait`` seconds (None: the backoff); ``received``:
     the bytes the failed attempt delivered."""
@@ -154,7 +167,7 @@ def _stream(
             raise _Transient("HTTP 416: the partial file does not fit the file served; fetched anew", 0.0) from error
         if error.code >= 500:
             raise _Transient(f"HTTP {error.code} {error.reason}") from error
-        raise ValueError(f"HTTP {error.code} {error.reason}") from error
+        raise _Refused(f"HTTP {error.code} {error.reason}", error.code) from error
     except TimeoutError as error:
         waited = min(deadline_s, stall_s)
         limit = (
@@ -236,7 +249,8 @@ def fetch(
         partial.replace(destination)
     except ValueError as error:  # what _download rejected, and SourceFormatError from the content check
         reason = _what_failed(error) if isinstance(error, SourceFormatError) else str(error)
-        raise DownloadError(table, url, destination, reason) from error
+        missing = isinstance(error, _Refused) and error.status in (404, 410)
+        raise (NotPublished if missing else DownloadError)(table, url, destination, reason) from error
     finally:
         partial.unlink(missing_ok=True)
     return destination
