@@ -16,11 +16,13 @@ class Scripted(http.server.BaseHTTPRequestHandler):
     used one per request before the file is served plainly: ``(status, headers)`` (an error page,
     or the file with those headers), ``"drop"`` (half of what is asked, declaring all of it, then
     close) or ``("drop", n)`` (only ``n`` bytes). ``ignore_range`` paths answer 200 with the whole
-    file to a Range request. Every request is recorded as (path, Range header, If-Range header)."""
+    file to a Range request, ``ignore_if_range`` paths serve the Range whatever ``If-Range`` says.
+    Every request is recorded as (path, Range header, If-Range header)."""
 
     files: dict = {}
     script: dict = {}
     ignore_range: set = set()
+    ignore_if_range: set = set()
     requests: list = []
     active = 0
     peak = 0
@@ -61,7 +63,8 @@ class Scripted(http.server.BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         asked = re.match(r"bytes=(\d+)-", self.headers.get("Range") or "bytes=0-")
         validator = self.headers.get("If-Range")
-        start = int(asked.group(1)) if path not in self.ignore_range and validator in (None, etag) else 0
+        honoured = validator in (None, etag) or path in self.ignore_if_range
+        start = int(asked.group(1)) if path not in self.ignore_range and honoured else 0
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body) - start))
@@ -88,7 +91,14 @@ def publisher(files: dict | None = None) -> Iterator[tuple[type[Scripted], str]]
     handler = type(
         "Publisher",
         (Scripted,),
-        {"files": dict(files or {}), "script": {}, "ignore_range": set(), "requests": [], "lock": threading.Lock()},
+        {
+            "files": dict(files or {}),
+            "script": {},
+            "ignore_range": set(),
+            "ignore_if_range": set(),
+            "requests": [],
+            "lock": threading.Lock(),
+        },
     )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
