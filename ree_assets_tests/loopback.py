@@ -8,13 +8,15 @@ import http.server
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 
 
 class Scripted(http.server.BaseHTTPRequestHandler):
-    """Serves ``files[path]`` (the query string ignored). ``script[path]`` is a list of answers
-    used one per request before the file is served plainly: ``(status, headers)`` (an error page,
-    or the file with those headers), ``"drop"`` (half of what is asked, declaring all of it, then
+    """Serves ``files[path]`` (bytes, or a function of the query's parameters returning them, an
+    API). ``script[path]`` is a list of answers used one per request before the file is served
+    plainly: ``(status, headers)`` (an error page, or the file with those headers) or
+    ``(status, headers, body)``, ``"drop"`` (half of what is asked, declaring all of it, then
     close) or ``("drop", n)`` (only ``n`` bytes). ``ignore_range`` paths answer 200 with the whole
     file to a Range request, ``ignore_if_range`` paths serve the Range whatever ``If-Range`` says.
     Every request is recorded as (path, Range header, If-Range header)."""
@@ -43,19 +45,21 @@ class Scripted(http.server.BaseHTTPRequestHandler):
 
     def _answer(self):
         time.sleep(self.delay_s)
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         body = self.files.get(path)
+        if callable(body):
+            body = body({name: values[0] for name, values in urllib.parse.parse_qs(query).items()})
         queued = self.script.get(path) or []
         step = queued.pop(0) if queued else None
         if body is None:
             self.send_error(404, "Not Found")
             return
         if isinstance(step, tuple) and isinstance(step[0], int):
-            status, headers = step
+            status, headers, *page = step
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            payload = b"<!DOCTYPE html><html><body>busy</body></html>" if status >= 400 else body
+            payload = page[0] if page else b"<!DOCTYPE html><html><body>busy</body></html>" if status >= 400 else body
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

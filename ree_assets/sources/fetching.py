@@ -18,7 +18,6 @@ be fetched fails naming its URL, the cached file and the rule.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,14 +26,12 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ree_assets.errors import DownloadError, SourceError, SourceFormatError, SourceUnavailableError
-from ree_assets.sources import download
+from ree_assets.sources import comtrade_api, download
 from ree_assets.sources.contracts import contract_path
 from ree_assets.sources.publishers import Fetch, Source, load_registry
 from ree_assets.sources.settings import SourceSettings
 
 Status = Literal["fetched", "cached", "lacking"]
-#: Sources fetched by an API client of their own rather than as files.
-API_CLIENTS = {"comtrade_trade"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +90,21 @@ def _local(source: Source, settings: SourceSettings) -> Outcome:
     return Outcome(source.key, source.path, "cached" if present else "lacking", reason)
 
 
+def _api_year(year: int, settings: SourceSettings) -> Outcome:
+    """The UN Comtrade pages of ``year`` (:mod:`ree_assets.sources.comtrade_api`): fetched, or
+    cached, or lacking with the reason (no key, the day's calls spent, a failed call)."""
+    pages = [
+        comtrade_api.page_path(settings.cache_dir, year, p) for p in comtrade_api.ComtradeQuery.from_env().pages(year)
+    ]
+    label = f"{pages[0].parent.relative_to(settings.cache_dir)} ({len(pages)} pages)"
+    cached = all(page.is_file() for page in pages)
+    try:
+        comtrade_api.fetch_year_pages(year, settings)
+    except (comtrade_api.QuotaExhausted, SourceUnavailableError, DownloadError) as error:
+        return Outcome(comtrade_api.SOURCE, label, "lacking", str(error))
+    return Outcome(comtrade_api.SOURCE, label, "cached" if cached else "fetched")
+
+
 def fetch_sources(
     sources: Iterable[Source],
     years: range,
@@ -107,12 +119,8 @@ def fetch_sources(
     for source in sources:
         if source.access == "local":
             outcomes.append(_local(source, settings))
-        elif source.key in API_CLIENTS:
-            key = source.api_key_env or ""
-            reason = (
-                f"fetched by its API client (set {key})" if not os.environ.get(key) else "fetched by its API client"
-            )
-            outcomes.append(Outcome(source.key, source.path, "lacking", reason))
+        elif source.key == comtrade_api.SOURCE:
+            outcomes += [_api_year(year, settings) for year in range(years.start, years.stop)]
         else:
             files = source.fetches(years, settings.base_urls.get(source.publisher), registry.formats)
             jobs += [(file, source.tables[0]) for file in files]
