@@ -91,7 +91,7 @@ def test_a_patentsview_year_is_read_out_of_its_zips(tmp_path):
         assert result.success, step_errors(result)
         assert len(handler.requests) == len(served)
     cache = tmp_path / "cache" / "patents" / "patentsview"
-    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{name}.zip" for name in files)
+    assert sorted(p.name for p in cache.glob("*.zip")) == sorted(f"{name}.zip" for name in files)
     patents = read_table(database, "raw.patents")
     assert sorted(patents["patent_id"]) == sorted(["9000001", "9000002", *more])
     for table in PATENT_TABLES[1:]:
