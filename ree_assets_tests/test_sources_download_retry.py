@@ -4,9 +4,7 @@ members are checked and extracted, requests to one publisher are capped, progres
 and an HTML error page fails naming the URL, the cached file and the rule. Payloads are the real
 samples of ../shared/data."""
 
-import http.server
 import io
-import re
 import threading
 import time
 import zipfile
@@ -23,72 +21,15 @@ from ree_assets.sources.download import (
     publisher_slot,
     retry_after,
 )
+from ree_assets_tests import loopback
 
 FAST = Retry(attempts=4, backoff_s=0.05)
 
 
-class Scripted(http.server.BaseHTTPRequestHandler):
-    """Serves ``files[path]`` (honouring ``Range: bytes=N-`` with 206); ``script[path]`` is a list
-    of answers used one per request before the file: ``(status, headers)`` or ``"drop"`` (send
-    half the file, declaring all of it, then close)."""
-
-    files: dict = {}
-    script: dict = {}
-    requests: list = []
-    active = 0
-    peak = 0
-    lock = threading.Lock()
-
-    def do_GET(self):
-        cls = type(self)
-        with cls.lock:
-            cls.requests.append((self.path, self.headers.get("Range")))
-            cls.active += 1
-            cls.peak = max(cls.peak, cls.active)
-        try:
-            self._answer()
-        finally:
-            with cls.lock:
-                cls.active -= 1
-
-    def _answer(self):
-        time.sleep(0.05)
-        body = self.files.get(self.path)
-        queued = self.script.get(self.path) or []
-        step = queued.pop(0) if queued else None
-        if body is None:
-            self.send_error(404, "Not Found")
-            return
-        if isinstance(step, tuple):
-            status, headers = step
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            payload = b"<!DOCTYPE html><html><body>busy</body></html>" if status >= 400 else body
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            return
-        start = int(re.match(r"bytes=(\d+)-", self.headers.get("Range") or "bytes=0-").group(1))
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body) - start))
-        self.end_headers()
-        self.wfile.write(body[start : start + (len(body) - start) // 2] if step == "drop" else body[start:])
-        self.close_connection = True
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def publisher():
-    handler = type("Publisher", (Scripted,), {"files": {}, "script": {}, "requests": [], "lock": threading.Lock()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with loopback.publisher() as served:
+        yield served
 
 
 def _zipped(member: str, data: bytes) -> bytes:
@@ -135,7 +76,7 @@ def test_a_dropped_connection_is_continued_with_a_range_request(publisher, tmp_p
         progress=lambda received, total, rate: seen.append((received, total)),
     )
     assert cached.read_bytes() == body
-    (_, first), (_, second) = handler.requests
+    (_, first, _), (_, second, _) = handler.requests
     assert first is None and second == f"bytes={len(body) // 2}-"
     assert seen[-1] == (len(body), len(body)) and not list(cached.parent.glob("*.part"))
 

@@ -2,6 +2,7 @@
 the legacy and in the current (g_*) layout (every canonical value asserted), and bad input."""
 
 import csv
+import zipfile
 import shutil
 import warnings
 from datetime import date
@@ -11,6 +12,7 @@ import pytest
 
 from ree_assets.errors import DataValidationError
 from ree_assets.sources.patent_tables import PATENT_TABLES, AbsentSource
+from ree_assets.sources import zip_tsv
 from ree_assets.sources.patentsview import LEGACY, read_patentsview, scan_tsv
 from ree_assets_tests.patentsview_files import (
     CURRENT_FILES,
@@ -199,3 +201,36 @@ def test_a_foreign_citation_without_an_office_is_malformed(folder):
     tables, bad, _ = read(folder)
     assert [(b.file, b.line) for b in bad] == [(str(path), 2)] and "country" in bad[0].problem
     assert tables["patent_citations"]["cited_id"].to_list() == ["4496395", "5000000"]
+
+
+def zip_folder(folder):
+    """Each file of ``folder`` replaced by the zip PatentsView publishes (``<name>.zip``)."""
+    for path in sorted(folder.glob("*.tsv")):
+        with zipfile.ZipFile(path.with_name(f"{path.name}.zip"), "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(path, path.name)
+        path.unlink()
+    return folder
+
+
+def test_the_publishers_zips_read_as_their_tsvs_chunk_by_chunk(folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(zip_tsv, "CHUNK_BYTES", 64)  # records cut across many chunks
+    plain, _, _ = read(folder, year=None)
+    zipped, bad, notes = read(zip_folder(folder), year=None)
+    assert bad == [] and notes == [] and not list(folder.glob("*.tsv"))
+    for table in PATENT_TABLES:
+        assert zipped[table].equals(plain[table]), table
+    for table, rows in EXPECTED.items():
+        assert sorted_rows(table, read(folder)[0][table]) == rows, table
+
+
+def test_malformed_rows_inside_a_zip_are_reported_with_the_zip_and_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(zip_tsv, "CHUNK_BYTES", 50)
+    folder = write_folder(tmp_path / "current", CURRENT_FILES)
+    path = folder / "g_claims_2015.tsv"
+    path.write_text(
+        path.read_text() + '"9000001"\t2\t"3. Also\nthis."\t"c"\t"3"\t0\n"9000001"\t3\t"4."\t"c"\t"4"\t0\t"x"\n'
+    )
+    _, plain, _ = read(folder)
+    _, zipped, _ = read(zip_folder(folder))
+    assert [b.line for b in plain] == [b.line for b in zipped] == [6]
+    assert zipped[0].file == str(folder / "g_claims_2015.tsv.zip")

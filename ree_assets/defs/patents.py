@@ -43,7 +43,7 @@ class PatentPullConfig(dg.Config):
     reader: str = Field(
         "auto",
         description="auto | uspto_xml | patentsview | bigquery (local/download modes; "
-        "auto: the year's USPTO XML files if any, else PatentsView TSVs).",
+        "auto: local, the year's USPTO XML files if any, else PatentsView TSVs; download, PatentsView's zips).",
     )
     on_bad_record: str = Field(
         "skip",
@@ -80,6 +80,7 @@ def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, dat
     """Every grant of the run's grant years into the six canonical patent tables. A table none of
     whose source files is present (local mode) is not written; what the source lacks is listed in
     the metadata ``source_notes``."""
+    from ree_assets.sources.download import log_progress
     from ree_assets.sources.patent_tables import AbsentSource
     from ree_assets.sources.patents import patent_origin, read_patent_years
 
@@ -93,6 +94,7 @@ def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, dat
             sections=tuple(config.text_sections),
             bigquery_project=config.bigquery_project,
             xml_workers=config.xml_workers,
+            progress=lambda label: log_progress(context.log.info, label),
         )
     context.log.info(
         f"grant years {years.start}-{years.stop - 1}: {tables['patents'].height} grants, "

@@ -26,11 +26,22 @@ from ree_assets.sources.contracts import contract_path, contract_purpose
     pool=DUCKDB_POOL,
 )
 def trade(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Output[pl.DataFrame]:
-    """Canonical ``trade`` rows of the run's years (reporter, partner, flow, hs6, hs_vintage, year)."""
+    """Canonical ``trade`` rows of the run's years (reporter, partner, flow, hs6, hs_vintage, year);
+    in download mode from the UN Comtrade API (``sources/comtrade_api.py``), which stops cleanly
+    when the day's calls are spent and resumes from its cached pages the next day."""
+    from ree_assets.sources.comtrade_api import QuotaExhausted, read_api_years
+
     window = context.partition_time_window
-    frame = data_source.read("trade").filter(pl.col("year").is_between(window.start.year, window.end.year - 1))
+    run_years = range(window.start.year, window.end.year)
+    if data_source.mode == "download":
+        try:
+            frame = read_api_years(run_years, data_source.settings(), log=context.log.info)
+        except QuotaExhausted as error:
+            raise dg.Failure(str(error), allow_retries=False) from error
+    else:
+        frame = data_source.read("trade").filter(pl.col("year").is_between(run_years.start, run_years.stop - 1))
     years = frame["year"].value_counts().sort("year")
-    missing = sorted(set(range(window.start.year, window.end.year)) - set(years["year"]))
+    missing = sorted(set(run_years) - set(years["year"]))
     if missing:
         raise dg.Failure(
             f"trade: the {data_source.mode!r} source has no rows for {missing} (minimum row count per partition is 1)"

@@ -7,8 +7,13 @@ Three modes, one contract (``DESIGN.md``):
 - ``embedded``: the seeded synthetic world and the shipped default tables;
 - ``local``: the user's own files under ``REE_DATA_DIR``, in the layout of :data:`LOCAL_LAYOUT`
   (the yearly patent tables: ``patents/`` read by :mod:`ree_assets.sources.patents`);
-- ``download``: tables with a free publisher are fetched from ``<base URL>/<path>`` into a cache
-  and then read as in ``local``; tables without one are read from ``REE_DATA_DIR``.
+- ``download``: a file the registry of publishers lists (``SourceFile.registry``, see
+  ``publishers.yaml``) is fetched from its publisher's address (its host replaced by
+  ``base_urls[publisher]``, a mirror) into the cache, at the registry's path and in the
+  publisher's format (a BEA summary table as BEA's ``.xlsx`` where ``local`` may hold a ``.csv``),
+  and read by the same reader, which tells the formats apart by suffix; other files with a
+  publisher are fetched from ``<base URL>/<path>``; tables without one are read from
+  ``REE_DATA_DIR``.
 
 Whatever the mode, the reader returns the canonical columns of ``data_contracts/<table>.yaml``.
 """
@@ -17,23 +22,20 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 
 from ree_assets.errors import DataValidationError, SourceNote, SourceUnavailableError
-from ree_assets.sources import download
+from ree_assets.sources import download, fetching
 from ree_assets.sources.contracts import contract_columns, contract_path
 from ree_assets.sources.embedded import ree_defaults
-from ree_assets.sources.embedded.dims import WorldSize
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
 from ree_assets.sources.files import check_content, read_csv
 from ree_assets.sources.publishers import load_registry
-
-SourceMode = Literal["embedded", "local", "download"]
+from ree_assets.sources.settings import SourceSettings
 
 
 def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFrame:
@@ -76,6 +78,7 @@ class SourceFile:
     optional: bool = False
     columns: tuple[str, ...] = ()
     sha256: str | None = None
+    registry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,19 +105,23 @@ def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFra
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
-BEA_USE = SourceFile("bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",), "bea")
-BEA_MAKE = SourceFile("bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",), "bea")
+BEA_USE = SourceFile(
+    "bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",), "bea", registry="bea_use_detail"
+)
+BEA_MAKE = SourceFile(
+    "bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",), "bea", registry="bea_make_detail"
+)
 BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea", columns=("BEA2012", "NAICS2012_6d"))
 NAICS_2012_2002 = SourceFile(
     "concordances/naics2012_naics2002.csv", publisher="census", columns=("NAICS2012_6d", "NAICS2002_6d")
 )
 NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher="census")
-BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", publisher="bea")
-BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", publisher="bea")
+BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", (".xlsx",), "bea", registry="bea_use_summary")
+BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", (".xlsx",), "bea", registry="bea_make_summary")
 BEA_PUBLISHED_TR = SourceFile("bea/IxC_TR_2012_Summary.csv", publisher="bea")
 #: Optional SIC output weights (sic4, weight_basis, value); without them links split equally.
 SIC_WEIGHTS = SourceFile("concordances/sic_weights.csv", optional=True)
-WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod")
+WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod", registry="wiod_2013")
 
 
 def _read_bea_use(path: Path, table: str = "bea_use") -> pl.DataFrame:
@@ -165,9 +172,10 @@ def _read_trade(path: Path) -> pl.DataFrame:
 
 
 def _read_gdp(path: Path) -> pl.DataFrame:
+    """The long CSV, or the Indicators API's JSON answer (``.json``, as ``download`` caches it)."""
     from ree_assets.sources import worldbank
 
-    return worldbank.read_gdp(path)
+    return worldbank.read_gdp_api(path) if path.suffix == ".json" else worldbank.read_gdp(path)
 
 
 def _read_nber_ces(path: Path) -> pl.DataFrame:
@@ -216,30 +224,16 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
         _canonical("ge_innovation_panel", "ge"),
         _canonical("magnet_use_map", default=ree_defaults.magnet_use_map),
         TableSource("trade", (SourceFile("trade/comtrade.csv", (".txt", ".tsv", ".json")),), _read_trade),
-        TableSource("gdp", (SourceFile("worldbank/gdp.csv"),), _read_gdp),
-        TableSource("industry_stats_us", (SourceFile("nber_ces/sic5811.csv"),), _read_nber_ces),
+        TableSource("gdp", (SourceFile("worldbank/gdp.csv", (".json",), registry="worldbank_gdp"),), _read_gdp),
+        TableSource(
+            "industry_stats_us", (SourceFile("nber_ces/sic5811.csv", registry="nber_ces_sic"),), _read_nber_ces
+        ),
         _canonical("industry_stats", "indstat"),
         _canonical("subsidies", "gta"),
         _canonical("hs_sic_concordance", "concordances"),
         _canonical("isic_sic_concordance", "concordances"),
     )
 }
-
-
-@dataclass(frozen=True)
-class SourceSettings:
-    """Everything that decides where raw tables come from."""
-
-    mode: SourceMode = "embedded"
-    data_dir: Path = Path("data/sources")
-    cache_dir: Path = Path("data/cache")
-    size: WorldSize = "full"
-    seed: int = 20100701
-    base_urls: Mapping[str, str] = field(default_factory=dict)
-    download_deadline_s: float = download.DEFAULT_DEADLINE_S
-    download_stall_s: float = download.DEFAULT_STALL_S
-    download_concurrency: int = download.DEFAULT_CONCURRENCY
-    download_attempts: int = download.Retry().attempts
 
 
 def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
@@ -262,6 +256,8 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
     """The file a table is read from in ``local``/``download`` mode, fetched first if needed, and
     verified (:func:`ree_assets.sources.files.check_content`; see :mod:`ree_assets.sources.download`);
     None for an optional file that is absent."""
+    if settings.mode == "download" and file.registry is not None:
+        return fetching.fetched_file(file.registry, table, settings)
     if settings.mode == "download" and file.publisher is not None:
         base = settings.base_urls.get(file.publisher)
         cached = settings.cache_dir / file.path
@@ -308,6 +304,8 @@ def describe_origin(table: str, settings: SourceSettings) -> str:
         return f"no file ({settings.mode} mode)"
 
     def path(file: SourceFile) -> Path:
+        if settings.mode == "download" and file.registry:
+            return settings.cache_dir / load_registry().sources[file.registry].path
         if settings.mode == "download" and file.publisher:
             return settings.cache_dir / file.path
         return _find_local(settings.data_dir, file, table) or settings.data_dir / file.path

@@ -20,10 +20,21 @@ or a date), HTTP 5xx and refused connections wait ``backoff_s * 2**k``. At most
 total, rate) goes to a callback: :func:`tqdm_progress` on the command line,
 :func:`log_progress` at intervals in the Dagster log.
 
-A file already in the cache is checked the same way (without the HTTP part) before use; one that
+Across runs: a download that is interrupted (its attempts spent on dropped connections, the
+deadline or the stall limit passed, the process killed) keeps its ``.part`` file in the cache,
+with ``.<name>.part.json`` recording the validator of the file it holds the start of (the
+``ETag``, else ``Last-Modified``) and its length. The next run continues it with ``Range`` and
+``If-Range``; it starts again from zero when the server ignores the Range (answers 200), when the
+validator or the length it serves differs (the publisher changed the file), or when the record is
+missing. A file whose content fails its check, or that the server refuses (4xx), leaves nothing.
+
+A file already in the cache is checked the same way (without the HTTP part) before use, once: the
+check passed is recorded in ``.<name>.verified.json`` (size, modification time, SHA-256, the
+server's validator, the checks passed) and a later use of the unchanged file (same size and
+modification time) reads the record instead of checking a multi-GB zip's CRCs again. One that
 fails, e.g. left by an older version, is deleted and fetched again with a
 :class:`~ree_assets.errors.SourceNote`. Every failure is a :class:`~ree_assets.errors.DownloadError`
-naming the URL, the cache path, the table and the rule, and leaves nothing in the cache.
+naming the URL, the cache path, the table and the rule.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import http.client
+import json
 import threading
 import time
 import urllib.error
@@ -42,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ree_assets.errors import DownloadError, SourceFormatError, SourceNote
-from ree_assets.sources.files import check_content
+from ree_assets.sources.files import check_content, sha256_of
 
 #: Time allowed for one whole file, seconds (``DataSource.download_deadline_s``).
 DEFAULT_DEADLINE_S = 600.0
@@ -65,6 +77,28 @@ class Retry:
     attempts: int = 5
     backoff_s: float = 1.0
     max_wait_s: float = 300.0
+
+
+class NotPublished(DownloadError):
+    """The publisher has no file at the address (HTTP 404 or 410): a USPTO week without an issue,
+    a file the registry names that moved."""
+
+
+class _Refused(ValueError):
+    """An HTTP error another attempt will not cure, with its status."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
+
+class _Interrupted(ValueError):
+    """A download cut short with its partial file worth continuing by a later run."""
+
+
+class _Restart(Exception):
+    """The partial file does not continue the file served now: it is discarded and the same
+    attempt fetches the file from its start."""
 
 
 class _Transient(Exception):
@@ -103,8 +137,94 @@ def retry_after(value: str | None, now: float) -> float | None:
         return None
 
 
-def _request(url: str, start: int, headers: Mapping[str, str]) -> urllib.request.Request:
-    return urllib.request.Request(url, headers={**headers, **({"Range": f"bytes={start}-"} if start else {})})
+def _request(url: str, start: int, headers: Mapping[str, str], record: dict | None) -> urllib.request.Request:
+    """A GET of ``url``, from byte ``start`` when continuing a partial file (``Range``), only if the
+    file is still the one the partial file began (``If-Range`` with its strong validator)."""
+    ranged = {"Range": f"bytes={start}-"} if start else {}
+    validator = (record or {}).get("validator")
+    if start and validator and not validator.startswith("W/"):
+        ranged["If-Range"] = validator
+    return urllib.request.Request(url, headers={**headers, **ranged})
+
+
+def _validator(response) -> str | None:
+    """What identifies the version of the file served: its ``ETag``, else ``Last-Modified``."""
+    return response.headers.get("ETag") or response.headers.get("Last-Modified")
+
+
+def _same_file(record: dict | None, response) -> bool:
+    """Whether a 206 answer continues the file the partial download began: the same validator and
+    the same total length, each where both sides know it."""
+    record = record or {}
+    served = _validator(response)
+    content_range = response.headers.get("Content-Range") or ""
+    total = content_range.rpartition("/")[2]
+    same_version = not (record.get("validator") and served) or record["validator"] == served
+    same_length = not (record.get("total") and total.isdigit()) or int(total) == record["total"]
+    return same_version and same_length
+
+
+def _part_json(partial: Path) -> Path:
+    return partial.with_name(f"{partial.name}.json")
+
+
+def verified_json(cached: Path) -> Path:
+    """The record of the checks ``cached`` passed: ``.<name>.verified.json`` beside it."""
+    return cached.with_name(f".{cached.name}.verified.json")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data), "utf-8")
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _part_record(partial: Path) -> dict | None:
+    """The record of a partial file (None when either is absent: it cannot be continued)."""
+    return _read_json(_part_json(partial)) if partial.exists() else None
+
+
+def _discard(partial: Path) -> None:
+    """Delete a partial file and its record."""
+    partial.unlink(missing_ok=True)
+    _part_json(partial).unlink(missing_ok=True)
+
+
+def _check_key(columns: Iterable[str], sha256: str | None, member: str | None) -> str:
+    """The name of one content check (its columns, digest and member) in a verified record."""
+    return json.dumps([sorted(columns), sha256, member])
+
+
+def _record_verified(cached: Path, check: str, validator: str | None = None) -> None:
+    """Record that ``cached`` as it is now (size, modification time, SHA-256) passed ``check``."""
+    stat, record = cached.stat(), _read_json(verified_json(cached)) or {}
+    unchanged = record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns
+    _write_json(
+        verified_json(cached),
+        {
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "sha256": record["sha256"] if unchanged and "sha256" in record else sha256_of(cached),
+            "validator": validator or (record.get("validator") if unchanged else None),
+            "checks": sorted({*(record.get("checks", []) if unchanged else []), check}),
+        },
+    )
+
+
+def _verified_before(cached: Path, check: str) -> bool:
+    """Whether ``cached``, unchanged since (same size and modification time), passed ``check``."""
+    record, stat = _read_json(verified_json(cached)), cached.stat()
+    return (
+        record is not None
+        and record.get("size") == stat.st_size
+        and record.get("mtime_ns") == stat.st_mtime_ns
+        and check in record.get("checks", [])
+    )
 
 
 def _stream(
@@ -119,16 +239,24 @@ def _stream(
     """One attempt: continue ``partial`` from its size (a Range request), or write it anew when
     the server sends the whole file. Raises _Transient for what another attempt may cure and
     ValueError (the DownloadError reason) for what it may not."""
-    start = partial.stat().st_size if partial.exists() else 0
+    record = _part_record(partial)
+    start = partial.stat().st_size if partial.exists() and record is not None else 0
     began, received = time.monotonic(), 0
     try:
-        with urllib.request.urlopen(_request(url, start, headers), timeout=min(deadline_s, stall_s)) as response:
+        with urllib.request.urlopen(
+            _request(url, start, headers, record), timeout=min(deadline_s, stall_s)
+        ) as response:
             if response.headers.get_content_type() == "text/html":
                 raise ValueError("the server answered with an HTML page (Content-Type text/html), not the file")
             resumed = start > 0 and response.status == 206
+            if resumed and not _same_file(record, response):
+                _discard(partial)
+                raise _Restart("the file changed on the server since the partial download began")
             offset = start if resumed else 0
             declared = response.headers.get("Content-Length")
             total = offset + int(declared) if declared is not None else None
+            if not resumed:
+                _write_json(_part_json(partial), {"validator": _validator(response), "total": total})
             with open(partial, "ab" if resumed else "wb") as out:
                 while chunk := response.read1(_CHUNK):
                     out.write(chunk)
@@ -136,7 +264,7 @@ def _stream(
                     if progress is not None:
                         progress(offset + received, total, received / max(time.monotonic() - began, 1e-6))
                     if time.monotonic() > deadline_at:
-                        raise ValueError(
+                        raise _Interrupted(
                             f"not complete within the deadline of {deadline_s:g} s ({offset + received} bytes "
                             "received; raise download_deadline_s, env REE_DOWNLOAD_DEADLINE_S, for a larger file)"
                         )
@@ -150,17 +278,17 @@ def _stream(
             wait = retry_after(error.headers.get("Retry-After"), time.time())
             raise _Transient("HTTP 429 Too Many Requests", wait) from error
         if error.code == 416 and start:  # the partial file is not a prefix of the file served now
-            partial.unlink()
-            raise _Transient("HTTP 416: the partial file does not fit the file served; fetched anew", 0.0) from error
+            _discard(partial)
+            raise _Restart("HTTP 416: the partial file does not fit the file served") from error
         if error.code >= 500:
             raise _Transient(f"HTTP {error.code} {error.reason}") from error
-        raise ValueError(f"HTTP {error.code} {error.reason}") from error
+        raise _Refused(f"HTTP {error.code} {error.reason}", error.code) from error
     except TimeoutError as error:
         waited = min(deadline_s, stall_s)
         limit = (
             "the deadline of" if deadline_s < stall_s else "the stall limit download_stall_s (REE_DOWNLOAD_STALL_S) of"
         )
-        raise ValueError(
+        raise _Interrupted(
             f"stalled: no byte received for {waited:g} s, {limit} {waited:g} s ({start + received} bytes received)"
         ) from error
     except (http.client.HTTPException, ConnectionResetError, ConnectionAbortedError) as error:
@@ -191,17 +319,20 @@ def _download(
     backoff = 0
     for attempt in range(1, retry.attempts + 1):
         try:
-            _stream(url, partial, headers, deadline_at, deadline_s, stall_s, progress)
+            try:
+                _stream(url, partial, headers, deadline_at, deadline_s, stall_s, progress)
+            except _Restart:  # from zero, within the same attempt
+                _stream(url, partial, headers, deadline_at, deadline_s, stall_s, progress)
             return
         except _Transient as failure:
             if attempt == retry.attempts:
-                raise ValueError(f"{failure} (after {attempt} attempts)") from failure
+                raise _Interrupted(f"{failure} (after {attempt} attempts)") from failure
             if failure.received and failure.wait is None:
                 continue  # a dropped connection that delivered bytes: continue at once with Range
             wait = min(failure.wait if failure.wait is not None else retry.backoff_s * 2**backoff, retry.max_wait_s)
             backoff += failure.wait is None
             if time.monotonic() + wait > deadline_at:
-                raise ValueError(
+                raise _Interrupted(
                     f"{failure}; waiting {wait:g} s more would pass the deadline of {deadline_s:g} s"
                 ) from failure
             time.sleep(wait)
@@ -233,12 +364,19 @@ def fetch(
     try:
         _download(url, partial, headers or {}, deadline_s, stall_s, retry, progress)
         check_content(partial, table, suffix=destination.suffix, columns=columns, sha256=sha256, member=member)
+        validator = (_part_record(partial) or {}).get("validator")
         partial.replace(destination)
-    except ValueError as error:  # what _download rejected, and SourceFormatError from the content check
-        reason = _what_failed(error) if isinstance(error, SourceFormatError) else str(error)
+        _record_verified(destination, _check_key(columns, sha256, member), validator)
+    except _Interrupted as error:  # the bytes received are kept for the next run
+        kept = partial.stat().st_size if partial.exists() else 0
+        reason = f"{error}; the {kept} bytes received are kept in {partial} and continued by the next run"
         raise DownloadError(table, url, destination, reason) from error
-    finally:
-        partial.unlink(missing_ok=True)
+    except ValueError as error:  # what _download rejected, and SourceFormatError from the content check
+        _discard(partial)
+        reason = _what_failed(error) if isinstance(error, SourceFormatError) else str(error)
+        missing = isinstance(error, _Refused) and error.status in (404, 410)
+        raise (NotPublished if missing else DownloadError)(table, url, destination, reason) from error
+    _part_json(partial).unlink(missing_ok=True)
     return destination
 
 
@@ -309,8 +447,12 @@ def is_cached(
     :class:`SourceNote` saying it will be fetched again from ``refetched_from``."""
     if not cached.is_file():
         return False
+    check = _check_key(columns, sha256, member)
+    if _verified_before(cached, check):
+        return True
     try:
         check_content(cached, table, columns=columns, sha256=sha256, member=member)
+        _record_verified(cached, check)
         return True
     except SourceFormatError as error:
         warnings.warn(
@@ -321,6 +463,7 @@ def is_cached(
             stacklevel=3,
         )
         cached.unlink()
+        verified_json(cached).unlink(missing_ok=True)
         return False
 
 

@@ -9,26 +9,29 @@ API key not set, a failed download naming its URL, cached file and rule).
 
 A zip whose format is not read straight out of it (a BEA workbook in ``AllTablesIO.zip``) is kept
 next to its member, which is extracted to the registry's ``path``.
+
+The ``download`` mode's readers take their files from here: :func:`fetched_file` (one file of a
+source, e.g. a BEA workbook for the catalog) and :func:`fetch_sources` (every file of some sources
+for some years, e.g. the PatentsView tables or the USPTO weeks of a patent pull); a file that cannot
+be fetched fails naming its URL, the cached file and the rule.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ree_assets.errors import DownloadError, SourceFormatError
-from ree_assets.sources import download
-from ree_assets.sources.catalog import SourceSettings
-from ree_assets.sources.publishers import Fetch, Source, load_registry, plan
+from ree_assets.errors import DownloadError, SourceError, SourceFormatError, SourceUnavailableError
+from ree_assets.sources import comtrade_api, download
+from ree_assets.sources.contracts import contract_path
+from ree_assets.sources.publishers import Fetch, Source, load_registry
+from ree_assets.sources.settings import SourceSettings
 
 Status = Literal["fetched", "cached", "lacking"]
-#: Sources fetched by an API client of their own rather than as files.
-API_CLIENTS = {"comtrade_trade"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Outcome:
     path: str
     status: Status
     reason: str = ""
+    #: Why a file the publisher should serve is lacking (None for a local-only or API source).
+    error: SourceError | None = None
 
 
 def archive_path(file: Fetch) -> str:
@@ -75,7 +80,7 @@ def fetch_file(
             assert file.member is not None
             download.extract_member(archive, file.member, target, table)
     except (DownloadError, SourceFormatError) as error:
-        return Outcome(file.source, file.path, "lacking", str(error))
+        return Outcome(file.source, file.path, "lacking", str(error), error)
     return Outcome(file.source, file.path, "fetched")
 
 
@@ -85,28 +90,65 @@ def _local(source: Source, settings: SourceSettings) -> Outcome:
     return Outcome(source.key, source.path, "cached" if present else "lacking", reason)
 
 
+def _api_year(year: int, settings: SourceSettings) -> Outcome:
+    """The UN Comtrade pages of ``year`` (:mod:`ree_assets.sources.comtrade_api`): fetched, or
+    cached, or lacking with the reason (no key, the day's calls spent, a failed call)."""
+    pages = [
+        comtrade_api.page_path(settings.cache_dir, year, p) for p in comtrade_api.ComtradeQuery.from_env().pages(year)
+    ]
+    label = f"{pages[0].parent.relative_to(settings.cache_dir)} ({len(pages)} pages)"
+    cached = all(page.is_file() for page in pages)
+    try:
+        comtrade_api.fetch_year_pages(year, settings)
+    except (comtrade_api.QuotaExhausted, SourceUnavailableError, DownloadError) as error:
+        return Outcome(comtrade_api.SOURCE, label, "lacking", str(error))
+    return Outcome(comtrade_api.SOURCE, label, "cached" if cached else "fetched")
+
+
+def fetch_sources(
+    sources: Iterable[Source],
+    years: range,
+    settings: SourceSettings,
+    progress: Callable[[str], download.Progress | None] = lambda label: None,
+) -> list[Outcome]:
+    """Every file of ``sources`` for ``years``, fetched where missing (see the module
+    docstring), in the order given."""
+    registry = load_registry()
+    jobs: list[tuple[Fetch, str]] = []
+    outcomes: list[Outcome] = []
+    for source in sources:
+        if source.access == "local":
+            outcomes.append(_local(source, settings))
+        elif source.key == comtrade_api.SOURCE:
+            outcomes += [_api_year(year, settings) for year in range(years.start, years.stop)]
+        else:
+            files = source.fetches(years, settings.base_urls.get(source.publisher), registry.formats)
+            jobs += [(file, source.tables[0]) for file in files]
+    workers = max(1, settings.download_concurrency * len({file.publisher for file, _ in jobs}))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes += pool.map(lambda job: fetch_file(job[0], job[1], settings, progress), jobs)
+    return outcomes
+
+
 def fetch_files(
     tables: Iterable[str],
     years: range,
     settings: SourceSettings,
     progress: Callable[[str], download.Progress | None] = lambda label: None,
 ) -> list[Outcome]:
-    """Every file the ``tables`` of ``years`` need, fetched where missing (see the module
-    docstring), in registry order."""
-    jobs: list[tuple[Fetch, str]] = []
-    outcomes: list[Outcome] = []
-    for source, files in plan(set(tables), years, settings.base_urls):
-        if source.access == "local":
-            outcomes.append(_local(source, settings))
-        elif source.key in API_CLIENTS:
-            key = source.api_key_env or ""
-            reason = (
-                f"fetched by its API client (set {key})" if not os.environ.get(key) else "fetched by its API client"
-            )
-            outcomes.append(Outcome(source.key, source.path, "lacking", reason))
-        else:
-            jobs += [(file, source.tables[0]) for file in files]
-    workers = max(1, settings.download_concurrency * len({file.publisher for file, _ in jobs}))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes += pool.map(lambda job: fetch_file(job[0], job[1], settings, progress), jobs)
-    return outcomes
+    """Every file the ``tables`` of ``years`` need (:func:`fetch_sources` of the registry's
+    sources feeding them), in registry order."""
+    return fetch_sources(load_registry().for_tables(set(tables)), years, settings, progress)
+
+
+def fetched_file(key: str, table: str, settings: SourceSettings) -> Path:
+    """The cached file of the registry's unpartitioned source ``key``, fetched first if needed
+    (from ``settings.base_urls`` of its publisher when set); raises the DownloadError or
+    SourceFormatError naming the URL, the cached file and the rule when it cannot be had."""
+    source = load_registry().sources[key]
+    (outcome,) = fetch_sources([source], range(0), settings)
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.status == "lacking":
+        raise SourceUnavailableError(table, f"{source.key}: {outcome.reason}", settings.mode, str(contract_path(table)))
+    return settings.cache_dir / outcome.path

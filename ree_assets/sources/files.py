@@ -268,6 +268,15 @@ def _r_header(path: Path, head: bytes) -> bytes:
     return head[:3]
 
 
+def sha256_of(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """The SHA-256 of a file, read ``chunk_bytes`` at a time (a multi-GB zip never in memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def check_content(
     path: Path,
     table: str,
@@ -285,7 +294,7 @@ def check_content(
     """
     problem = _format_problem(path, (suffix or path.suffix).lower(), columns, table, member)
     if problem is None and sha256 is not None:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_of(path)
         problem = None if digest == sha256.lower() else f"SHA-256 {digest} differs from the listed {sha256}"
     if problem is not None:
         raise SourceFormatError(table, "the file is a complete, valid file of its format", file=path, detail=problem)

@@ -52,7 +52,10 @@ before foreign at a tie), as the USPTO XML reader counts them. Without ``rawassi
 Claims of a patent are joined in sequence order with newlines.
 
 Files are scanned lazily with :func:`polars.scan_csv` (a grant year selects rows while scanning;
-memory holds one year's rows). A malformed row fails the read or is skipped and reported with
+memory holds one year's rows). Each file may instead be the zip PatentsView publishes,
+``<name>.zip`` holding ``<name>`` (``g_patent.tsv.zip``, the ``download`` mode's cache): its member
+is streamed a chunk at a time and filtered as it is read (:mod:`ree_assets.sources.zip_tsv`),
+never unpacked. A malformed row fails the read or is skipped and reported with
 its file and line, per the :data:`BadRecordPolicy`: more fields than the header, an empty id, a
 date that is not ISO ``YYYY-MM-DD`` (day or month ``00`` is read as the 1st, as
 :func:`~ree_assets.sources.patent_tables.uspto_date` does), a foreign citation without a
@@ -65,7 +68,7 @@ date), so a bad row of one year never affects another.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -86,6 +89,7 @@ from ree_assets.sources.patent_tables import (
     empty_tables,
     iso3,
 )
+from ree_assets.sources.zip_tsv import iter_zip_tsv, names, open_member
 
 Layout = Literal["legacy", "current"]
 SOURCE = "patentsview"
@@ -214,7 +218,7 @@ TABLE_FILES: dict[str, tuple[str, ...]] = {
 def detect_layout(folder: Path) -> Layout:
     """``current`` when ``g_patent.tsv`` is in ``folder``, ``legacy`` when ``patent.tsv`` is."""
     for layout, name in PATENT_FILES.items():
-        if (folder / name).is_file():
+        if present(folder / name):
             return layout
     raise SourceUnavailableError(
         "patents", f"{folder / 'g_patent.tsv'} or {folder / 'patent.tsv'}", "local", str(contract_path("patents"))
@@ -222,16 +226,34 @@ def detect_layout(folder: Path) -> Layout:
 
 
 def header(path: Path, table: str = "patents") -> list[str]:
-    """The column names of a TSV's first line, unquoted; stray bytes before a name's first quote
-    are dropped (PatentsView's legacy ``patent.tsv`` starts with ``x"id"``), as is a BOM. A line
-    that is not UTF-8 is a SourceFormatError naming the file, the line, the column and the byte."""
-    with open(path, "rb") as handle:
-        first = handle.readline()
+    """The column names of a TSV's first line (of its member when ``path`` is the zip PatentsView
+    publishes, :func:`zipped`), unquoted (:func:`~ree_assets.sources.zip_tsv.names`). A line that
+    is not UTF-8 is a SourceFormatError naming the file, the line, the column and the byte."""
+    if zipped(path):
+        with open_member(path, member(path), table) as stream:
+            first = stream.readline()
+    else:
+        with open(path, "rb") as handle:
+            first = handle.readline()
     try:
-        names = first.decode("utf-8-sig").rstrip("\r\n").split("\t")
+        return names(first)
     except UnicodeDecodeError as error:
         raise _not_utf8(path, table) from error
-    return [name[name.find('"') :].strip('"') if '"' in name else name.strip() for name in names]
+
+
+def present(path: Path) -> Path | None:
+    """``path`` if it is a file, else PatentsView's zip of it (``<name>.zip``) if that is; None."""
+    return next((p for p in (path, path.with_name(f"{path.name}.zip")) if p.is_file()), None)
+
+
+def zipped(path: Path) -> bool:
+    """Whether ``path`` is a PatentsView zip (``g_patent.tsv.zip``), read without unpacking."""
+    return path.suffix == ".zip"
+
+
+def member(path: Path) -> str:
+    """The TSV inside a PatentsView zip: its name without ``.zip``."""
+    return path.name.removesuffix(".zip")
 
 
 def _not_utf8(path: Path, table: str) -> SourceFormatError:
@@ -253,20 +275,32 @@ def iso_date(column: str) -> pl.Expr:
     return text.str.to_date("%Y-%m-%d", strict=False)
 
 
-def _scan(path: Path, names: Sequence[str]) -> pl.LazyFrame:
-    """Every field a string, one extra column that is set only on rows with too many fields,
-    and the 0-based data row number."""
-    return pl.scan_csv(
-        path,
-        has_header=False,
-        separator="\t",
-        quote_char='"',
-        skip_rows=1,
-        schema={name: pl.String for name in [*names, _EXTRA]},
-        truncate_ragged_lines=True,
-        missing_columns="insert",
-        row_index_name=_ROW,
-    )
+def _batches(path: Path, names: Sequence[str], table: str, where: pl.Expr | None = None) -> Iterator[pl.LazyFrame]:
+    """The rows matching ``where``: every field a string, one extra column that is set only on
+    rows with too many fields, and the 0-based data row number. A TSV is one lazy scan; the
+    member of a zip comes a chunk at a time (:func:`~ree_assets.sources.zip_tsv.iter_zip_tsv`),
+    filtered before the next is read."""
+    schema = {name: pl.String for name in [*names, _EXTRA]}
+    if not zipped(path):
+        rows = pl.scan_csv(
+            path,
+            has_header=False,
+            separator="\t",
+            quote_char='"',
+            skip_rows=1,
+            schema=schema,
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            row_index_name=_ROW,
+        )
+        yield rows if where is None else rows.filter(where)
+        return
+    empty = True
+    for chunk in iter_zip_tsv(path, member(path), table, where=where, extra=_EXTRA, row_index=_ROW):
+        empty = False
+        yield chunk.lazy()
+    if empty:
+        yield pl.LazyFrame(schema={_ROW: pl.UInt32, **schema})
 
 
 def scan_tsv(path: Path, spec: Tsv, table: str, where: pl.Expr | None = None) -> pl.LazyFrame:
@@ -294,8 +328,8 @@ def scan_tsv(path: Path, spec: Tsv, table: str, where: pl.Expr | None = None) ->
         ),
     ]
     columns = [*spec.columns, *(c for c in spec.optional if c in names)]
-    rows = _scan(path, names)
-    return (rows if where is None else rows.filter(where)).select(
+    rows = pl.concat(list(_batches(path, names, table, where)))
+    return rows.select(
         _ROW,
         *(pl.col(c).str.strip_chars() for c in columns),
         *(iso_date(c).alias(f"{c}_date") for c in spec.dates),
@@ -303,19 +337,20 @@ def scan_tsv(path: Path, spec: Tsv, table: str, where: pl.Expr | None = None) ->
     )
 
 
-def _lines(path: Path, rows: Sequence[int]) -> dict[int, int]:
+def _lines(path: Path, rows: Sequence[int], table: str) -> dict[int, int]:
     """Data row -> its line in the file: the header is line 1 and each row starts one line after
-    the previous row's last line (quoted fields may hold line breaks)."""
-    names = header(path)
-    breaks = pl.sum_horizontal(pl.col(names).str.count_matches("\n").fill_null(0))
-    found = (
-        _scan(path, names)
-        .select(_ROW, breaks.alias("n"))
-        .select(_ROW, (pl.col(_ROW) + 2 + pl.col("n").cum_sum() - pl.col("n")).alias("line"))
-        .filter(pl.col(_ROW).is_in(pl.Series(rows, dtype=pl.UInt32).implode()))
-        .collect()
-    )
-    return dict(found.iter_rows())
+    the previous row's last line (quoted fields may hold line breaks); counted across the chunks
+    of a zip's member."""
+    names = header(path, table)
+    breaks = pl.sum_horizontal(pl.col(names).str.count_matches("\n").fill_null(0)).alias("n")
+    wanted = pl.Series(rows, dtype=pl.UInt32).implode()
+    found, before = [], 0
+    for batch in _batches(path, names, table):
+        counted = batch.select(_ROW, breaks).collect()
+        line = pl.col(_ROW) + 2 + before + pl.col("n").cum_sum() - pl.col("n")
+        found.append(counted.select(_ROW, line.alias("line")).filter(pl.col(_ROW).is_in(wanted)))
+        before += int(counted["n"].sum())
+    return dict(pl.concat(found).iter_rows())
 
 
 @dataclass
@@ -331,12 +366,14 @@ class Folder:
     def files(self, spec: Tsv) -> list[Path]:
         """The files a spec names in the folder (several for a per-year file read for every year)."""
         for name in spec.names:
-            if "{year}" not in name:
-                found = [self.path / name] if (self.path / name).is_file() else []
-            elif self.year is not None:
-                found = [p for p in [self.path / name.format(year=self.year)] if p.is_file()]
+            if "{year}" not in name or self.year is not None:
+                found = [p for p in [present(self.path / name.format(year=self.year))] if p is not None]
             else:
-                found = sorted(self.path.glob(name.format(year="[0-9][0-9][0-9][0-9]")))
+                pattern = name.format(year="[0-9][0-9][0-9][0-9]")
+                plain = list(self.path.glob(pattern))
+                found = sorted(
+                    [*plain, *(p for p in self.path.glob(f"{pattern}.zip") if p.with_suffix("") not in plain)]
+                )
             if found:
                 return found
         return []
@@ -367,7 +404,7 @@ class Folder:
                 raise _not_utf8(path, table) from error
             broken = frame.filter(pl.col(_PROBLEM).is_not_null())
             if broken.height:
-                lines = _lines(path, broken[_ROW].to_list())
+                lines = _lines(path, broken[_ROW].to_list(), table)
                 for row, problem in broken.select(_ROW, _PROBLEM).iter_rows():
                     self.bad.append(bad_record(BadRecord(str(path), lines[row], problem), self.policy, table))
             frames.append(frame.filter(pl.col(_PROBLEM).is_null()).drop(_PROBLEM))
