@@ -24,7 +24,7 @@ from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
 from ree_assets.sources.patent_evaluation import sic_titles
-from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES
+from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES, patent_column
 
 GROUP = "patents"
 #: Every yearly patent asset: one run receives a whole key range (``dagster asset materialize
@@ -33,8 +33,15 @@ YEARLY = {"partitions_def": patent_year_partitions, "backfill_policy": SINGLE_RU
 
 
 def _stored(schema: str, table: str) -> dict[str, str]:
-    """Metadata of a yearly table: its schema, the column its partitions live in, its contract."""
-    return {"schema": schema, "partition_expr": PARTITION_COLUMN, "contract": contract_path(table).name}
+    """Metadata of a yearly table: its schema, the column its partitions live in, the column of
+    the patent a row describes (whose rows lie in one partition: the storage's audit looks the new
+    rows' patents up in the other partitions), its contract."""
+    return {
+        "schema": schema,
+        "partition_expr": PARTITION_COLUMN,
+        "entity_column": patent_column(table),
+        "contract": contract_path(table).name,
+    }
 
 
 class PatentPullConfig(dg.Config):
