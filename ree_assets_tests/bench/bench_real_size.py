@@ -8,8 +8,8 @@ memory:
   inventors) through write-audit-publish: the project's IO manager, its contracts and suites, in a
   Dagster run of the year's partition (target under 60 s);
 - the FVD availability and citation counts (``core.spillovers.citations.citation_variables``) of
-  the FVD patent sets against the whole universe, the tables read as the asset reads them
-  (target under 10 minutes).
+  the FVD patent sets against the whole universe, the tables read as the asset reads them (every
+  row, the columns ``citations.INPUT_COLUMNS``; target under 10 minutes).
 
 Peak memory (the process's and its children's largest resident set) must stay under 16 GiB.
 Every size is multiplied by ``--scale`` (default 1.0; 0.02 runs in about a minute):
@@ -237,15 +237,15 @@ _AVAILABILITY_SCRIPT = (
     + """
 import json, sys, time
 import duckdb
-from ree_assets.core.spillovers.citations import citation_variables
+from ree_assets.core.spillovers.citations import INPUT_COLUMNS, citation_variables
 database = sys.argv[1]
 started = time.perf_counter()
-with duckdb.connect(database, read_only=True) as con:  # every row and column, as the asset's inputs
-    t = {name: con.execute(f"SELECT * FROM {name}").pl() for name in
-         ("bench.focal", "raw.patents", "raw.patent_classes", "raw.patent_inventors", "raw.patent_citations")}
+with duckdb.connect(database, read_only=True) as con:  # every row, the columns the asset reads
+    focal = con.execute("SELECT * FROM bench.focal").pl()
+    t = {name: con.execute(f"SELECT {', '.join(cols)} FROM raw.{name}").pl() for name, cols in INPUT_COLUMNS.items()}
 loaded = time.perf_counter() - started
 started = time.perf_counter()
-result = citation_variables(*t.values())
+result = citation_variables(focal, **t)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "load_seconds": loaded, "peak_gib": peak_gib(), "focal": result.table.height,
                   "available": int(result.table["n_available"].sum())}))
