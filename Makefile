@@ -78,7 +78,7 @@ test: setup $(BROWSER_STAMP) lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder -q
 
 bench: setup
-	$(PY) -m ree_assets_tests.bench
+	$(PY) -m ree_assets_tests.bench $(BENCH_ARGS)
 
 # dbt docs (models, sources, tests, column descriptions from the contracts, the database's
 # catalog) into dbt/target; static_index.html opens without a server.

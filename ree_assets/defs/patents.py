@@ -24,7 +24,7 @@ from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
 from ree_assets.sources.patent_evaluation import sic_titles
-from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES
+from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES, patent_column
 
 GROUP = "patents"
 #: Every yearly patent asset: one run receives a whole key range (``dagster asset materialize
@@ -32,9 +32,16 @@ GROUP = "patents"
 YEARLY = {"partitions_def": patent_year_partitions, "backfill_policy": SINGLE_RUN}
 
 
-def _stored(schema: str, table: str) -> dict[str, str]:
-    """Metadata of a yearly table: its schema, the column its partitions live in, its contract."""
-    return {"schema": schema, "partition_expr": PARTITION_COLUMN, "contract": contract_path(table).name}
+def yearly_table_metadata(schema: str, table: str) -> dict[str, str]:
+    """Metadata of a yearly table: its schema, the column its partitions live in, the column of
+    the patent a row describes (whose rows lie in one partition: the storage's audit looks the new
+    rows' patents up in the other partitions), its contract."""
+    return {
+        "schema": schema,
+        "partition_expr": PARTITION_COLUMN,
+        "entity_column": patent_column(table),
+        "contract": contract_path(table).name,
+    }
 
 
 class PatentPullConfig(dg.Config):
@@ -68,7 +75,7 @@ def _years(context: dg.AssetExecutionContext) -> range:
     **YEARLY,
     outs={
         table: dg.AssetOut(
-            metadata=_stored("raw", table),
+            metadata=yearly_table_metadata("raw", table),
             kinds={"polars", "duckdb"},
             description=contract_purpose(table),
             is_required=table == "patents",  # a table whose source files are absent is not written
@@ -128,7 +135,11 @@ def patent_pull(context: dg.AssetExecutionContext, config: PatentPullConfig, dat
 
 
 @dg.asset(
-    group_name=GROUP, metadata=_stored("core", "ree_patents"), kinds={"polars", "duckdb"}, pool=DUCKDB_POOL, **YEARLY
+    group_name=GROUP,
+    metadata=yearly_table_metadata("core", "ree_patents"),
+    kinds={"polars", "duckdb"},
+    pool=DUCKDB_POOL,
+    **YEARLY,
 )
 def ree_patents(patents: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """The REE universe: grants whose title or abstract mentions a rare earth (element names,

@@ -17,7 +17,7 @@ from ree_assets.expectations import CROSS_TABLE_RULES, SUITES, TableSuite, cross
 from ree_assets.reporting import frame_markdown
 from ree_assets.sources.contracts import CONTRACTS_DIR, contract_schema, load_contract
 from ree_assets.storage.audit import Finding, contract_audit, coverage_audit, findings_frame, suite_audit
-from ree_assets.storage.io_manager import published_schema
+from ree_assets.storage.io_manager import published_relation, published_schema
 from ree_assets.storage.publish import recorded_audit
 
 
@@ -108,7 +108,7 @@ def cross_table_check(table: str) -> dg.AssetChecksDefinition:
         + f" (audited before publishing, against the {', '.join(others)} written with it, else the published one).",
     )
     def _cross_table(context: dg.AssetCheckExecutionContext, store: DuckDBStore) -> dg.AssetCheckResult:
-        audit = coverage_audit(table, rules, published_schema)
+        audit = coverage_audit(table, rules, published_relation)
         findings = _audited(context, store, table, "cross_table", audit, published_schema(table))
         return _report(findings, table, "the rules tying it to " + ", ".join(others))
 

@@ -104,7 +104,11 @@ def fvd_patent_sets(
     return dg.Output(sets.table, metadata=sets.report)
 
 
-@_asset(metadata={"schema": "core"}, kinds={"duckdb", "polars"})
+@_asset(
+    metadata={"schema": "core"},
+    kinds={"duckdb", "polars"},
+    ins={table: dg.AssetIn(metadata={"columns": list(columns)}) for table, columns in citations.INPUT_COLUMNS.items()},
+)
 def fvd_citation_variables(
     context: dg.AssetExecutionContext,
     config: CitationConfig,

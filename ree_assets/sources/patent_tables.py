@@ -30,6 +30,13 @@ PATENT_TABLES: tuple[str, ...] = (
 )
 PARTITION_COLUMN = "grant_year"
 
+
+def patent_column(table: str) -> str:
+    """The column of a patent table naming the patent a row describes (the citing patent of a
+    citation): a patent's rows lie in its grant year's partition."""
+    return "citing_id" if table == "patent_citations" else "patent_id"
+
+
 #: Values of the coded columns (``specs/tables.md``).
 ASSIGNEE_TYPES: tuple[str, ...] = ("organisation", "individual", "government", "unknown")
 CLASS_SCHEMES: tuple[str, ...] = ("cpc", "ipc", "uspc")

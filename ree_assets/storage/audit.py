@@ -8,6 +8,8 @@ them: loading the code location must not pay for them.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +22,9 @@ import polars as pl
 from ree_assets.expectations import Coverage, Expectation, TableSuite
 from ree_assets.sources.contracts import contract_schema, load_contract
 from ree_assets.storage.lock import connect, database_lock
-from ree_assets.storage.wap import STAGING_PREFIX, has_table, read_table
+from ree_assets.storage.wap import STAGING_PREFIX, Target, has_table, read_table
+
+logger = logging.getLogger(__name__)
 
 #: How many offending rows a finding quotes.
 SAMPLE_ROWS = 5
@@ -171,50 +175,122 @@ def suite_audit(table: str, table_suite: TableSuite, years: range | None = None)
     return _audit
 
 
-def uncovered(database: str, rule: Coverage, schemas: Mapping[str, str]) -> list[str]:
-    """The first values of ``rule.table.column`` (outside its exempt codes) that are no value of
-    ``rule.other.other_column``, each table read in its schema of ``schemas`` (table -> schema)."""
+def uncovered(database: str, rule: Coverage, relations: Mapping[str, str], only: str | None = None) -> list[str]:
+    """The first values of ``rule.table.column`` (outside its exempt codes; among the values of
+    the query ``only`` when given) that are no value of ``rule.other.other_column``, each table
+    read in its relation of ``relations`` (table -> SQL name)."""
     exempt = f" AND NOT regexp_full_match(a.{rule.column}, '{rule.exempt}')" if rule.exempt else ""
+    among = f" AND a.{rule.column} IN ({only})" if only else ""
     query = (
-        f"SELECT DISTINCT a.{rule.column} FROM {schemas[rule.table]}.{rule.table} a "
-        f"WHERE a.{rule.column} IS NOT NULL{exempt} AND NOT EXISTS (SELECT 1 FROM "
-        f"{schemas[rule.other]}.{rule.other} b WHERE b.{rule.other_column} = a.{rule.column}) "
+        f"SELECT DISTINCT a.{rule.column} FROM {relations[rule.table]} a "
+        f"WHERE a.{rule.column} IS NOT NULL{exempt}{among} AND NOT EXISTS (SELECT 1 FROM "
+        f"{relations[rule.other]} b WHERE b.{rule.other_column} = a.{rule.column}) "
         f"ORDER BY 1 LIMIT {2 * SAMPLE_ROWS}"
     )
     with connect(database, f"checking {rule.rule}", read_only=True) as con:
         return [row[0] for row in con.execute(query).fetchall()]
 
 
+def has_relation(database: str, relation: str) -> bool:
+    """Whether the table or view ``relation`` (an SQL name) exists in the file."""
+    with connect(database, f"looking up {relation}", read_only=True) as con:
+        try:
+            con.execute(f"SELECT 1 FROM {relation} LIMIT 0")
+        except duckdb.CatalogException:
+            return False
+    return True
+
+
 def coverage_audit(
-    table: str, rules: Sequence[Coverage], locate: Callable[[str], str | None]
+    table: str, rules: Sequence[Coverage], locate: Callable[[str], str | None], target: Target | None = None
 ) -> Callable[[str, str], list[Finding]]:
     """The rules tying ``table`` to other tables (``expectations.CROSS_TABLE_RULES``), on a version
     of ``table`` given (database, schema it is in). ``locate`` says where the other table's
-    version is read: a schema (its version staged in the same step, else the published one), or
+    version is read: a relation (its version staged in the same step, else the published one), or
     None when its version is still to come in the same step: then its own audit checks the rule
-    against this version, so a new vintage of both tables passes together."""
+    against this version, so a new vintage of both tables passes together.
+
+    For a write of yearly partitions (``target`` with a predicate) the audit is incremental and
+    keeps the guarantee: where ``table`` references the other, only the new rows' values are
+    looked up; where the other references ``table``, only the values the write removes (in the
+    replaced partitions and not in the new rows) are looked up, in the table as it will be."""
 
     def _audit(database: str, schema: str) -> list[Finding]:
         findings = []
         for rule in rules:
-            other = rule.other if rule.table == table else rule.table
-            column = rule.column if rule.table == table else rule.other_column
-            other_schema = locate(other)
-            if other_schema is None:
+            referencing = rule.table == table
+            other = rule.other if referencing else rule.table
+            column = rule.column if referencing else rule.other_column
+            other_relation = locate(other)
+            if other_relation is None:
                 continue
-            if not has_table(database, other_schema, other):
+            if not has_relation(database, other_relation):
                 detail = f"{table} is checked against {other}, which has not been materialised yet"
                 findings.append(Finding("cross_table", rule.rule, column, detail))
                 continue
-            missing = uncovered(database, rule, {table: schema, other: other_schema})
+            partitioned = target is not None and target.predicate is not None
+            own, only = f"{schema}.{table}", None
+            if partitioned and not referencing:
+                own = target.whole
+                only = (
+                    f"SELECT {column} FROM {target.published} WHERE {target.predicate} "
+                    f"EXCEPT SELECT {column} FROM {schema}.{table}"
+                )
+            missing = uncovered(database, rule, {table: own, other: other_relation}, only)
             if missing:
-                version = "staged with it" if other_schema.startswith(STAGING_PREFIX) else "published"
+                version = "staged with it" if other_relation.startswith(STAGING_PREFIX) else "published"
                 detail = (
                     f"{rule.table}.{rule.column} {missing} not found in {rule.other}.{rule.other_column} "
                     f"(the new {table} against the {version} {other})"
                 )
                 findings.append(Finding("cross_table", rule.rule, column, detail))
         return findings
+
+    return _audit
+
+
+def _rows_scanned(profile: Mapping[str, Any], relation: str) -> int:
+    """Rows the table scans of a query's profile (DuckDB's JSON) read from ``relation``
+    (``schema.table``)."""
+    own = (
+        profile.get("operator_rows_scanned", 0)
+        if profile.get("extra_info", {}).get("Table", "").endswith(f".{relation}")
+        else 0
+    )
+    return own + sum(_rows_scanned(child, relation) for child in profile.get("children", []))
+
+
+def partition_key_audit(target: Target, key: str, column: str) -> Callable[[str, str], list[Finding]]:
+    """The rule tying a write of yearly partitions to the rest of the published table: every value
+    of ``key`` lies in one partition (a patent's rows lie in its grant year), so the rules of the
+    table's contract keyed by it (a unique ``patent_id``, one row per citing patent and
+    ``sequence``) hold across partitions when they hold in the written ones. Given (database,
+    staging schema), it looks up the new rows' keys among the published rows of the other
+    partitions (``column``: the partition column) with a semi-join, whose join filter lets DuckDB
+    skip the row groups that cannot hold them; the rows scanned are logged."""
+
+    def _audit(database: str, schema: str) -> list[Finding]:
+        if not has_relation(database, target.published):
+            return []
+        query = (
+            f"SELECT p.{key}, list(DISTINCT p.{column} ORDER BY p.{column}), count(*) OVER () "
+            f"FROM {target.published} p WHERE p.{key} IN (SELECT {key} FROM {schema}.{target.table}) "
+            f"AND NOT ({target.predicate}) GROUP BY 1 ORDER BY 1 LIMIT {SAMPLE_ROWS}"
+        )
+        with connect(database, f"looking up the keys of {target.candidate}", read_only=True) as con:
+            con.execute("SET enable_profiling = 'no_output'")
+            con.execute("""SET custom_profiling_settings = '{"OPERATOR_ROWS_SCANNED": "true", "EXTRA_INFO": "true"}'""")
+            stored = con.execute(query).fetchall()
+            scanned = _rows_scanned(json.loads(con.get_profiling_information(format="json")), target.published)
+        logger.info(f"{target.published}: {key} of {target.partitions} looked up, {scanned} published rows scanned")
+        if not stored:
+            return []
+        keys = "; ".join(f"{value!r} (stored in {column} {years})" for value, years, _ in stored)
+        detail = (
+            f"{stored[0][2]} {key}(s) of the new rows of {target.partitions} already stored in other partitions "
+            f"of {target.published}: {keys}"
+        )
+        return [Finding("odcs_contract", f"every {key} lies in one partition", key, detail)]
 
     return _audit
 

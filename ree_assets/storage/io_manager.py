@@ -25,7 +25,11 @@ guarantees, and are overridden here:
 
 Around the library's ``handle_output``, :class:`WapDbIOManager` refuses rows outside the written
 partitions, audits the staged version (its ODCS contract, its Great Expectations suite, every
-written year non-empty) and settles it: published only if no rule broke. The outputs of one
+written year non-empty) and settles it: published only if no rule broke. A write of yearly
+partitions is audited incrementally: the rules run on its new rows only, and what ties them to the
+published rest is looked up by key (the patents an output's ``entity_column`` metadata names are
+stored in no other partition, ``audit.partition_key_audit``; a cross-table rule looks up only the
+values the write adds or removes), so storing a year does not re-audit the whole table. The outputs of one
 multi-output step are published together, in one transaction, under one hold of the file's lock,
 once the step's last required output is audited; if any breaks a rule, none is published. Dagster
 hands an IO manager a step's outputs one at a time and never says which optional outputs are still
@@ -56,7 +60,7 @@ from ree_assets.expectations import SUITES, cross_table_rules
 from ree_assets.reporting import frame_markdown
 from ree_assets.sources.contracts import contract_path, contract_schema
 from ree_assets.storage import publish, wap
-from ree_assets.storage.audit import Finding, contract_audit, coverage_audit, suite_audit
+from ree_assets.storage.audit import Finding, contract_audit, coverage_audit, partition_key_audit, suite_audit
 from ree_assets.storage.lock import connect, database_lock
 
 
@@ -113,21 +117,43 @@ def published_schema(table: str) -> str:
     return contract_schema(contract_path(table))
 
 
+def published_relation(table: str) -> str:
+    """``schema.table`` of the published ``table``."""
+    return f"{published_schema(table)}.{table}"
+
+
 def table_audits(
-    table: str, years: range | None = None, locate: Callable[[str], str | None] = published_schema
+    table: str,
+    years: range | None = None,
+    locate: Callable[[str], str | None] = published_relation,
+    target: wap.Target | None = None,
 ) -> list[publish.Audit]:
     """The audits every version of ``table`` goes through: its contract, its Great Expectations
     suite and the rules tying it to another table, where it has them (every asset of the project
     has a contract, a test asserts it; a table you add without one is stored unaudited, and says
     so); ``years``: the yearly partitions written; ``locate``: where the other table of a
-    cross-table rule is read (``audit.coverage_audit``; by default its published version)."""
+    cross-table rule is read (``audit.coverage_audit``; by default its published version);
+    ``target``: where the version is published (a partitioned write is audited incrementally)."""
     audits: list[publish.Audit] = []
     if contract_path(table).is_file():
         audits.append(("odcs_contract", contract_audit(contract_path(table))))
     if table in SUITES:
         audits.append(("great_expectations", suite_audit(table, SUITES[table], years)))
     if rules := cross_table_rules(table):
-        audits.append(("cross_table", coverage_audit(table, rules, locate)))
+        audits.append(("cross_table", coverage_audit(table, rules, locate, target)))
+    return audits
+
+
+def partition_audits(
+    target: wap.Target, frame: pl.DataFrame, column: str, years: range, entity: str | None
+) -> list[publish.Audit]:
+    """The audits of a write of the yearly partitions ``years`` (of ``column``) beyond the table's
+    own, which then read only the new rows: every written year has rows, and, when the table
+    names an ``entity`` column (its ``entity_column`` metadata: a patent's id), no entity of the
+    new rows is stored in another partition (``audit.partition_key_audit``)."""
+    audits = [every_year_has_rows(frame, column, years)]
+    if entity is not None:
+        audits.append(("odcs_contract", partition_key_audit(target, entity, column)))
     return audits
 
 
@@ -236,6 +262,7 @@ class Written:
     target: wap.Target
     frame: pl.DataFrame
     column: str | None  # the partition column
+    entity: str | None  # the column whose values each lie in one partition
 
 
 @dataclass
@@ -253,20 +280,20 @@ class StepVersions:
     hold: ExitStack = field(default_factory=ExitStack)
 
     def locate(self, table: str) -> str | None:
-        """Where the audit of a cross-table rule reads ``table``: the version staged by this step,
-        none while the step is still to write it (its own audit checks the rule), else the
-        published one."""
+        """Where the audit of a cross-table rule reads ``table``: the version staged by this step
+        (the whole table as it will be), none while the step is still to write it (its own audit
+        checks the rule), else the published one."""
         staged = next((target for target, _ in self.staged if target.table == table), None)
         if staged is not None:
-            return staged.staging_schema
+            return staged.whole
         to_come = {name for output, name in self.required.items() if output not in self.handled}
-        return None if table in to_come else published_schema(table)
+        return None if table in to_come else published_relation(table)
 
-    def audits(self, table: str, frame: pl.DataFrame, column: str | None, years: range | None) -> list[publish.Audit]:
-        """The audits of a version of ``table`` written by this step (``years`` of ``column``)."""
-        audits = table_audits(table, years, self.locate)
-        if years is not None and column is not None:
-            audits.append(every_year_has_rows(frame, column, years))
+    def audits(self, target: wap.Target, written: Written, years: range | None) -> list[publish.Audit]:
+        """The audits of the version of ``target`` written by this step (of ``years``)."""
+        audits = table_audits(target.table, years, self.locate, target)
+        if years is not None and written.column is not None:
+            audits += partition_audits(target, written.frame, written.column, years, written.entity)
         return audits
 
     def forget(self) -> None:
@@ -288,9 +315,10 @@ class WapDbIOManager(DbIOManager):
         table_slice = self._get_table_slice(context, context)
         target, years = target_of(context, table_slice), written_years(table_slice)
         column = str(table_slice.partition_dimensions[0].partition_expr) if years is not None else None
+        written = Written(target, obj, column, (context.definition_metadata or {}).get("entity_column"))
         source = (context.output_metadata or {}).get("source_files")
         step = self._versions_of(context)
-        audits = step.audits(target.table, obj, column, years)
+        audits = step.audits(target, written, years)
         try:
             if years is not None:
                 refuse_rows_outside(target, obj)
@@ -308,7 +336,7 @@ class WapDbIOManager(DbIOManager):
             raise
         version = publish.Version(target, target.table, results, str(getattr(source, "value", source or "")))
         step.audited.append(version)
-        step.written.append(Written(target, obj, column))
+        step.written.append(written)
         step.handled.add(context.name)
         by_years = years is not None and len(years) > 1  # a version breaking a rule waits for the step's others
         held = not step.required.keys() <= step.handled and (not version.findings or by_years)
@@ -377,7 +405,9 @@ class WapDbIOManager(DbIOManager):
             rows = output.frame.filter(pl.col(column).is_between(part.start, part.stop - 1))
             publish.stage(self._database, target, rows, run_id=step.run_id, asset=target.table)
             step.staged.append((target, target.table))
-            results = publish.audit(self._database, target, step.audits(target.table, rows, column, part))
+            results = publish.audit(
+                self._database, target, step.audits(target, Written(target, rows, column, output.entity), part)
+            )
             versions.append(publish.Version(target, target.table, results, sources[target.table]))
         try:
             publish.settle(self._database, versions, run_id=step.run_id)

@@ -6,10 +6,12 @@ there under the table's own name; only when every blocking rule passes is it pub
 transaction. A rejected or interrupted version never touches the published table, the dbt views
 over it or the marts built from it.
 
-A write of yearly partitions stages only the new rows (``wap_<schema>.<table>__new``) and exposes
-the table as it would be after publishing as the view ``wap_<schema>.<table>`` (published rows of
-other years plus the new rows), so the audit sees the whole table; publishing replaces only the
-written years.
+A write of yearly partitions stages only the new rows, under the table's own name, so its audit
+reads the written partitions and not the published rest (``storage.audit``: the rules tying the new
+rows to the rest of the table look up only the keys they touch); the table as it would be after
+publishing (published rows of other years plus the new rows) is the view
+``wap_<schema>.<table>__whole``, read by the rules of other tables that reference it. Publishing
+replaces only the written years.
 
 Every step is journalled in ``wap.journal`` (run, asset, table, partitions, status, time). A
 version that was staged but never published nor rejected belongs to an interrupted run (a
@@ -63,13 +65,15 @@ class Target:
 
     @property
     def candidate(self) -> str:
-        """The table as it would be once published: what the audit reads."""
+        """The staged rows, what the audit reads: the whole table, or the written partitions'
+        rows of a partitioned write."""
         return f"{self.staging_schema}.{self.table}"
 
     @property
-    def new_rows(self) -> str:
-        """The staged rows of a partitioned write."""
-        return f'{self.staging_schema}."{self.table}__new"'
+    def whole(self) -> str:
+        """The table as it would be once published (a view for a partitioned write: the published
+        rows of the other partitions and the staged rows)."""
+        return self.candidate if self.predicate is None else f'{self.staging_schema}."{self.table}__whole"'
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -112,26 +116,22 @@ def stage(con: duckdb.DuckDBPyConnection, target: Target, frame: pl.DataFrame, *
     arrow = frame.to_arrow()  # noqa: F841 - read by DuckDB's replacement scan below
     con.execute("BEGIN TRANSACTION")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {target.staging_schema}")
-    if target.predicate is None:
-        con.execute(f"CREATE OR REPLACE TABLE {target.candidate} AS SELECT * FROM arrow")
-    else:
-        con.execute(f"CREATE OR REPLACE TABLE {target.new_rows} AS SELECT * FROM arrow")
+    con.execute(f"CREATE OR REPLACE TABLE {target.candidate} AS SELECT * FROM arrow")
+    if target.predicate is not None:
         kept = (
             f"SELECT * FROM {target.published} WHERE NOT ({target.predicate}) UNION ALL BY NAME "
             if table_exists(con, target.schema, target.table)
             else ""
         )
-        con.execute(f"CREATE OR REPLACE VIEW {target.candidate} AS {kept}SELECT * FROM {target.new_rows}")
+        con.execute(f"CREATE OR REPLACE VIEW {target.whole} AS {kept}SELECT * FROM {target.candidate}")
     _journal(con, run_id, asset, target, "staged")
     con.execute("COMMIT")
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection, target: Target) -> None:
-    if target.predicate is None:
-        con.execute(f"DROP TABLE IF EXISTS {target.candidate}")
-    else:
-        con.execute(f"DROP VIEW IF EXISTS {target.candidate}")
-        con.execute(f"DROP TABLE IF EXISTS {target.new_rows}")
+    if target.predicate is not None:
+        con.execute(f"DROP VIEW IF EXISTS {target.whole}")
+    con.execute(f"DROP TABLE IF EXISTS {target.candidate}")
 
 
 #: A staged version: where it is published, and the asset it is a version of.
@@ -147,9 +147,9 @@ def publish(con: duckdb.DuckDBPyConnection, versions: Sequence[Staged], *, run_i
         if target.predicate is None:
             con.execute(f"CREATE OR REPLACE TABLE {target.published} AS SELECT * FROM {target.candidate}")
         else:
-            con.execute(f"CREATE TABLE IF NOT EXISTS {target.published} AS SELECT * FROM {target.new_rows} LIMIT 0")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {target.published} AS SELECT * FROM {target.candidate} LIMIT 0")
             con.execute(f"DELETE FROM {target.published} WHERE {target.predicate}")
-            con.execute(f"INSERT INTO {target.published} BY NAME SELECT * FROM {target.new_rows}")
+            con.execute(f"INSERT INTO {target.published} BY NAME SELECT * FROM {target.candidate}")
         _drop_staging(con, target)
         _journal(con, run_id, asset, target, "published")
     con.execute("COMMIT")

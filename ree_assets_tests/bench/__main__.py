@@ -1,20 +1,24 @@
 """Every benchmark of ree_assets, one table at the end (``make bench``; not a test).
 
-    python -m ree_assets_tests.bench
+    python -m ree_assets_tests.bench [--scale 0.02]
 
 Times (time.perf_counter; best of 3 for runs under a second): importing the code location in a
 fresh process, next to importing ``dagster`` and ``dagster_dbt`` alone in the same run (target:
 at most 1 s more, with the dbt manifest parsed); the io_table stage on the BEA 2012 detail tables
 (reading and computing apart); the GE solvers on WIOD 2009 (bench_ge.py); the eps estimation on
 the embedded innovation panel (report only); ``make run`` after set-up on the full embedded world
-(the pulls, then both replication jobs: target under 5 minutes). The real data folder is ``REE_SHARED_DATA``, default
-``<repo>/../shared/data``; without it the io_table and GE benchmarks run on the embedded world
+(the pulls, then both replication jobs: target under 5 minutes); a synthetic universe of the real
+USPTO's size, ``--scale`` times it (bench_real_size.py: storing a grant year's pull under 60 s, the
+FVD availability counts under 10 minutes, peak memory under 16 GiB). The real data folder is
+``REE_SHARED_DATA``, default ``<repo>/../shared/data``; without it the io_table and GE benchmarks run on
+the embedded world
 (the ``data`` column says which). One table of every figure with its target and ratio; the exit
 code is 1 when a target is missed (SLOW) or a benchmark fails.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -29,6 +33,7 @@ from ree_assets_tests.bench.bench_did import did_timings
 from ree_assets_tests.bench.bench_did_coverage import coverage_timings
 from ree_assets_tests.bench.bench_ge import eps_timings, ge_timings, print_table
 from ree_assets_tests.bench.bench_patents import patent_timings
+from ree_assets_tests.bench.bench_real_size import real_size_timings
 from ree_assets_tests.bench.bench_spillovers import spillover_timings
 from ree_assets_tests.bench.bench_truth import (
     Coverage,
@@ -212,6 +217,11 @@ def truth_recovery_timings(seeds: int = 10) -> list[Timing]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="Every benchmark of ree_assets, one table at the end.")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="size of the real-size universe, times the USPTO's (default 1.0)"
+    )
+    scale = parser.parse_args().scale
     data = "real samples" if SHARED.is_dir() else f"embedded world ({SIZE}, seed {SEED})"
     benchmarks: dict[str, tuple[Callable[[], list[Timing]], str]] = {  # name -> (run, data it uses)
         "import": (import_timings, "-"),
@@ -227,6 +237,7 @@ def main() -> int:
         "did coverage": (lambda: coverage_timings(seeds=10), "embedded world (small, seeds 1-10)"),
         "make run": (make_run_timings, f"embedded world ({SIZE}, seed {SEED})"),
         "truth recovery": (truth_recovery_timings, "embedded world (small, seeds 1-10)"),
+        "real size": (lambda: real_size_timings(scale), f"synthetic USPTO universe (scale {scale:g})"),
     }
     if not SHARED.is_dir():
         print(f"no shared data folder {SHARED} (set REE_SHARED_DATA): io_table and GE run on the embedded world")

@@ -36,6 +36,15 @@ US = "USA"
 
 COUNT_COLUMNS = ("c_uw", "c_nw", "c_uo", "c_no", "a_uw", "a_nw", "a_uo", "a_no")
 
+#: The columns :func:`citation_variables` reads of each canonical table: at the USPTO's size (100
+#: million citations) reading the others too would triple the memory its inputs take.
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patents": ("patent_id", "grant_date", "application_date"),
+    "patent_classes": ("patent_id", "scheme", "code", "is_main"),
+    "patent_inventors": ("patent_id", "sequence", "country"),
+    "patent_citations": ("citing_id", "cited_id", "sequence"),
+}
+
 
 @dataclass(frozen=True)
 class CitationVariables:
