@@ -206,8 +206,9 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
             if records:
                 break
             continue
-        if _PARTIAL_SUM.match(name):
-            continue
+        blank = all(j >= len(row) or row[j] is None for j, _ in kept_columns)
+        if _PARTIAL_SUM.match(name) or (not name and blank and not _CODE_LIKE.match(code)):
+            continue  # a partial sum, or a footnote below the table ("Legend / Footnotes:")
         code = code or _label_to_code(name, ROW_TOTAL_LABELS)
         names.setdefault(code, name)
         records.append([code, *("" if row[j] is None else normalise_code(row[j]) for j, _ in kept_columns), number])
