@@ -12,6 +12,7 @@ import openpyxl
 import polars as pl
 import pytest
 
+from ree_assets.defs.resources import DataSource
 from ree_assets.sources import bea, concordances
 from ree_assets.sources.patent_tables import PATENT_TABLES
 from ree_assets.sources.uspto_xml import read_uspto_xml
@@ -66,35 +67,109 @@ def test_a_uspto_year_is_its_weekly_zips(shared_data, tmp_path):
         assert len(handler.requests) - fetched == 51  # only the weeks the mirror lacks are asked again
 
 
+def patentsview_files() -> dict[str, tuple]:
+    """The current-layout files of the grants of 2015 (at least the 10 a stored year holds)."""
+    files = dict(CURRENT_FILES)
+    header, *rows = files.pop("g_patent.tsv")
+    files["g_patent.tsv"] = (header, *rows, *([p, *rows[1][1:]] for p in MORE_GRANTS))
+    return files
+
+
+MORE_GRANTS = [f"90001{n:02d}" for n in range(10)]
+G_PATENT = "/data.patentsview.org/download/g_patent.tsv.zip"
+
+
+def patentsview_served(folder, files: dict[str, tuple]) -> dict[str, bytes]:
+    """PatentsView's zips of ``files`` at their addresses (written as TSV in ``folder`` first)."""
+    served = {}
+    for name, (columns, *lines) in files.items():
+        write_tsv(folder / name, columns, *lines)
+        kind = {"g_claims": "claims", "g_detail": "detail-description-text"}.get(name[:8], "download")
+        served[f"/data.patentsview.org/{kind}/{name}.zip"] = zipped({name: (folder / name).read_bytes()})
+    return served
+
+
+def pull_2015(database, source: DataSource) -> dg.ExecuteInProcessResult:
+    return materialize(
+        database,
+        dg.AssetSelection.assets(*PATENT_TABLES),
+        source,
+        partition_key="2015",
+        run_config={"ops": {"patent_pull": {"config": {"text_sections": ["claims", "description"]}}}},
+    )
+
+
 def test_a_patentsview_year_is_read_out_of_its_zips(tmp_path):
     """2015 by PatentsView (``auto`` in download mode): the g_* tables and that year's claims and
     descriptions, fetched as zips and streamed out of them."""
-    files = dict(CURRENT_FILES)
-    header, *rows = files.pop("g_patent.tsv")
-    more = [f"90001{n:02d}" for n in range(10)]  # a stored year holds at least 10 grants
-    files["g_patent.tsv"] = (header, *rows, *([p, *rows[1][1:]] for p in more))
-    served = {}
-    for name, (columns, *lines) in files.items():
-        write_tsv(tmp_path / name, columns, *lines)
-        folder = {"g_claims": "claims", "g_detail": "detail-description-text"}.get(name[:8], "download")
-        served[f"/data.patentsview.org/{folder}/{name}.zip"] = zipped({name: (tmp_path / name).read_bytes()})
+    files = patentsview_files()
+    served = patentsview_served(tmp_path, files)
     with loopback.publisher(served) as (handler, mirror):
         database = tmp_path / "ree.duckdb"
-        result = materialize(
-            database,
-            dg.AssetSelection.assets(*PATENT_TABLES),
-            downloading(tmp_path, mirror, "patentsview"),
-            partition_key="2015",
-            run_config={"ops": {"patent_pull": {"config": {"text_sections": ["claims", "description"]}}}},
-        )
+        result = pull_2015(database, downloading(tmp_path, mirror, "patentsview"))
         assert result.success, step_errors(result)
         assert len(handler.requests) == len(served)
     cache = tmp_path / "cache" / "patents" / "patentsview"
     assert sorted(p.name for p in cache.glob("*.zip")) == sorted(f"{name}.zip" for name in files)
     patents = read_table(database, "raw.patents")
-    assert sorted(patents["patent_id"]) == sorted(["9000001", "9000002", *more])
+    assert sorted(patents["patent_id"]) == sorted(["9000001", "9000002", *MORE_GRANTS])
     for table in PATENT_TABLES[1:]:
         assert sorted_rows(table, read_table(database, f"raw.{table}")) == EXPECTED[table], table
+
+
+def test_a_changed_patentsview_file_fails_naming_the_url_the_cached_file_and_the_rule(tmp_path):
+    """After a good pull of 2015 PatentsView changes g_patent.tsv.zip (each time a fresh cache):
+    a zip cut short, a header without ``patent_date`` and an HTML page in its place fail naming the
+    address, the cached zip and the rule, and the published tables keep their rows; a column added is noted in the log and
+    not stored, the stored rows unchanged."""
+    files = patentsview_files()
+    served = patentsview_served(tmp_path, files)
+    database = tmp_path / "ree.duckdb"
+    header, *rows = files["g_patent.tsv"]
+    renamed = patentsview_served(
+        tmp_path, {"g_patent.tsv": (["grant_date" if c == "patent_date" else c for c in header], *rows)}
+    )
+    added = patentsview_served(tmp_path, {"g_patent.tsv": ([*header, "patent_new_field"], *([*r, "x"] for r in rows))})
+    truncated = served[G_PATENT][: len(served[G_PATENT]) // 2]
+    with loopback.publisher(served) as (handler, mirror):
+        assert pull_2015(database, downloading(tmp_path, mirror, "patentsview")).success
+        before = published_fingerprints(database)
+        for n, (body, rule) in enumerate(
+            [
+                (truncated, "a complete, valid file of its format"),
+                (renamed[G_PATENT], "has the columns"),
+                (b"<!DOCTYPE html><html><body>Moved</body></html>", "HTML page, not the data file"),
+            ]
+        ):
+            handler.files[G_PATENT] = body
+            source = small_world(
+                mode="download", cache_dir=str(tmp_path / f"cache{n}"), base_urls={"patentsview": mirror}
+            )
+            result = pull_2015(database, source)
+            assert not result.success
+            (message,) = step_errors(result).values()
+            cached = tmp_path / f"cache{n}" / "patents" / "patentsview" / "g_patent.tsv.zip"
+            assert f"{mirror}{G_PATENT}" in message and str(cached) in message and rule in message, message
+            assert published_fingerprints(database) == before
+        handler.files[G_PATENT] = added[G_PATENT]
+        instance = dg.DagsterInstance.ephemeral()
+        source = small_world(
+            mode="download", cache_dir=str(tmp_path / "cache_added"), base_urls={"patentsview": mirror}
+        )
+        result = materialize(
+            database,
+            dg.AssetSelection.assets(*PATENT_TABLES),
+            source,
+            partition_key="2015",
+            instance=instance,
+            run_config={"ops": {"patent_pull": {"config": {"text_sections": ["claims", "description"]}}}},
+        )
+        assert result.success, step_errors(result)
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id) if not entry.is_dagster_event]
+    assert any("g_patent.tsv.zip" in line and "'patent_new_field'" in line and "not read" in line for line in logged)
+    assert {t: v for t, v in published_fingerprints(database).items() if t.startswith("raw.patent")} == {
+        t: v for t, v in before.items() if t.startswith("raw.patent")
+    }
 
 
 def bea_xlsx(csv) -> bytes:
