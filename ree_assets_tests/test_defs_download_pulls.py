@@ -120,8 +120,8 @@ def test_a_patentsview_year_is_read_out_of_its_zips(tmp_path):
 def test_a_changed_patentsview_file_fails_naming_the_url_the_cached_file_and_the_rule(tmp_path):
     """After a good pull of 2015 PatentsView changes g_patent.tsv.zip (each time a fresh cache):
     a zip cut short, a header without ``patent_date`` and an HTML page in its place fail naming the
-    address, the cached zip and the rule, and the published tables keep their rows; a column added is noted in the log and
-    not stored, the stored rows unchanged."""
+    address, the cached zip and the rule, and the published tables keep their rows; a column
+    added is noted in the log and not stored, the stored rows unchanged."""
     files = patentsview_files()
     served = patentsview_served(tmp_path, files)
     database = tmp_path / "ree.duckdb"

@@ -2,17 +2,17 @@
 the legacy and in the current (g_*) layout (every canonical value asserted), and bad input."""
 
 import csv
-import zipfile
 import shutil
 import warnings
+import zipfile
 from datetime import date
 
 import polars as pl
 import pytest
 
 from ree_assets.errors import DataValidationError
-from ree_assets.sources.patent_tables import PATENT_TABLES, AbsentSource
 from ree_assets.sources import zip_tsv
+from ree_assets.sources.patent_tables import PATENT_TABLES, AbsentSource
 from ree_assets.sources.patentsview import LEGACY, read_patentsview, scan_tsv
 from ree_assets_tests.patentsview_files import (
     CURRENT_FILES,
