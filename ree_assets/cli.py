@@ -149,23 +149,24 @@ def fetch_years(defs: dg.Definitions, names: list[str], partition_range: str | N
 
 def fetch_only(tables: set[str], years: range, settings: SourceSettings) -> tuple[list[str], bool]:
     """Fetch every file ``tables`` of ``years`` need into the cache (a progress bar per file on
-    stderr) and describe each: fetched, skipped (already cached), or still lacking and why.
-    Returns the lines and whether nothing lacks."""
+    stderr) and describe each: fetched, skipped (already cached), absent (an optional user file) or still
+    lacking and why. Returns the lines and whether nothing lacks."""
     from ree_assets.sources.download import tqdm_progress
     from ree_assets.sources.fetching import fetch_files
 
     with contextlib.ExitStack() as bars:
         outcomes = fetch_files(tables, years, settings, lambda label: bars.enter_context(tqdm_progress(label)))
-    words = {"fetched": "fetched", "cached": "skipped (already cached)", "lacking": "LACKS"}
+    words = {"fetched": "fetched", "cached": "skipped (already cached)", "absent": "absent", "lacking": "LACKS"}
     lines = [
         f"{words[o.status]}: {o.path} ({o.source}){': ' + o.reason if o.reason else ''}"
-        for status in ("fetched", "cached", "lacking")
+        for status in ("fetched", "cached", "absent", "lacking")
         for o in outcomes
         if o.status == status
     ]
     tally = Counter(o.status for o in outcomes)
     lines.append(
-        f"fetch-only: {tally['fetched']} fetched, {tally['cached']} skipped, {tally['lacking']} lacking "
+        f"fetch-only: {tally['fetched']} fetched, {tally['cached']} skipped, {tally['absent']} optional absent, "
+        f"{tally['lacking']} lacking "
         f"(cache {settings.cache_dir}, years {years.start}...{years.stop - 1})"
     )
     return lines, tally["lacking"] == 0

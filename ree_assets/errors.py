@@ -45,10 +45,12 @@ class DataValidationError(SourceError, ValueError):
         file: str | Path | None = None,
         line: int | None = None,
         contract: str | Path | None = None,
+        url: str | None = None,
     ):
         self.table, self.rule, self.row, self.column, self.detail = table, rule, row, column, detail
-        self.file, self.line, self.contract = file, line, contract
+        self.file, self.line, self.contract, self.url = file, line, contract, url
         place = [f"file {str(file)!r}"] if file is not None else []
+        place += [f"fetched from {url}"] if url is not None else []
         place += [
             f"{label} {value!r}"
             for label, value in (("line", line), ("row", row), ("column", column))
@@ -59,10 +61,15 @@ class DataValidationError(SourceError, ValueError):
         super().__init__(f"{message} [contract: {contract}]" if contract is not None else message)
 
     def located(
-        self, *, table: str | None = None, file: str | Path | None = None, contract: str | Path | None = None
+        self,
+        *,
+        table: str | None = None,
+        file: str | Path | None = None,
+        contract: str | Path | None = None,
+        url: str | None = None,
     ) -> DataValidationError:
         """The same error, for ``table`` if given (a reader naming the table it was called for),
-        with the file and contract filled in where it had none."""
+        with the file, contract and the URL the file was downloaded from filled in where it had none."""
         return type(self)(
             table or self.table,
             self.rule,
@@ -72,6 +79,7 @@ class DataValidationError(SourceError, ValueError):
             line=self.line,
             file=self.file if self.file is not None else file,
             contract=self.contract if self.contract is not None else contract,
+            url=self.url if self.url is not None else url,
         )
 
 

@@ -1,17 +1,15 @@
 """Data-source modes: embedded determinism, local layout, download through a loopback server."""
 
-import functools
-import http.server
-import threading
+import json
 
 import polars as pl
 import pytest
 
 from ree_assets.errors import SourceUnavailableError
-from ree_assets.sources import catalog
-from ree_assets.sources.catalog import SourceFile, SourceSettings, TableSource, read_table
+from ree_assets.sources.catalog import SourceSettings, describe_origin, read_table
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.world import STAGES, embedded_table, embedded_tables, generate_stage
+from ree_assets_tests import loopback
 
 
 def test_same_seed_gives_the_same_bytes_and_another_seed_another_world():
@@ -50,46 +48,25 @@ def test_local_file_missing_a_contract_column_is_named(tmp_path):
         read_table("ree_prices", SourceSettings(mode="local", data_dir=tmp_path))
 
 
-@pytest.fixture
-def loopback_server(tmp_path):
-    """A static file server on 127.0.0.1 serving ``tmp_path / 'publisher'``."""
-    root = tmp_path / "publisher"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def test_download_mode_reads_a_publishers_file_fetched_into_the_cache(tmp_path):
+    """World Bank GDP from its API address (a loopback mirror): cached where the registry says,
+    read by the registry's reader."""
+    records = [{"countryiso3code": "USA", "date": str(y), "value": 1e12 + y} for y in (2011, 2012)]
+    answer = json.dumps([{"page": 1, "pages": 1, "total": 2}, records]).encode()
+    with loopback.publisher({"/v2/country/all/indicator/NY.GDP.MKTP.CD": answer}) as (handler, mirror):
+        settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"worldbank": mirror})
+        frame = read_table("gdp", settings)
+    assert frame.select("country", "year", "gdp_usd").rows() == [("USA", 2011, 1e12 + 2011), ("USA", 2012, 1e12 + 2012)]
+    assert (tmp_path / "cache" / "worldbank" / "gdp_api.json").read_bytes() == answer
+    assert describe_origin("gdp", settings) == str(tmp_path / "cache" / "worldbank" / "gdp_api.json")
 
 
-def test_download_mode_fetches_from_the_base_url_into_the_cache(tmp_path, loopback_server, monkeypatch):
-    root, url = loopback_server
-    (root / "ree").mkdir()
-    ree_defaults.ree_complementarity().write_csv(root / "ree" / "ree_complementarity.csv")
-    published = TableSource(
-        "ree_complementarity",
-        (SourceFile("ree/ree_complementarity.csv", publisher="test_publisher"),),
-        catalog.LOCAL_LAYOUT["ree_complementarity"].read,
-    )
-    monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_complementarity", published)
-    settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test_publisher": url})
-
-    frame = read_table("ree_complementarity", settings)
-
-    assert frame.equals(ree_defaults.ree_complementarity().select(frame.columns))
-    assert (tmp_path / "cache" / "ree" / "ree_complementarity.csv").is_file()
-
-
-def test_download_mode_without_a_base_url_says_which_publisher(tmp_path, monkeypatch):
-    published = TableSource(
-        "ree_prices",
-        (SourceFile("ree/ree_prices.csv", publisher="asian_metal"),),
-        catalog.LOCAL_LAYOUT["ree_prices"].read,
-    )
-    monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
-    with pytest.raises(SourceUnavailableError, match="asian_metal"):
-        read_table("ree_prices", SourceSettings(mode="download", cache_dir=tmp_path))
+def test_download_mode_names_the_file_and_where_to_get_it_for_a_table_no_publisher_serves(tmp_path):
+    settings = SourceSettings(mode="download", data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+    with pytest.raises(SourceUnavailableError, match=r"data/ree/ree_prices.csv \(Asian Metal"):
+        read_table("ree_prices", settings)
+    with pytest.raises(SourceUnavailableError, match=r"hs_sic_concordance.csv \(Pierce and Schott"):
+        read_table("hs_sic_concordance", settings)
 
 
 def test_a_file_in_another_format_stands_in_only_where_its_reader_parses_it(tmp_path):

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import json
 import threading
 import time
 import zipfile
@@ -16,10 +17,8 @@ import pytest
 
 from ree_assets.defs.resources import DataSource
 from ree_assets.errors import DownloadError, SourceFormatError, SourceNote
-from ree_assets.sources import catalog
-from ree_assets.sources.catalog import SourceFile, SourceSettings, TableSource, read_table
+from ree_assets.sources.catalog import SourceSettings, read_table
 from ree_assets.sources.download import cached_or_fetched, fetch
-from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.files import OLE2_MAGIC, check_content
 
 HTML = b"<!DOCTYPE html><html><body>Service temporarily unavailable</body></html>"
@@ -180,14 +179,16 @@ def test_a_server_that_drips_or_stalls_fails_at_the_deadline(publisher, tmp_path
     _assert_names_everything(error.value, f"{base}/wiod/wiot.RData", cached, "wiod")
 
 
-def _served_prices(routes, monkeypatch, mode: str) -> bytes:
-    """ree_prices published at ``/ree/ree_prices.csv`` (sent as ``mode``) and read from there in download mode."""
-    body = ree_defaults.ree_prices().write_csv().encode()
-    _serve(routes, "/ree/ree_prices.csv", body, mode=mode)
-    published = TableSource(
-        "ree_prices", (SourceFile("ree/ree_prices.csv", publisher="test"),), catalog.LOCAL_LAYOUT["ree_prices"].read
-    )
-    monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
+#: The World Bank's GDP answer (the registry's ``worldbank_gdp``) at its address, and where it is cached.
+GDP_ADDRESS = "/v2/country/all/indicator/NY.GDP.MKTP.CD?format=json&per_page=20000"
+GDP_CACHED = ("worldbank", "gdp_api.json")
+GDP_RECORDS = [{"countryiso3code": c, "date": str(y), "value": 1e9 * y} for c in ("USA", "CHN") for y in (2011, 2012)]
+
+
+def _served_gdp(routes, mode: str) -> bytes:
+    """The GDP answer served at the World Bank's address (sent as ``mode``), read from there in download mode."""
+    body = json.dumps([{"page": 1, "pages": 1, "total": len(GDP_RECORDS)}, GDP_RECORDS]).encode()
+    _serve(routes, GDP_ADDRESS, body, content_type="application/json", mode=mode)
     return body
 
 
@@ -195,38 +196,36 @@ def _downloading(tmp_path, base: str, stall_s: float, deadline_s: float) -> Data
     return DataSource(
         mode="download",
         cache_dir=str(tmp_path / "cache"),
-        base_urls={"test": base},
+        base_urls={"worldbank": base},
         download_stall_s=stall_s,
         download_deadline_s=deadline_s,
     )
 
 
-def test_a_stalled_download_fails_after_the_data_source_stall_limit_naming_the_url(publisher, tmp_path, monkeypatch):
+def test_a_stalled_download_fails_after_the_data_source_stall_limit_naming_the_url(publisher, tmp_path):
     """``DataSource.download_stall_s``: no byte for that long fails, long before the whole-file deadline."""
     routes, _, base = publisher
-    _served_prices(routes, monkeypatch, "stall")
+    _served_gdp(routes, "stall")
     source = _downloading(tmp_path, base, stall_s=0.5, deadline_s=600.0)
     started = time.monotonic()
     with pytest.raises(
         DownloadError, match=r"stalled: no byte received for 0.5 s, the stall limit download_stall_s"
     ) as error:
-        source.read("ree_prices")
+        source.read("gdp")
     assert time.monotonic() - started < 3.0  # the server stalls for 5 s
-    _assert_names_everything(
-        error.value, f"{base}/ree/ree_prices.csv", tmp_path / "cache" / "ree" / "ree_prices.csv", "ree_prices"
-    )
+    _assert_names_everything(error.value, f"{base}{GDP_ADDRESS}", tmp_path.joinpath("cache", *GDP_CACHED), "gdp")
 
 
-def test_a_slow_but_steady_download_passes_within_the_deadline(publisher, tmp_path, monkeypatch):
+def test_a_slow_but_steady_download_passes_within_the_deadline(publisher, tmp_path):
     """Parts 0.15 s apart, 1.5 s in all: under a 0.5 s stall limit and a 10 s deadline the file
     arrives whole; under a 0.8 s deadline it fails naming the deadline."""
     routes, _, base = publisher
-    body = _served_prices(routes, monkeypatch, "steady")
-    cached = tmp_path / "cache" / "ree" / "ree_prices.csv"
+    body = _served_gdp(routes, "steady")
+    cached = tmp_path.joinpath("cache", *GDP_CACHED)
     with pytest.raises(DownloadError, match="deadline of 0.8 s"):
-        _downloading(tmp_path, base, stall_s=0.5, deadline_s=0.8).read("ree_prices")
-    frame = _downloading(tmp_path, base, stall_s=0.5, deadline_s=10.0).read("ree_prices")
-    assert cached.read_bytes() == body and frame.height == ree_defaults.ree_prices().height
+        _downloading(tmp_path, base, stall_s=0.5, deadline_s=0.8).read("gdp")
+    frame = _downloading(tmp_path, base, stall_s=0.5, deadline_s=10.0).read("gdp")
+    assert cached.read_bytes() == body and frame.height == len(GDP_RECORDS)
 
 
 def test_the_download_limits_are_settings_with_environment_defaults(monkeypatch):
@@ -291,31 +290,22 @@ def test_a_poisoned_cache_file_is_detected_and_refetched(publisher, tmp_path):
     assert cached.read_bytes() == body and hits["/bea/use.xlsx"] == 1
 
 
-def test_a_poisoned_cache_is_refetched_in_download_mode_and_a_failed_refetch_leaves_no_file(
-    publisher, tmp_path, monkeypatch
-):
+def test_a_poisoned_cache_is_refetched_in_download_mode_and_a_failed_refetch_leaves_no_file(publisher, tmp_path):
     routes, hits, base = publisher
-    prices = ree_defaults.ree_prices()
-    _serve(routes, "/ree/ree_prices.csv", prices.write_csv().encode())
-    published = TableSource(
-        "ree_prices",
-        (SourceFile("ree/ree_prices.csv", publisher="test", columns=tuple(prices.columns)),),
-        catalog.LOCAL_LAYOUT["ree_prices"].read,
-    )
-    monkeypatch.setitem(catalog.LOCAL_LAYOUT, "ree_prices", published)
-    settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"test": base})
-    cached = tmp_path / "cache" / "ree" / "ree_prices.csv"
+    _served_gdp(routes, "plain")
+    settings = SourceSettings(mode="download", cache_dir=tmp_path / "cache", base_urls={"worldbank": base})
+    cached = tmp_path.joinpath("cache", *GDP_CACHED)
     cached.parent.mkdir(parents=True)
-    cached.write_bytes(prices.head(3).drop("market").write_csv().encode())  # an older, truncated layout
+    cached.write_bytes(HTML)  # an error page cached by an older version
 
-    with pytest.warns(SourceNote, match="ree_prices.csv.*lacks the expected columns"):
-        frame = read_table("ree_prices", settings)
-    assert frame.height == prices.height and hits["/ree/ree_prices.csv"] == 1
+    with pytest.warns(SourceNote, match="gdp_api.json.*fails verification.*HTML page"):
+        frame = read_table("gdp", settings)
+    assert frame.height == len(GDP_RECORDS) and hits[GDP_ADDRESS] == 1
 
     cached.write_bytes(HTML)
     routes.clear()
-    with pytest.warns(SourceNote), pytest.raises(DownloadError, match="'ree_prices'.*HTTP 404"):
-        read_table("ree_prices", settings)
+    with pytest.warns(SourceNote), pytest.raises(DownloadError, match="'gdp'.*HTTP 404"):
+        read_table("gdp", settings)
     assert not cached.exists()
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from ree_assets.errors import DataValidationError, SourceFormatError
 from ree_assets.sources import concordances
+from ree_assets.sources.catalog import LOCAL_LAYOUT
 from ree_assets.sources.patents import uspto_xml_files
 from ree_assets.sources.publishers import issue_tuesdays, load_registry, mirrored, plan
 from ree_assets.sources.uspto_xml import read_uspto_xml
@@ -42,7 +43,24 @@ def test_every_entry_has_its_provenance_and_local_sources_say_where_to_get_them(
         if source.access == "local":
             assert source.url is None and source.obtain
     local = {s.key for s in REGISTRY.sources.values() if s.access == "local"}
-    assert local == {"unido_indstat", "gta_subsidies", "ree_prices"}
+    assert {"unido_indstat", "gta_subsidies", "ree_prices"} <= local  # no free download
+
+
+def test_every_raw_table_of_the_catalog_has_a_registry_entry():
+    """A table a publisher serves is read in download mode by the registry's reader from its
+    sources' files; a table no publisher serves is local-only in the registry, at the path of the
+    data folder's layout (so a run without it names the file and where to get it); a yearly pull
+    (trade) reads its own partitioned source."""
+    for table, layout in LOCAL_LAYOUT.items():
+        sources = REGISTRY.for_tables({table})
+        assert sources, f"{table}: no registry entry"
+        if table in REGISTRY.tables:
+            assert callable(REGISTRY.reader(table)) and any(s.access != "local" for s in sources), table
+        elif all(s.access == "local" for s in sources):
+            assert {s.path for s in sources} <= {f.path for f in layout.files}, table
+        else:
+            assert all(s.partition == "year" and s.access == "api" for s in sources), table
+    assert set(REGISTRY.tables) <= set(LOCAL_LAYOUT)
 
 
 def test_week_partitions_of_a_year_are_its_tuesdays():

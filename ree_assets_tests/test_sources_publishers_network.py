@@ -16,6 +16,7 @@ SMALL = {
     "worldbank": ("worldbank_gdp", range(0)),
     "nber": ("nber_ces_sic", range(0)),
     "wiod": ("wiod_2013", range(0)),
+    "concordance_r": ("bea_naics_2012", range(0)),
 }
 
 

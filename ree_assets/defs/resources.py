@@ -3,7 +3,7 @@
 (``ree_assets.storage.io_manager`` says what stays the project's and why), dbt, and the data source."""
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,13 @@ from pydantic import Field
 
 from ree_assets.labels import data_caption
 from ree_assets.sources.catalog import LOCAL_LAYOUT, SourceSettings, describe_origin, read_table
-from ree_assets.sources.download import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_S, DEFAULT_STALL_S, Retry
+from ree_assets.sources.download import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_DEADLINE_S,
+    DEFAULT_STALL_S,
+    Retry,
+    log_progress,
+)
 from ree_assets.storage import lock, wap
 from ree_assets.storage.io_manager import WapDbIOManager, WapDuckDBClient, WapPolarsTypeHandler
 
@@ -165,9 +171,12 @@ class DataSource(dg.ConfigurableResource):
         """Where ``table`` is read from, in words (files, or the embedded world's seed)."""
         return describe_origin(table, self.settings())
 
-    def read(self, table: str) -> pl.DataFrame:
-        """One canonical raw table."""
-        return read_table(table, self.settings())
+    def read(self, table: str, log: Callable[[str], None] | None = None) -> pl.DataFrame:
+        """One canonical raw table; a file downloaded for it reports its progress (bytes, rate) to
+        ``log`` at intervals (:func:`~ree_assets.sources.download.log_progress`)."""
+        if log is None:
+            return read_table(table, self.settings())
+        return read_table(table, self.settings(), lambda label: log_progress(log, label))
 
     def caption(self, tables: Sequence[str]) -> str:
         """The caption naming the data of a figure built from the raw ``tables``: the synthetic

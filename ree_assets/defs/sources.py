@@ -20,7 +20,7 @@ def _read_output(
     """One canonical raw table read from the data source, with its source files and the notes
     of its reader (logged as warnings too)."""
     with collected_notes() as notes:
-        frame = data_source.read(table)
+        frame = data_source.read(table, log=context.log.info)
     for note in notes:
         context.log.warning(str(note))
     context.log.info(f"{table}: {frame.height} rows from the {data_source.mode!r} source")

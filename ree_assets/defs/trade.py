@@ -30,12 +30,18 @@ def trade(context: dg.AssetExecutionContext, data_source: DataSource) -> dg.Outp
     in download mode from the UN Comtrade API (``sources/comtrade_api.py``), which stops cleanly
     when the day's calls are spent and resumes from its cached pages the next day."""
     from ree_assets.sources.comtrade_api import QuotaExhausted, read_api_years
+    from ree_assets.sources.download import log_progress
 
     window = context.partition_time_window
     run_years = range(window.start.year, window.end.year)
     if data_source.mode == "download":
         try:
-            frame = read_api_years(run_years, data_source.settings(), log=context.log.info)
+            frame = read_api_years(
+                run_years,
+                data_source.settings(),
+                log=context.log.info,
+                progress=lambda label: log_progress(context.log.info, label),
+            )
         except QuotaExhausted as error:
             raise dg.Failure(str(error), allow_retries=False) from error
     else:

@@ -206,8 +206,9 @@ def _parse_bea_xlsx(path: str, modified_ns: int, sheet: str | None) -> tuple[pl.
             if records:
                 break
             continue
-        if _PARTIAL_SUM.match(name):
-            continue
+        blank = all(j >= len(row) or row[j] is None for j, _ in kept_columns)
+        if _PARTIAL_SUM.match(name) or (not name and blank and not _CODE_LIKE.match(code)):
+            continue  # a partial sum, or a footnote below the table ("Legend / Footnotes:")
         code = code or _label_to_code(name, ROW_TOTAL_LABELS)
         names.setdefault(code, name)
         records.append([code, *("" if row[j] is None else normalise_code(row[j]) for j, _ in kept_columns), number])
@@ -322,11 +323,17 @@ def read_bea_tables(
     return {"bea_use": use, "bea_make": make, "bea_codes": bea_codes(use, make, names)}
 
 
-def read_published_total_requirements(path: Path | str) -> pl.DataFrame:
-    """BEA's published industry-by-commodity total requirements (tidy CSV: rows industries,
-    columns commodities; footnote lines dropped) as long (industry_code, commodity_code, tr)."""
+def read_bea_codes(use_path: Path | str, make_path: Path | str, *, sheet: str | None = None) -> pl.DataFrame:
+    """Canonical ``bea_codes`` of one Use and one Make file (:func:`read_bea_tables`)."""
+    return read_bea_tables(use_path, make_path, sheet=sheet)["bea_codes"]
+
+
+def read_published_total_requirements(path: Path | str, sheet: str | None = None) -> pl.DataFrame:
+    """BEA's published industry-by-commodity total requirements (BEA's workbook, ``sheet`` its
+    year, or the tidy CSV of one sheet: rows industries, columns commodities; footnote lines
+    dropped) as long (industry_code, commodity_code, tr)."""
     path = Path(path)
-    wide = _read_tidy_csv(path, "bea_published_total_requirements")
+    wide = _read_wide(path, sheet, "bea_published_total_requirements")[0]
     wide = wide.filter(pl.col(wide.columns[0]).str.contains(r"^[0-9A-Z]{2,6}$"))
     return _long(wide, "industry_code", "commodity_code", "bea_published_total_requirements", path).rename(
         {"value_musd": "tr"}

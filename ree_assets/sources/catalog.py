@@ -7,20 +7,21 @@ Three modes, one contract (``DESIGN.md``):
 - ``embedded``: the seeded synthetic world and the shipped default tables;
 - ``local``: the user's own files under ``REE_DATA_DIR``, in the layout of :data:`LOCAL_LAYOUT`
   (the yearly patent tables: ``patents/`` read by :mod:`ree_assets.sources.patents`);
-- ``download``: a file the registry of publishers lists (``SourceFile.registry``, see
-  ``publishers.yaml``) is fetched from its publisher's address (its host replaced by
-  ``base_urls[publisher]``, a mirror) into the cache, at the registry's path and in the
-  publisher's format (a BEA summary table as BEA's ``.xlsx`` where ``local`` may hold a ``.csv``),
-  and read by the same reader, which tells the formats apart by suffix; other files with a
-  publisher are fetched from ``<base URL>/<path>``; tables without one are read from
-  ``REE_DATA_DIR``.
+- ``download``: a table the registry of publishers reads (its ``tables``, see ``publishers.yaml``)
+  is read by the registry's reader from the files of its sources, each fetched from its
+  publisher's address (its host replaced by ``base_urls[publisher]``, a mirror) into the cache,
+  in the publisher's format (a BEA summary table as BEA's ``.xlsx`` where ``local`` may hold a
+  ``.csv``); the tables no publisher serves (every source ``local`` in the registry, which says
+  where to get them) are read from ``REE_DATA_DIR`` as in ``local`` mode.
+
+The readers of the tables both modes read in the same formats are the registry's
+(:func:`_registered`), so one function reads a table whatever the mode.
 
 Whatever the mode, the reader returns the canonical columns of ``data_contracts/<table>.yaml``.
 """
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +30,17 @@ from pathlib import Path
 import polars as pl
 
 from ree_assets.errors import DataValidationError, SourceNote, SourceUnavailableError
-from ree_assets.sources import download, fetching
+from ree_assets.sources import fetching
 from ree_assets.sources.contracts import contract_columns, contract_path
+from ree_assets.sources.download import Progress
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.world import embedded_table, embedded_tables
 from ree_assets.sources.files import check_content, read_csv
 from ree_assets.sources.publishers import load_registry
 from ree_assets.sources.settings import SourceSettings
+
+#: A download's progress callback for a file's label (None: no report).
+ProgressFor = Callable[[str], Progress | None]
 
 
 def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFrame:
@@ -66,24 +71,18 @@ def read_canonical_csv(path: Path, table: str, mode: str = "local") -> pl.DataFr
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file of the data folder: its path, the other formats its reader also parses (a file
-    of the same name with one of these suffixes may stand in for it), the publisher that
-    serves it in ``download`` mode (None: the user provides it), the header names its reader
-    needs when it is a CSV, and the SHA-256 of the publisher's file (checked on download). An
-    ``optional`` file that is absent is passed to the reader as None."""
+    """One file of the data folder: its path and the other formats its reader also parses (a file
+    of the same name with one of these suffixes may stand in for it). An ``optional`` file that is
+    absent is passed to the reader as None."""
 
     path: str
     other_formats: tuple[str, ...] = ()
-    publisher: str | None = None
     optional: bool = False
-    columns: tuple[str, ...] = ()
-    sha256: str | None = None
-    registry: str | None = None
 
 
 @dataclass(frozen=True)
 class TableSource:
-    """How one canonical table is read: ``read(*paths)`` on its located ``files``."""
+    """How one canonical table is read in ``local`` mode: ``read(*paths)`` on its located ``files``."""
 
     table: str
     files: tuple[SourceFile, ...]
@@ -100,68 +99,36 @@ def _canonical(table: str, folder: str = "ree", default: Callable[[], pl.DataFra
         assert default is not None, "only an optional file (one with a default) can be absent"
         return default()
 
-    file = SourceFile(f"{folder}/{table}.csv", optional=default is not None, columns=tuple(contract_columns(table)))
-    return TableSource(table, (file,), read)
+    return TableSource(table, (SourceFile(f"{folder}/{table}.csv", optional=default is not None),), read)
+
+
+def _registered(table: str, *files: SourceFile) -> TableSource:
+    """A table read from ``files`` by the reader the registry names for it (the reader of
+    ``download`` mode, which also parses the local formats: a BEA table as tidy CSV)."""
+    return TableSource(table, files, lambda *paths: load_registry().reader(table)(*paths))
 
 
 #: BEA benchmark tables: BEA's own xlsx (the 2012 sheet) or the same table as tidy CSV.
-BEA_USE = SourceFile(
-    "bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",), "bea", registry="bea_use_detail"
-)
-BEA_MAKE = SourceFile(
-    "bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",), "bea", registry="bea_make_detail"
-)
-BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv", publisher="bea", columns=("BEA2012", "NAICS2012_6d"))
-NAICS_2012_2002 = SourceFile(
-    "concordances/naics2012_naics2002.csv", publisher="census", columns=("NAICS2012_6d", "NAICS2002_6d")
-)
-NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls", publisher="census")
-BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", (".xlsx",), "bea", registry="bea_use_summary")
-BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", (".xlsx",), "bea", registry="bea_make_summary")
-BEA_PUBLISHED_TR = SourceFile("bea/IxC_TR_2012_Summary.csv", publisher="bea")
+BEA_USE = SourceFile("bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx", (".csv",))
+BEA_MAKE = SourceFile("bea/IOMake_Before_Redefinitions_2007_2012_Detail.xlsx", (".csv",))
+BEA_NAICS = SourceFile("concordances/2012_BEA_to_2012_NAICS.csv")
+NAICS_2012_2002 = SourceFile("concordances/naics2012_naics2002.csv")
+NAICS_2002_SIC = SourceFile("concordances/2002_NAICS_to_1987_SIC.xls")
+BEA_SUMMARY_USE = SourceFile("bea/Summary_Use_2012_PRO_AfterRedef.csv", (".xlsx",))
+BEA_SUMMARY_MAKE = SourceFile("bea/Summary_Make_2012_AfterRedef.csv", (".xlsx",))
+BEA_PUBLISHED_TR = SourceFile("bea/IxC_TR_2012_Summary.csv", (".xlsx",))
 #: Optional SIC output weights (sic4, weight_basis, value); without them links split equally.
 SIC_WEIGHTS = SourceFile("concordances/sic_weights.csv", optional=True)
-WIOD_2013 = SourceFile("wiod/wiot_2009.RData", publisher="wiod", registry="wiod_2013")
-
-
-def _read_bea_use(path: Path, table: str = "bea_use") -> pl.DataFrame:
-    from ree_assets.sources import bea
-
-    return bea.read_use(path, sheet="2012", table=table)
-
-
-def _read_bea_make(path: Path, table: str = "bea_make") -> pl.DataFrame:
-    from ree_assets.sources import bea
-
-    return bea.read_make(path, sheet="2012", table=table)
-
-
-def _read_published_total_requirements(path: Path) -> pl.DataFrame:
-    from ree_assets.sources import bea
-
-    return bea.read_published_total_requirements(path)
-
-
-def _read_bea_codes(use: Path, make: Path) -> pl.DataFrame:
-    from ree_assets.sources import bea
-
-    return bea.read_bea_tables(use, make, sheet="2012")["bea_codes"]
+WIOD_2013 = SourceFile("wiod/wiot_2009.RData")
 
 
 def _read_bea_sic_concordance(
     use: Path, bea_naics: Path, naics_2012_2002: Path, naics_2002_sic: Path, sic_weights: Path | None
 ) -> pl.DataFrame:
-    """The BEA -> NAICS 2012 -> NAICS 2002 -> SIC 1987 chain for every code of the Use table, split
-    by the SIC output weights where given."""
-    from ree_assets.sources import bea, concordances
+    from ree_assets.sources import concordances
 
-    codes = bea.read_use(use, sheet="2012", validate=False)
-    return concordances.build_bea_sic_concordance(
-        concordances.read_bea_naics2012(bea_naics),
-        concordances.read_naics2012_naics2002(naics_2012_2002),
-        concordances.read_naics2002_sic1987(naics_2002_sic),
-        bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])),
-        sic_output=concordances.read_sic_weights(sic_weights) if sic_weights is not None else None,
+    return concordances.read_chained_bea_sic_concordance(
+        use, bea_naics, naics_2012_2002, naics_2002_sic, sic_weights, sheet="2012"
     )
 
 
@@ -172,22 +139,10 @@ def _read_trade(path: Path) -> pl.DataFrame:
 
 
 def _read_gdp(path: Path) -> pl.DataFrame:
-    """The long CSV, or the Indicators API's JSON answer (``.json``, as ``download`` caches it)."""
+    """The long CSV, or the Indicators API's JSON answer (``.json``)."""
     from ree_assets.sources import worldbank
 
     return worldbank.read_gdp_api(path) if path.suffix == ".json" else worldbank.read_gdp(path)
-
-
-def _read_nber_ces(path: Path) -> pl.DataFrame:
-    from ree_assets.sources import nber_ces
-
-    return nber_ces.read_nber_ces(path)
-
-
-def _read_wiod(path: Path) -> pl.DataFrame:
-    from ree_assets.sources import wiod
-
-    return wiod.read_wiod_2013_rdata(path)
 
 
 #: The documented layout of ``REE_DATA_DIR``: table -> its source files and reader.
@@ -207,27 +162,23 @@ LOCAL_LAYOUT: dict[str, TableSource] = {
                 "ree_parameters",
             )
         ),
-        TableSource("bea_use", (BEA_USE,), _read_bea_use),
-        TableSource("bea_make", (BEA_MAKE,), _read_bea_make),
-        TableSource("bea_codes", (BEA_USE, BEA_MAKE), _read_bea_codes),
+        _registered("bea_use", BEA_USE),
+        _registered("bea_make", BEA_MAKE),
+        _registered("bea_codes", BEA_USE, BEA_MAKE),
         TableSource(
             "bea_sic_concordance",
             (BEA_USE, BEA_NAICS, NAICS_2012_2002, NAICS_2002_SIC, SIC_WEIGHTS),
             _read_bea_sic_concordance,
         ),
-        TableSource("bea_summary_use", (BEA_SUMMARY_USE,), functools.partial(_read_bea_use, table="bea_summary_use")),
-        TableSource(
-            "bea_summary_make", (BEA_SUMMARY_MAKE,), functools.partial(_read_bea_make, table="bea_summary_make")
-        ),
-        TableSource("bea_published_total_requirements", (BEA_PUBLISHED_TR,), _read_published_total_requirements),
-        TableSource("wiod", (WIOD_2013,), _read_wiod),
+        _registered("bea_summary_use", BEA_SUMMARY_USE),
+        _registered("bea_summary_make", BEA_SUMMARY_MAKE),
+        _registered("bea_published_total_requirements", BEA_PUBLISHED_TR),
+        _registered("wiod", WIOD_2013),
         _canonical("ge_innovation_panel", "ge"),
         _canonical("magnet_use_map", default=ree_defaults.magnet_use_map),
         TableSource("trade", (SourceFile("trade/comtrade.csv", (".txt", ".tsv", ".json")),), _read_trade),
-        TableSource("gdp", (SourceFile("worldbank/gdp.csv", (".json",), registry="worldbank_gdp"),), _read_gdp),
-        TableSource(
-            "industry_stats_us", (SourceFile("nber_ces/sic5811.csv", registry="nber_ces_sic"),), _read_nber_ces
-        ),
+        TableSource("gdp", (SourceFile("worldbank/gdp.csv", (".json",)),), _read_gdp),
+        _registered("industry_stats_us", SourceFile("nber_ces/sic5811.csv")),
         _canonical("industry_stats", "indstat"),
         _canonical("subsidies", "gta"),
         _canonical("hs_sic_concordance", "concordances"),
@@ -253,34 +204,8 @@ def _find_local(folder: Path, file: SourceFile, table: str) -> Path | None:
 
 
 def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | None:
-    """The file a table is read from in ``local``/``download`` mode, fetched first if needed, and
-    verified (:func:`ree_assets.sources.files.check_content`; see :mod:`ree_assets.sources.download`);
-    None for an optional file that is absent."""
-    if settings.mode == "download" and file.registry is not None:
-        return fetching.fetched_file(file.registry, table, settings)
-    if settings.mode == "download" and file.publisher is not None:
-        base = settings.base_urls.get(file.publisher)
-        cached = settings.cache_dir / file.path
-        if not base and download.is_cached(cached, table, columns=file.columns, sha256=file.sha256):
-            return cached  # fetched from the publisher's own address (``--fetch-only``, the registry)
-        if not base:
-            raise SourceUnavailableError(
-                table,
-                f"{cached} (fetch it with `python -m ree_assets.cli --fetch-only`) or a base URL for publisher "
-                f"{file.publisher!r}",
-                "download",
-                str(contract_path(table)),
-            )
-        return download.cached_or_fetched(
-            f"{base.rstrip('/')}/{file.path}",
-            settings.cache_dir / file.path,
-            table,
-            columns=file.columns,
-            sha256=file.sha256,
-            deadline_s=settings.download_deadline_s,
-            stall_s=settings.download_stall_s,
-            retry=download.Retry(attempts=settings.download_attempts),
-        )
+    """The data folder's file a table is read from, checked
+    (:func:`ree_assets.sources.files.check_content`); None for an optional file that is absent."""
     path = _find_local(settings.data_dir, file, table)
     if path is None and file.optional:
         return None
@@ -294,6 +219,24 @@ def _locate(table: str, file: SourceFile, settings: SourceSettings) -> Path | No
     return path
 
 
+def published(table: str, settings: SourceSettings) -> bool:
+    """Whether ``table`` is read from its publishers' files (``download`` mode and a reading in
+    the registry's ``tables``), not from the data folder."""
+    return settings.mode == "download" and table in load_registry().tables
+
+
+def _read_published(table: str, settings: SourceSettings, progress: ProgressFor) -> pl.DataFrame:
+    """``table`` read by the registry's reader from its sources' files, fetched where needed; a
+    reader's error names the file, the URL it was downloaded from and the contract."""
+    outcomes = fetching.fetched_files(table, settings, progress)
+    try:
+        return load_registry().reader(table)(*(outcome.file for outcome in outcomes))
+    except DataValidationError as error:
+        only = outcomes[0].file if len(outcomes) == 1 else None
+        located = error.located(file=only, contract=contract_path(table))
+        raise fetching.naming_url(located, outcomes) from error
+
+
 def describe_origin(table: str, settings: SourceSettings) -> str:
     """Where a table is read from, in words: the embedded world's seed and size, or the files of
     the data folder (the one present where a file may come in another format: a BEA ``.csv``
@@ -303,23 +246,24 @@ def describe_origin(table: str, settings: SourceSettings) -> str:
     if table not in LOCAL_LAYOUT:
         return f"no file ({settings.mode} mode)"
 
-    def path(file: SourceFile) -> Path:
-        if settings.mode == "download" and file.registry:
-            return settings.cache_dir / load_registry().sources[file.registry].path
-        if settings.mode == "download" and file.publisher:
-            return settings.cache_dir / file.path
-        return _find_local(settings.data_dir, file, table) or settings.data_dir / file.path
+    if published(table, settings):
+        sources = load_registry().for_tables({table})
+        return ", ".join(
+            str((settings.data_dir if s.access == "local" else settings.cache_dir) / s.path) for s in sources
+        )
+    files = LOCAL_LAYOUT[table].files
+    return ", ".join(str(_find_local(settings.data_dir, f, table) or settings.data_dir / f.path) for f in files)
 
-    return ", ".join(str(path(file)) for file in LOCAL_LAYOUT[table].files)
 
-
-def read_table(table: str, settings: SourceSettings) -> pl.DataFrame:
-    """One canonical raw table in the selected mode. ``synthetic_truth`` exists only in the
-    embedded world; in the other modes it is empty."""
+def read_table(table: str, settings: SourceSettings, progress: ProgressFor = lambda label: None) -> pl.DataFrame:
+    """One canonical raw table in the selected mode (``progress``: a download's progress callback
+    per file). ``synthetic_truth`` exists only in the embedded world; in the other modes it is empty."""
     if settings.mode == "embedded":
         return embedded_table(table, settings.seed, settings.size)
     if table == "synthetic_truth":
         return pl.DataFrame(schema=contract_columns(table))
+    if published(table, settings):
+        return _read_published(table, settings, progress)
     if table not in LOCAL_LAYOUT:
         raise SourceUnavailableError(table, "a reader for this table", settings.mode, str(contract_path(table)))
     source = LOCAL_LAYOUT[table]

@@ -42,7 +42,7 @@ import polars as pl
 from ree_assets.errors import DownloadError, SourceError, SourceUnavailableError
 from ree_assets.sources.comtrade import read_api_json, to_trade
 from ree_assets.sources.contracts import contract_path
-from ree_assets.sources.download import retry_after
+from ree_assets.sources.download import Progress, read_reporting, retry_after
 from ree_assets.sources.publishers import load_registry, mirrored
 from ree_assets.sources.settings import SourceSettings
 
@@ -171,15 +171,17 @@ def _quota_message(body: bytes) -> str | None:
     return text if "quota" in text.lower() else None
 
 
-def _call(url: str, key: str, timeout_s: float, query: ComtradeQuery, calls: _Calls) -> bytes:
-    """One page's answer, retried after the per-second rate's 429 and 5xx; QuotaExhausted on the
-    day's quota."""
+def _call(
+    url: str, key: str, timeout_s: float, query: ComtradeQuery, calls: _Calls, progress: Progress | None = None
+) -> bytes:
+    """One page's answer (its bytes reported to ``progress``), retried after the per-second
+    rate's 429 and 5xx; QuotaExhausted on the day's quota."""
     for attempt in range(1, query.attempts + 1):
         calls.spend()
         request = urllib.request.Request(url, headers={"Ocp-Apim-Subscription-Key": key, "Accept": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
-                return response.read()
+                return read_reporting(response, progress)
         except urllib.error.HTTPError as error:
             body = error.read()
             if error.code == 429 and (message := _quota_message(body)):
@@ -198,10 +200,12 @@ def fetch_year_pages(
     *,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     log: Callable[[str], None] = lambda message: None,
+    progress: Callable[[str], Progress | None] = lambda label: None,
 ) -> list[Path]:
     """The cached answer of every page of ``year``, each fetched once (see the module
-    docstring). Raises QuotaExhausted saying what is cached and when to resume,
-    SourceUnavailableError without ``COMTRADE_API_KEY``, DownloadError naming a page's URL."""
+    docstring; ``progress``: a progress callback per page's label). Raises QuotaExhausted saying
+    what is cached and when to resume, SourceUnavailableError without ``COMTRADE_API_KEY``,
+    DownloadError naming a page's URL."""
     query = query or ComtradeQuery.from_env()
     source = load_registry().sources[SOURCE]
     key = os.environ.get(source.api_key_env or "")
@@ -225,7 +229,7 @@ def fetch_year_pages(
             raise QuotaExhausted(_stopped(year, cached, len(pages), path.parent, now(), f"{calls.today()} calls today"))
         url = f"{endpoint}?{urlencode(params)}"
         try:
-            body = _call(url, key, settings.download_stall_s, query, calls)
+            body = _call(url, key, settings.download_stall_s, query, calls, progress(f"trade {year} page {number}"))
         except QuotaExhausted as error:
             raise QuotaExhausted(_stopped(year, cached, len(pages), path.parent, now(), str(error))) from error
         _store(body, path, url, query)

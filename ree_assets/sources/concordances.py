@@ -272,6 +272,58 @@ def read_bea_sic_concordance(
     )
 
 
+def _for_use_table(
+    use: Path | str,
+    sheet: str | None,
+    bea_naics: Path | str,
+    naics2012_2002: pl.DataFrame,
+    naics_2002_sic: Path | str,
+    sic_weights: Path | str | None,
+) -> pl.DataFrame:
+    """:func:`build_bea_sic_concordance` for every code of the Use table ``use`` (its ``sheet``),
+    split by the SIC output weights where given."""
+    from ree_assets.sources.bea import read_use
+
+    codes = read_use(use, sheet=sheet, validate=False)
+    return build_bea_sic_concordance(
+        read_bea_naics2012(bea_naics),
+        naics2012_2002,
+        read_naics2002_sic1987(naics_2002_sic),
+        bea_codes=sorted(set(codes["row_code"]) | set(codes["col_code"])),
+        sic_output=read_sic_weights(sic_weights) if sic_weights is not None else None,
+    )
+
+
+def read_chained_bea_sic_concordance(
+    use: Path | str,
+    bea_naics: Path | str,
+    naics_2012_2002: Path | str,
+    naics_2002_sic: Path | str,
+    sic_weights: Path | str | None,
+    *,
+    sheet: str | None = None,
+) -> pl.DataFrame:
+    """The BEA -> NAICS 2012 -> NAICS 2002 -> SIC 1987 concordance of the Use table's codes, the
+    NAICS chain read from ``naics2012_naics2002.csv`` (``local`` mode)."""
+    return _for_use_table(use, sheet, bea_naics, read_naics2012_naics2002(naics_2012_2002), naics_2002_sic, sic_weights)
+
+
+def read_published_bea_sic_concordance(
+    use: Path | str,
+    bea_naics: Path | str,
+    naics_2012_2007: Path | str,
+    naics_2007_2002: Path | str,
+    naics_2002_sic: Path | str,
+    sic_weights: Path | str | None,
+    *,
+    sheet: str | None = None,
+) -> pl.DataFrame:
+    """The same concordance from the publishers' files (``download`` mode): the NAICS chain is
+    the Census 2012 -> 2007 and 2007 -> 2002 workbooks joined (:func:`read_census_naics_chain`)."""
+    chain = read_census_naics_chain(naics_2012_2007, naics_2007_2002)
+    return _for_use_table(use, sheet, bea_naics, chain, naics_2002_sic, sic_weights)
+
+
 def unmapped_bea_codes(concordance: pl.DataFrame, bea_codes: pl.DataFrame) -> list[str]:
     """Commodity and industry codes of canonical ``bea_codes`` with no concordance row."""
     wanted = bea_codes.filter(pl.col("kind").is_in(["commodity", "industry"]))["code"].unique(maintain_order=True)

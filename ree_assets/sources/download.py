@@ -467,6 +467,20 @@ def is_cached(
         return False
 
 
+def read_reporting(response, progress: Progress | None) -> bytes:
+    """The whole body of an HTTP ``response``, read in chunks, each reported to ``progress``
+    (bytes received, ``Content-Length`` or None, bytes per second): an API answer held in memory."""
+    declared = response.headers.get("Content-Length")
+    total = int(declared) if declared is not None else None
+    began, chunks, received = time.monotonic(), [], 0
+    while chunk := response.read1(_CHUNK):
+        chunks.append(chunk)
+        received += len(chunk)
+        if progress is not None:
+            progress(received, total, received / max(time.monotonic() - began, 1e-6))
+    return b"".join(chunks)
+
+
 def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":

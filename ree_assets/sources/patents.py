@@ -27,10 +27,10 @@ from typing import Literal
 
 import polars as pl
 
-from ree_assets.errors import SourceNote, SourceUnavailableError
+from ree_assets.errors import DataValidationError, SourceNote, SourceUnavailableError
 from ree_assets.sources.contracts import contract_path
 from ree_assets.sources.download import NotPublished, Progress
-from ree_assets.sources.fetching import fetch_sources
+from ree_assets.sources.fetching import Outcome, fetch_sources, naming_url
 from ree_assets.sources.patent_tables import PATENT_TABLES, BadRecord, BadRecordPolicy, empty_tables
 from ree_assets.sources.publishers import load_registry
 from ree_assets.sources.settings import SourceSettings
@@ -73,9 +73,26 @@ def read_patent_year(
         from ree_assets.sources.embedded.patent_office import patent_tables
 
         return patent_tables(year, settings.seed, settings.size), []
-    if settings.mode == "download":
-        reader = "uspto_xml" if reader == "uspto_xml" else "patentsview"
-        fetch_publisher_files(year, settings, reader, sections, progress)
+    if settings.mode != "download":
+        return _read_files(year, settings, reader, policy, sections, xml_workers)
+    reader = "uspto_xml" if reader == "uspto_xml" else "patentsview"
+    outcomes = fetch_publisher_files(year, settings, reader, sections, progress)
+    try:
+        return _read_files(year, settings, reader, policy, sections, xml_workers)
+    except DataValidationError as error:  # a publisher's file that changed: name its address too
+        raise naming_url(error, outcomes) from error
+
+
+def _read_files(
+    year: int,
+    settings: SourceSettings,
+    reader: PatentReader,
+    policy: BadRecordPolicy,
+    sections: Sequence[str],
+    xml_workers: int,
+) -> tuple[dict[str, pl.DataFrame], list[BadRecord]]:
+    """The six tables of ``year`` from the patent files of the data folder (the cache in
+    ``download`` mode) by ``reader``."""
     root = _root(settings)
     xml_files = uspto_xml_files(root / USPTO_XML_DIR, year)
     if reader == "uspto_xml" or (reader == "auto" and xml_files):
@@ -105,10 +122,11 @@ def fetch_publisher_files(
     reader: Literal["uspto_xml", "patentsview"],
     sections: Sequence[str] = ("claims",),
     progress: Callable[[str], Progress | None] = lambda label: None,
-) -> None:
+) -> list[Outcome]:
     """The publisher's files ``reader`` reads for grant ``year``, fetched into the cache where
-    missing (see the module docstring). Raises the first failure (naming its URL, cached file and
-    rule); a USPTO week the USPTO has no file for is a :class:`SourceNote`, all of them an error."""
+    missing (see the module docstring), and what became of each. Raises the first failure
+    (naming its URL, cached file and rule); a USPTO week the USPTO has no file for is a
+    :class:`SourceNote`, all of them an error."""
     registry = load_registry()
     if reader == "uspto_xml":
         source = registry.sources[USPTO_SOURCE]
@@ -134,9 +152,10 @@ def fetch_publisher_files(
     if reader == "uspto_xml" and failed and weeks_missing:
         weeks = ", ".join(Path(e.path).name for e in failed if isinstance(e, NotPublished))
         warnings.warn(SourceNote(f"patents: the USPTO has no weekly file {weeks} (HTTP 404); skipped"), stacklevel=2)
-        return
+        return outcomes
     if failed:
         raise failed[0]
+    return outcomes
 
 
 def patent_origin(

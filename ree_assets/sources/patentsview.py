@@ -7,7 +7,7 @@ are the views of ``resources/create_export_views.sql`` and the fields of
 and its tests); the ``legacy`` files (before 2022) are the tables of the granted-patent database,
 ``Scripts/Create/patents.sql`` of the same repository, with ``location_id`` added to
 ``patent_assignee``/``patent_inventor`` in release 2020.03.22 (CSSIP-AIR/PatentsView-DB release
-notes). Each file's header must hold the columns listed here (extra columns are ignored):
+notes). Each file's header must hold the columns listed here (other columns are ignored, with a note):
 
 - ``patents``: legacy ``patent.tsv`` (id, date, title, kind, abstract) and ``application.tsv``
   (patent_id, date); current ``g_patent.tsv`` (patent_id, patent_date, patent_title, wipo_kind;
@@ -319,6 +319,8 @@ def scan_tsv(path: Path, spec: Tsv, table: str, where: pl.Expr | None = None) ->
             contract=contract_path(table),
             detail=f"missing {missing}; the header is {names}",
         )
+    if ignored := [c for c in names if c not in (*spec.columns, *spec.optional)]:
+        warnings.warn(SourceNote(f"{table}: {path} has columns {ignored} that are not read (ignored)"), stacklevel=2)
     checks = [
         pl.when(pl.col(_EXTRA).is_not_null()).then(pl.lit(f"more fields than the {len(names)} of the header")),
         *(pl.when(_blank(c)).then(pl.lit(f"no {c}")) for c in (spec.key, *spec.filled)),

@@ -18,6 +18,14 @@ Each entry of ``sources`` is a :class:`Source`:
   (the address the template must render, as seen at ``example_seen_at``), ``licence``, ``checked``
   (date last looked at), ``verified`` (seen on the publisher's own page) and ``note``.
 
+``optional``: a local source the table is read without when it is absent (its reader gets None).
+
+``tables`` says how ``download`` mode reads each raw table of the catalog a publisher serves
+(:class:`Reading`): the reader is called with the file of every source listing the table, in
+registry order (None for an absent optional one), and the entry's keyword ``args``; without its
+own ``reader`` a table is read by the format's reader of its one source. A raw table none of whose
+sources is served by a publisher (every one ``local``) is read from the data folder in every mode.
+
 ``base_urls`` (``DataSource``) replaces the scheme and host of every address of a publisher:
 :func:`mirrored`.
 """
@@ -54,8 +62,23 @@ class Format:
 
     def load_reader(self) -> Callable:
         """The reader function itself (imported on demand)."""
-        module, _, function = self.reader.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return imported(self.reader)
+
+
+def imported(reader: str) -> Callable:
+    """The function ``module:function`` names (the module imported on demand)."""
+    module, _, function = reader.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How ``download`` mode reads one raw table: ``reader`` (``module:function``; None: the
+    format's reader of the table's one source) with the files of its sources and ``args``."""
+
+    table: str
+    reader: str | None = None
+    args: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,7 @@ class Source:
     example_seen_at: str | None = None
     api_key_env: str | None = None
     obtain: str | None = None
+    optional: bool = False
 
     def partitions(self, years: range) -> list[dict[str, object]]:
         """The template arguments of every file of ``years``: one set without a partition, one a
@@ -142,10 +166,22 @@ class Registry:
     formats: Mapping[str, Format]
     publishers: Mapping[str, Publisher]
     sources: Mapping[str, Source]
+    tables: Mapping[str, Reading]
 
     def for_tables(self, tables: set[str]) -> list[Source]:
         """The sources that feed any of ``tables``, in registry order."""
         return [s for s in self.sources.values() if tables & set(s.tables)]
+
+    def reader(self, table: str) -> Callable:
+        """The function reading ``table`` in ``download`` mode from its sources' files, with the
+        entry's ``args`` bound (see the module docstring)."""
+        reading = self.tables[table]
+        if reading.reader is not None:
+            function = imported(reading.reader)
+        else:
+            (source,) = self.for_tables({table})
+            function = self.formats[source.format].load_reader()
+        return functools.partial(function, **reading.args)
 
 
 def issue_tuesdays(year: int) -> list[dt.date]:
@@ -177,7 +213,15 @@ def _source(key: str, entry: dict) -> Source:
 
 
 def _check(registry: Registry) -> None:
-    """Every source names a known publisher and format; local sources say where to get them."""
+    """Every source names a known publisher and format; local sources say where to get them;
+    every table read in ``download`` mode has sources, one unless it names its own reader."""
+    for reading in registry.tables.values():
+        sources = registry.for_tables({reading.table})
+        if not sources or (reading.reader is None and len(sources) != 1):
+            raise ValueError(
+                f"{REGISTRY}: table {reading.table!r} has {len(sources)} sources; a table read by its "
+                "format's reader has one, a table with its own reader at least one"
+            )
     for source in registry.sources.values():
         if source.publisher not in registry.publishers:
             raise ValueError(f"{REGISTRY}: source {source.key!r} names unknown publisher {source.publisher!r}")
@@ -197,6 +241,7 @@ def load_registry(path: Path = REGISTRY) -> Registry:
         formats={name: Format(name, **spec) for name, spec in data["formats"].items()},
         publishers={key: Publisher(key, **spec) for key, spec in data["publishers"].items()},
         sources={key: _source(key, entry) for key, entry in data["sources"].items()},
+        tables={table: Reading(table, **(spec or {})) for table, spec in data["tables"].items()},
     )
     _check(registry)
     return registry
