@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from ree_assets.core.spillovers.citations import citation_variables
+from ree_assets.core.spillovers.duck import MEMORY_SHARE, run_sql
 from ree_assets.core.spillovers.patent_sets import fvd_patent_sets
 
 #: id -> (application year or None, first inventor country, USPC codes with the main code first)
@@ -243,3 +246,13 @@ def test_a_focal_patent_granted_after_the_sample_end_is_an_error():
             t["patent_citations"],
             grant_year_end=1996,
         )
+
+
+def test_duckdb_keeps_to_its_share_of_memory_and_spills_to_a_temporary_folder():
+    """At the USPTO's size (100 million citations) DuckDB's default limit (80% of memory) on top of
+    the Polars inputs ran the machine out of memory; each script now runs with its share."""
+    limit, spill = run_sql("SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS t").row(0)
+    value, unit = limit.split()
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert float(value) * {"MiB": 2**20, "GiB": 2**30}[unit] == pytest.approx(MEMORY_SHARE * total, rel=0.02)
+    assert Path(spill).name.startswith("ree_duckdb_spill_") and not Path(spill).exists()
