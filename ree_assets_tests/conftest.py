@@ -71,23 +71,10 @@ def price_spike_database(tmp_path_factory) -> Path:
 
 #: The module that judges the shared build's runs: it runs first, so the build starts at once.
 BUILD_OWNER = "test_replication_jobs.py"
-#: The modules that take minutes and do not read the build (``pytest --durations``), started first and
-#: longest first, so that no worker ends the run alone on one of them while the other is idle.
-LONGEST_FIRST = (
-    "test_readme_commands.py",
-    "test_storage_concurrency.py",
-    "test_storage_wap.py",
-    "test_defs_slice.py",
-    "test_defs_patents.py",
-    "test_bad_data_versions.py",
-    "test_defs_webserver.py",
-    "test_make_docs.py",
-)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The build's owner first, then the modules of :data:`LONGEST_FIRST`, the other modules that
-    read the build last: under ``make test``
+    """The build's owner first, the other modules that read the build last: under ``make test``
     (``--dist loadfile --no-loadscope-reorder``: modules in this order) one worker builds while
     the other runs the modules that do not need the build. Each module's tests keep their order.
     Tests marked ``network`` are skipped unless ``-m`` names them."""
@@ -97,14 +84,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if "network" in item.keywords:
                 item.add_marker(offline)
     readers = {item.path for item in items if "small_world_build" in getattr(item, "fixturenames", ())}
-
-    def rank(item: pytest.Item) -> tuple[int, int]:
-        if item.path.name == BUILD_OWNER:
-            return 0, 0
-        if item.path in readers:
-            return 3, 0
-        if item.path.name in LONGEST_FIRST:
-            return 1, LONGEST_FIRST.index(item.path.name)
-        return 2, 0
-
-    items.sort(key=rank)
+    items.sort(key=lambda item: 0 if item.path.name == BUILD_OWNER else 2 if item.path in readers else 1)
