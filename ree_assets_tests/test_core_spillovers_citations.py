@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ree_assets.core.spillovers.citations import citation_variables
+from ree_assets.core.spillovers.citations import citation_variables, input_report
 from ree_assets.core.spillovers.duck import MEMORY_SHARE, run_sql
 from ree_assets.core.spillovers.patent_sets import fvd_patent_sets
 
@@ -127,6 +127,50 @@ def test_cited_patents_are_always_available():
     table = variables().table
     for cell in ("uw", "nw", "uo", "no"):
         assert (table[f"c_{cell}"] <= table[f"a_{cell}"]).all()
+
+
+#: Sample end of :func:`left_out_tables`: every patent is granted by then except P3 (2001).
+LEFT_OUT_END = 1999
+
+
+def left_out_tables() -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """(focal, canonical tables) with input of every kind the variables leave out, at the sample
+    end :data:`LEFT_OUT_END`: P3 granted in 2001 (cited by F1, F2 and P1), X999 unknown (cited by
+    F1), F4 undated and P10 without an inventor (both focal, both cited by F2), F5 focal and
+    missing from ``patents``."""
+    t = canonical_tables()
+    late = pl.when(pl.col("patent_id") == "P3").then(dt.date(2001, 5, 1)).otherwise(pl.col("grant_date"))
+    p10 = t["patents"].head(1).with_columns(patent_id=pl.lit("P10"), application_date=dt.date(1990, 6, 1))
+    more_citations = pl.DataFrame(
+        {"citing_id": ["F2", "F2"], "cited_id": ["F4", "P10"], "sequence": [2, 3]},
+        schema_overrides={"sequence": pl.Int64},
+    )
+    tables = t | {
+        "patents": pl.concat([t["patents"].with_columns(grant_date=late), p10]),
+        "patent_citations": pl.concat([t["patent_citations"], more_citations], how="diagonal"),
+    }
+    focal = pl.concat([focal_frame(), pl.DataFrame({"patent_id": ["F5", "P10"], "technology": ["catalyst"] * 2})])
+    return focal, tables
+
+
+def test_each_kind_of_left_out_input_is_counted_once():
+    focal, t = left_out_tables()
+    report = input_report(focal, t["patents"], t["patent_inventors"], t["patent_citations"], LEFT_OUT_END)
+    assert report == {
+        "grant_year_end": LEFT_OUT_END,
+        "citations_to_patents_granted_after_grant_year_end": 3,
+        "focal_not_in_patents": 1,
+        "focal_without_application_date": 1,
+        "focal_without_first_inventor": 1,
+        "citations_to_unknown_patents": 1,
+        "citations_to_undated_patents": 1,
+        "citations_to_patents_without_first_inventor": 1,
+    }
+    unbounded = input_report(focal, t["patents"], t["patent_inventors"], t["patent_citations"])
+    assert unbounded == {key: value for key, value in report.items() if "grant_year_end" not in key}
+    result = citation_variables(focal, **t, grant_year_end=LEFT_OUT_END)
+    assert result.report == report | {"focal_without_citations_in_window": 3, "focal_patents": 2}
+    assert result.table["patent_id"].to_list() == ["F1", "F2"]
 
 
 def patent_set_tables() -> tuple[pl.DataFrame, ...]:

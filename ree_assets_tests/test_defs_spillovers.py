@@ -100,3 +100,52 @@ def test_the_documented_run_config_sets_the_sample_end_of_the_run():
     page = (Path(__file__).resolve().parents[1] / "docs" / "spillovers.md").read_text()
     (block,) = re.findall(r"^```yaml\n(resources:\n.*?)^```", page, re.M | re.S)
     assert yaml.safe_load(block) == spillovers.sample_run_config(2018)
+
+
+def test_the_citation_variables_read_the_patent_tables_in_duckdb_not_python():
+    """fvd_citation_variables loads only the patent sets into Python; the four patent tables stay
+    its upstream assets (every grant year of the partitioned pulls) without being its inputs."""
+    from ree_assets.core.spillovers.citations import INPUT_COLUMNS
+    from ree_assets.definitions import defs
+
+    asset = spillovers.fvd_citation_variables
+    loaded = {i.name for i in asset.node_def.input_defs if not i.dagster_type.is_nothing}
+    assert loaded == {"fvd_patent_sets"}
+    graph = defs.resolve_asset_graph()
+    tables = {dg.AssetKey(table) for table in INPUT_COLUMNS}
+    assert graph.get(asset.key).parent_keys == tables | {dg.AssetKey("fvd_patent_sets")}
+    for table in tables:
+        assert graph.get(table).is_partitioned
+        assert isinstance(graph.get_partition_mapping(asset.key, table), dg.AllPartitionMapping)
+
+
+def test_the_stored_tables_give_what_the_frames_give(tmp_path):
+    """The asset's path (the tables stored under their published names in the store's file, read
+    through an attached read-only DuckDB) and the frames path (``citation_variables``) give the
+    same table and report, left-out input of every kind included, with and without a sample end;
+    a table not stored fails naming the relations to materialise."""
+    from polars.testing import assert_frame_equal
+
+    from ree_assets.core.spillovers.citations import citation_variables
+    from ree_assets.defs.resources import DuckDBStore
+    from ree_assets.storage.io_manager import published_relation
+    from ree_assets_tests.helpers import store
+    from ree_assets_tests.test_core_spillovers_citations import LEFT_OUT_END, left_out_tables
+
+    focal, tables = left_out_tables()
+    duckdb_store = DuckDBStore(database=str(tmp_path / "ree.duckdb"))
+    store(duckdb_store.database, "raw", "patents", tables["patents"])
+    with pytest.raises(
+        dg.Failure,
+        match="holds no raw.patent_citations, raw.patent_classes, raw.patent_inventors: materialise the patent pulls",
+    ):
+        spillovers.published_citation_variables(duckdb_store, focal, 7, LEFT_OUT_END)
+    for table, frame in tables.items():
+        store(duckdb_store.database, *published_relation(table).split("."), frame)
+    for end in (None, LEFT_OUT_END):
+        expected = citation_variables(focal, **tables, grant_year_end=end)
+        stored = spillovers.published_citation_variables(duckdb_store, focal, 7, end)
+        assert_frame_equal(stored.table, expected.table)
+        assert stored.report == expected.report
+    assert stored.report["citations_to_patents_granted_after_grant_year_end"] == 3
+    assert stored.table["patent_id"].to_list() == ["F1", "F2"]

@@ -3,7 +3,7 @@
 (``ree_assets.storage.io_manager`` says what stays the project's and why), dbt, and the data source."""
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,15 @@ class DuckDBStore(DuckDBResource):
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with lock.connect(self.database, "a step's connection", read_only, self.connection_config) as con:
+            yield con
+
+    @contextmanager
+    def attached(self, activity: str, config: Mapping[str, Any]) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB (settings ``config``: a memory limit, a folder to spill into) where
+        the project's file is attached read-only as ``store`` (``store.<schema>.<table>``), under
+        the file's lock (``lock.attached``), for ``activity``: a step joining tables too large to
+        load into Python reads them there."""
+        with lock.attached(self.database, activity, "store", config) as con:
             yield con
 
     def read_table(self, schema: str, table: str, where: str | None = None) -> pl.DataFrame:

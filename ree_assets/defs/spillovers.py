@@ -9,11 +9,12 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from ree_assets.core.spillovers import citations, descriptives, estimates, patent_sets
+from ree_assets.core.spillovers import citations, descriptives, duck, estimates, patent_sets
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.reporting import frame_markdown, table_metadata
 from ree_assets.sources.embedded import fvd_universe
+from ree_assets.storage.io_manager import published_relation
 
 SPILLOVERS_GROUP = "spillovers"
 #: The default sample end by data mode: the embedded FVD universe's last grant year; FVD's own.
@@ -104,36 +105,50 @@ def fvd_patent_sets(
     return dg.Output(sets.table, metadata=sets.report)
 
 
+def published_citation_variables(
+    store: DuckDBStore, focal: pl.DataFrame, window: int, grant_year_end: int
+) -> citations.CitationVariables:
+    """``citations.citation_variables_in`` of ``focal`` against the published patent tables of the
+    store's file, read inside DuckDB and never loaded into Python (at the USPTO's size, 100 million
+    citations, Polars copies of them next to DuckDB's working memory exceeded the machine's): an
+    in-memory DuckDB within core's memory share and spill folder (``duck.limited_settings``)
+    attaches the file read-only, under its lock for the whole computation, and views select the
+    tables' ``citations.INPUT_COLUMNS``."""
+    relations = {table: published_relation(table) for table in citations.INPUT_COLUMNS}
+    with duck.limited_settings() as settings, store.attached("computing fvd_citation_variables", settings) as con:
+        stored = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_catalog = 'store'"
+        ).fetchall()
+        missing = sorted(set(relations.values()) - {relation for (relation,) in stored})
+        if missing:
+            raise dg.Failure(
+                f"fvd_citation_variables reads the patent tables of {store.database}, which holds no "
+                f"{', '.join(missing)}: materialise the patent pulls first"
+            )
+        citations.create_input_views(con, {table: f"store.{relation}" for table, relation in relations.items()})
+        return citations.citation_variables_in(con, focal, window, grant_year_end)
+
+
 @_asset(
     metadata={"schema": "core"},
     kinds={"duckdb", "polars"},
-    ins={table: dg.AssetIn(metadata={"columns": list(columns)}) for table, columns in citations.INPUT_COLUMNS.items()},
+    deps=[dg.AssetKey(table) for table in citations.INPUT_COLUMNS],
 )
 def fvd_citation_variables(
     context: dg.AssetExecutionContext,
     config: CitationConfig,
     fvd_sample: FvdSample,
     data_source: DataSource,
+    store: DuckDBStore,
     fvd_patent_sets: pl.DataFrame,
-    patents: pl.DataFrame,
-    patent_classes: pl.DataFrame,
-    patent_inventors: pl.DataFrame,
-    patent_citations: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     """Per focal patent: citations C and available patents A by US/non-US and within/outside
     technology in the window, the augmented class list (';'-joined), perus, perus_avail, US, d,
     among the patents granted by the sample's grant_year_end. Citations to unknown patents, to
     patents granted after grant_year_end, undated or unlocated patents and focal patents without
-    citations are counted in the metadata and left out."""
-    result = citations.citation_variables(
-        fvd_patent_sets,
-        patents,
-        patent_classes,
-        patent_inventors,
-        patent_citations,
-        window=config.window,
-        grant_year_end=fvd_sample.end(data_source),
-    )
+    citations are counted in the metadata and left out. The patent tables (every grant year) are
+    read inside DuckDB from the store's file (:func:`published_citation_variables`)."""
+    result = published_citation_variables(store, fvd_patent_sets, config.window, fvd_sample.end(data_source))
     context.log.info(f"citation variables: {result.report}")
     return dg.Output(result.table.with_columns(pl.col("class_list").list.join(";")), metadata=result.report)
 

@@ -218,3 +218,21 @@ def connect(
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def attached(
+    database: str, activity: str, alias: str, config: Mapping[str, Any] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB (settings ``config``) where ``database`` is attached read-only as
+    ``alias``, under the file's cross-process lock like :func:`connect` (and closed, even when the
+    caller fails, before the lock is released): joins too large for Python's memory read the file's
+    tables there, and the in-memory database takes their temporary tables."""
+    with database_lock(database, activity):
+        con = duckdb.connect(":memory:", config=dict(config or {}))
+        try:
+            path = str(database).replace("'", "''")
+            con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+            yield con
+        finally:
+            con.close()

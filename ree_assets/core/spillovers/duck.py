@@ -1,16 +1,19 @@
-"""An in-memory DuckDB for set-overlap joins on Polars frames (no file, no state kept): the
-spillover variables join millions of patents, which DuckDB does out of core and in parallel."""
+"""In-memory DuckDB for set-overlap joins (no file, no state kept): the spillover variables join
+millions of patents, which DuckDB does out of core and in parallel. Every connection keeps to
+:data:`MEMORY_SHARE` of the machine's memory and spills beyond it into a temporary folder."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import polars as pl
 
-#: DuckDB's share of this machine's memory for one script. Its default (80%) comes on top of the
-#: Polars frames the script reads: at the USPTO's size (100 million citations) the two together
+#: DuckDB's share of this machine's memory for one script. Its default (80%) came on top of the
+#: Polars frames the script read: at the USPTO's size (100 million citations) the two together
 #: exceeded 24 GiB. Beyond its share DuckDB spills to a temporary folder.
 MEMORY_SHARE = 0.3
 
@@ -21,17 +24,35 @@ def memory_limit(share: float = MEMORY_SHARE) -> str:
     return f"{int(total * share) // 2**20}MiB"
 
 
+@contextmanager
+def limited_settings() -> Iterator[dict[str, str]]:
+    """DuckDB settings (``memory_limit``: :data:`MEMORY_SHARE` of the memory; ``temp_directory``:
+    a fresh temporary folder to spill into, removed on exit) for one connection, which must be
+    closed before the settings' context ends."""
+    with tempfile.TemporaryDirectory(prefix="ree_duckdb_spill_") as spill:
+        yield {"memory_limit": memory_limit(), "temp_directory": spill}
+
+
+@contextmanager
+def connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh in-memory DuckDB with :func:`limited_settings`, closed on exit."""
+    with limited_settings() as config, duckdb.connect(":memory:", config=config) as con:
+        yield con
+
+
+def run_script(con: duckdb.DuckDBPyConnection, script: str) -> pl.DataFrame:
+    """Run ``script`` (statements separated by ';', the last a query) on ``con``; the last query
+    as a frame."""
+    statements = [s for s in script.split(";") if s.strip()]
+    for statement in statements[:-1]:
+        con.execute(statement)
+    return con.execute(statements[-1]).pl()
+
+
 def run_sql(script: str, **frames: pl.DataFrame) -> pl.DataFrame:
-    """Run ``script`` (statements separated by ';', the last a query) in a fresh in-memory DuckDB
-    where each frame of ``frames`` is visible under its keyword name; the last query as a frame.
-    DuckDB keeps to :data:`MEMORY_SHARE` of the memory and spills the rest to a temporary folder."""
-    with (
-        tempfile.TemporaryDirectory(prefix="ree_duckdb_spill_") as spill,
-        duckdb.connect(":memory:", config={"memory_limit": memory_limit(), "temp_directory": spill}) as con,
-    ):
+    """Run ``script`` (as :func:`run_script`) in a fresh :func:`connection` where each frame of
+    ``frames`` is visible under its keyword name; the last query as a frame."""
+    with connection() as con:
         for name, frame in frames.items():
             con.register(name, frame.to_arrow())
-        statements = [s for s in script.split(";") if s.strip()]
-        for statement in statements[:-1]:
-            con.execute(statement)
-        return con.execute(statements[-1]).pl()
+        return run_script(con, script)

@@ -76,12 +76,12 @@ class PatentSets:
     report: dict[str, int]
 
 
-def granted_by(grant_year_end: int | None) -> pl.Expr:
-    """Whether a patent (column ``grant_date``) was granted in or before ``grant_year_end``: every
-    patent when None; an undated grant never."""
+def granted_by(grant_year_end: int | None, column: str = "grant_date") -> str:
+    """SQL predicate: whether a patent (grant date ``column``) was granted in or before
+    ``grant_year_end``: every patent when None; an undated grant never."""
     if grant_year_end is None:
-        return pl.lit(True)
-    return (pl.col("grant_date").dt.year() <= grant_year_end).fill_null(False)
+        return "true"
+    return f"coalesce(year({column}) <= {int(grant_year_end)}, false)"
 
 
 def fvd_patent_sets(
@@ -108,7 +108,7 @@ def fvd_patent_sets(
         f"""
         CREATE TEMP TABLE candidates AS
         SELECT DISTINCT c.patent_id, s.technology, year(p.application_date) AS application_year,
-               p.granted
+               {granted_by(grant_year_end, "p.grant_date")} AS granted
         FROM patent_classes c JOIN codes s ON c.code = s.code AND c.scheme = 'uspc'
         JOIN patents p ON p.patent_id = c.patent_id;
         CREATE TEMP TABLE documents AS
@@ -126,7 +126,7 @@ def fvd_patent_sets(
         LEFT JOIN (SELECT patent_id, assignee_type FROM patent_assignees WHERE sequence = 0) a USING (patent_id);
         SELECT * FROM flagged
     """,
-        patents=patents.with_columns(granted=granted_by(grant_year_end)),
+        patents=patents,
         patent_texts=patent_texts,
         patent_classes=patent_classes,
         patent_assignees=patent_assignees,
