@@ -106,7 +106,7 @@ def fvd_patent_sets(
 
 
 def published_citation_variables(
-    store: DuckDBStore, focal: pl.DataFrame, window: int, grant_year_end: int
+    store: DuckDBStore, focal: pl.DataFrame, window: int, grant_year_end: int | None
 ) -> citations.CitationVariables:
     """``citations.citation_variables_in`` of ``focal`` against the published patent tables of the
     store's file, read inside DuckDB and never loaded into Python (at the USPTO's size, 100 million
