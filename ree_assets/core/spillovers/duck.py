@@ -18,7 +18,7 @@ import polars as pl
 #: USPTO's size (100 million citations) the two together exceeded 24 GiB. The citation variables
 #: now read their tables inside DuckDB, so this share bounds their peak: on the real-size bench
 #: at scale 0.2 their process peaked at 0.8, 1.5 and 2.6 GiB under limits of 0.5, 1.2 and 7.1 GiB
-#: (the last not reached), spilling costing time (1.6 times as long at the smallest), not memory.
+#: (the last not reached), spilling costing time (1.7 times as long at the smallest), not memory.
 #: 0.3 (7 GiB of 24) is kept rather than raised: it holds the 16 GiB target with room for the
 #: Python process, for the steps that still hand DuckDB Polars frames (the patent sets) and for
 #: other processes, and the availability counts have time to spare (target: 10 minutes).
