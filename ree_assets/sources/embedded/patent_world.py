@@ -87,14 +87,18 @@ from ree_assets.sources.patent_tables import conform
 FIRST_GRANT_YEAR, AFSV_FIRST_YEAR, LAST_GRANT_YEAR = 1969, 2002, 2018
 POST_YEAR = 2010
 FIRST_AFSV_ID, IDS_PER_YEAR = 6_300_000, 230_000
-BETA_NON_CHINA, BETA_CHINA = 150.0, 0.0
+#: The flow effect of one SD of Sens (log points of E[N]): every region but China, China. As in the
+#: other outcome generators (``outcome_world``, ``poisson_did_panel``), the effect is set per SD of
+#: the world's own Sens, so every size and seed has the same treatment in log points; beta_r is
+#: this over SD(Sens) (150 on the full world at seed 20100701, 250 on the small one).
+EFFECT_PER_SD: dict[str, float] = {"non_china": 0.0441, "china": 0.0}
 #: Depreciation of the patent stocks (the dbt var patent_depreciation's default).
 STOCK_DEPRECIATION = 0.15
 #: The vocabulary of ``patent_text`` the corpus is written with (the training set uses the other).
 CORPUS_VOCABULARY = "evaluation"
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
 #: Expected REE grants over 2002-2018 before the GE-sector floor: REE-enhancing, other REE.
-TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (2_400, 1_600)}
+TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (4_800, 3_200)}
 #: Least expected REE-enhancing grants of any GE sector and year (psi_j lifts a sector's alpha_rs).
 SECTOR_YEAR_FLOOR: dict[str, float] = {"full": 60.0, "small": 15.0}
 #: a_j ~ N(mean, sd): the log ratio of REE-enhancing to non-REE flows of GE sector j.
@@ -135,7 +139,8 @@ def generate_patent_truth(
     """The ``synthetic_truth`` rows of the patent DiD (the world stage registry's generator): the
     flow effects beta_flow by region, the stock DiD's estimands by sample, by grant year (beta)
     and by application year (beta_application_year), and the post year."""
-    rows = [("did", "beta_flow", f"patents:{r}", BETA_CHINA if r == "CHN" else BETA_NON_CHINA) for r in REGIONS]
+    flow = dict(did_design(seed, size).cells.select("region", "beta").unique().iter_rows())
+    rows = [("did", "beta_flow", f"patents:{r}", flow[r]) for r in REGIONS]
     for parameter, basis in (("beta", "grant_year"), ("beta_application_year", "application_year")):
         estimands = stock_did_estimand(seed, size, basis)
         rows += [("did", parameter, f"patents:{sample}", value) for sample, value in estimands.items()]
@@ -178,13 +183,12 @@ def expected_enhancing_flows(seed: int, size: WorldSize) -> tuple[pl.DataFrame, 
     design = did_design(seed, size)
     cells = design.cells
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
-    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
     post = (np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1) >= POST_YEAR).astype(float)
     log_mean = (
         design.c_enhancing
         + cells["alpha"].to_numpy()[:, None]
         + design.gamma[region_index]
-        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
+        + (cells["beta"] * cells["sens"]).to_numpy()[:, None] * post[None, :]
     )
     return cells.select("region", "sic4", "sens"), np.exp(log_mean)
 
@@ -318,6 +322,7 @@ def did_design(seed: int, size: WorldSize) -> Design:
     sens = embedded_sensitivity(seed, size).filter(pl.col("sic4").is_in(dims.sic4)).sort("sic4")
     log_sens = np.log(sens["sensitivity"].to_numpy())
     z = (log_sens - log_sens.mean()) / log_sens.std()
+    sd = float(np.std(sens["sensitivity"].to_numpy(), ddof=1))
     regions = np.repeat(np.arange(len(REGIONS)), sens.height)
     level = np.array([REGION_LEVEL[r] for r in REGIONS])[regions]
     cells = pl.DataFrame(
@@ -327,6 +332,7 @@ def did_design(seed: int, size: WorldSize) -> Design:
             "sens": np.tile(sens["sensitivity"].to_numpy(), len(REGIONS)),
             "alpha": level + 0.8 * np.tile(z, len(REGIONS)) + rng.normal(0, 0.5, regions.size),
             "alpha_background": rng.normal(level, 1.0),
+            "beta": [EFFECT_PER_SD["china" if REGIONS[k] == "CHN" else "non_china"] / sd for k in regions],
         }
     )
     cells = cells.with_columns(ge_sector_of(cells["sic4"], sic_ge_map()))
@@ -335,13 +341,12 @@ def did_design(seed: int, size: WorldSize) -> Design:
     gamma = trend + rng.normal(0, 0.05, trend.shape)
     sectors = GE_MANUFACTURING_SECTORS
     member = np.array([sectors.index(j) for j in cells["sector"]])[None, :] == np.arange(len(sectors))[:, None]
-    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
     post = (years >= POST_YEAR).astype(float)
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
     log_mean = (
         cells["alpha"].to_numpy()[:, None]
         + gamma[region_index]
-        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
+        + (cells["beta"] * cells["sens"]).to_numpy()[:, None] * post[None, :]
     )
     c_enhancing = float(np.log(TARGETS[size][0] / np.exp(log_mean).sum()))
     by_sector = member @ np.exp(c_enhancing + log_mean)  # E[P_R] by GE sector and year
@@ -371,14 +376,13 @@ def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     rng = stage_rng(seed, f"patents:counts:{year}")
     t = year - AFSV_FIRST_YEAR
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
-    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
     log_mean = cells["alpha"].to_numpy() + design.gamma[region_index, t]
     post = float(year >= POST_YEAR)
     sector_flow = dict(zip(design.sectors, design.non_ree[:, t], strict=True))
     background = cells["background_share"].to_numpy() * np.array([sector_flow[j] for j in cells["sector"]])
     return cells.select("region", "sic4").with_columns(
         pl.Series(
-            "enhancing", rng.poisson(np.exp(design.c_enhancing + log_mean + beta * cells["sens"].to_numpy() * post))
+            "enhancing", rng.poisson(np.exp(design.c_enhancing + log_mean + (cells["beta"] * cells["sens"]).to_numpy() * post))
         ),
         pl.Series("other_ree", rng.poisson(np.exp(design.c_other + log_mean))),
         pl.Series("background", rng.poisson(background)),
