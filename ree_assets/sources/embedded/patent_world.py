@@ -20,12 +20,14 @@ are Poisson (PATENT_INTERFACES item 4):
     non-REE:        B_rst ~ Poisson(pi_rs|j P_L,jt),
 
 Post_t = 1[t >= 2010], Sens_s unstandardised (USD of REE per USD, as the io_table stage computes
-it); beta_r = 150 for every region but China and 0 for CHN (truth rows ``did / beta_flow /
-patents:<region>``). alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) + psi_j concentrates REE patents in
-REE-using industries (z_s the standardised log Sens_s); psi_j >= 0 lifts a GE sector whose
-expected REE-enhancing flow would fall below ``SECTOR_YEAR_FLOOR`` in some year (absorbed by the
-DiD's region x SIC effects). gamma_rt a region trend (CHN +12% a year, others +2%) plus
-N(0, 0.05^2). c_E and c_M scale the expected REE totals to ``TARGETS`` (before psi_j).
+it); beta_r = ``EFFECT_PER_SD`` / SD(Sens_s) over the world's industries, 0.0441 log points of the
+flow per SD of Sens for every region but China and 0 for CHN (truth rows ``did / beta_flow /
+patents:<region>``: 150 on the full world, 250 on the small one, seed 20100701). alpha_rs = a_r +
+0.8 z_s + N(0, 0.5^2) + psi_j concentrates REE patents in REE-using industries (z_s the standardised
+log Sens_s); psi_j >= 0 lifts a GE sector whose expected REE-enhancing flow would fall below
+``SECTOR_YEAR_FLOOR`` in some year (absorbed by the DiD's region x SIC effects). gamma_rt a region
+trend (CHN +12% a year, others +2%) plus N(0, 0.05^2). c_E and c_M scale the expected REE totals to
+``TARGETS`` (before psi_j).
 
 Non-REE flows carry the GE model's directed research (``specs/ge_model.md``, structural
 estimation of eps_j), so the GE estimation has a truth to recover from the project's own patent
@@ -54,8 +56,23 @@ year's Tuesdays, filing 300-1599 days before; :func:`application_year_kernel`), 
 truncation of recent application years whose grants fall after 2018. These estimands count the
 true labels; the pipeline counts the classifier's.
 
-Sizes (seed 20100701): ``small`` about 4,600 REE-enhancing, 3,000 other REE and 38,000 non-REE
+Sizes (seed 20100701): ``small`` about 6,100 REE-enhancing, 3,800 other REE and 46,000 non-REE
 grants over 2002-2018; ``full`` about 24,000 REE-enhancing (before the floor) and 180,000 non-REE.
+The small world keeps about a fifth of the industries, and its ``TARGETS`` are a fifth of the full
+world's.
+
+Why the effect is set per SD of Sens, and the small world's targets. The DiD's information lies in
+the REE-enhancing patents of the few high-Sens industries (3499 carries most of the variance of
+Sens), and its SE is their Poisson noise: on the expected stocks, without noise, the SE is 0.2
+(small) and 0.4 (full), and scaling every flow by k divides the drawn SE by sqrt(k). The small
+world's IO table gives a compressed Sens (3499: 0.0015 against the full world's 0.0055; max/SD 8.5
+against 18.5; from seed to seed the SD varies by a factor 2.5), so an effect fixed per unit of Sens
+(beta = 150 on both) moved 3499's flow by 0.23 log points against 0.82 on the full world, and the
+small world's 2,400 REE-enhancing target (half its flow came from the floor's low-Sens sectors) left
+about 1,000 expected grants in 3499 and 3714. The stock DiD NONCHN then had a truth of 97 and a
+sampling SD of 54 (30 Poisson draws of the expected flows, true labels; mean clustered SE 46): the
+truth was 1.8 SDs from zero. Per SD of Sens and with a fifth of the full world's targets, the truth
+is 166, the SD 31 and the SE 37: 5.4 SDs, 4.5 SEs.
 
 Texts are written with the evaluation vocabulary of ``patent_text`` (the generator's own words,
 not any classifier's rules: industries named by their products or not at all, never by the SIC
@@ -255,8 +272,8 @@ def stock_did_estimand(seed: int, size: WorldSize, basis: str = "grant_year") ->
 class Design:
     """The expected-value design of the AFSV part (module docstring).
 
-    ``cells``: region, sic4, sens, sector (GE), alpha (REE patents, GE floor included),
-    background_share (pi_rs|j); ``gamma``: region-year effects (regions x years); ``c_enhancing``,
+    ``cells``: region, sic4, sens, sector (GE), alpha (REE patents, GE floor included), beta (the
+    flow effect beta_r), background_share (pi_rs|j); ``gamma``: region-year effects (regions x years); ``c_enhancing``,
     ``c_other``: the scale constants; ``non_ree``: expected non-REE flows P_L by GE sector
     (rows, in ``sectors`` order) and year; ``fixed_effect``: a_j of the innovation equation."""
 
@@ -382,7 +399,8 @@ def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     background = cells["background_share"].to_numpy() * np.array([sector_flow[j] for j in cells["sector"]])
     return cells.select("region", "sic4").with_columns(
         pl.Series(
-            "enhancing", rng.poisson(np.exp(design.c_enhancing + log_mean + (cells["beta"] * cells["sens"]).to_numpy() * post))
+            "enhancing",
+            rng.poisson(np.exp(design.c_enhancing + log_mean + (cells["beta"] * cells["sens"]).to_numpy() * post)),
         ),
         pl.Series("other_ree", rng.poisson(np.exp(design.c_other + log_mean))),
         pl.Series("background", rng.poisson(background)),
