@@ -20,12 +20,14 @@ are Poisson (PATENT_INTERFACES item 4):
     non-REE:        B_rst ~ Poisson(pi_rs|j P_L,jt),
 
 Post_t = 1[t >= 2010], Sens_s unstandardised (USD of REE per USD, as the io_table stage computes
-it); beta_r = 150 for every region but China and 0 for CHN (truth rows ``did / beta_flow /
-patents:<region>``). alpha_rs = a_r + 0.8 z_s + N(0, 0.5^2) + psi_j concentrates REE patents in
-REE-using industries (z_s the standardised log Sens_s); psi_j >= 0 lifts a GE sector whose
-expected REE-enhancing flow would fall below ``SECTOR_YEAR_FLOOR`` in some year (absorbed by the
-DiD's region x SIC effects). gamma_rt a region trend (CHN +12% a year, others +2%) plus
-N(0, 0.05^2). c_E and c_M scale the expected REE totals to ``TARGETS`` (before psi_j).
+it); beta_r = ``EFFECT_PER_SD`` / SD(Sens_s) over the world's industries, 0.0441 log points of the
+flow per SD of Sens for every region but China and 0 for CHN (truth rows ``did / beta_flow /
+patents:<region>``: 150 on the full world, 250 on the small one, seed 20100701). alpha_rs = a_r +
+0.8 z_s + N(0, 0.5^2) + psi_j concentrates REE patents in REE-using industries (z_s the standardised
+log Sens_s); psi_j >= 0 lifts a GE sector whose expected REE-enhancing flow would fall below
+``SECTOR_YEAR_FLOOR`` in some year (absorbed by the DiD's region x SIC effects). gamma_rt a region
+trend (CHN +12% a year, others +2%) plus N(0, 0.05^2). c_E and c_M scale the expected REE totals to
+``TARGETS`` (before psi_j).
 
 Non-REE flows carry the GE model's directed research (``specs/ge_model.md``, structural
 estimation of eps_j), so the GE estimation has a truth to recover from the project's own patent
@@ -54,8 +56,23 @@ year's Tuesdays, filing 300-1599 days before; :func:`application_year_kernel`), 
 truncation of recent application years whose grants fall after 2018. These estimands count the
 true labels; the pipeline counts the classifier's.
 
-Sizes (seed 20100701): ``small`` about 4,600 REE-enhancing, 3,000 other REE and 38,000 non-REE
+Sizes (seed 20100701): ``small`` about 6,100 REE-enhancing, 3,800 other REE and 46,000 non-REE
 grants over 2002-2018; ``full`` about 24,000 REE-enhancing (before the floor) and 180,000 non-REE.
+The small world keeps about a fifth of the industries, and its ``TARGETS`` are a fifth of the full
+world's.
+
+Why the effect is set per SD of Sens, and the small world's targets. The DiD's information lies in
+the REE-enhancing patents of the few high-Sens industries (3499 carries most of the variance of
+Sens), and its SE is their Poisson noise: on the expected stocks, without noise, the SE is 0.2
+(small) and 0.4 (full), and scaling every flow by k divides the drawn SE by sqrt(k). The small
+world's IO table gives a compressed Sens (3499: 0.0015 against the full world's 0.0055; max/SD 8.5
+against 18.5; from seed to seed the SD varies by a factor 2.5), so an effect fixed per unit of Sens
+(beta = 150 on both) moved 3499's flow by 0.23 log points against 0.82 on the full world, and the
+small world's 2,400 REE-enhancing target (half its flow came from the floor's low-Sens sectors) left
+about 1,000 expected grants in 3499 and 3714. The stock DiD NONCHN then had a truth of 97 and a
+sampling SD of 54 (30 Poisson draws of the expected flows, true labels; mean clustered SE 46): the
+truth was 1.8 SDs from zero. Per SD of Sens and with a fifth of the full world's targets, the truth
+is 166, the SD 31 and the SE 37: 5.4 SDs, 4.5 SEs.
 
 Texts are written with the evaluation vocabulary of ``patent_text`` (the generator's own words,
 not any classifier's rules: industries named by their products or not at all, never by the SIC
@@ -87,14 +104,18 @@ from ree_assets.sources.patent_tables import conform
 FIRST_GRANT_YEAR, AFSV_FIRST_YEAR, LAST_GRANT_YEAR = 1969, 2002, 2018
 POST_YEAR = 2010
 FIRST_AFSV_ID, IDS_PER_YEAR = 6_300_000, 230_000
-BETA_NON_CHINA, BETA_CHINA = 150.0, 0.0
+#: The flow effect of one SD of Sens (log points of E[N]): every region but China, China. As in the
+#: other outcome generators (``outcome_world``, ``poisson_did_panel``), the effect is set per SD of
+#: the world's own Sens, so every size and seed has the same treatment in log points; beta_r is
+#: this over SD(Sens) (150 on the full world at seed 20100701, 250 on the small one).
+EFFECT_PER_SD: dict[str, float] = {"non_china": 0.0441, "china": 0.0}
 #: Depreciation of the patent stocks (the dbt var patent_depreciation's default).
 STOCK_DEPRECIATION = 0.15
 #: The vocabulary of ``patent_text`` the corpus is written with (the training set uses the other).
 CORPUS_VOCABULARY = "evaluation"
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
 #: Expected REE grants over 2002-2018 before the GE-sector floor: REE-enhancing, other REE.
-TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (2_400, 1_600)}
+TARGETS: dict[str, tuple[float, float]] = {"full": (24_000, 16_000), "small": (4_800, 3_200)}
 #: Least expected REE-enhancing grants of any GE sector and year (psi_j lifts a sector's alpha_rs).
 SECTOR_YEAR_FLOOR: dict[str, float] = {"full": 60.0, "small": 15.0}
 #: a_j ~ N(mean, sd): the log ratio of REE-enhancing to non-REE flows of GE sector j.
@@ -135,7 +156,8 @@ def generate_patent_truth(
     """The ``synthetic_truth`` rows of the patent DiD (the world stage registry's generator): the
     flow effects beta_flow by region, the stock DiD's estimands by sample, by grant year (beta)
     and by application year (beta_application_year), and the post year."""
-    rows = [("did", "beta_flow", f"patents:{r}", BETA_CHINA if r == "CHN" else BETA_NON_CHINA) for r in REGIONS]
+    flow = dict(did_design(seed, size).cells.select("region", "beta").unique().iter_rows())
+    rows = [("did", "beta_flow", f"patents:{r}", flow[r]) for r in REGIONS]
     for parameter, basis in (("beta", "grant_year"), ("beta_application_year", "application_year")):
         estimands = stock_did_estimand(seed, size, basis)
         rows += [("did", parameter, f"patents:{sample}", value) for sample, value in estimands.items()]
@@ -178,13 +200,12 @@ def expected_enhancing_flows(seed: int, size: WorldSize) -> tuple[pl.DataFrame, 
     design = did_design(seed, size)
     cells = design.cells
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
-    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
     post = (np.arange(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1) >= POST_YEAR).astype(float)
     log_mean = (
         design.c_enhancing
         + cells["alpha"].to_numpy()[:, None]
         + design.gamma[region_index]
-        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
+        + (cells["beta"] * cells["sens"]).to_numpy()[:, None] * post[None, :]
     )
     return cells.select("region", "sic4", "sens"), np.exp(log_mean)
 
@@ -251,8 +272,8 @@ def stock_did_estimand(seed: int, size: WorldSize, basis: str = "grant_year") ->
 class Design:
     """The expected-value design of the AFSV part (module docstring).
 
-    ``cells``: region, sic4, sens, sector (GE), alpha (REE patents, GE floor included),
-    background_share (pi_rs|j); ``gamma``: region-year effects (regions x years); ``c_enhancing``,
+    ``cells``: region, sic4, sens, sector (GE), alpha (REE patents, GE floor included), beta (the
+    flow effect beta_r), background_share (pi_rs|j); ``gamma``: region-year effects (regions x years); ``c_enhancing``,
     ``c_other``: the scale constants; ``non_ree``: expected non-REE flows P_L by GE sector
     (rows, in ``sectors`` order) and year; ``fixed_effect``: a_j of the innovation equation."""
 
@@ -318,6 +339,7 @@ def did_design(seed: int, size: WorldSize) -> Design:
     sens = embedded_sensitivity(seed, size).filter(pl.col("sic4").is_in(dims.sic4)).sort("sic4")
     log_sens = np.log(sens["sensitivity"].to_numpy())
     z = (log_sens - log_sens.mean()) / log_sens.std()
+    sd = float(np.std(sens["sensitivity"].to_numpy(), ddof=1))
     regions = np.repeat(np.arange(len(REGIONS)), sens.height)
     level = np.array([REGION_LEVEL[r] for r in REGIONS])[regions]
     cells = pl.DataFrame(
@@ -327,6 +349,7 @@ def did_design(seed: int, size: WorldSize) -> Design:
             "sens": np.tile(sens["sensitivity"].to_numpy(), len(REGIONS)),
             "alpha": level + 0.8 * np.tile(z, len(REGIONS)) + rng.normal(0, 0.5, regions.size),
             "alpha_background": rng.normal(level, 1.0),
+            "beta": [EFFECT_PER_SD["china" if REGIONS[k] == "CHN" else "non_china"] / sd for k in regions],
         }
     )
     cells = cells.with_columns(ge_sector_of(cells["sic4"], sic_ge_map()))
@@ -335,13 +358,12 @@ def did_design(seed: int, size: WorldSize) -> Design:
     gamma = trend + rng.normal(0, 0.05, trend.shape)
     sectors = GE_MANUFACTURING_SECTORS
     member = np.array([sectors.index(j) for j in cells["sector"]])[None, :] == np.arange(len(sectors))[:, None]
-    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
     post = (years >= POST_YEAR).astype(float)
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
     log_mean = (
         cells["alpha"].to_numpy()[:, None]
         + gamma[region_index]
-        + (beta * cells["sens"].to_numpy())[:, None] * post[None, :]
+        + (cells["beta"] * cells["sens"]).to_numpy()[:, None] * post[None, :]
     )
     c_enhancing = float(np.log(TARGETS[size][0] / np.exp(log_mean).sum()))
     by_sector = member @ np.exp(c_enhancing + log_mean)  # E[P_R] by GE sector and year
@@ -371,14 +393,14 @@ def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     rng = stage_rng(seed, f"patents:counts:{year}")
     t = year - AFSV_FIRST_YEAR
     region_index = np.array([REGIONS.index(r) for r in cells["region"]])
-    beta = np.where(cells["region"].to_numpy() == "CHN", BETA_CHINA, BETA_NON_CHINA)
     log_mean = cells["alpha"].to_numpy() + design.gamma[region_index, t]
     post = float(year >= POST_YEAR)
     sector_flow = dict(zip(design.sectors, design.non_ree[:, t], strict=True))
     background = cells["background_share"].to_numpy() * np.array([sector_flow[j] for j in cells["sector"]])
     return cells.select("region", "sic4").with_columns(
         pl.Series(
-            "enhancing", rng.poisson(np.exp(design.c_enhancing + log_mean + beta * cells["sens"].to_numpy() * post))
+            "enhancing",
+            rng.poisson(np.exp(design.c_enhancing + log_mean + (cells["beta"] * cells["sens"]).to_numpy() * post)),
         ),
         pl.Series("other_ree", rng.poisson(np.exp(design.c_other + log_mean))),
         pl.Series("background", rng.poisson(background)),
