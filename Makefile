@@ -28,7 +28,10 @@ LINT_STAMP := $(VENV)/.lint
 
 .PHONY: setup system-deps browser-deps run dev test bench lint dbt-parse docs clean
 
+# The project's own modules are compiled here too (an editable install is not compiled by the
+# installer): where PYTHONDONTWRITEBYTECODE is set, every process would compile them again.
 setup: $(STAMP) $(HOOK_STAMP) dbt/target/manifest.json
+	@$(PY) -m compileall -q ree_assets
 
 system-deps:
 	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \

@@ -1,7 +1,8 @@
 """A copy of the project as a fresh clone is after ``make setup``, for tests that run its commands
 in subprocesses: no data, no instance, no caches; a ``.venv`` of this Python that sees this
 environment's packages, has their console scripts (``dg``, ``dagster``, ...) and the project's
-start-up hook (``ree_assets.instance``, what ``make setup`` installs)."""
+start-up hook (``ree_assets.instance``, what ``make setup`` installs); the project's modules are
+compiled, as ``make setup`` compiles them."""
 
 import os
 import shutil
@@ -37,7 +38,9 @@ def fresh_clone(destination: Path) -> Path:
         if first.startswith(b"#!") and os.path.realpath(Path(first[2:].decode()).parent.parent) == ours:
             target.write_bytes(b"#!" + str(environment / "bin" / "python").encode() + b"\n" + rest)
             target.chmod(0o755)
-    hook = [environment / "bin" / "python", "-m", "ree_assets.instance"]  # the Makefile's step
+    python = environment / "bin" / "python"
+    subprocess.run([python, "-m", "compileall", "-q", "ree_assets"], cwd=destination, check=True)  # as make setup
+    hook = [python, "-m", "ree_assets.instance"]  # the Makefile's step
     # An instance for this one step (the settings folder): a start-up hook already installed in
     # this environment would otherwise create the copy's .dagster_home, which a fresh clone lacks.
     subprocess.run(hook, env=clone_env(destination, DAGSTER_HOME=str(destination / "dagster_home")), check=True)

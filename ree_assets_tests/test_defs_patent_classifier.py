@@ -1,13 +1,15 @@
 """The patent_classifier resource: auto (the evaluation's choice) by default, unavailable
 classifiers refused with the reason, and the real embedding model (extra ``embedding``) on clear
-cases."""
+cases; ``default_classifier()`` is the classifier the small world's ``patents_classified`` used."""
 
 import importlib.util
 
+import duckdb
 import polars as pl
 import pytest
 
 from ree_assets.defs.patents import PatentClassifier
+from ree_assets.sources.patent_evaluation import default_classifier
 
 PATENTS = pl.DataFrame(
     {
@@ -46,3 +48,22 @@ def test_embedding_model_finds_the_technology_of_clear_cases():
     labels = PatentClassifier().model("embedding", EMPTY, pl.DataFrame(), seed=0).predict(PATENTS)
     assert labels["technology"].to_list() == ["Magnet", "Catalyst", "Lamp"]
     assert labels["sic4"].str.contains(r"^[23]\d{3}$").all()
+
+
+def test_default_classifier_gives_the_labels_patents_classified_stored(small_world_build):
+    """The public ``default_classifier()`` (seed 20100701, small world, the spec's rule) is the
+    classifier the shared build's ``patents_classified`` chose and used: on every stored REE
+    patent it gives the stored SIC, technology and flag."""
+    with duckdb.connect(str(small_world_build.database), read_only=True) as con:
+        stored = con.sql(
+            "SELECT patent_id, classifier, sic4, technology, ree_enhancing FROM core.patents_classified WHERE is_ree"
+        ).pl()
+        texts = con.sql("SELECT patent_id, title, abstract FROM core.ree_patents").pl()
+        classes = con.sql("SELECT * FROM raw.patent_classes").pl()
+    model = default_classifier()
+    predicted = model.predict(texts.filter(pl.col("patent_id").is_in(stored["patent_id"].implode())), classes)
+    assert stored.height > 1000 and predicted.height == stored.height
+    compared = stored.join(predicted, on="patent_id", suffix="_default")
+    for column in ("sic4", "technology", "ree_enhancing"):
+        differing = compared.filter(pl.col(column).ne_missing(pl.col(f"{column}_default")))
+        assert differing.is_empty(), f"{column}: {differing.head(3).to_dicts()} ({stored['classifier'][0]} stored)"

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +23,7 @@ from ree_assets.errors import collected_notes
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
-from ree_assets.sources.patent_evaluation import sic_titles
+from ree_assets.sources.patent_evaluation import industry_titles, offline_classifier
 from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES, patent_column
 
 GROUP = "patents"
@@ -228,16 +228,13 @@ class PatentClassifier(dg.ConfigurableResource):
         choose among them only (``classify.restrict_concordance``)."""
         if reason := self.available(kind):
             raise ValueError(f"patent classifier {kind!r} cannot run: {reason}")
-        titles = sic_titles()
-        if industries is not None:
-            titles = titles.filter(pl.col("sic4").is_in(list(industries)))
-            concordance = classify.restrict_concordance(concordance, industries)
-        if kind == "trained":
-            return _trained(_Key(training, (self.trained_threshold, seed)))
         if kind in classify.OFFLINE_CLASSIFIERS:
-            return classify.build_classifier(kind, titles, concordance, training, seed=seed)
+            return offline_classifier(
+                kind, concordance, training, industries=industries, threshold=self.trained_threshold, seed=seed
+            )
         if kind == "embedding":
             model = _embedding_model()
+            titles = industry_titles(industries)
             return _ServiceClassifier(
                 kind, lambda p: classify.embedding_classify(p, titles, lambda t: model.encode(t, batch_size=64))
             )
@@ -245,28 +242,6 @@ class PatentClassifier(dg.ConfigurableResource):
 
         settings = self.llm_settings()
         return _ServiceClassifier(kind, lambda p: llm_classify(p, settings))
-
-
-@dataclass(frozen=True)
-class _Key:
-    """Training labels and parameters, hashed by content (so a fit is reused within a process)."""
-
-    frame: pl.DataFrame
-    parameters: tuple
-
-    def __hash__(self) -> int:
-        return hash(
-            (self.frame.height, int(self.frame.drop("classes", strict=False).hash_rows().sum()), self.parameters)
-        )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Key) and hash(self) == hash(other) and self.frame.equals(other.frame)
-
-
-@lru_cache(maxsize=2)
-def _trained(key: _Key) -> classify.TextClassifier:
-    threshold, seed = key.parameters
-    return classify.train_classifier(key.frame, sic_titles(), threshold=threshold, seed=seed)
 
 
 @cache

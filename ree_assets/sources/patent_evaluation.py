@@ -30,6 +30,9 @@ with the evaluation set are refused naming the ids (:func:`disjoint_labels`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +199,57 @@ def sic_titles() -> pl.DataFrame:
     return pl.DataFrame(sic1987_manufacturing(), schema=["sic4", "title"], orient="row")
 
 
+def industry_titles(industries: Collection[str] | None = None) -> pl.DataFrame:
+    """:func:`sic_titles` of ``industries`` (the SIC industries the study covers: those with a
+    sensitivity; None: every one): the industries a rule-based classifier chooses among."""
+    titles = sic_titles()
+    return titles if industries is None else titles.filter(pl.col("sic4").is_in(list(industries)))
+
+
+def offline_classifier(
+    kind: str,
+    concordance: pl.DataFrame,
+    training: pl.DataFrame,
+    *,
+    industries: Collection[str] | None = None,
+    threshold: float = 0.5,
+    seed: int = 0,
+) -> classify.TextClassifier:
+    """One of ``classify.OFFLINE_CLASSIFIERS`` as the pipeline builds it: ``keyword`` and
+    ``concordance`` choose among ``industries`` (:func:`industry_titles`,
+    ``classify.restrict_concordance``); ``trained`` is fitted to the ``training`` labels against
+    every SIC title, as its labels may name any industry (one fit per process for the same labels,
+    threshold and seed)."""
+    if kind == "trained":
+        return _fitted(_Fit(training, (threshold, seed)))
+    if industries is not None:
+        concordance = classify.restrict_concordance(concordance, industries)
+    return classify.build_classifier(kind, industry_titles(industries), concordance, training, seed=seed)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """Training labels and fit parameters, hashed by content (so a fit is reused in a process)."""
+
+    frame: pl.DataFrame
+    parameters: tuple
+
+    def __hash__(self) -> int:
+        return hash(
+            (self.frame.height, int(self.frame.drop("classes", strict=False).hash_rows().sum()), self.parameters)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Fit) and hash(self) == hash(other) and self.frame.equals(other.frame)
+
+
+@lru_cache(maxsize=2)
+def _fitted(fit: _Fit) -> classify.TextClassifier:
+    """``classify.train_classifier`` on the fit's labels and every SIC title."""
+    threshold, seed = fit.parameters
+    return classify.train_classifier(fit.frame, sic_titles(), threshold=threshold, seed=seed)
+
+
 def read_labels(path: Path, table: str) -> pl.DataFrame:
     """A labels file (training or evaluation) in the contract's columns (``classes`` as
     "scheme:code" separated by ";", and ``grant_year``, optional). DataValidationError names the
@@ -310,21 +364,21 @@ def read_concordance(settings: SourceSettings) -> pl.DataFrame:
 
 def default_classifier() -> classify.TextClassifier:
     """The default classifier as ``patents_classified`` builds it, on the embedded small world of
-    seed 20100701: every classifier that runs offline (keyword, concordance, trained on the
-    embedded training set), choosing among the world's industries with a sensitivity, scored on
-    the embedded evaluation set with Sens of the world, and the one the spec's rule picks
-    (``core.patents.evaluation.choose_default``)."""
+    seed 20100701: every classifier that runs offline (:func:`offline_classifier`: keyword and
+    concordance choosing among the world's industries with a sensitivity, trained on the embedded
+    training set), scored on the embedded evaluation set with Sens of the world, and the one the
+    spec's rule picks (``core.patents.evaluation.choose_default``)."""
     from ree_assets.core.patents import evaluation
     from ree_assets.sources.embedded.sensitivity_truth import embedded_sensitivity
 
     settings = SourceSettings(mode="embedded", seed=DEFAULT_SEED, size=DEFAULT_SIZE)
     labelled = read_evaluation_set(settings).filter("is_ree")
     sensitivity = embedded_sensitivity(DEFAULT_SEED, DEFAULT_SIZE)
-    industries = sensitivity["sic4"].to_list()
-    titles = sic_titles().filter(pl.col("sic4").is_in(industries))
-    concordance = classify.restrict_concordance(read_concordance(settings), industries)
+    concordance, training = read_concordance(settings), read_training_set(settings)
     candidates = {
-        kind: classify.build_classifier(kind, titles, concordance, read_training_set(settings), seed=DEFAULT_SEED)
+        kind: offline_classifier(
+            kind, concordance, training, industries=sensitivity["sic4"].to_list(), seed=DEFAULT_SEED
+        )
         for kind in classify.OFFLINE_CLASSIFIERS
     }
     measures = pl.DataFrame(
