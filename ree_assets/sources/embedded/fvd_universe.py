@@ -19,8 +19,9 @@ however their texts and classes were drawn (:func:`set_citations`). Each of them
   citations, no change after 1990);
 - a few older patents sharing a code (outside the window) and, some, a patent that is not in the
   office (bad input the pipeline must count);
-and nothing else, so the pipeline's class list adds nothing to its own codes and its availability
-counts are exactly the generator's at every sample end (``grant_year_end``): a patent granted
+and nothing else, each set patent from its own random stream (its draws do not move when patents
+are added elsewhere in the office, such as a larger AFSV part). So the pipeline's class list adds
+nothing to its own codes and its availability counts are exactly the generator's at every sample end (``grant_year_end``): a patent granted
 after the end leaves the universe, its citations and its availability together. To keep that so,
 a set patent may cite an available patent granted after itself (a later grant the pipeline's
 window admits). Other patents cite a few earlier patents at random.
@@ -63,6 +64,8 @@ TRUTH = {
 FOREIGN_RATES = (0.6, 1.2)
 #: Probability that a focal patent cites an older patent of its subclasses (outside the window).
 OLD_CITATION_RATE = 0.005
+#: Share of set patents that also cite a patent not in the office (bad input the pipeline counts).
+UNKNOWN_CITATION_SHARE = 0.05
 NEIGHBOURS = {
     "magnet": (
         "148/104",
@@ -413,7 +416,6 @@ def set_citations(seed: int, size: str) -> SetCitations:
     """Every patent of the office that meets the FVD set rule and its citations (module
     docstring). A patent in both sets (the embedded world has none) draws as a member of the
     first, catalyst."""
-    rng = _rng(seed, "fvd_universe:set_citations")
     office = _office_tables(seed, size)
     members = fvd_patent_sets(
         office["patents"], office["patent_texts"], office["patent_classes"], office["patent_assignees"]
@@ -443,25 +445,46 @@ def set_citations(seed: int, size: str) -> SetCitations:
         orient="row",
     )
     candidates = candidates.join(rate_table, on=["focal_tech", "focal_us", "d", "within", "us"], maintain_order="left")
-    probability = np.where(candidates["in_window"].to_numpy(), candidates["rate"].to_numpy(), OLD_CITATION_RATE)
-    drawn = candidates.filter(pl.Series(rng.random(candidates.height) < probability)).select(
-        citing_id="focal_id", cited_id="patent_id"
+    candidates = candidates.with_columns(
+        probability=pl.when("in_window").then("rate").otherwise(OLD_CITATION_RATE)
+    ).sort("focal_id", pl.col("patent_id").cast(pl.Int64))
+    by_focal = candidates.select("focal_id", "patent_id", "probability").partition_by("focal_id", as_dict=True)
+    pairs = [
+        _focal_citations(seed, focal_id, k, by_focal.get((focal_id,)))
+        for k, focal_id in enumerate(focal["focal_id"].to_list())
+    ]
+    return SetCitations(members=members, citations=_records(pl.concat(pairs), office["patents"]))
+
+
+def _focal_citations(seed: int, focal_id: str, index: int, candidates: pl.DataFrame | None) -> pl.DataFrame:
+    """The citations of one set patent (citing_id, cited_id, sequence), drawn from its own random
+    stream: each candidate (in the order of its number) with its probability, then with
+    probability ``UNKNOWN_CITATION_SHARE`` one patent that is not in the office (number 3,000,000 +
+    ``index``), in a random order (the sequence). Its own stream makes a set patent's draws
+    depend on its candidates alone: patents added elsewhere in the office (a larger AFSV part)
+    redraw nothing, and candidates granted later (numbered higher) come last."""
+    rng = np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"fvd_universe:set_citations"), int(focal_id)))
     )
-    unknown = focal["focal_id"].filter(pl.Series(rng.random(focal.height) < 0.05))
-    outside = pl.DataFrame({"citing_id": unknown, "cited_id": (3_000_000 + np.arange(unknown.len())).astype(str)})
-    return SetCitations(members=members, citations=_records(rng, pl.concat([drawn, outside]), office["patents"]))
+    cited: list[str] = []
+    if candidates is not None:
+        cited = candidates.filter(pl.Series(rng.random(candidates.height) < candidates["probability"].to_numpy()))[
+            "patent_id"
+        ].to_list()
+    if rng.random() < UNKNOWN_CITATION_SHARE:
+        cited.append(str(3_000_000 + index))
+    return pl.DataFrame(
+        {"citing_id": [focal_id] * len(cited), "cited_id": cited, "sequence": rng.permutation(len(cited))},
+        schema={"citing_id": pl.String, "cited_id": pl.String, "sequence": pl.Int64},
+    )
 
 
-def _records(rng: np.random.Generator, pairs: pl.DataFrame, patents: pl.DataFrame) -> pl.DataFrame:
-    """Citation records of (citing_id, cited_id) string pairs: a random sequence within each
-    citing patent, the cited patent's grant date (from ``patents``; null when not there), US
-    office, cited by examiner."""
+def _records(pairs: pl.DataFrame, patents: pl.DataFrame) -> pl.DataFrame:
+    """Citation records of (citing_id, cited_id, sequence): the cited patent's grant date (from
+    ``patents``; null when not there), US office, cited by examiner."""
     grant = patents.select(cited_id=pl.col("patent_id").cast(pl.String), cited_date="grant_date")
     return (
-        pairs.with_columns(shuffle=pl.Series(rng.permutation(pairs.height)))
-        .sort("citing_id", "shuffle")
-        .with_columns(sequence=pl.int_range(pl.len()).over("citing_id").cast(pl.Int64))
-        .join(grant, on="cited_id", how="left", maintain_order="left")
+        pairs.join(grant, on="cited_id", how="left", maintain_order="left")
         .with_columns(cited_office=pl.lit("US"), category=pl.lit("cited by examiner"))
         .select("citing_id", "cited_id", "cited_date", "cited_office", "category", "sequence")
     )
@@ -489,7 +512,12 @@ def _citations(rng: np.random.Generator, patents: pl.DataFrame, seed: int, size:
     cited = (rng.random(citing.size) * citing).astype(np.int64)
     ids = patents["patent_id"].cast(pl.String)
     random = pl.DataFrame({"citing_id": ids.gather(citing), "cited_id": ids.gather(cited)}).unique(maintain_order=True)
-    return with_set_citations(_records(rng, random, patents), ids, seed, size)
+    ordered = (
+        random.with_columns(shuffle=pl.Series(rng.permutation(random.height)))
+        .sort("citing_id", "shuffle")
+        .with_columns(sequence=pl.int_range(pl.len()).over("citing_id").cast(pl.Int64))
+    )
+    return with_set_citations(_records(ordered, patents), ids, seed, size)
 
 
 CANONICAL = ("patents", "patent_texts", "patent_assignees", "patent_inventors", "patent_classes", "patent_citations")
