@@ -48,7 +48,8 @@ def fresh_instance(folder: Path) -> Path:
 
 def run_pipeline(folder: Path, seed: int, size: str) -> Path:
     """The pulls and both replication jobs of the embedded world (``seed``, ``size``) into a new
-    database under ``folder`` (its own Dagster instance); the database's path."""
+    database under ``folder`` (its own Dagster instance); the database's path. A failed run raises
+    ``CalledProcessError`` with the CLI's summary (its stdout) and its errors."""
     env = {
         **os.environ,
         "REE_DUCKDB_PATH": str(folder / "ree.duckdb"),
@@ -57,7 +58,7 @@ def run_pipeline(folder: Path, seed: int, size: str) -> Path:
         "REE_SEED": str(seed),
     }
     command = [sys.executable, "-m", "ree_assets.cli"]
-    subprocess.run(command, check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, cwd=REPO, env=env, capture_output=True, text=True)
     return folder / "ree.duckdb"
 
 
@@ -89,19 +90,35 @@ def stored_truth_table(database: Path) -> pl.DataFrame:
 
 
 def recovery(seeds: int = SEEDS, size: str = SIZE) -> pl.DataFrame:
-    """Coverage by stage over seeds 1..``seeds`` of the integrated ``size`` world."""
+    """Coverage by stage over seeds 1..``seeds`` of the integrated ``size`` world, printed seed by
+    seed as it comes. A seed whose pipeline fails is reported (the CLI's summary; its database and
+    log kept) and left out of the coverage."""
     from ree_assets.replication_report import coverage_by_stage
 
-    tables = []
+    tables, failed = [], []
     for seed in range(1, seeds + 1):
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory() as folder:
-            table = stored_truth_table(run_pipeline(Path(folder), seed, size))
+        folder = Path(tempfile.mkdtemp(prefix=f"ree_bench_truth_{seed}_"))
+        try:
+            table = stored_truth_table(run_pipeline(folder, seed, size))
+        except subprocess.CalledProcessError as error:
+            failed.append(seed)
+            summary = "\n".join((error.stdout or "").splitlines()[-12:])
+            print(f"seed {seed}: the pipeline FAILED; kept in {folder}:\n{summary}", flush=True)
+            continue
+        shutil.rmtree(folder)
         tables.append(table.with_columns(seed=pl.lit(seed)))
-        covered = table["truth_in_interval"].mean()
-        print(
-            f"seed {seed}: {covered:.0%} of {table.height} true values covered ({time.perf_counter() - started:.0f} s)"
+        stages = ", ".join(
+            f"{stage} {share:.0%} of {n}"
+            for stage, share, n in coverage_by_stage(table).select("stage", "share_covered", "values").iter_rows()
         )
+        print(
+            f"seed {seed}: {table['truth_in_interval'].mean():.0%} of {table.height} true values covered "
+            f"({stages}; {time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+    if failed:
+        print(f"seeds whose pipeline failed (left out): {failed}")
     return coverage_by_stage(pl.concat(tables))
 
 
