@@ -21,8 +21,9 @@ however their texts and classes were drawn (:func:`set_citations`). Each of them
   office (bad input the pipeline must count);
 and nothing else, each set patent from its own random stream (its draws do not move when patents
 are added elsewhere in the office, such as a larger AFSV part). So the pipeline's class list adds
-nothing to its own codes and its availability counts are exactly the generator's at every sample end (``grant_year_end``): a patent granted
-after the end leaves the universe, its citations and its availability together. To keep that so,
+nothing to its own codes and its availability counts are exactly the generator's at every sample
+end (``grant_year_end``): a patent granted after the end leaves the universe, its citations and
+its availability together. To keep that so,
 a set patent may cite an available patent granted after itself (a later grant the pipeline's
 window admits). Other patents cite a few earlier patents at random.
 
