@@ -214,8 +214,9 @@ def bea_members(samples) -> dict[str, bytes]:
     }
 
 
-#: The archive's progress is reported under the first member a run needs: the detail Use table.
-BEA_USE_MEMBER = "bea/IOUse_Before_Redefinitions_PRO_2007_2012_Detail.xlsx"
+#: The archive's progress is reported under the archive's own path in the cache, whichever of its
+#: members a run reads first.
+BEA_ARCHIVE_FILE = f"bea/{BEA_ARCHIVE.rsplit('/', 1)[-1]}"
 CONCORDANCE_FILES = {
     "/insongkim/concordance/raw/957a11e0/data-raw/2012_BEA_to_2012_NAICS.csv": "2012_BEA_to_2012_NAICS.csv",
     "/naics/concordances/2012_to_2007_NAICS.xls": "2012_to_2007_NAICS.xls",
@@ -269,7 +270,7 @@ def test_the_bea_tables_and_the_concordance_chain_are_read_from_the_publishers_f
     assert expected["bea_sic_concordance"].height > 1000
     logged = [entry.user_message for entry in instance.all_logs(result.run_id) if not entry.is_dagster_event]
     size = r"[0-9.]+ (B|KiB|MiB)"
-    for path in (*(f"concordances/{name}" for name in CONCORDANCE_FILES.values()), BEA_USE_MEMBER):
+    for path in (*(f"concordances/{name}" for name in CONCORDANCE_FILES.values()), BEA_ARCHIVE_FILE):
         progress = [line for line in logged if line.startswith(f"{path}: ")]
         done = rf"{re.escape(path)}: {size} of {size} \(100%\) at {size}/s"
         assert progress and re.fullmatch(done, progress[-1]), (path, logged)

@@ -89,7 +89,7 @@ def fetch_file(
                 deadline_s=settings.download_deadline_s,
                 stall_s=settings.download_stall_s,
                 retry=download.Retry(attempts=settings.download_attempts),
-                progress=progress(file.path),
+                progress=progress(archive_path(file) if extracted else file.path),  # what is downloaded
             )
         if extracted:
             assert file.member is not None
