@@ -798,7 +798,8 @@ def fvd_sections(materials: Materials) -> list[Section]:
                         "fvd_parameter_sets",
                         "Every parameter and derived quantity: the multistart point (n.i.: not identified, one "
                         "element of its set), the bootstrap SE of the identified ones, the identified set at the "
-                        "fitted deltas, the confidence set, and FVD's published value (Table 7) with whether it "
+                        "fitted deltas, the 95% confidence set (marginal for the identified ones, joint for the rest), "
+                        "and FVD's published value (Table 7) with whether it "
                         "lies in the set.\n",
                     ),
                 ),

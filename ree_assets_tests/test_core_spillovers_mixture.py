@@ -183,6 +183,44 @@ def test_confidence_set_contains_the_truth():
     assert (merged["set_max"] <= merged["set_max_cs"] + 1e-6).all()
 
 
+#: Identified quantities as linear combinations b of q = (w_0, w_1, m_l0, m_l1, m_g0, m_g1).
+IDENTIFIED_COMBINATIONS = {
+    "w": np.eye(6)[0],
+    "w_after": np.eye(6)[1],
+    "w_d": np.eye(6)[1] - np.eye(6)[0],
+    **{name: np.eye(6)[k] for k, name in enumerate(m.REDUCED_FORM) if name.startswith("m_")},
+}
+
+
+def test_an_identified_quantity_gets_its_marginal_wald_interval():
+    """Away from the constraints, the confidence set of an identified quantity b'q is b'q_hat +-
+    z_0.975 sqrt(b'V b), V the bootstrap covariance; the joint ellipsoid's projection (chi2_6) would
+    be 1.8 times wider."""
+    fit, draws = fit_and_bootstrap(5)
+    covariance = np.cov(draws, rowvar=False)
+    confidence = m.confidence_set(fit.reduced_form, draws, names=list(IDENTIFIED_COMBINATIONS))
+    bounds = {name: (low, high) for name, low, high in confidence.iter_rows()}
+    z = m.wald_critical_value(0.95, 1) ** 0.5
+    assert z == pytest.approx(1.959964, abs=1e-6)
+    for name, b in IDENTIFIED_COMBINATIONS.items():
+        centre, half = float(b @ fit.reduced_form), z * float(np.sqrt(b @ covariance @ b))
+        assert bounds[name] == pytest.approx((centre - half, centre + half), rel=1e-5), name
+
+
+def identified_coverage(truth: np.ndarray, replications: int, seed: int = 100) -> tuple[int, int]:
+    """(covered, total) of the identified quantities' 95% confidence intervals
+    (:func:`mixture.confidence_set`) over seeded replications."""
+    values = {name: float(b @ m.reduced_form(truth)) for name, b in IDENTIFIED_COMBINATIONS.items()}
+    covered = total = 0
+    for rep in range(replications):
+        fit, draws = fit_and_bootstrap(seed + rep, n=400, draws=40, starts=4)
+        confidence = m.confidence_set(fit.reduced_form, draws, names=list(values))
+        for name, low, high in confidence.iter_rows():
+            covered += int(low - 1e-9 <= values[name] <= high + 1e-9)
+            total += 1
+    return covered, total
+
+
 def covered_replications(truth: np.ndarray, replications: int, seed: int = 100) -> int:
     """In how many seeded replications the 95% confidence set covers ``truth``. Theta_true is in
     the set exactly when q(Theta_true) is in the Wald ellipsoid (it satisfies every other

@@ -14,8 +14,9 @@ from ree_assets_tests.helpers import check_results, read_table, step_errors
 @pytest.mark.slow
 def test_spillovers_group_on_the_small_world(small_world_build):
     """One materialisation (the build's replicate_fvd run), three properties: every asset stored
-    and passing its contract; the truth inside the confidence sets, identified quantities as
-    points; bad input reported in the metadata."""
+    and passing its contract; the true set-identified parameters inside their joint confidence
+    set, the identified ones (w, w_d; 95% marginal intervals) within 3 SE, and identified
+    quantities as points; bad input reported in the metadata."""
     database = small_world_build.database
     result = small_world_build.runs()["replicate_fvd"]
     assert step_errors(result) == {}
@@ -28,9 +29,15 @@ def test_spillovers_group_on_the_small_world(small_world_build):
     parameters = restricted.filter(pl.col("parameter").is_in(mixture.PARAMETERS))
     assert parameters["truth"].is_not_null().all()
     outside = parameters.filter(
-        (pl.col("truth") < pl.col("conf_min") - 1e-6) | (pl.col("truth") > pl.col("conf_max") + 1e-6)
+        ~pl.col("identified")
+        & ((pl.col("truth") < pl.col("conf_min") - 1e-6) | (pl.col("truth") > pl.col("conf_max") + 1e-6))
     )
     assert outside.is_empty(), outside
+    identified = parameters.filter(pl.col("identified"))
+    assert (
+        identified.height == 4
+        and ((identified["point"] - identified["truth"]).abs() < 3 * identified["std_error"]).all()
+    )
     points = read_table(database, "results.fvd_parameter_sets").filter(pl.col("identified"))
     assert (points["set_min"] == points["set_max"]).all() and (points["std_error"] > 0).all()
     probabilities = read_table(database, "results.fvd_probability_tables")

@@ -72,7 +72,11 @@ class MixtureConfig(dg.Config):
     n_starts: int = Field(40, description="Seeded Latin-hypercube starts of the multistart fit.")
     seed: int = Field(0, description="Seed of the starts and of the bootstrap.")
     n_bootstrap: int = Field(100, description="Bootstrap draws over patents (within periods).")
-    level: float = Field(0.95, description="Level of the confidence set (Wald ellipsoid of the identified quantities).")
+    level: float = Field(
+        0.95,
+        description="Level of the confidence sets (Wald ellipsoid of the identified quantities: "
+        "marginal for each identified one, joint for the set-identified parameters).",
+    )
 
     def options(self) -> estimates.MixtureOptions:
         return estimates.MixtureOptions(

@@ -1,7 +1,8 @@
 """FVD spillover benchmarks: the availability counts of ~1,900 focal patents against the
 bench-size synthetic USPTO (3 million patents; ``REE_FVD_BENCH_SIZE`` = small | full | bench),
 measured in a fresh process for its peak memory; the multistart mixture fit with exact
-derivatives against finite differences; the 20-replication coverage study of the confidence set.
+derivatives against finite differences; the 20-replication coverage studies of the confidence set
+and of the identified quantities' intervals.
 
     python -m ree_assets_tests.bench.bench_spillovers
 """
@@ -103,15 +104,23 @@ def mixture_timings(folder: Path) -> list[Timing]:
 
 
 def coverage_timings() -> list[Timing]:
-    """The 20-replication coverage study of the confidence set (issue 12: at least 16 of 20)."""
-    from ree_assets_tests.test_core_spillovers_mixture import TRUTH, covered_replications
+    """The 20-replication coverage studies: the confidence set of Theta (issue 12: at least 16 of
+    20) and the identified quantities' marginal intervals (issue 18: 90-99% of 140)."""
+    from ree_assets_tests.test_core_spillovers_mixture import TRUTH, covered_replications, identified_coverage
 
     seconds, covered = timed(lambda: covered_replications(TRUTH, 20))
     status = "ok" if covered >= 16 else "FAILED"
+    marginal_seconds, (inside, total) = timed(lambda: identified_coverage(TRUTH, 20))
+    marginal_status = "ok" if 0.90 <= inside / total <= 0.99 else "FAILED"
     return [
         Timing(
             "confidence set coverage", f"covers the truth in {covered} of 20 replications ({status}, >= 16)", seconds
-        )
+        ),
+        Timing(
+            "identified intervals coverage",
+            f"{inside} of {total} intervals of w, w_d and the m's cover the truth ({marginal_status}, 90-99%)",
+            marginal_seconds,
+        ),
     ]
 
 
