@@ -36,6 +36,7 @@ from ree_assets.sources.embedded.patent_world import (
     application_year_kernel,
     did_design,
     expected_enhancing_flows,
+    non_ree_counts,
     stock_did_estimand,
     year_counts,
 )
@@ -378,27 +379,15 @@ def test_the_pipelines_ge_panel_of_the_true_labels_recovers_eps():
     assert recovers(*truth) and not recovers(*mislabelled)
 
 
-def _non_ree_by_ge_sector(seed: int) -> pl.DataFrame:
-    """(region, grant_year, domain, patents): the small world's non-REE grants of 2002-2018 by
-    region and true GE sector."""
-    counts = pl.concat(
-        [year_counts(year, seed, "small").with_columns(grant_year=pl.lit(year)) for year in range(2002, 2019)]
-    )
-    return (
-        counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
-        .group_by("region", "grant_year", "domain")
-        .agg(patents=pl.col("background").sum())
-    )
-
-
 def test_the_default_control_sample_reaches_every_ge_sector_year_of_the_small_world():
     """The GE panel takes logs of each GE sector-year's weighted control count, so the control
     sample must draw some non-REE patent of every sector in every year. Seed 7's small world has
-    33 non-REE grants in transport equipment 2011, spread over six regions: the floor of 100 per
+    36 non-REE grants in transport equipment 2011, spread over six regions: the floor of 100 per
     region-year expected 7.6 of them in the sample, P(none) 1.3e-4, and the pipeline drew none; the
     default floor (200) expects at least 15 in every sector-year, P(none in any) below 1e-15."""
     config = ClassificationConfig()
-    counts = _non_ree_by_ge_sector(7)
+    counts = non_ree_counts(7, "small")
+    counts = counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
     miss = lambda minimum: classify.empty_domain_probability(counts, config.control_fraction, minimum)  # noqa: E731
     default, old = miss(config.control_minimum), miss(100)
     assert default.height == old.height == 12 * 17

@@ -616,8 +616,9 @@ def control_sample(
 
 def empty_domain_probability(counts: pl.DataFrame, fraction: float, minimum: int) -> pl.DataFrame:
     """The probability that :func:`control_sample` draws no patent of a domain (e.g. a GE sector)
-    in a grant year, from ``counts`` (region, grant_year, domain, patents: the non-REE patents of
-    each domain in each stratum). The draw of a stratum is simple random sampling without
+    in a grant year, from ``counts`` (region, grant_year, domain, patents: non-REE patents, every
+    patent of a stratum in some row, rows of one domain summed, a null domain counted in the
+    stratum's total only). The draw of a stratum is simple random sampling without
     replacement of n_rt (:func:`control_draws`) of its N_rt patents, independent across strata, so
     with K_rdt the domain's patents in stratum (r, t) (hypergeometric at zero)
 
@@ -627,8 +628,13 @@ def empty_domain_probability(counts: pl.DataFrame, fraction: float, minimum: int
     Returns (domain, grant_year, expected_controls = sum_r n_rt K_rdt / N_rt, p_empty)."""
     from scipy.special import gammaln
 
-    strata = counts.with_columns(total=pl.col("patents").sum().over("region", "grant_year"))
-    strata = strata.with_columns(drawn=control_draws(pl.col("total"), fraction, minimum))
+    strata = (
+        counts.group_by("region", "grant_year", "domain")
+        .agg(pl.col("patents").sum())
+        .with_columns(total=pl.col("patents").sum().over("region", "grant_year"))
+        .with_columns(drawn=control_draws(pl.col("total"), fraction, minimum))
+        .drop_nulls("domain")
+    )
     n, k, d = (strata[c].to_numpy().astype(float) for c in ("total", "patents", "drawn"))
     possible = n - k >= d
     rest = np.where(possible, n - k, d)
