@@ -294,3 +294,38 @@ def test_a_concordance_restricted_to_the_studied_industries_is_renormalised_per_
         ("cpc", "H02K", "3621", 1.0),
         ("cpc", "H02K 1/276", "3621", 1.0),
     ]
+
+
+def test_empty_domain_probability_is_the_hypergeometric_at_zero():
+    """P(no control of a domain in a year) = prod_r C(N_r - K_r, n_r) / C(N_r, n_r): against scipy's
+    hypergeometric, a census stratum (n_r = N_r) that holds the domain, and the frequency of empty
+    draws of control_sample itself."""
+    from scipy.stats import hypergeom
+
+    counts = pl.DataFrame(
+        {
+            "region": ["USA", "USA", "JPN", "JPN", "AUS", "AUS"],
+            "grant_year": 2011,
+            "domain": ["transport", "other", "transport", "other", "transport", "other"],
+            "patents": [8, 855, 15, 587, 0, 30],
+        }
+    )
+    found = classify.empty_domain_probability(counts, 0.05, 100).filter(pl.col("domain") == "transport")
+    exact = hypergeom.pmf(0, 863, 8, 100) * hypergeom.pmf(0, 602, 15, 100)
+    assert found["p_empty"].item() == pytest.approx(exact, rel=1e-9)
+    assert found["expected_controls"].item() == pytest.approx(100 * 8 / 863 + 100 * 15 / 602)
+    census = counts.with_columns(patents=pl.when(pl.col("region") == "AUS").then(pl.lit(3)).otherwise("patents"))
+    assert classify.empty_domain_probability(census, 0.05, 100).filter(pl.col("domain") == "transport")[
+        "p_empty"
+    ].item() == pytest.approx(0.0)
+    patents = pl.DataFrame({"patent_id": [f"{r}{k}" for r, n in (("USA", 863), ("JPN", 602)) for k in range(n)]})
+    patents = patents.with_columns(grant_year=pl.lit(2011), domain=pl.col("patent_id").str.slice(3).cast(pl.Int64))
+    country = patents.select("patent_id", country=pl.col("patent_id").str.slice(0, 3))
+    transport = (pl.col("region") == "USA") & (pl.col("domain") < 8) | (pl.col("region") == "JPN") & (
+        pl.col("domain") < 15
+    )
+    empty = [
+        classify.control_sample(patents, country, 0.05, seed=seed, minimum=100).filter(transport).is_empty()
+        for seed in range(2000)
+    ]
+    assert abs(np.mean(empty) - exact) < 3 * np.sqrt(exact * (1 - exact) / 2000)

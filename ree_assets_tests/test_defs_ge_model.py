@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 #: The group but ree_elasticities, and the supplied innovation panel (which ``replicate_afsv``
 #: leaves out and the last test reads). The estimated elasticities are the build's (``make run``'s
 #: settings): ree_elasticities reads the GE innovation panel built from the build's patent_panel
-#: (the default control sample: 5%, at least 100 per region and year, gives the small world a
+#: (the default control sample: 5%, at least 200 per region and year, gives the small world a
 #: non-REE count in every GE sector-year); the calibration uses the published ones.
 GE = (
     dg.AssetSelection.groups("ge_model") - dg.AssetSelection.assets("ree_elasticities")

@@ -10,8 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from ree_assets.core.ge_panel import ge_sector_of, sic_ge_map
+from ree_assets.core.patents import classify
 from ree_assets.core.patents.ree_filter import ree_subset
 from ree_assets.core.spillovers.patent_sets import CATALYST_CLASSES, MAGNET_CLASSES
+from ree_assets.defs.patents import ClassificationConfig
 from ree_assets.errors import DataValidationError
 from ree_assets.sources.contracts import contract_columns
 from ree_assets.sources.embedded.dims import sic1987_manufacturing
@@ -33,6 +36,7 @@ from ree_assets.sources.embedded.patent_world import (
     application_year_kernel,
     did_design,
     expected_enhancing_flows,
+    non_ree_counts,
     stock_did_estimand,
     year_counts,
 )
@@ -373,3 +377,20 @@ def test_the_pipelines_ge_panel_of_the_true_labels_recovers_eps():
         _pooled(_innovation_panel(20100701, "full", recall=0.75, false_positives=0.33), share=0.28)
     )
     assert recovers(*truth) and not recovers(*mislabelled)
+
+
+def test_the_default_control_sample_reaches_every_ge_sector_year_of_the_small_world():
+    """The GE panel takes logs of each GE sector-year's weighted control count, so the control
+    sample must draw some non-REE patent of every sector in every year. Seed 7's small world has
+    36 non-REE grants in transport equipment 2011, spread over six regions: the floor of 100 per
+    region-year expected 7.6 of them in the sample, P(none) 1.3e-4, and the pipeline drew none; the
+    default floor (200) expects at least 15 in every sector-year, P(none in any) below 1e-15."""
+    config = ClassificationConfig()
+    counts = non_ree_counts(7, "small")
+    counts = counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
+    miss = lambda minimum: classify.empty_domain_probability(counts, config.control_fraction, minimum)  # noqa: E731
+    default, old = miss(config.control_minimum), miss(100)
+    assert default.height == old.height == 12 * 17
+    assert float(1 - (1 - default["p_empty"]).product()) < 1e-6
+    assert default["expected_controls"].min() > 12
+    assert float(1 - (1 - old["p_empty"]).product()) > 1e-6

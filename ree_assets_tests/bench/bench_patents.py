@@ -9,6 +9,9 @@
   i.e. < 1 GB / 40 MB/s seconds) and peak memory (< 2 GiB, in the row's text; over the limit prints SLOW).
 - Classification time per 1,000 patents for each classifier: keyword, embedding (when the extra
   is installed) and llm against a loopback fake endpoint (client and cache overhead only).
+- The default control sample on the small world, seeds 1-10 (report): per seed the least expected
+  number of controls of any GE sector-year and P(some GE sector-year draws none), which the GE
+  panel's logs need to be negligible (``classify.empty_domain_probability``, true SICs).
 """
 
 from __future__ import annotations
@@ -191,6 +194,33 @@ def classifier_timings() -> list[Timing]:
     return rows
 
 
+def control_coverage_timings(seeds: range = range(1, 11)) -> list[Timing]:
+    """The default control sample's reach into every GE sector-year of the small world, per seed
+    (printed) and over the seeds (the row's text)."""
+    from ree_assets.core.ge_panel import ge_sector_of, sic_ge_map
+    from ree_assets.core.patents import classify
+    from ree_assets.defs.patents import ClassificationConfig
+    from ree_assets.sources.embedded.patent_world import non_ree_counts
+
+    config = ClassificationConfig()
+
+    def coverage(seed: int) -> tuple[float, float]:
+        counts = non_ree_counts(seed, "small")
+        counts = counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
+        table = classify.empty_domain_probability(counts, config.control_fraction, config.control_minimum)
+        return float(table["expected_controls"].min()), float(1 - (1 - table["p_empty"]).product())
+
+    seconds, found = timed(lambda: [coverage(seed) for seed in seeds], repeat_below=0)
+    for seed, (expected, p_empty) in zip(seeds, found, strict=True):
+        print(f"control sample, small world seed {seed}: least expected {expected:.1f}, P(empty) {p_empty:.2g}")
+    what = (
+        f"small world seeds {seeds.start}-{seeds.stop - 1}, {config.control_minimum} per region-year: least expected "
+        f"controls of a GE sector-year {min(e for e, _ in found):.1f}, worst P(one has none) "
+        f"{max(p for _, p in found):.2g}"
+    )
+    return [Timing("patents control sample coverage", what, seconds)]
+
+
 def warm_embedding_model() -> None:
     """Load the embedding model before timing (its first load is not per-patent work)."""
     from ree_assets.defs.patents import PatentClassifier, _embedding_model
@@ -202,7 +232,7 @@ def warm_embedding_model() -> None:
 def patent_timings(shared: Path) -> list[Timing]:
     """Every patents benchmark; the XML stream needs the real sample folder."""
     warm_embedding_model()
-    rows = ree_filter_timings() + classifier_timings()
+    rows = ree_filter_timings() + classifier_timings() + control_coverage_timings()
     if (shared / "patents" / "uspto_xml").is_dir():
         rows += xml_stream_timings(shared)
     else:

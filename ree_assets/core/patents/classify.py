@@ -580,15 +580,20 @@ def patent_country(assignees: pl.DataFrame, inventors: pl.DataFrame) -> pl.DataF
     )
 
 
+def control_draws(total: pl.Expr, fraction: float, minimum: int) -> pl.Expr:
+    """n_rt = min(N_rt, max(minimum, round(fraction N_rt))): the controls drawn from a stratum of
+    N_rt = ``total`` non-REE patents."""
+    return pl.min_horizontal(total, (total * fraction).round().clip(lower_bound=minimum))
+
+
 def control_sample(
     patents: pl.DataFrame, country: pl.DataFrame, fraction: float, seed: int, minimum: int = 1
 ) -> pl.DataFrame:
-    """A random sample of non-REE patents stratified by region and grant year (n_rt =
-    min(N_rt, max(minimum, round(fraction N_rt))) from each stratum of N_rt patents: the fraction,
-    with a floor so that a small stratum still yields controls in every industry) with the weight
-    N_rt / n_rt that scales it to each region's patent total per year, so the weighted sample counts
-    add up to those totals exactly (``specs/patents_and_did.md``, control "log of all (non-REE)
-    patents")."""
+    """A random sample of non-REE patents stratified by region and grant year (n_rt of
+    :func:`control_draws` from each stratum of N_rt patents: the fraction, with a floor so that a
+    small stratum still yields controls in every industry) with the weight N_rt / n_rt that scales
+    it to each region's patent total per year, so the weighted sample counts add up to those totals
+    exactly (``specs/patents_and_did.md``, control "log of all (non-REE) patents")."""
     if not 0 < fraction <= 1:
         raise ValueError(f"control sample fraction must lie in (0, 1], got {fraction}")
     if minimum < 1:
@@ -601,11 +606,47 @@ def control_sample(
     ranked = located.with_columns(
         pl.col("_key").rank("ordinal").over(strata).alias("_rank"), pl.len().over(strata).alias("_total")
     )
-    drawn = pl.min_horizontal(pl.col("_total"), (pl.col("_total") * fraction).round().clip(lower_bound=minimum))
+    drawn = control_draws(pl.col("_total"), fraction, minimum)
     return (
         ranked.filter(pl.col("_rank") <= drawn)
         .with_columns((pl.col("_total") / drawn).alias("weight"))
         .drop("_key", "_rank", "_total")
+    )
+
+
+def empty_domain_probability(counts: pl.DataFrame, fraction: float, minimum: int) -> pl.DataFrame:
+    """The probability that :func:`control_sample` draws no patent of a domain (e.g. a GE sector)
+    in a grant year, from ``counts`` (region, grant_year, domain, patents: non-REE patents, every
+    patent of a stratum in some row, rows of one domain summed, a null domain counted in the
+    stratum's total only). The draw of a stratum is simple random sampling without
+    replacement of n_rt (:func:`control_draws`) of its N_rt patents, independent across strata, so
+    with K_rdt the domain's patents in stratum (r, t) (hypergeometric at zero)
+
+        P(none of domain d in year t) = prod_r C(N_rt - K_rdt, n_rt) / C(N_rt, n_rt)
+                                      = prod_r prod_{k < n_rt} (N_rt - K_rdt - k) / (N_rt - k).
+
+    Returns (domain, grant_year, expected_controls = sum_r n_rt K_rdt / N_rt, p_empty)."""
+    from scipy.special import gammaln
+
+    strata = (
+        counts.group_by("region", "grant_year", "domain")
+        .agg(pl.col("patents").sum())
+        .with_columns(total=pl.col("patents").sum().over("region", "grant_year"))
+        .with_columns(drawn=control_draws(pl.col("total"), fraction, minimum))
+        .drop_nulls("domain")
+    )
+    n, k, d = (strata[c].to_numpy().astype(float) for c in ("total", "patents", "drawn"))
+    possible = n - k >= d
+    rest = np.where(possible, n - k, d)
+    log_p = gammaln(rest + 1) - gammaln(rest - d + 1) - gammaln(n + 1) + gammaln(n - d + 1)
+    return (
+        strata.with_columns(
+            expected=pl.col("drawn") * pl.col("patents") / pl.col("total"),
+            log_p=pl.Series(np.where(possible, log_p, -np.inf)),
+        )
+        .group_by("domain", "grant_year")
+        .agg(expected_controls=pl.col("expected").sum(), p_empty=pl.col("log_p").sum().exp())
+        .sort("domain", "grant_year")
     )
 
 

@@ -407,6 +407,19 @@ def year_counts(year: int, seed: int, size: WorldSize) -> pl.DataFrame:
     )
 
 
+def non_ree_counts(seed: int, size: WorldSize) -> pl.DataFrame:
+    """(region, grant_year, sic4, patents): the AFSV part's non-REE grants of 2002-2018 by region
+    and true SIC (the Poisson draws of :func:`year_counts`, without writing the grants)."""
+    return pl.concat(
+        [
+            year_counts(year, seed, size).select(
+                "region", pl.lit(year).alias("grant_year"), "sic4", pl.col("background").alias("patents")
+            )
+            for year in range(AFSV_FIRST_YEAR, LAST_GRANT_YEAR + 1)
+        ]
+    )
+
+
 def draw_technologies(rng: np.random.Generator, sic4: np.ndarray, is_ree: np.ndarray) -> list[str | None]:
     """The technology of each REE grant by P(technology | SIC) (:func:`_technology_weights`);
     None for non-REE grants."""
