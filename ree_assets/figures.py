@@ -9,7 +9,6 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from ree_assets.core.ge.outcomes import ALL_SECTORS, NON_CHINA
 from ree_assets.labels import (
     axis_tolerance,
     coinciding,
@@ -115,6 +114,8 @@ def innovation_bias_figure(results: pl.DataFrame, *, caption: str):
     """Bars: % change in the innovation bias A_R/A_L by sector, averaged over the regions other
     than China with real-GDP weights, one bar per scenario (the AFSV "Change in the Innovation
     Bias" figure)."""
+    from ree_assets.core.ge.outcomes import NON_CHINA
+
     plt = _pyplot()
     bias = results.filter((pl.col("variable") == "innovation_bias_pct") & (pl.col("region") == NON_CHINA))
     wide = bias.pivot(on="scenario", index="sector", values="value", sort_columns=True)
@@ -142,6 +143,8 @@ def innovation_bias_figure(results: pl.DataFrame, *, caption: str):
 def real_outcomes_figure(results: pl.DataFrame, *, caption: str):
     """Grouped bars: % change in real GDP and real consumption by region, one bar per scenario
     (exogenous vs endogenous technology, tax and quota)."""
+    from ree_assets.core.ge.outcomes import ALL_SECTORS
+
     plt = _pyplot()
     figure, panels = plt.subplots(1, 2, figsize=(12, 4.5))
     series: dict[str, list[float]] = {}

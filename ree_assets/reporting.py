@@ -8,8 +8,6 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from ree_assets.core.io_table import ALL_ELEMENTS
-
 
 def frame_markdown(frame: pl.DataFrame, floatfmt: str = "g") -> dg.MetadataValue:
     """A frame as a Markdown table, for asset and check metadata."""
@@ -56,6 +54,8 @@ def render_ree_total_requirements(
 ) -> str:
     """Markdown table "REE Total Requirements (1e-3 USD of REE per 1 USD of SIC final demand)":
     the ``top_n`` SIC industries by the ``All`` row, one column per element plus All, x 1e3."""
+    from ree_assets.core.io_table import ALL_ELEMENTS
+
     titles = dict(sic_titles or {})
     elements = [e for e in ree_tr["element"].unique(maintain_order=True) if e != ALL_ELEMENTS]
     wide = ree_tr.pivot(on="element", index="sic4", values="tr").sort(ALL_ELEMENTS, descending=True).head(top_n)

@@ -3,7 +3,18 @@
 import subprocess
 import sys
 
-HEAVY_MODULES = ("great_expectations", "datacontract", "cvxpy", "cyipopt", "pyfixest", "jax", "matplotlib")
+#: Libraries only steps use: the numerical core (NumPy, SciPy), the estimators, the figures, the audits.
+HEAVY_MODULES = (
+    "great_expectations",
+    "datacontract",
+    "cvxpy",
+    "cyipopt",
+    "pyfixest",
+    "jax",
+    "matplotlib",
+    "numpy",
+    "scipy",
+)
 
 
 def test_loading_the_code_location_imports_no_heavy_library():

@@ -32,26 +32,14 @@ too (the unit x sector effects are nested in them), so no CRV3 refits the model 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import polars as pl
 
 from ree_assets.core import jackknife
+from ree_assets.core.did_design import CHINA, POST_YEAR, REFERENCE_YEAR, SAMPLES, TREATMENT, Cluster, Estimator
 from ree_assets.errors import DataValidationError
 
-Estimator = Literal["ppml", "ols"]
-#: The cluster of the SEs: the spec's unit x sector, or the sector (every unit's cell of a sector in
-#: one cluster: right when the outcome shares a sector shock across units, as growth relative to
-#: China does, whose every unit subtracts China's growth in the sector).
-Cluster = Literal["unit_sector", "sector"]
-
-#: The columns of the AFSV tables: pooled non-China, everyone, and single regions.
-SAMPLES: tuple[str, ...] = ("NONCHN", "ALL", "USA", "EUR", "JPN", "CHN")
-POOLED = ("NONCHN", "ALL")
-CHINA = "CHN"
-POST_YEAR, REFERENCE_YEAR = 2010, 2009
-TREATMENT = "sensitivity_x_post"
 #: pyfixest's name prefix of the event study's Sens x 1{t = year} coefficients (``event_formula``).
 EVENT_TERM = "year::"
 UNIT_SECTOR, UNIT_YEAR = "unit_sector", "unit_year"

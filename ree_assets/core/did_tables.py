@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from ree_assets.core.did import SAMPLES, TREATMENT
+from ree_assets.core.did_design import SAMPLES, TREATMENT
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.1, "*"))
 FORMATS = {"markdown": "github", "latex": "latex_booktabs", "html": "html"}

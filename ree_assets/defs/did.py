@@ -16,7 +16,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from ree_assets.core import did
+from ree_assets.core import did_design
 from ree_assets.core.did_tables import render_tables
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
@@ -41,15 +41,15 @@ class DidSpec:
     name: str
     panel: str
     outcome: str
-    estimator: did.Estimator
+    estimator: did_design.Estimator
     unit: str
     controls: tuple[str, ...]
-    samples: tuple[str, ...] = did.SAMPLES
+    samples: tuple[str, ...] = did_design.SAMPLES
     alternative_outcome: tuple[str, str] | None = None  # (variant, outcome column)
     #: Columns the application_year variant replaces by their ``<column>_application_year`` twins.
     application_year_columns: tuple[str, ...] = ()
     #: The default cluster of the SEs (``DidConfig.cluster`` overrides it).
-    cluster: did.Cluster = "unit_sector"
+    cluster: did_design.Cluster = "unit_sector"
 
 
 SPECS = {
@@ -81,7 +81,7 @@ SPECS = {
             "ols",
             "country",
             GROWTH_CONTROLS,
-            samples=tuple(s for s in did.SAMPLES if s != did.CHINA),
+            samples=tuple(s for s in did_design.SAMPLES if s != did_design.CHINA),
             cluster="sector",
         ),
     )
@@ -105,7 +105,7 @@ class DidConfig(dg.Config):
         "95% coverage 60% with unit_sector, 90% with sector)",
     )
 
-    def cluster_of(self, spec: DidSpec) -> did.Cluster:
+    def cluster_of(self, spec: DidSpec) -> did_design.Cluster:
         """The cluster of ``spec``'s SEs: the configured one, else the outcome's default."""
         return spec.cluster if self.cluster == "default" else self.cluster
 
@@ -170,6 +170,8 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
         f"default, config cluster) for {', '.join(spec.samples)}.",
     )
     def _did(context: dg.AssetExecutionContext, config: DidConfig, store: DuckDBStore) -> dg.Output[pl.DataFrame]:
+        from ree_assets.core import did
+
         panel, outcome, controls = _inputs(context, spec, config, store)
         results = _regression(did.fit_table, spec, config, panel, outcome, controls)(samples=spec.samples)
         results = results.with_columns(outcome=pl.lit(spec.name), variant=pl.lit(config.variant))
@@ -178,7 +180,7 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
         folder.mkdir(parents=True, exist_ok=True)
         for name, suffix in (("markdown", "md"), ("latex", "tex"), ("html", "html")):
             (folder / f"did_{spec.name}_{config.variant}.{suffix}").write_text(tables[name])
-        treatment = results.filter(pl.col("term") == did.TREATMENT)
+        treatment = results.filter(pl.col("term") == did_design.TREATMENT)
         context.log.info(f"did_{spec.name} ({config.variant}):\n{tables['markdown']}")
         return dg.Output(
             results,
@@ -203,7 +205,7 @@ def did_asset(spec: DidSpec) -> dg.AssetsDefinition:
 def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
     """``event_study_<outcome>``: year-by-sensitivity coefficients (ref. 2009) with 95% CIs for
     NONCHN (and CHN where it exists), the figure, and a pre-trend flag from the joint test."""
-    samples = tuple(s for s in ("NONCHN", did.CHINA) if s in spec.samples)
+    samples = tuple(s for s in ("NONCHN", did_design.CHINA) if s in spec.samples)
 
     @dg.asset(
         name=f"event_study_{spec.name}",
@@ -212,7 +214,7 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
         metadata={"schema": "results"},
         kinds={"pyfixest", "duckdb"},
         pool=DUCKDB_POOL,
-        description=f"Event study of {spec.outcome}: Sens x year coefficients (ref. {did.REFERENCE_YEAR}) "
+        description=f"Event study of {spec.outcome}: Sens x year coefficients (ref. {did_design.REFERENCE_YEAR}) "
         f"for {', '.join(samples)}, with 95% CIs and a pre-trend test.",
     )
     def _event(
@@ -222,6 +224,8 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
         data_source: DataSource,
         lineage: dg.ResourceParam[Lineage],
     ) -> dg.Output[pl.DataFrame]:
+        from ree_assets.core import did
+
         panel, outcome, controls = _inputs(context, spec, config, store)
         regression = _regression(did.event_study, spec, config, panel, outcome, controls)
         results = pl.concat([regression(sample=sample) for sample in samples])
@@ -231,7 +235,7 @@ def event_study_asset(spec: DidSpec) -> dg.AssetsDefinition:
         if flagged:
             context.log.warning(
                 f"event_study_{spec.name}: pre-trend in {flagged} (joint test of the pre-"
-                f"{did.POST_YEAR} coefficients, p < {PRE_TREND_LEVEL})"
+                f"{did_design.POST_YEAR} coefficients, p < {PRE_TREND_LEVEL})"
             )
         figure = event_study_figure(
             results,

@@ -2,24 +2,22 @@
 (``specs/ge_model.md``): elasticities, calibrated baseline, counterfactuals and a tax sweep.
 Thin: read, call ``core.ge``, write, report."""
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
-import numpy as np
 import polars as pl
 from pydantic import Field
 
-from ree_assets.core.ge import aggregate, calibrate, estimate, outcomes, solve
-from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
-from ree_assets.core.ge.tables import baseline_from_long, baseline_to_long
-from ree_assets.core.io_table import element_codes
+from ree_assets.core.ge import defaults
 from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.defs.sources import Lineage, figure_caption
 from ree_assets.figures import innovation_bias_figure, real_outcomes_figure, tax_sweep_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
-from ree_assets.sources.wiod import world_io_table_from_long
+
+if TYPE_CHECKING:  # the GE model's numerical stack is imported by the steps that solve it
+    from ree_assets.core.ge import calibrate, solve
 
 #: IPOPT and the damped fixed point must agree to this on every counterfactual (max abs difference).
 SOLVER_AGREEMENT = 1e-8
@@ -63,9 +61,9 @@ class BaselineConfig(dg.Config):
         description="REE cost shares: AFSV's published gamma_s, or direct REE purchases / value added "
         "from this project's REE-extended Use table.",
     )
-    theta: float = Field(calibrate.DEFAULT_THETA, description="Trade elasticity, every sector.")
+    theta: float = Field(defaults.DEFAULT_THETA, description="Trade elasticity, every sector.")
     endowment_shares: dict[str, float] = Field(
-        default_factory=lambda: dict(calibrate.DEFAULT_ENDOWMENT_SHARES),
+        default_factory=lambda: dict(defaults.DEFAULT_ENDOWMENT_SHARES),
         description="Region -> share of the world REE endowment.",
     )
     negative_final_demand: Literal["net", "clip_each_use"] = Field(
@@ -97,7 +95,9 @@ class SolverSettings(dg.Config):
         "400 region-sectors).",
     )
 
-    def options(self) -> solve.SolverOptions:
+    def options(self) -> "solve.SolverOptions":
+        from ree_assets.core.ge import solve
+
         return solve.SolverOptions(tol=self.tol, damping=self.damping, spending=self.spending)
 
 
@@ -123,7 +123,7 @@ class CounterfactualConfig(RestrictionConfig):
     """The restriction with directed innovation (kappa > 0)."""
 
     kappa: float = Field(
-        calibrate.DEFAULT_KAPPA, gt=0, description="Innovation elasticity (> 0) of the endogenous-technology model."
+        defaults.DEFAULT_KAPPA, gt=0, description="Innovation elasticity (> 0) of the endogenous-technology model."
     )
 
 
@@ -133,7 +133,7 @@ class TaxSweepConfig(dg.Config):
     tax_max: float = Field(1.0, description="Largest tax rate of the sweep.")
     points: int = Field(21, description="Number of tax rates from 0 to tax_max.")
     kappas: list[float] = Field(
-        default_factory=lambda: [0.0, calibrate.DEFAULT_KAPPA], description="Innovation elasticities to sweep over."
+        default_factory=lambda: [0.0, defaults.DEFAULT_KAPPA], description="Innovation elasticities to sweep over."
     )
     solver: SolverSettings = Field(default_factory=SolverSettings, description="Solver settings.")
 
@@ -156,6 +156,8 @@ def ree_elasticities(
     bundles, from the direction of research (REE-enhancing vs other patent flows by GE sector: the
     project's own patent panel, or a supplied panel, config ``panel``) and relative prices, with
     bootstrap CIs; next to the true values when the world is synthetic."""
+    from ree_assets.core.ge import estimate
+
     if config.panel == "supplied" and not store.has_table("raw", "ge_innovation_panel"):
         raise dg.Failure(
             "ree_elasticities with panel: supplied reads raw.ge_innovation_panel, which is not materialised: "
@@ -226,6 +228,12 @@ def ge_baseline(
     spending, IO and value-added shares, REE cost shares (published, or from the REE-extended Use
     table), elasticities, endowments, deficits (one row per number: variable, region, partner,
     sector, input_sector, value)."""
+    from ree_assets.core.ge import aggregate, calibrate, estimate
+    from ree_assets.core.ge.ree_shares import ree_cost_shares_from_io
+    from ree_assets.core.ge.tables import baseline_to_long
+    from ree_assets.core.io_table import element_codes
+    from ree_assets.sources.wiod import world_io_table_from_long
+
     table = world_io_table_from_long(wiod, config.year)
     regions = config.region_map or aggregate.default_region_map(table.countries)
     sectors = config.sector_map or aggregate.DEFAULT_SECTOR_MAP
@@ -274,9 +282,11 @@ def ge_baseline(
 BASELINE_IDENTITY_TOLERANCE = 1e-9
 
 
-def baseline_check(baseline: calibrate.Baseline) -> dg.AssetCheckResult:
+def baseline_check(baseline: "calibrate.Baseline") -> dg.AssetCheckResult:
     """Passes iff every identity of :func:`~ree_assets.core.ge.calibrate.baseline_identity_errors`
     holds to BASELINE_IDENTITY_TOLERANCE."""
+    from ree_assets.core.ge import calibrate
+
     errors = calibrate.baseline_identity_errors(baseline)
     return dg.AssetCheckResult(
         passed=bool(max(errors.values()) < BASELINE_IDENTITY_TOLERANCE),
@@ -285,9 +295,11 @@ def baseline_check(baseline: calibrate.Baseline) -> dg.AssetCheckResult:
 
 
 def _solve_both(
-    baseline: calibrate.Baseline, instrument: solve.Instrument, options: solve.SolverOptions
-) -> tuple[solve.Equilibrium, dict]:
+    baseline: "calibrate.Baseline", instrument: "solve.Instrument", options: "solve.SolverOptions"
+) -> tuple["solve.Equilibrium", dict]:
     """Solve with IPOPT and the damped fixed point; the IPOPT solution and both solvers' statistics."""
+    from ree_assets.core.ge import outcomes, solve
+
     ipopt = solve.solve_ipopt(baseline, instrument, options=options)
     fixed_point = solve.solve_fixed_point(baseline, instrument, options=options)
     stats = {
@@ -321,10 +333,12 @@ def solver_check(differences: list[float], converged: list[bool], tol: float) ->
 
 def _counterfactuals(
     context: dg.AssetExecutionContext,
-    baseline: calibrate.Baseline,
+    baseline: "calibrate.Baseline",
     config: ExogenousCounterfactualConfig | CounterfactualConfig,
 ):
     """Both instruments at the config's kappa: the ge_results rows, the solver statistics and the check."""
+    from ree_assets.core.ge import outcomes, solve
+
     baseline, options = baseline.with_kappa(config.kappa), config.solver.options()
     frames, stats = [], []
     for instrument in (solve.ExportTax(config.tax_rate), solve.ExportQuota(config.quota_fraction)):
@@ -361,6 +375,8 @@ def ge_counterfactual_exogenous(
 ):
     """China's REE export restriction (tax and quota) with exogenous technology (kappa = 0):
     ge_results rows (scenario, region, sector, variable, value)."""
+    from ree_assets.core.ge.tables import baseline_from_long
+
     results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config)
     yield from publish_if_invariants_hold(
         [dg.Output(results, metadata={"solvers": frame_markdown(solvers, floatfmt=".4g")})], [check]
@@ -387,6 +403,9 @@ def ge_counterfactual_endogenous(
     sectoral revenue and exports into the factor-cost effect (kappa = 0) and the technology effect
     (the difference), with the AFSV figures: innovation bias outside China, real GDP and
     consumption by region, exogenous vs endogenous technology."""
+    from ree_assets.core.ge import outcomes
+    from ree_assets.core.ge.tables import baseline_from_long
+
     results, solvers, check = _counterfactuals(context, baseline_from_long(ge_baseline), config)
     decomposition = outcomes.decomposition_from_results(ge_counterfactual_exogenous, results)
     both = pl.concat([ge_counterfactual_exogenous, results])
@@ -424,6 +443,11 @@ def ge_tax_sweep(
 ):
     """Export-tax sweep from 0 to ``tax_max`` at each kappa, solved with IPOPT (warm-started
     along the curve) and cross-checked point by point with the damped fixed point."""
+    import numpy as np
+
+    from ree_assets.core.ge import outcomes, solve
+    from ree_assets.core.ge.tables import baseline_from_long
+
     baseline, options = baseline_from_long(ge_baseline), config.solver.options()
     rates = np.linspace(0.0, config.tax_max, config.points)
     frames, differences, converged = [], [], []

@@ -4,7 +4,6 @@ with the sensitivity, regions and controls into the dbt marts ``fct_*_panel``.""
 import dagster as dg
 import polars as pl
 
-from ree_assets.core import ge_panel, panels
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore
 from ree_assets.reporting import frame_markdown
@@ -24,6 +23,8 @@ def _summary(frame: pl.DataFrame, column: str) -> dict:
 def export_growth(trade: pl.DataFrame, hs_sic_concordance: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """Annualised midpoint growth of exports to the world by country and SIC industry (every year
     of ``trade``): g = 2 (x_t - x_p) / (x_t + x_p) / (t - p), HS6 mapped to SIC with the weights."""
+    from ree_assets.core import panels
+
     frame = panels.export_growth(trade, hs_sic_concordance)
     return dg.Output(frame, metadata=_summary(frame, "export_growth"))
 
@@ -35,6 +36,8 @@ def tfp_growth(
     """Annualised TFP growth by country and SIC industry: NBER-CES tfp4 for the USA, INDSTAT-like
     TFP construction (perpetual-inventory capital, cost-share weights) elsewhere; also labour
     productivity growth (a robustness outcome)."""
+    from ree_assets.core import panels
+
     frame = panels.tfp_growth(industry_stats_us, industry_stats, isic_sic_concordance)
     return dg.Output(
         frame, metadata={**_summary(frame, "tfp_growth"), "sources": ", ".join(sorted(frame["source"].unique()))}
@@ -55,6 +58,8 @@ def ge_innovation_panel_from_patents(
     patent flows of patent_panel by GE sector (SIC 1987 prefix map shipped as data, with its
     source), the Laspeyres REE price index of each sector's element mix in ree_total_requirements
     (FOB China prices) and the NBER-CES manufacturing wage index."""
+    from ree_assets.core import ge_panel
+
     mapping = ge_panel.sic_ge_map()
     frame = ge_panel.ge_innovation_panel(
         store.read_table("marts", "patent_panel"), ree_total_requirements, ree_prices, industry_stats_us, mapping

@@ -9,12 +9,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from ree_assets.core.patents import classify, evaluation
+from ree_assets.core.patents import catalogue
 from ree_assets.core.patents.ree_filter import ree_subset
 from ree_assets.defs.partitions import DUCKDB_POOL, SINGLE_RUN, patent_year_partitions
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
@@ -23,8 +24,10 @@ from ree_assets.errors import collected_notes
 from ree_assets.figures import ree_patent_grants_figure
 from ree_assets.reporting import figure_metadata, frame_markdown, table_metadata
 from ree_assets.sources.contracts import contract_path, contract_purpose
-from ree_assets.sources.patent_evaluation import industry_titles, offline_classifier
 from ree_assets.sources.patent_tables import PARTITION_COLUMN, PATENT_TABLES, patent_column
+
+if TYPE_CHECKING:  # the classifiers are imported by the steps that build them
+    from ree_assets.core.patents import classify
 
 GROUP = "patents"
 #: Every yearly patent asset: one run receives a whole key range (``dagster asset materialize
@@ -151,7 +154,7 @@ def ree_patents(patents: pl.DataFrame) -> dg.Output[pl.DataFrame]:
 assets = [patent_pull, ree_patents]
 
 
-CLASSIFIERS = (*classify.OFFLINE_CLASSIFIERS, "embedding", "llm")
+CLASSIFIERS = (*catalogue.OFFLINE_CLASSIFIERS, "embedding", "llm")
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,14 @@ class PatentClassifier(dg.ConfigurableResource):
         training: pl.DataFrame,
         seed: int,
         industries: Collection[str] | None = None,
-    ) -> classify.TextClassifier:
+    ) -> "classify.TextClassifier":
         """The classifier ``kind``, built on the concordance and (trained) fitted on the training
         labels with ``seed`` (one fit per process for the same labels, threshold and seed). With
         ``industries`` (the SIC industries the study covers: those with a sensitivity) the rules
         choose among them only (``classify.restrict_concordance``)."""
+        from ree_assets.core.patents import classify
+        from ree_assets.sources.patent_evaluation import industry_titles, offline_classifier
+
         if reason := self.available(kind):
             raise ValueError(f"patent classifier {kind!r} cannot run: {reason}")
         if kind in classify.OFFLINE_CLASSIFIERS:
@@ -276,6 +282,8 @@ def _sample(
 ) -> pl.DataFrame:
     """Every REE patent (weight 1) and the control sample of non-REE patents (weight N_rt / n_rt),
     with country, region and is_ree: the patents ``patents_classified`` labels."""
+    from ree_assets.core.patents import classify
+
     country = classify.patent_country(assignees, inventors)
     controls = classify.control_sample(
         patents.join(ree_patents.select("patent_id"), on="patent_id", how="anti"),
@@ -425,7 +433,7 @@ class EvaluationConfig(ClassificationConfig):
         list(CLASSIFIERS), description="Classifiers to evaluate; those that cannot run here are reported as skipped."
     )
     did_classifiers: list[str] = Field(
-        list(classify.OFFLINE_CLASSIFIERS),
+        list(catalogue.OFFLINE_CLASSIFIERS),
         description="Classifiers whose labels of every REE patent and control feed the patent DiD beside the true "
         "labels' (embedded). The embedding model encodes the whole corpus on the CPU, minutes at size full: add it "
         "here to see its DiD.",
@@ -439,6 +447,7 @@ def _did_nonchn(classified: pl.DataFrame, sensitivity: pl.DataFrame, config: Eva
     """(beta, SE) of the patent DiD, NONCHN, PPML on the REE-enhancing stock with the control
     log(1 + non-REE patents), on the panel of ``classified`` (``core.patents.evaluation``)."""
     from ree_assets.core import did
+    from ree_assets.core.patents import evaluation
 
     panel = evaluation.patent_stock_panel(
         classified,
@@ -484,6 +493,7 @@ def patent_classifier_evaluation(
     classifier beside the same DiD with the true labels: what classification costs. Abstention by
     SIC and period, the technology confusion matrices and the REE filter's accuracy are in the
     metadata and the report."""
+    from ree_assets.core.patents import classify, evaluation
     from ree_assets.core.patents.ree_filter import ree_subset
 
     labelled = patent_evaluation_set.filter("is_ree")
@@ -572,7 +582,7 @@ def patent_classifier_evaluation(
 
 EVALUATION_SCHEMA = {
     "classifier": pl.String,
-    **{name: pl.Float64 for name in ("n", *evaluation.MEASURES)},
+    **{name: pl.Float64 for name in ("n", *catalogue.MEASURES)},
     "did_nonchn": pl.Float64,
     "did_nonchn_se": pl.Float64,
     "did_nonchn_true_labels": pl.Float64,

@@ -18,7 +18,7 @@ import dagster as dg
 import polars as pl
 
 from ree_assets import replication_report as report
-from ree_assets.core.did import TREATMENT
+from ree_assets.core.did_design import TREATMENT
 from ree_assets.defs.asset_specs import REPORTS_GROUP
 from ree_assets.defs.did import PRE_TREND_LEVEL
 from ree_assets.defs.partitions import DUCKDB_POOL

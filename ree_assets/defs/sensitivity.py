@@ -3,7 +3,6 @@
 import dagster as dg
 import polars as pl
 
-from ree_assets.core import sensitivity
 from ree_assets.defs.gate import publish_if_invariants_hold
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DuckDBStore
@@ -28,6 +27,8 @@ def ree_sensitivity(
 ):
     """Sens_s = sum_e tr_e,s x complementarity_e / 100 (AFSV): the REE exposure of SIC industry s,
     of order 1e-3 to 1e-2. Effects are also reported per standard deviation of Sens."""
+    from ree_assets.core import sensitivity
+
     frame = sensitivity.ree_sensitivity(ree_total_requirements, ree_complementarity)
     missing = sorted(set(sensitivity.manufacturing_sic4(bea_sic_concordance["sic4"])) - set(frame["sic4"]))
     values = frame["sensitivity"]
@@ -66,6 +67,8 @@ def ree_sensitivity_country(
     """Country-sector robustness variants: sum_e tr_e,s x (country's 2011 peak over 2009 price of
     e, read from the dbt mart ``ree_price_spikes``) [price_spike] and sum_e tr_e,s x (pre-2010 share
     of the country's imports of e from China) [china_import_share]."""
+    from ree_assets.core import sensitivity
+
     price_spikes = store.read_table("marts", "ree_price_spikes")
     frame = sensitivity.ree_sensitivity_country(ree_total_requirements, price_spikes, ree_imports)
     return dg.Output(

@@ -4,22 +4,26 @@ the mixture model with identified and confidence sets, and the probability table
 call ``core.spillovers``, write, report."""
 
 import os
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from ree_assets.core.spillovers import citations, descriptives, duck, estimates, patent_sets
+from ree_assets.core.spillovers import citations, descriptives, duck, patent_sets
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import DataSource, DuckDBStore, reports_dir
 from ree_assets.reporting import frame_markdown, table_metadata
-from ree_assets.sources.embedded import fvd_universe
+from ree_assets.sources.embedded.dims import FVD_GRANT_YEARS
 from ree_assets.storage.io_manager import published_relation
+
+if TYPE_CHECKING:  # the mixture model is imported by the steps that fit it
+    from ree_assets.core.spillovers import estimates
 
 SPILLOVERS_GROUP = "spillovers"
 #: The default sample end by data mode: the embedded FVD universe's last grant year; FVD's own.
 DEFAULT_GRANT_YEAR_END = {
-    "embedded": fvd_universe.LAST_GRANT_YEAR,
+    "embedded": FVD_GRANT_YEARS[1],
     "local": patent_sets.FVD_GRANT_YEAR_END,
     "download": patent_sets.FVD_GRANT_YEAR_END,
 }
@@ -78,7 +82,9 @@ class MixtureConfig(dg.Config):
         "marginal for each identified one, joint for the set-identified parameters).",
     )
 
-    def options(self) -> estimates.MixtureOptions:
+    def options(self) -> "estimates.MixtureOptions":
+        from ree_assets.core.spillovers import estimates
+
         return estimates.MixtureOptions(
             n_starts=self.n_starts, seed=self.seed, n_bootstrap=self.n_bootstrap, level=self.level
         )
@@ -186,7 +192,9 @@ def fvd_logit_regressions(store: DuckDBStore, fvd_citation_variables: pl.DataFra
     )
 
 
-def _mixture_output(result: estimates.MixtureEstimates, synthetic_truth: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def _mixture_output(result: "estimates.MixtureEstimates", synthetic_truth: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    from ree_assets.core.spillovers import estimates
+
     table = estimates.with_truth(result.table, synthetic_truth)
     return dg.Output(
         table,
@@ -204,6 +212,8 @@ def fvd_mixture_restricted(
     """The restricted mixture model (one Theta across periods) per technology: the multistart
     point (not identified), bootstrap SEs of the identified quantities, identified and confidence
     sets of every parameter and derived quantity, FVD's Table 7 and, in the embedded world, the truth."""
+    from ree_assets.core.spillovers import estimates
+
     return _mixture_output(estimates.restricted_estimates(fvd_citation_variables, config.options()), synthetic_truth)
 
 
@@ -213,6 +223,8 @@ def fvd_mixture_unrestricted(
 ) -> dg.Output[pl.DataFrame]:
     """The unrestricted mixture model (a Theta before and one after 1990) per technology, as the
     restricted one."""
+    from ree_assets.core.spillovers import estimates
+
     return _mixture_output(estimates.unrestricted_estimates(fvd_citation_variables, config.options()), synthetic_truth)
 
 
@@ -222,6 +234,8 @@ def fvd_parameter_sets(
 ) -> dg.Output[pl.DataFrame]:
     """Every mixture parameter and derived quantity: point, identified set, published value,
     whether identified (with SE and confidence set), restricted and unrestricted models."""
+    from ree_assets.core.spillovers import estimates
+
     table = estimates.parameter_sets(fvd_mixture_restricted, fvd_mixture_unrestricted)
     return dg.Output(
         table,
@@ -236,6 +250,8 @@ def fvd_probability_tables(store: DuckDBStore, fvd_parameter_sets: pl.DataFrame)
     """FVD Tables 8 and 9 analogues (citation probabilities by activity and knowledge cell; the
     conditional probability of citing local knowledge for local and global activities) and the
     weighted averages before and after 1990, each with its identified set."""
+    from ree_assets.core.spillovers import estimates
+
     table = estimates.probability_tables(fvd_parameter_sets)
     return dg.Output(
         table,

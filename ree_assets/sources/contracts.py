@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -11,6 +14,9 @@ import yaml
 from polars.datatypes import DataTypeClass
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
+#: Every contract parsed, as JSON: the code location reads all of them when it loads (column
+#: schemas, checks), and parsing their YAML was a tenth of a second of every load.
+PARSED_CACHE = CONTRACTS_DIR.parent / ".cache" / "data_contracts.json"
 
 #: A Polars dtype as Polars' own signatures take it: a class (``pl.String``) or an instance.
 PolarsType = pl.DataType | DataTypeClass
@@ -31,13 +37,53 @@ def contract_path(table: str) -> Path:
     return CONTRACTS_DIR / f"{table}.yaml"
 
 
+def _parse(path: Path) -> dict:
+    """The ODCS document of one contract file."""
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@cache
+def _parsed_contracts() -> dict[str, dict]:
+    """Table -> parsed contract of every file in ``CONTRACTS_DIR``, read from ``PARSED_CACHE``
+    while each file keeps the size and modification time it had when the cache was written (the
+    test of Python's own bytecode cache); otherwise parsed and the cache rewritten."""
+    stats = {path.stem: path.stat() for path in CONTRACTS_DIR.glob("*.yaml")}
+    stamps = {table: [stat.st_mtime_ns, stat.st_size] for table, stat in stats.items()}
+    try:
+        cached = json.loads(PARSED_CACHE.read_text())
+        if cached["stamps"] == stamps:
+            return cached["contracts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    contracts = {table: _parse(contract_path(table)) for table in stamps}
+    _write_cache(stamps, contracts)
+    return contracts
+
+
+def _write_cache(stamps: dict[str, list[int]], contracts: dict[str, dict]) -> None:
+    """Store the parsed contracts in ``PARSED_CACHE`` (replaced whole, so a concurrent reader sees
+    the old or the new file), unless a document would not come back from JSON equal (a YAML date)
+    or the folder cannot be written."""
+    try:
+        text = json.dumps({"stamps": stamps, "contracts": contracts})
+        if json.loads(text)["contracts"] != contracts:
+            return
+        PARSED_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=PARSED_CACHE.parent, suffix=".tmp", delete=False) as file:
+            file.write(text)
+        os.replace(file.name, PARSED_CACHE)
+    except (TypeError, ValueError, OSError):
+        return
+
+
 @cache
 def load_contract(table: str) -> dict:
     """The parsed ODCS document of a table's contract."""
     path = contract_path(table)
     if not path.is_file():
         raise FileNotFoundError(f"no data contract for table {table!r}: expected {path}")
-    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    parsed = _parsed_contracts()
+    return parsed[table] if table in parsed else _parse(path)
 
 
 def contract_columns(table: str) -> dict[str, PolarsType]:

@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from ree_assets.core.ge.data import WorldIOTable
+from ree_assets.core.ge.defaults import DEFAULT_ENDOWMENT_SHARES, DEFAULT_KAPPA, DEFAULT_THETA
 from ree_assets.core.ge.model import check_innovation_condition
 from ree_assets.errors import DataValidationError
 
@@ -67,12 +68,6 @@ PUBLISHED_EPS: dict[str, float] = {
 Sectors not listed (agriculture, services) use no REEs, so their eps is irrelevant; they get 1.
 Source: AFSV (2025) slides, as quoted in specs/ge_model.md.
 """
-
-DEFAULT_ENDOWMENT_SHARES: dict[str, float] = {"CHN": 0.97, "ROW": 0.03}
-"""Shares of world REE endowment (USGS 2009 mine production: China about 97%, the rest ROW)."""
-
-DEFAULT_THETA = 4.0
-DEFAULT_KAPPA = 0.5
 
 
 @dataclass(frozen=True)

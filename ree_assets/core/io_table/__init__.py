@@ -11,61 +11,68 @@ One module per construction step of ``specs/io_table.md``, each a set of small p
 - :mod:`.sic` — step 4: :func:`requirements_to_sic` (BEA commodities -> SIC 1987);
 - :mod:`.published` — diagnostics against BEA's and AFSV's published tables.
 
-The public names are importable from this package.
+The public names are importable from this package; the submodules load on the first use of one
+(they need NumPy, which the code location does not load to declare its assets).
 """
 
-from ree_assets.core.io_table.published import (
-    PUBLISHED_BOUNDS,
-    PUBLISHED_COLUMN_SUM_BOUND,
-    TOP_N,
-    approximate_inputs,
-    compare_total_requirements,
-    requirements_vs_published,
-    tracks_published,
-)
-from ree_assets.core.io_table.ree_extension import (
-    MAGNET_CODE,
-    MAGNET_PARENT,
-    MUSD,
-    OTHER_ELEMENT,
-    PRO_RATA_USERS,
-    TONNE_KG,
-    ReeExtendedTable,
-    add_element_rows,
-    build_ree_extended_table,
-    consumption_tonnes,
-    element_codes,
-    element_end_use_tonnes,
-    in_proportion,
-    parameter_value,
-    price_at,
-    ree_purchases,
-    split_accounting_errors,
-    split_magnets,
-)
-from ree_assets.core.io_table.requirements import (
-    COLUMN_SUM_TOLERANCE,
-    column_sum_violations,
-    commodity_total_requirements,
-    direct_requirements,
-    element_requirements,
-    market_shares,
-    total_requirements,
-    total_requirements_frame,
-)
-from ree_assets.core.io_table.sic import ALL_ELEMENTS, concordance_weighting, requirements_to_sic, split_sic_links
-from ree_assets.core.io_table.supply_use import (
-    ROUNDING_MUSD_PER_CELL,
-    TOTAL_CODE,
-    SupplyUse,
-    aggregate_supply_use,
-    check_make_totals,
-    check_use_totals,
-    long_frame,
-    make_to_canonical,
-    supply_use_from_canonical,
-    use_to_canonical,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ree_assets.core.io_table.bounds import PUBLISHED_BOUNDS, PUBLISHED_COLUMN_SUM_BOUND
+    from ree_assets.core.io_table.published import (
+        TOP_N,
+        approximate_inputs,
+        compare_total_requirements,
+        requirements_vs_published,
+        tracks_published,
+    )
+    from ree_assets.core.io_table.ree_extension import (
+        MAGNET_CODE,
+        MAGNET_PARENT,
+        MUSD,
+        OTHER_ELEMENT,
+        PRO_RATA_USERS,
+        TONNE_KG,
+        ReeExtendedTable,
+        add_element_rows,
+        build_ree_extended_table,
+        consumption_tonnes,
+        element_codes,
+        element_end_use_tonnes,
+        in_proportion,
+        parameter_value,
+        price_at,
+        ree_purchases,
+        split_accounting_errors,
+        split_magnets,
+    )
+    from ree_assets.core.io_table.requirements import (
+        COLUMN_SUM_TOLERANCE,
+        column_sum_violations,
+        commodity_total_requirements,
+        direct_requirements,
+        element_requirements,
+        market_shares,
+        total_requirements,
+        total_requirements_frame,
+    )
+    from ree_assets.core.io_table.sic import ALL_ELEMENTS, concordance_weighting, requirements_to_sic, split_sic_links
+    from ree_assets.core.io_table.supply_use import (
+        ROUNDING_MUSD_PER_CELL,
+        TOTAL_CODE,
+        SupplyUse,
+        aggregate_supply_use,
+        check_make_totals,
+        check_use_totals,
+        long_frame,
+        make_to_canonical,
+        supply_use_from_canonical,
+        use_to_canonical,
+    )
+
+#: The submodules defining the public names.
+SUBMODULES = ("bounds", "published", "ree_extension", "requirements", "sic", "supply_use")
 
 __all__ = [
     "ALL_ELEMENTS",
@@ -116,3 +123,15 @@ __all__ = [
     "tracks_published",
     "use_to_canonical",
 ]
+
+
+def __getattr__(name: str):
+    """A public name of a submodule, imported on its first use and kept here."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for submodule in SUBMODULES:
+        module = importlib.import_module(f"{__name__}.{submodule}")
+        if hasattr(module, name):
+            globals()[name] = getattr(module, name)
+            return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

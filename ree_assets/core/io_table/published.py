@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from ree_assets.core.io_table.bounds import PUBLISHED_BOUNDS, PUBLISHED_COLUMN_SUM_BOUND
 from ree_assets.core.io_table.sic import ALL_ELEMENTS
 from ree_assets.errors import DataValidationError
 
@@ -90,13 +91,6 @@ def requirements_vs_published(
         "ratio_of_sums": float(table["tr"].to_numpy().sum() / table["tr_published"].to_numpy().sum()),
     }
     return table, summary
-
-
-#: What separates a right summary total-requirements table from a wrong one against BEA's published
-#: table (an older vintage, so never equal): on BEA 2012 the right one scores 0.996 / 0.966 / 3.1%;
-#: D with no inverse 0.970 / 0.557 / 45%, one round D (I + B D) 0.993 / 0.921 / 22%.
-PUBLISHED_BOUNDS = {"correlation": 0.99, "off_diagonal_correlation": 0.95}
-PUBLISHED_COLUMN_SUM_BOUND = 0.05
 
 
 def tracks_published(comparison: dict[str, float]) -> bool:

@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from ree_assets.core.patents import lexicon
+from ree_assets.core.patents.catalogue import OFFLINE_CLASSIFIERS
 from ree_assets.errors import DataValidationError
 
 TECHNOLOGIES: tuple[str, ...] = ("Battery", "Catalyst", "Lamp", "Magnet", "Motor", "Turbine", "Other")
@@ -469,11 +470,6 @@ def train_classifier(
         "ree_enhancing": fitted(np.flatnonzero(ree), labelled.filter(ree)["ree_enhancing"].to_list()),
     }
     return TrainedClassifier(word, char, models, threshold, classes is not None, training_size=labelled.height)
-
-
-#: The classifiers built from data alone (no model download, no endpoint), in the order they are
-#: evaluated.
-OFFLINE_CLASSIFIERS: tuple[str, ...] = ("keyword", "concordance", "trained")
 
 
 def build_classifier(

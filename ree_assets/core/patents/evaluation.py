@@ -34,15 +34,6 @@ import polars as pl
 MAX_FALSE_POSITIVE_RATE, MAX_ABSTENTION_RATE = 0.10, 0.25
 #: The highest-Sens industries whose recall is reported.
 TOP_SENS_INDUSTRIES = 10
-MEASURES: tuple[str, ...] = (
-    "sic_accuracy",
-    "sic_accuracy_sens_weighted",
-    "top_sens_recall",
-    "technology_accuracy",
-    "flag_false_positive_rate",
-    "flag_recall",
-    "abstention_rate",
-)
 
 
 def _share(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:

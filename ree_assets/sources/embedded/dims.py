@@ -82,6 +82,8 @@ ECONOMY_REGION: dict[str, str] = {
 }
 
 FIRST_YEAR, LAST_YEAR = 2002, 2018
+#: The grant years of the synthetic FVD universe (``fvd_universe``), first and last.
+FVD_GRANT_YEARS = (1969, 2001)
 
 #: Industries every size keeps: the REE-intensive ones the AFSV tables report, and every SIC
 #: industry the BEA world's REE map names (``bea_world.REE_BEA_SIC``). A size without one of the

@@ -45,9 +45,9 @@ from ree_assets.core.spillovers import mixture
 from ree_assets.core.spillovers.citations import US
 from ree_assets.core.spillovers.patent_sets import LAST_APPLICATION_YEAR, TECHNOLOGY_CLASSES, fvd_patent_sets
 from ree_assets.sources.embedded import patent_world
-from ree_assets.sources.embedded.dims import WorldSize
+from ree_assets.sources.embedded.dims import FVD_GRANT_YEARS, WorldSize
 
-FIRST_GRANT_YEAR, LAST_GRANT_YEAR = 1969, 2001
+FIRST_GRANT_YEAR, LAST_GRANT_YEAR = FVD_GRANT_YEARS
 WINDOW, BREAK_YEAR, FIRST_SET_YEAR, LAST_SET_YEAR = 7, 1990, 1976, LAST_APPLICATION_YEAR
 #: size -> (patents, magnet set, catalyst set, patents per neighbour subclass)
 SIZES = {

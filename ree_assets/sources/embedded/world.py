@@ -12,14 +12,17 @@ import importlib
 import zlib
 from collections.abc import Callable, Mapping
 from functools import cache
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.sources.embedded.dims import WorldDims, WorldSize, world_dims
 
-StageGenerator = Callable[[np.random.Generator, WorldDims], Mapping[str, pl.DataFrame]]
+if TYPE_CHECKING:  # NumPy is imported when a stage is generated, not when the code location loads
+    import numpy as np
+
+StageGenerator = Callable[["np.random.Generator", WorldDims], Mapping[str, pl.DataFrame]]
 
 TRUTH_SCHEMA = {"stage": pl.String, "parameter": pl.String, "key": pl.String, "value": pl.Float64}
 
@@ -116,6 +119,8 @@ WORLD_AWARE_STAGES: set[str] = {"outcomes", "patents"}
 
 def stage_rng(seed: int, stage: str) -> np.random.Generator:
     """An independent random stream for one stage: SeedSequence(seed, spawn_key=crc32(stage))."""
+    import numpy as np
+
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stage.encode()),)))
 
 
