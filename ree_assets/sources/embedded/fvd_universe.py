@@ -33,7 +33,6 @@ vectorised NumPy/Polars once per (seed, size) and sliced by grant year.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from functools import cache
 from typing import get_args
@@ -46,6 +45,7 @@ from ree_assets.core.spillovers.citations import US
 from ree_assets.core.spillovers.patent_sets import LAST_APPLICATION_YEAR, TECHNOLOGY_CLASSES, fvd_patent_sets
 from ree_assets.sources.embedded import patent_world
 from ree_assets.sources.embedded.dims import FVD_GRANT_YEARS, WorldSize
+from ree_assets.sources.embedded.world import stage_rng
 
 FIRST_GRANT_YEAR, LAST_GRANT_YEAR = FVD_GRANT_YEARS
 WINDOW, BREAK_YEAR, FIRST_SET_YEAR, LAST_SET_YEAR = 7, 1990, 1976, LAST_APPLICATION_YEAR
@@ -132,10 +132,6 @@ PLAIN_ABSTRACT = "An improved device and method are disclosed."
 RE_ABSTRACT = "The alloy contains neodymium and a rare earth element."
 
 
-def _rng(seed: int, stream: str = "fvd_universe") -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stream.encode()),)))
-
-
 def truth_theta(technology: str) -> np.ndarray:
     return np.array(TRUTH[technology])
 
@@ -175,7 +171,7 @@ def generate_universe(seed: int, size: str) -> dict[str, pl.DataFrame]:
     grants = _universe_grants(seed, size)
     return {
         **grants,
-        "patent_citations": _citations(_rng(seed, "fvd_universe:citations"), grants["patents"], seed, size),
+        "patent_citations": _citations(stage_rng(seed, "fvd_universe:citations"), grants["patents"], seed, size),
     }
 
 
@@ -184,7 +180,7 @@ def _universe_grants(seed: int, size: str) -> dict[str, pl.DataFrame]:
     """:func:`generate_universe` but the citations."""
     if size not in SIZES:
         raise ValueError(f"unknown FVD universe size {size!r}: expected one of {', '.join(SIZES)}")
-    rng = _rng(seed)
+    rng = stage_rng(seed, "fvd_universe")
     n, n_magnet, n_catalyst, per_neighbour = SIZES[size]
     years = np.arange(FIRST_GRANT_YEAR, LAST_GRANT_YEAR + 1)
     growth = np.exp(0.035 * (years - FIRST_GRANT_YEAR))
@@ -464,9 +460,7 @@ def _focal_citations(seed: int, focal_id: str, index: int, candidates: pl.DataFr
     ``index``), in a random order (the sequence). Its own stream makes a set patent's draws
     depend on its candidates alone: patents added elsewhere in the office (a larger AFSV part)
     redraw nothing, and candidates granted later (numbered higher) come last."""
-    rng = np.random.default_rng(
-        np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"fvd_universe:set_citations"), int(focal_id)))
-    )
+    rng = stage_rng(seed, "fvd_universe:set_citations", int(focal_id))
     cited: list[str] = []
     if candidates is not None:
         cited = candidates.filter(pl.Series(rng.random(candidates.height) < candidates["probability"].to_numpy()))[

@@ -117,11 +117,12 @@ STAGES: dict[str, tuple[StageGenerator | str, tuple[str, ...]]] = {
 WORLD_AWARE_STAGES: set[str] = {"outcomes", "patents"}
 
 
-def stage_rng(seed: int, stage: str) -> np.random.Generator:
-    """An independent random stream for one stage: SeedSequence(seed, spawn_key=crc32(stage))."""
+def stage_rng(seed: int, stage: str, *keys: int) -> np.random.Generator:
+    """An independent random stream for one stage, or for one item ``keys`` of it:
+    SeedSequence(seed, spawn_key=(crc32(stage), *keys))."""
     import numpy as np
 
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stage.encode()),)))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stage.encode()), *keys)))
 
 
 @cache
