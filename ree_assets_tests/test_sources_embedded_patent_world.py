@@ -379,18 +379,27 @@ def test_the_pipelines_ge_panel_of_the_true_labels_recovers_eps():
     assert recovers(*truth) and not recovers(*mislabelled)
 
 
+def ge_control_reach(seed: int, minimum: int) -> pl.DataFrame:
+    """:func:`classify.empty_domain_probability` of every GE sector-year of the small world
+    (``seed``, true SICs) under the default control fraction and a floor of ``minimum``."""
+    counts = non_ree_counts(seed, "small")
+    counts = counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
+    return classify.empty_domain_probability(counts, ClassificationConfig().control_fraction, minimum)
+
+
+def some_empty(reach: pl.DataFrame) -> float:
+    """P(at least one sector-year draws no control) = 1 - prod (1 - p_empty)."""
+    return float(1 - (1 - reach["p_empty"]).product())
+
+
 def test_the_default_control_sample_reaches_every_ge_sector_year_of_the_small_world():
     """The GE panel takes logs of each GE sector-year's weighted control count, so the control
     sample must draw some non-REE patent of every sector in every year. Seed 7's small world has
     36 non-REE grants in transport equipment 2011, spread over six regions: the floor of 100 per
     region-year expected 7.6 of them in the sample, P(none) 1.3e-4, and the pipeline drew none; the
     default floor (200) expects at least 15 in every sector-year, P(none in any) below 1e-15."""
-    config = ClassificationConfig()
-    counts = non_ree_counts(7, "small")
-    counts = counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
-    miss = lambda minimum: classify.empty_domain_probability(counts, config.control_fraction, minimum)  # noqa: E731
-    default, old = miss(config.control_minimum), miss(100)
+    default, old = ge_control_reach(7, ClassificationConfig().control_minimum), ge_control_reach(7, 100)
     assert default.height == old.height == 12 * 17
-    assert float(1 - (1 - default["p_empty"]).product()) < 1e-6
+    assert some_empty(default) < 1e-6
     assert default["expected_controls"].min() > 12
-    assert float(1 - (1 - old["p_empty"]).product()) > 1e-6
+    assert some_empty(old) > 1e-6

@@ -197,24 +197,20 @@ def classifier_timings() -> list[Timing]:
 def control_coverage_timings(seeds: range = range(1, 11)) -> list[Timing]:
     """The default control sample's reach into every GE sector-year of the small world, per seed
     (printed) and over the seeds (the row's text)."""
-    from ree_assets.core.ge_panel import ge_sector_of, sic_ge_map
-    from ree_assets.core.patents import classify
     from ree_assets.defs.patents import ClassificationConfig
-    from ree_assets.sources.embedded.patent_world import non_ree_counts
+    from ree_assets_tests.test_sources_embedded_patent_world import ge_control_reach, some_empty
 
-    config = ClassificationConfig()
+    minimum = ClassificationConfig().control_minimum
 
     def coverage(seed: int) -> tuple[float, float]:
-        counts = non_ree_counts(seed, "small")
-        counts = counts.with_columns(ge_sector_of(counts["sic4"], sic_ge_map()).alias("domain"))
-        table = classify.empty_domain_probability(counts, config.control_fraction, config.control_minimum)
-        return float(table["expected_controls"].min()), float(1 - (1 - table["p_empty"]).product())
+        reach = ge_control_reach(seed, minimum)
+        return float(reach["expected_controls"].min()), some_empty(reach)
 
     seconds, found = timed(lambda: [coverage(seed) for seed in seeds], repeat_below=0)
     for seed, (expected, p_empty) in zip(seeds, found, strict=True):
         print(f"control sample, small world seed {seed}: least expected {expected:.1f}, P(empty) {p_empty:.2g}")
     what = (
-        f"small world seeds {seeds.start}-{seeds.stop - 1}, {config.control_minimum} per region-year: least expected "
+        f"small world seeds {seeds.start}-{seeds.stop - 1}, {minimum} per region-year: least expected "
         f"controls of a GE sector-year {min(e for e, _ in found):.1f}, worst P(one has none) "
         f"{max(p for _, p in found):.2g}"
     )
