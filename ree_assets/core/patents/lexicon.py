@@ -345,19 +345,31 @@ NEGATIONS: tuple[str, ...] = ("without", "not", "no", "never", "nor", "neither")
 
 
 def _rare_earth() -> str:
-    """A rare earth as words: element names, oxides, "rare earth(s)", "lanthanide(s)",
-    "mischmetal", or a hyphenated symbol-free term such as "nd-free" (lower case)."""
+    """A rare earth as words: element names, oxides, "rare earth(s)", "ree(s)", "lanthanide(s)",
+    "mischmetal" (lower case)."""
     names = "|".join([*RARE_EARTHS.values(), *OXIDE_NAMES, "mischmetal", r"lanthanides?", r"lanthanoids?"])
     return (
         rf"(?:(?:heavy |light )?rare[- ]earths?(?:[- ](?:elements?|metals?|oxides?|magnets?))?|\brees?\b|(?:{names}))"
     )
 
 
+def _symbol_free() -> str:
+    """A hyphenated symbol-free term: "nd-free", "dy-free" (lower case)."""
+    symbols = "|".join(symbol.lower() for symbol in RARE_EARTHS if len(symbol) == 2)
+    return rf"\b(?:{symbols})-free\b"
+
+
+@cache
+def _names_a_rare_earth() -> re.Pattern[str]:
+    """What every cue pattern contains: a rare earth as words or a symbol-free term. Text without
+    it has no cue; it is searched first because it is cheap, and the patterns only where it is found."""
+    return re.compile(rf"{_rare_earth()}|{_symbol_free()}")
+
+
 @cache
 def enhancing_patterns() -> tuple[re.Pattern[str], ...]:
     """The compiled cue patterns (module docstring), each on lower-case text."""
     ree = _rare_earth()
-    symbols = "|".join(symbol.lower() for symbol in RARE_EARTHS if len(symbol) == 2)
     link = rf"(?:(?:{'|'.join(LINKING_WORDS)})[ -]){{0,5}}"
     verb = r"(?:reduc\w*|lower\w*|decreas\w*|minimi[sz]\w*|cut\w*|sav(?:e|es|ed|ing)|less|fewer|smaller|limit\w*)"
     replace = r"(?:replac\w*|substitut\w*|supplant\w*|displac\w*)"
@@ -370,7 +382,7 @@ def enhancing_patterns() -> tuple[re.Pattern[str], ...]:
             rf"{ree} {link}(?:is |are |being |can be |to be )?{state}(?:reduced|lowered|decreased|cut|minimi[sz]ed)",
             rf"\b(?:free (?:of|from) {link}|dispens\w* with {link}|eliminat\w* {link}|without (?:using )?{link}|"
             rf"(?:contains?|containing|uses?|using|needs?|needing|requires?|requiring) no {link}){ree}",
-            rf"{ree}[- ](?:free|less)\b|\b(?:{symbols})-free\b",
+            rf"{ree}[- ](?:free|less)\b|{_symbol_free()}",
             rf"\b{replace} {link}{ree}",  # replaces neodymium, replacing part of the dysprosium
             rf"{ree} {link}(?:is |are |being |can be |to be )?{state}(?:replaced|substituted)",
             rf"\bsubstitut\w* [\w -]{{1,40}}? for {link}{ree}",  # substituting ferrite for neodymium
@@ -392,7 +404,7 @@ def enhancing_cue(text: str | None) -> bool:
     if not text:
         return False
     lower = text.lower()
-    return any(
+    return _names_a_rare_earth().search(lower) is not None and any(
         not _negated().search(lower[: match.start()])
         for pattern in enhancing_patterns()
         for match in pattern.finditer(lower)
