@@ -3,13 +3,16 @@ the views over it and the marts keep their rows byte for byte."""
 
 import math
 import shutil
+import sys
 
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+from dagster_dbt import DbtCliResource
 
 from ree_assets import cli
+from ree_assets.defs.dbt import DBT_PROJECT_DIR
 from ree_assets.sources.contracts import contract_path
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.storage import wap
@@ -196,3 +199,28 @@ def test_a_failing_dbt_test_is_named_with_sample_keys_of_its_rows(tmp_path, pric
     ) in message
     for year in (2010, 2011):
         assert f"(element='Nd', market='fob_china', year={year}, price_usd_per_kg=None)" in message
+
+
+@pytest.mark.slow
+def test_a_dbt_step_starts_only_build_and_run_and_the_build_reuses_the_staged_parse(tmp_path, price_spike_database):
+    """dagster-dbt's own ``dbt --version`` probe and in-process adapter are skipped
+    (``ProjectDbtCli``), and a staged build starts from the parse state the previous one kept
+    (the session's fixture built once already) instead of parsing the project afresh."""
+    for member in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert member in vars(DbtCliResource), f"dagster-dbt renamed {member}: ProjectDbtCli overrides nothing"
+    database = tmp_path / "ree.duckdb"
+    shutil.copy(price_spike_database, database)
+    started: list[tuple[list[str], str]] = []
+
+    def record(event: str, args: tuple) -> None:
+        if event == "subprocess.Popen" and str(args[0]).endswith("dbt_child.py"):
+            started.append(([str(a) for a in args[1][1:]], (args[3] or {}).get("DBT_TARGET_PATH", "")))
+
+    sys.addaudithook(record)  # removed by no API: it records dbt_child.py starts only
+    before = len(started)
+    assert materialize(database, DBT_MODELS).success
+    commands = started[before:]
+    assert [argv[0] for argv, _ in commands] == ["build", "run"], commands
+    build_log = (DBT_PROJECT_DIR / commands[0][1] / "dbt.log").read_text()
+    assert "Starting full parse" not in build_log
+    assert "partial parsing" in build_log

@@ -1,5 +1,6 @@
 """dbt models (staging views, marts) as Dagster assets, built inside the DuckDB lock discipline."""
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -7,12 +8,13 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from ree_assets.defs.partitions import DUCKDB_POOL
 from ree_assets.defs.resources import PROJECT_ROOT, DuckDBStore
@@ -26,6 +28,10 @@ from ree_assets.storage.wap import Staged, Target
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 #: The launcher dagster-dbt runs as dbt: the real dbt, killed with the process that starts it.
 DBT_CHILD = Path(__file__).with_name("dbt_child.py")
+#: dbt's parse state, and the folder (under the project) of the staged builds' invocations. A
+#: build's var ``wap`` differs from the plain parse's, so dbt would parse the project afresh for each
+#: build (about 3 s) from the plain state dagster-dbt copies in; the builds keep their own here.
+PARTIAL_PARSE, WAP_TARGET = "partial_parse.msgpack", Path("target") / "wap"
 
 
 def dbt_executable() -> str:
@@ -66,10 +72,32 @@ class ModelNameTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
 
-def dbt_resource() -> DbtCliResource:
+class ProjectDbtCli(DbtCliResource):
+    """dagster-dbt's CLI resource without two costs of each invocation that the project does not use.
+
+    Before every ``dbt`` command, ``DbtCliResource.cli`` starts ``dbt --version`` (about 3 s, once
+    per step) and builds a dbt adapter inside the Dagster process, parsing the project's macros
+    (about 3 s per command, so 6 s per step of ``build`` then ``run``). The adapter serves only
+    ``fetch_row_counts`` and ``fetch_column_metadata`` of the event stream, which the project does
+    not call (its tables' schemas come from the contracts, ``asset_specs``). dagster-dbt offers no
+    setting for either, so the two private members are overridden here; a test fails if a new
+    dagster-dbt renames them.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        """The version of this environment's dbt-core, the dbt ``dbt_child.py`` runs."""
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        """No in-process adapter: each invocation streams its events without one."""
+        return None
+
+
+def dbt_resource() -> ProjectDbtCli:
     """The dbt CLI resource of the project. Its executable is ``dbt_child.py``, which runs this
     environment's dbt as a process that dies with the step that started it."""
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_CHILD))
+    return ProjectDbtCli(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_CHILD))
 
 
 @cache
@@ -101,12 +129,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
     run_id = context.run.run_id
     models = [key.path[-1] for key in context.selected_asset_keys]
     staged = [(Target(model_schemas()[model], model), model) for model in models]
-    with database_lock(database, f"dbt build (run {run_id[:8]})"), _dbt_environment(database):
+    with database_lock(database, f"dbt build (run {run_id[:8]})"), _environment(_dbt_settings(database)):
         journal_staged(database, staged, run_id=run_id)
-        build = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
+        with _environment({"DBT_TARGET_PATH": str(WAP_TARGET)}):
+            build = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
         with child_process(database, build.process.pid):
             checks = [event for event in build.stream() if isinstance(event, dg.AssetCheckResult)]
             built = build.is_successful()
+        _keep_wap_parse(build.target_path)
         report = read_build(database, build.target_path)
         findings = {
             model: run_contract(path, database, target.staging_schema)
@@ -129,11 +159,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
         settle_built(database, staged, run_id=run_id, scratch=[TEST_FAILURES_SCHEMA])
 
 
+def _dbt_settings(database: str) -> dict[str, str]:
+    """The variables of the dbt subprocess: ``REE_DUCKDB_PATH`` (profiles.yml reads it), and for
+    ``dbt_child.py`` the real dbt and the process it must die with."""
+    return {"REE_DUCKDB_PATH": database, "REE_DBT_EXECUTABLE": dbt_executable(), "REE_DBT_PARENT": str(os.getpid())}
+
+
 @contextmanager
-def _dbt_environment(database: str) -> Iterator[None]:
-    """The variables of the dbt subprocess set, then restored: ``REE_DUCKDB_PATH`` (profiles.yml
-    reads it), and for ``dbt_child.py`` the real dbt and the process it must die with."""
-    settings = {"REE_DUCKDB_PATH": database, "REE_DBT_EXECUTABLE": dbt_executable(), "REE_DBT_PARENT": str(os.getpid())}
+def _environment(settings: Mapping[str, str]) -> Iterator[None]:
+    """``settings`` in this process's environment, then the previous values restored."""
     previous = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
@@ -144,3 +178,14 @@ def _dbt_environment(database: str) -> Iterator[None]:
                 os.environ.pop(name)
             else:
                 os.environ[name] = value
+
+
+def _keep_wap_parse(build_target: Path) -> None:
+    """The parse state ``dbt build --vars '{wap: true}'`` wrote, kept for the next build
+    (replaced atomically: runs of other processes may read it)."""
+    written = build_target / PARTIAL_PARSE
+    if written.is_file():
+        kept = DBT_PROJECT_DIR / WAP_TARGET / PARTIAL_PARSE
+        staging = kept.with_name(f"{PARTIAL_PARSE}.{os.getpid()}")
+        shutil.copyfile(written, staging)
+        staging.replace(kept)
