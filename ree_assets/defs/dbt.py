@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 from packaging import version
 
 from ree_assets.defs.partitions import DUCKDB_POOL
@@ -28,10 +35,11 @@ from ree_assets.storage.wap import Staged, Target
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 #: The launcher dagster-dbt runs as dbt: the real dbt, killed with the process that starts it.
 DBT_CHILD = Path(__file__).with_name("dbt_child.py")
-#: dbt's parse state, and the folder (under the project) of the staged builds' invocations. A
-#: build's var ``wap`` differs from the plain parse's, so dbt would parse the project afresh for each
-#: build (about 3 s) from the plain state dagster-dbt copies in; the builds keep their own here.
-PARTIAL_PARSE, WAP_TARGET = "partial_parse.msgpack", Path("target") / "wap"
+#: dbt's parse state file. dagster-dbt starts each invocation from the one ``make setup``'s parse
+#: left in ``target/``, which a staged build's var ``wap`` or another database (the profile's path)
+#: makes stale, so dbt would parse the project afresh (about 3 s). Each command keeps its own
+#: instead, under ``target/<command>/``, next to its invocations' folders.
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def dbt_executable() -> str:
@@ -131,12 +139,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
     staged = [(Target(model_schemas()[model], model), model) for model in models]
     with database_lock(database, f"dbt build (run {run_id[:8]})"), _environment(_dbt_settings(database)):
         journal_staged(database, staged, run_id=run_id)
-        with _environment({"DBT_TARGET_PATH": str(WAP_TARGET)}):
-            build = dbt.cli(["build", "--vars", "{wap: true}"], context=context, raise_on_error=False)
+        build = _invoke(dbt, ["build", "--vars", "{wap: true}"], context, raise_on_error=False)
         with child_process(database, build.process.pid):
             checks = [event for event in build.stream() if isinstance(event, dg.AssetCheckResult)]
             built = build.is_successful()
-        _keep_wap_parse(build.target_path)
+        _keep_parse_state(build)
         report = read_build(database, build.target_path)
         findings = {
             model: run_contract(path, database, target.staging_schema)
@@ -152,9 +159,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
             settle_built(database, staged, run_id=run_id, reason=message, scratch=[TEST_FAILURES_SCHEMA])
             yield from checks
             raise dg.Failure(description=message)
-        run = dbt.cli(["run"], context=context)
+        run = _invoke(dbt, ["run"], context)
         with child_process(database, run.process.pid):
             yield from (event for event in run.stream() if not isinstance(event, dg.AssetCheckResult))
+        _keep_parse_state(run)
         yield from checks
         settle_built(database, staged, run_id=run_id, scratch=[TEST_FAILURES_SCHEMA])
 
@@ -180,12 +188,21 @@ def _environment(settings: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _keep_wap_parse(build_target: Path) -> None:
-    """The parse state ``dbt build --vars '{wap: true}'`` wrote, kept for the next build
-    (replaced atomically: runs of other processes may read it)."""
-    written = build_target / PARTIAL_PARSE
+def _invoke(
+    dbt: DbtCliResource, args: list[str], context: dg.AssetExecutionContext, **options: Any
+) -> DbtCliInvocation:
+    """``dbt <args>`` in a folder under ``target/<command>/``, starting from the parse state the
+    command's last invocation kept there."""
+    with _environment({"DBT_TARGET_PATH": str(Path("target") / args[0])}):
+        return dbt.cli(args, context=context, **options)
+
+
+def _keep_parse_state(invocation: DbtCliInvocation) -> None:
+    """The parse state a finished invocation wrote, kept for the next of its command (replaced
+    atomically: runs of other processes may read it)."""
+    written = invocation.target_path / PARTIAL_PARSE
     if written.is_file():
-        kept = DBT_PROJECT_DIR / WAP_TARGET / PARTIAL_PARSE
+        kept = invocation.target_path.parent / PARTIAL_PARSE
         staging = kept.with_name(f"{PARTIAL_PARSE}.{os.getpid()}")
         shutil.copyfile(written, staging)
         staging.replace(kept)
