@@ -12,6 +12,12 @@ ifneq ($(PIP_FIND_LINKS),)
 export UV_FIND_LINKS ?= $(PIP_FIND_LINKS)
 endif
 STAMP := $(VENV)/.installed
+# dbt (and sqlfluff's dbt templater) in an environment of their own, dbt/requirements.txt: the
+# code location only runs dbt as a command, and with dbt-core importable dagster-dbt would load
+# dbt's selection engine at every load. It gets the DuckDB version of the project's environment.
+DBT_VENV := $(VENV)/dbt
+DBT := $(DBT_VENV)/bin/dbt
+DBT_STAMP := $(DBT_VENV)/.installed
 # The project's Dagster instance, used by every command of the project's venv when DAGSTER_HOME is
 # not set (a start-up hook in the venv, ree_assets/instance.py): the CLI, `make run`, `dg`, `dagster`
 # and the UI share one history. A DAGSTER_HOME you set wins, and `make clean` leaves it alone.
@@ -30,7 +36,7 @@ LINT_STAMP := $(VENV)/.lint
 
 # The project's own modules are compiled here too (an editable install is not compiled by the
 # installer): where PYTHONDONTWRITEBYTECODE is set, every process would compile them again.
-setup: $(STAMP) $(HOOK_STAMP) dbt/target/manifest.json
+setup: $(STAMP) $(DBT_STAMP) $(HOOK_STAMP) dbt/target/manifest.json
 	@$(PY) -m compileall -q ree_assets
 
 system-deps:
@@ -59,8 +65,16 @@ $(STAMP): pyproject.toml | system-deps
 	$(UV) -e ".[test,embedding,bigquery]"
 	touch $(STAMP)
 
-dbt/target/manifest.json: $(STAMP) $(shell find dbt/models dbt/macros -type f) dbt/dbt_project.yml
-	cd dbt && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+# A .venv made before dbt had its own environment held dbt beside the project: it is removed there.
+$(DBT_STAMP): dbt/requirements.txt $(STAMP)
+	$(VENV)/bin/uv pip uninstall -q --python $(PY) dbt-core dbt-duckdb sqlfluff-templater-dbt
+	test -d $(DBT_VENV) || python3 -m venv $(DBT_VENV)
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(DBT_VENV)/bin/python -r dbt/requirements.txt \
+	  "duckdb==$$($(PY) -c 'import duckdb; print(duckdb.__version__)')"
+	touch $(DBT_STAMP)
+
+dbt/target/manifest.json: $(DBT_STAMP) $(shell find dbt/models dbt/macros -type f) dbt/dbt_project.yml
+	cd dbt && ../$(DBT) parse --profiles-dir . --quiet
 
 $(HOOK_STAMP): $(STAMP)
 	$(PY) -m ree_assets.instance
@@ -85,11 +99,11 @@ bench: setup
 
 # dbt docs (models, sources, tests, column descriptions from the contracts, the database's
 # catalog) into dbt/target; static_index.html opens without a server.
-docs: $(STAMP)
+docs: $(DBT_STAMP)
 	mkdir -p $(dir $(REE_DUCKDB_PATH))
-	cd dbt && ../$(VENV)/bin/dbt docs generate --profiles-dir . --static --quiet
+	cd dbt && ../$(DBT) docs generate --profiles-dir . --static --quiet
 	@echo "dbt docs written to dbt/target: open dbt/target/static_index.html in a browser, or serve them with"
-	@echo "  cd dbt && ../$(VENV)/bin/dbt docs serve --profiles-dir . --port 8080   # then http://127.0.0.1:8080"
+	@echo "  cd dbt && ../$(DBT) docs serve --profiles-dir . --port 8080   # then http://127.0.0.1:8080"
 
 # ruff (lint, format check), sqlfluff (dbt templater, DuckDB dialect; an in-memory database) and
 # mypy on core/ and sources/, configured in pyproject.toml; every tool runs, any failure fails.
@@ -97,7 +111,7 @@ lint: $(LINT_STAMP) dbt/target/manifest.json
 	@status=0; \
 	$(VENV)/bin/ruff check . || status=1; \
 	$(VENV)/bin/ruff format --check . || status=1; \
-	REE_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt/models || status=1; \
+	REE_DUCKDB_PATH=:memory: $(DBT_VENV)/bin/sqlfluff lint dbt/models || status=1; \
 	$(VENV)/bin/mypy || status=1; \
 	exit $$status
 

@@ -1,8 +1,8 @@
 """A copy of the project as a fresh clone is after ``make setup``, for tests that run its commands
 in subprocesses: no data, no instance, no caches; a ``.venv`` of this Python that sees this
-environment's packages, has their console scripts (``dg``, ``dagster``, ...) and the project's
-start-up hook (``ree_assets.instance``, what ``make setup`` installs); the project's modules are
-compiled, as ``make setup`` compiles them."""
+environment's packages, has their console scripts (``dg``, ``dagster``, ...), the dbt environment
+(``.venv/dbt``) and the project's start-up hook (``ree_assets.instance``, what ``make setup``
+installs); the project's modules are compiled, as ``make setup`` compiles them."""
 
 import os
 import shutil
@@ -38,6 +38,7 @@ def fresh_clone(destination: Path) -> Path:
         if first.startswith(b"#!") and os.path.realpath(Path(first[2:].decode()).parent.parent) == ours:
             target.write_bytes(b"#!" + str(environment / "bin" / "python").encode() + b"\n" + rest)
             target.chmod(0o755)
+    (environment / "dbt").symlink_to(ROOT / ".venv" / "dbt")  # the dbt environment make setup made
     python = environment / "bin" / "python"
     subprocess.run([python, "-m", "compileall", "-q", "ree_assets"], cwd=destination, check=True)  # as make setup
     hook = [python, "-m", "ree_assets.instance"]  # the Makefile's step

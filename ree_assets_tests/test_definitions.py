@@ -1,7 +1,12 @@
 """The code location loads, lightly, and holds the foundation's pieces."""
 
+import re
 import subprocess
 import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+from packaging import version
 
 #: Libraries only steps use: the numerical core (NumPy, SciPy), the estimators, the figures, the audits.
 HEAVY_MODULES = (
@@ -14,6 +19,7 @@ HEAVY_MODULES = (
     "matplotlib",
     "numpy",
     "scipy",
+    "networkx",  # dbt's selection engine, which dagster-dbt loads when dbt-core is importable
 )
 
 
@@ -21,6 +27,20 @@ def test_loading_the_code_location_imports_no_heavy_library():
     code = f"import sys, ree_assets.definitions; print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""
+
+
+def test_dbt_runs_from_its_own_environment_and_its_version_is_read_without_starting_it():
+    """dbt-core is not importable beside the code location; the dbt CLI is that of ``.venv/dbt``,
+    whose dbt-core version comes from its package metadata, the one ``dbt --version`` prints."""
+    from ree_assets.defs.dbt import DBT_ENVIRONMENT, dbt_core_version, dbt_executable
+
+    assert find_spec("dbt.version") is None, "dbt-core is installed in the project's environment: run make setup"
+    dbt = dbt_executable()
+    assert Path(dbt).parent == DBT_ENVIRONMENT / "bin"
+    printed = subprocess.run([dbt, "--version"], capture_output=True, text=True, check=True).stdout
+    installed = re.search(r"installed:\s*(\d+\.\d+\.\d+)", printed)
+    assert installed and dbt_core_version(dbt) == version.parse(installed.group(1)), printed
+    assert dbt_core_version(sys.executable) is None  # an environment without dbt-core
 
 
 def test_yearly_partitions_and_the_duckdb_pool():

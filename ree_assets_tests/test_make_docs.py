@@ -31,7 +31,7 @@ def test_make_docs_builds_the_dbt_docs_and_says_where_they_are(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "dbt/target/static_index.html" in done.stdout
-    assert "cd dbt && ../.venv/bin/dbt docs serve --profiles-dir ." in done.stdout
+    assert "cd dbt && ../.venv/dbt/bin/dbt docs serve --profiles-dir ." in done.stdout
     target = project / "dbt" / "target"
     assert (target / "static_index.html").is_file() and (target / "catalog.json").is_file()
     manifest = json.loads((target / "manifest.json").read_text())

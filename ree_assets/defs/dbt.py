@@ -33,6 +33,8 @@ from ree_assets.storage.publish import journal_staged, record_audits, settle_bui
 from ree_assets.storage.wap import Staged, Target
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+#: The environment of dbt and sqlfluff's dbt templater (``make setup``; ``dbt/requirements.txt``).
+DBT_ENVIRONMENT = PROJECT_ROOT / ".venv" / "dbt"
 #: The launcher dagster-dbt runs as dbt: the real dbt, killed with the process that starts it.
 DBT_CHILD = Path(__file__).with_name("dbt_child.py")
 #: dbt's parse state file. dagster-dbt starts each invocation from the one ``make setup``'s parse
@@ -43,14 +45,26 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def dbt_executable() -> str:
-    """The dbt CLI of this environment (next to its Python, so an unactivated venv works too)."""
-    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+    """The dbt CLI: that of the project's dbt environment (``.venv/dbt``, which ``make setup``
+    installs from ``dbt/requirements.txt``), else one next to this Python (an environment that
+    installs dbt itself; an unactivated venv works too), else the PATH's."""
+    folders = [DBT_ENVIRONMENT / "bin", Path(sys.executable).parent, *os.environ.get("PATH", "").split(os.pathsep)]
+    return shutil.which("dbt", path=os.pathsep.join(map(str, folders))) or "dbt"
+
+
+def dbt_core_version(executable: str) -> version.Version | None:
+    """dbt-core's version in the environment of the dbt CLI ``executable`` (``<env>/bin/dbt``),
+    read from its package metadata; None when that is not a Python environment holding dbt-core."""
+    environment = Path(executable).resolve().parent.parent
+    packages = [str(folder) for folder in environment.glob("lib/python*/site-packages")]
+    found = [found.version for found in importlib.metadata.distributions(name="dbt-core", path=packages)]
+    return version.parse(found[0]) if found else None
 
 
 @cache
 def dbt_project() -> DbtProject:
     """The dbt project, parsed once: a fresh clone has no manifest yet, and a pulled change to a
-    model makes it stale, so parse it here with this environment's dbt when a model, macro or the
+    model makes it stale, so parse it here with the project's dbt when a model, macro or the
     project file is newer than the manifest (``prepare_if_dev`` only runs under ``dagster dev``)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     sources = [
@@ -94,8 +108,9 @@ class ProjectDbtCli(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        """The version of this environment's dbt-core, the dbt ``dbt_child.py`` runs."""
-        return version.parse(importlib.metadata.version("dbt-core"))
+        """The version of the dbt-core ``dbt_child.py`` runs, from its environment's package
+        metadata (else dagster-dbt's ``dbt --version``)."""
+        return dbt_core_version(dbt_executable()) or super()._cli_version
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         """No in-process adapter: each invocation streams its events without one."""
@@ -103,8 +118,8 @@ class ProjectDbtCli(DbtCliResource):
 
 
 def dbt_resource() -> ProjectDbtCli:
-    """The dbt CLI resource of the project. Its executable is ``dbt_child.py``, which runs this
-    environment's dbt as a process that dies with the step that started it."""
+    """The dbt CLI resource of the project. Its executable is ``dbt_child.py``, which runs
+    :func:`dbt_executable` as a process that dies with the step that started it."""
     return ProjectDbtCli(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_CHILD))
 
 
