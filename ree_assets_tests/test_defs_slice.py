@@ -1,10 +1,14 @@
 """The first vertical slice, materialised for real: REE prices and complementarity -> raw
 DuckDB tables -> dbt staging and the price-spike mart -> ODCS and Great Expectations checks."""
 
+import sys
+
 import dagster as dg
 import polars as pl
 import pytest
+from dagster_dbt import DbtCliResource
 
+from ree_assets.defs.dbt import DBT_PROJECT_DIR
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets_tests.helpers import check_results, fingerprint, materialize, read_table, small_world, step_errors
 
@@ -55,12 +59,28 @@ def test_price_spike_mart_reproduces_the_10_to_45x_spike(good_database):
 
 def test_the_mart_alone_is_rebuilt_on_the_published_staging_views(good_database):
     """A run that builds only the mart (its staging views published by an earlier run) reads the
-    published views: under write-audit-publish, a ref outside the run's selection is not staged."""
+    published views: under write-audit-publish, a ref outside the run's selection is not staged.
+    Its step starts dbt twice, build then run (dagster-dbt's ``dbt --version`` probe and in-process
+    adapter are skipped, ``ProjectDbtCli``), each from the parse state the fixture's step kept for
+    this database instead of parsing the project afresh."""
+    for member in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert member in vars(DbtCliResource), f"dagster-dbt renamed {member}: ProjectDbtCli overrides nothing"
     database, _ = good_database
     before = fingerprint(database, "marts.ree_price_spikes")
+    started: list[tuple[str, str]] = []
+
+    def record(event: str, args: tuple) -> None:
+        if event == "subprocess.Popen" and str(args[0]).endswith("dbt_child.py"):
+            started.append((str(args[1][1]), (args[3] or {}).get("DBT_TARGET_PATH", "")))
+
+    sys.addaudithook(record)  # an audit hook cannot be removed: it records dbt_child.py starts only
     result = materialize(database, dg.AssetSelection.assets("ree_price_spikes"))
     assert result.success, step_errors(result)
     assert fingerprint(database, "marts.ree_price_spikes") == before
+    assert [command for command, _ in started] == ["build", "run"], started
+    for _, target in started:
+        log = (DBT_PROJECT_DIR / target / "dbt.log").read_text()
+        assert "Unable to do partial parsing" not in log and "skipping partial parsing" in log, target
 
 
 def write_local_tables(folder, prices: pl.DataFrame) -> None:

@@ -3,16 +3,13 @@ the views over it and the marts keep their rows byte for byte."""
 
 import math
 import shutil
-import sys
 
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from dagster_dbt import DbtCliResource
 
 from ree_assets import cli
-from ree_assets.defs.dbt import DBT_PROJECT_DIR
 from ree_assets.sources.contracts import contract_path
 from ree_assets.sources.embedded import ree_defaults
 from ree_assets.storage import wap
@@ -199,28 +196,3 @@ def test_a_failing_dbt_test_is_named_with_sample_keys_of_its_rows(tmp_path, pric
     ) in message
     for year in (2010, 2011):
         assert f"(element='Nd', market='fob_china', year={year}, price_usd_per_kg=None)" in message
-
-
-@pytest.mark.slow
-def test_a_dbt_step_starts_only_build_and_run_each_from_the_parse_state_kept(tmp_path, price_spike_database):
-    """dagster-dbt's own ``dbt --version`` probe and in-process adapter are skipped
-    (``ProjectDbtCli``), and on the same database the build and the run each start from the parse
-    state the last of their command kept instead of parsing the project afresh."""
-    for member in ("_cli_version", "_initialize_dbt_core_adapter"):
-        assert member in vars(DbtCliResource), f"dagster-dbt renamed {member}: ProjectDbtCli overrides nothing"
-    database = tmp_path / "ree.duckdb"
-    shutil.copy(price_spike_database, database)
-    started: list[tuple[str, str]] = []
-
-    def record(event: str, args: tuple) -> None:
-        if event == "subprocess.Popen" and str(args[0]).endswith("dbt_child.py"):
-            started.append((str(args[1][1]), (args[3] or {}).get("DBT_TARGET_PATH", "")))
-
-    sys.addaudithook(record)  # an audit hook cannot be removed: it records dbt_child.py starts only
-    for _ in range(2):
-        before = len(started)
-        assert materialize(database, DBT_MODELS).success
-        assert [command for command, _ in started[before:]] == ["build", "run"], started[before:]
-    for _, target in started[-2:]:
-        log = (DBT_PROJECT_DIR / target / "dbt.log").read_text()
-        assert "Unable to do partial parsing" not in log and "skipping partial parsing" in log, target

@@ -1,5 +1,6 @@
 """dbt models (staging views, marts) as Dagster assets, built inside the DuckDB lock discipline."""
 
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -39,8 +40,8 @@ DBT_ENVIRONMENT = PROJECT_ROOT / ".venv" / "dbt"
 DBT_CHILD = Path(__file__).with_name("dbt_child.py")
 #: dbt's parse state file. dagster-dbt starts each invocation from the one ``make setup``'s parse
 #: left in ``target/``, which a staged build's var ``wap`` or another database (the profile's path)
-#: makes stale, so dbt would parse the project afresh (about 3 s). Each command keeps its own
-#: instead, under ``target/<command>/``, next to its invocations' folders.
+#: makes stale, so dbt would parse the project afresh (about 3 s). Each command keeps its own per
+#: database instead, in ``target/<command>-<database digest>/``, next to its invocations' folders.
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
@@ -154,7 +155,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
     staged = [(Target(model_schemas()[model], model), model) for model in models]
     with database_lock(database, f"dbt build (run {run_id[:8]})"), _environment(_dbt_settings(database)):
         journal_staged(database, staged, run_id=run_id)
-        build = _invoke(dbt, ["build", "--vars", "{wap: true}"], context, raise_on_error=False)
+        build = _invoke(dbt, ["build", "--vars", "{wap: true}"], context, database, raise_on_error=False)
         with child_process(database, build.process.pid):
             checks = [event for event in build.stream() if isinstance(event, dg.AssetCheckResult)]
             built = build.is_successful()
@@ -174,7 +175,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, store: Du
             settle_built(database, staged, run_id=run_id, reason=message, scratch=[TEST_FAILURES_SCHEMA])
             yield from checks
             raise dg.Failure(description=message)
-        run = _invoke(dbt, ["run"], context)
+        run = _invoke(dbt, ["run"], context, database)
         with child_process(database, run.process.pid):
             yield from (event for event in run.stream() if not isinstance(event, dg.AssetCheckResult))
         _keep_parse_state(run)
@@ -204,11 +205,12 @@ def _environment(settings: Mapping[str, str]) -> Iterator[None]:
 
 
 def _invoke(
-    dbt: DbtCliResource, args: list[str], context: dg.AssetExecutionContext, **options: Any
+    dbt: DbtCliResource, args: list[str], context: dg.AssetExecutionContext, database: str, **options: Any
 ) -> DbtCliInvocation:
-    """``dbt <args>`` in a folder under ``target/<command>/``, starting from the parse state the
-    command's last invocation kept there."""
-    with _environment({"DBT_TARGET_PATH": str(Path("target") / args[0])}):
+    """``dbt <args>`` on ``database`` in a folder under ``target/<command>-<database digest>/``,
+    starting from the parse state the last such invocation kept there."""
+    digest = hashlib.sha256(database.encode()).hexdigest()[:12]
+    with _environment({"DBT_TARGET_PATH": str(Path("target") / f"{args[0]}-{digest}")}):
         return dbt.cli(args, context=context, **options)
 
 
