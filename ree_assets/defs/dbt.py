@@ -58,8 +58,8 @@ def dbt_core_version(executable: str) -> version.Version | None:
     read from its package metadata; None when that is not a Python environment holding dbt-core."""
     environment = Path(executable).resolve().parent.parent
     packages = [str(folder) for folder in environment.glob("lib/python*/site-packages")]
-    found = [found.version for found in importlib.metadata.distributions(name="dbt-core", path=packages)]
-    return version.parse(found[0]) if found else None
+    versions = [package.version for package in importlib.metadata.distributions(name="dbt-core", path=packages)]
+    return version.parse(versions[0]) if versions else None
 
 
 @cache
